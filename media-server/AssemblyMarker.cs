@@ -1,0 +1,1 @@
+namespace TeleRehab.Media; internal static class AssemblyMarker { }
