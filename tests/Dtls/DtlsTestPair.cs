@@ -1,0 +1,72 @@
+using TeleRehab.Media.Dtls;
+
+namespace TeleRehab.Media.Tests.Dtls;
+
+/// <summary>In-memory wiring of a client and a server session, optionally through a lossy shim.</summary>
+internal sealed class DtlsTestPair : IDisposable
+{
+    private static readonly Lazy<DtlsCertificate> s_clientCert = new(() => DtlsCertificate.Generate("client"));
+    private static readonly Lazy<DtlsCertificate> s_serverCert = new(() => DtlsCertificate.Generate("server"));
+
+    public static DtlsCertificate ClientCertificate => s_clientCert.Value;
+    public static DtlsCertificate ServerCertificate => s_serverCert.Value;
+
+    private int _clientToServerCount;
+    private int _serverToClientCount;
+    private int _maxDatagram;
+
+    /// <summary>Return true to drop the n-th (0-based) datagram of a direction.</summary>
+    public Func<int, ReadOnlyMemory<byte>, bool> DropClientToServer { get; set; } = (_, _) => false;
+    public Func<int, ReadOnlyMemory<byte>, bool> DropServerToClient { get; set; } = (_, _) => false;
+
+    public DtlsSession Client { get; }
+    public DtlsSession Server { get; }
+
+    public int MaxDatagramSize => Volatile.Read(ref _maxDatagram);
+    public int ClientToServerCount => Volatile.Read(ref _clientToServerCount);
+    public int ServerToClientCount => Volatile.Read(ref _serverToClientCount);
+
+    public DtlsTestPair(
+        DtlsSessionOptions? clientOptions = null,
+        DtlsSessionOptions? serverOptions = null,
+        DtlsHandshakeScheduler? clientScheduler = null,
+        DtlsHandshakeScheduler? serverScheduler = null,
+        DtlsFingerprint? clientExpects = null,
+        DtlsFingerprint? serverExpects = null)
+    {
+        Client = new DtlsSession(DtlsRole.Client, ClientCertificate, clientExpects ?? ServerCertificate.Fingerprint,
+            d => Forward(d, ref _clientToServerCount, DropClientToServer, () => Server!),
+            clientScheduler, clientOptions);
+        Server = new DtlsSession(DtlsRole.Server, ServerCertificate, serverExpects ?? ClientCertificate.Fingerprint,
+            d => Forward(d, ref _serverToClientCount, DropServerToClient, () => Client),
+            serverScheduler, serverOptions);
+    }
+
+    private void Forward(ReadOnlySpan<byte> datagram, ref int counter, Func<int, ReadOnlyMemory<byte>, bool> drop,
+        Func<DtlsSession> target)
+    {
+        int n = Interlocked.Increment(ref counter) - 1;
+        int size = datagram.Length;
+        int current;
+        while (size > (current = Volatile.Read(ref _maxDatagram)))
+            Interlocked.CompareExchange(ref _maxDatagram, size, current);
+        Assert.True(DtlsSession.IsDtlsPacket(datagram));
+        if (drop(n, datagram.ToArray()))
+            return;
+        target().HandleDatagram(datagram);
+    }
+
+    public async Task<(DtlsHandshakeResult Client, DtlsHandshakeResult Server)> RunAsync(int timeoutSeconds = 60)
+    {
+        var server = Server.Start();
+        var client = Client.Start();
+        var results = await Task.WhenAll(client, server).WaitAsync(TimeSpan.FromSeconds(timeoutSeconds));
+        return (results[0], results[1]);
+    }
+
+    public void Dispose()
+    {
+        Client.Dispose();
+        Server.Dispose();
+    }
+}
