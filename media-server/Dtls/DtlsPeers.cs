@@ -17,6 +17,9 @@ internal sealed class DtlsHandshakeContext
     public required DtlsFingerprint ExpectedRemoteFingerprint { get; init; }
     public required DtlsSessionOptions Options { get; init; }
 
+    /// <summary>What is left of the overall handshake timeout when BouncyCastle starts (time queued counts).</summary>
+    public int HandshakeTimeoutMillis;
+
     // Outcome (written by the handshake thread before the protocol call returns).
     public int SelectedProfile;
     public byte[]? KeyingMaterial;
@@ -87,7 +90,7 @@ internal sealed class DtlsSrtpServer(DtlsHandshakeContext state) : DefaultTlsSer
 
     protected override int[] GetSupportedCipherSuites() => s_cipherSuites;
 
-    public override int GetHandshakeTimeoutMillis() => (int)state.Options.HandshakeTimeout.TotalMilliseconds;
+    public override int GetHandshakeTimeoutMillis() => state.HandshakeTimeoutMillis;
 
     public override int GetHandshakeResendTimeMillis() => (int)state.Options.InitialRetransmitTimeout.TotalMilliseconds;
 
@@ -167,7 +170,7 @@ internal sealed class DtlsSrtpClient(DtlsHandshakeContext state) : DefaultTlsCli
 
     protected override int[] GetSupportedCipherSuites() => s_cipherSuites;
 
-    public override int GetHandshakeTimeoutMillis() => (int)state.Options.HandshakeTimeout.TotalMilliseconds;
+    public override int GetHandshakeTimeoutMillis() => state.HandshakeTimeoutMillis;
 
     public override int GetHandshakeResendTimeMillis() => (int)state.Options.InitialRetransmitTimeout.TotalMilliseconds;
 

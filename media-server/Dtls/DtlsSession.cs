@@ -71,6 +71,7 @@ public sealed class DtlsSession : IDisposable
     private volatile bool _transportClosed;
     private int _closedRaised;
     private int _started;
+    private long _startedAtMillis;
 
     /// <param name="role">Client (active, sends ClientHello) or Server (passive).</param>
     /// <param name="localCertificate">Our certificate (its fingerprint went into our SDP).</param>
@@ -122,6 +123,7 @@ public sealed class DtlsSession : IDisposable
         if (Interlocked.Exchange(ref _started, 1) == 0)
         {
             _state = DtlsSessionState.Handshaking;
+            _startedAtMillis = Environment.TickCount64;
             try
             {
                 _scheduler.Enqueue(RunHandshake);
@@ -215,6 +217,17 @@ public sealed class DtlsSession : IDisposable
             FailHandshake(DtlsFailureReason.Closed, "The session was closed before the handshake started.");
             return;
         }
+
+        // The overall timeout runs from Start(): time spent waiting for a scheduler slot counts.
+        long remaining = (long)Options.HandshakeTimeout.TotalMilliseconds - (Environment.TickCount64 - _startedAtMillis);
+        if (remaining < 1)
+        {
+            _transport.Abort();
+            FailHandshake(DtlsFailureReason.Timeout,
+                $"The DTLS handshake did not start within {Options.HandshakeTimeout.TotalSeconds:0.###} s (scheduler busy).");
+            return;
+        }
+        _context.HandshakeTimeoutMillis = (int)Math.Min(remaining, int.MaxValue);
 
         DtlsTransport dtls;
         try

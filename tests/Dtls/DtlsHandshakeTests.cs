@@ -130,12 +130,17 @@ public class DtlsHandshakeTests
     {
         var options = new DtlsSessionOptions { InitialRetransmitTimeout = TimeSpan.FromMilliseconds(300) };
         using var pair = new DtlsTestPair(options, options, s_scheduler, s_scheduler);
-        // Lose the whole first server flight (ServerHello..ServerHelloDone) once, and the final flight once.
-        pair.DropServerToClient = (n, d) => n < 2 || (d.Span[0] == 20 && n < 8);
+        // Lose the start of the first server flight, and the server's final flight (ChangeCipherSpec, record
+        // type 20, and the Finished after it) once: the server has then already completed, so the resend is
+        // triggered by the client's retransmitted flight arriving through HandleDatagram (RFC 6347 §4.2.4).
+        int serverCcs = 0;
+        pair.DropServerToClient = (n, d) => n < 2 || (d.Span[0] == 20 && Interlocked.Increment(ref serverCcs) == 1)
+            || (d.Span[0] == 22 && d.Span[4] == 1 && Volatile.Read(ref serverCcs) == 1);
         var (client, server) = await pair.RunAsync();
 
         Assert.True(client.Success, client.ToString());
         Assert.True(server.Success, server.ToString());
+        Assert.True(serverCcs >= 2, "the final flight should have been retransmitted");
         Assert.True(client.KeyingMaterial.SequenceEqual(server.KeyingMaterial));
     }
 
@@ -163,6 +168,27 @@ public class DtlsHandshakeTests
         }
         Assert.True(sent >= 2, "the ClientHello should have been retransmitted");
         Assert.Equal(DtlsSessionState.Failed, client.State);
+    }
+
+    [Fact]
+    public async Task Time_waiting_for_a_scheduler_slot_counts_toward_the_handshake_timeout()
+    {
+        using var scheduler = new DtlsHandshakeScheduler(1);
+        var slow = new DtlsSessionOptions { HandshakeTimeout = TimeSpan.FromSeconds(3) };
+        var quick = new DtlsSessionOptions { HandshakeTimeout = TimeSpan.FromSeconds(1) };
+        using var blocker = new DtlsSession(DtlsRole.Server, DtlsTestPair.ServerCertificate,
+            DtlsTestPair.ClientCertificate.Fingerprint, _ => { }, scheduler, slow);
+        using var queued = new DtlsSession(DtlsRole.Server, DtlsTestPair.ServerCertificate,
+            DtlsTestPair.ClientCertificate.Fingerprint, _ => { }, scheduler, quick);
+
+        var first = blocker.Start();
+        var second = queued.Start();
+        var results = await Task.WhenAll(first, second).WaitAsync(TimeSpan.FromSeconds(60));
+
+        Assert.Equal(DtlsFailureReason.Timeout, results[0].FailureReason);
+        Assert.Equal(DtlsFailureReason.Timeout, results[1].FailureReason);
+        Assert.Contains("did not start", results[1].FailureMessage);
+        Assert.Equal(1, scheduler.PeakConcurrentHandshakes);
     }
 
     [Fact]
@@ -209,6 +235,7 @@ public class DtlsHandshakeTests
 
         Assert.True(client.Success && server.Success, client + " / " + server);
         Assert.InRange(pair.MaxDatagramSize, 1, 300);
+        Assert.True(pair.HandshakeFragmentCount > 0, "the certificate messages should have been fragmented");
     }
 
     [Fact]

@@ -14,6 +14,7 @@ internal sealed class DtlsTestPair : IDisposable
     private int _clientToServerCount;
     private int _serverToClientCount;
     private int _maxDatagram;
+    private int _fragments;
 
     /// <summary>Return true to drop the n-th (0-based) datagram of a direction.</summary>
     public Func<int, ReadOnlyMemory<byte>, bool> DropClientToServer { get; set; } = (_, _) => false;
@@ -23,6 +24,8 @@ internal sealed class DtlsTestPair : IDisposable
     public DtlsSession Server { get; }
 
     public int MaxDatagramSize => Volatile.Read(ref _maxDatagram);
+    /// <summary>Plaintext (epoch 0) handshake records carrying a partial message (RFC 6347 §4.2.3).</summary>
+    public int HandshakeFragmentCount => Volatile.Read(ref _fragments);
     public int ClientToServerCount => Volatile.Read(ref _clientToServerCount);
     public int ServerToClientCount => Volatile.Read(ref _serverToClientCount);
 
@@ -51,6 +54,14 @@ internal sealed class DtlsTestPair : IDisposable
         while (size > (current = Volatile.Read(ref _maxDatagram)))
             Interlocked.CompareExchange(ref _maxDatagram, size, current);
         Assert.True(DtlsSession.IsDtlsPacket(datagram));
+        // record header (13) + handshake header: type(1) length(3) seq(2) fragment_offset(3) fragment_length(3)
+        if (datagram.Length >= 25 && datagram[0] == 22 && datagram[3] == 0 && datagram[4] == 0)
+        {
+            int length = (datagram[14] << 16) | (datagram[15] << 8) | datagram[16];
+            int fragmentLength = (datagram[22] << 16) | (datagram[23] << 8) | datagram[24];
+            if (fragmentLength < length)
+                Interlocked.Increment(ref _fragments);
+        }
         if (drop(n, datagram.ToArray()))
             return;
         target().HandleDatagram(datagram);
