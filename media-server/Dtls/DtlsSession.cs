@@ -192,6 +192,8 @@ public sealed class DtlsSession : IDisposable
         {
             try
             {
+                // Serialize with the receive path too: BouncyCastle's record layer is not thread-safe.
+                lock (_receiveLock)
                 lock (_sendLock)
                     _dtls?.Close();
             }

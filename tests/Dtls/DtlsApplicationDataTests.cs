@@ -43,6 +43,25 @@ public class DtlsApplicationDataTests
     }
 
     [Fact]
+    public async Task Handler_may_reply_from_inside_the_callback()
+    {
+        var (pair, atClient, _) = await ConnectAsync();
+        using var _p = pair;
+        // Echo server: replies on the thread that delivered the data (re-entrant through the in-memory wiring).
+        pair.Server.ApplicationDataReceived += (session, data) =>
+        {
+            Span<byte> reply = stackalloc byte[data.Length + 1];
+            reply[0] = 0xEE;
+            data.CopyTo(reply[1..]);
+            Assert.True(session.Send(reply));
+        };
+        for (byte i = 0; i < 10; i++)
+            Assert.True(pair.Client.Send([i, i]));
+        Assert.Equal(10, atClient.Count);
+        Assert.All(atClient.Select((b, i) => (b, i)), x => Assert.Equal(new byte[] { 0xEE, (byte)x.i, (byte)x.i }, x.b));
+    }
+
+    [Fact]
     public async Task Oversized_application_data_is_refused()
     {
         var (pair, _, atServer) = await ConnectAsync();

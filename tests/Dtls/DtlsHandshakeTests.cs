@@ -82,6 +82,8 @@ public class DtlsHandshakeTests
         Assert.True(client.KeyingMaterial.IsEmpty);
         Assert.Equal(0, client.SrtpProfile);
         Assert.False(server.Success);
+        Assert.Equal(DtlsFailureReason.AlertReceived, server.FailureReason);
+        Assert.Contains("bad_certificate", server.FailureMessage);
         Assert.True(server.KeyingMaterial.IsEmpty);
         Assert.Equal(DtlsSessionState.Failed, pair.Client.State);
         Assert.Equal(DtlsSessionState.Failed, pair.Server.State);
@@ -101,6 +103,8 @@ public class DtlsHandshakeTests
         Assert.Contains("expected 'sha-256 AB:AB", server.FailureMessage);
         Assert.True(server.KeyingMaterial.IsEmpty);
         Assert.False(client.Success);
+        Assert.Equal(DtlsFailureReason.AlertReceived, client.FailureReason);
+        Assert.Contains("bad_certificate", client.FailureMessage);
         Assert.True(client.KeyingMaterial.IsEmpty);
         Assert.Throws<InvalidOperationException>(() => client.ClientMasterKey.Length);
     }
