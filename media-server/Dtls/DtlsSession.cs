@@ -120,7 +120,7 @@ public sealed class DtlsSession : IDisposable
     /// <summary>Queues the handshake on the scheduler; returns <see cref="HandshakeCompletion"/>. Idempotent.</summary>
     public Task<DtlsHandshakeResult> Start()
     {
-        if (Interlocked.Exchange(ref _started, 1) == 0)
+        if (Interlocked.Exchange(ref _started, 1) == 0 && !_localCloseRequested)
         {
             _state = DtlsSessionState.Handshaking;
             _startedAtMillis = Environment.TickCount64;

@@ -255,6 +255,17 @@ public class DtlsHandshakeTests
     }
 
     [Fact]
+    public async Task Start_after_close_reports_closed()
+    {
+        var session = new DtlsSession(DtlsRole.Client, DtlsTestPair.ClientCertificate,
+            DtlsTestPair.ServerCertificate.Fingerprint, _ => { }, s_scheduler);
+        session.Close();
+        var result = await session.Start().WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.Equal(DtlsFailureReason.Closed, result.FailureReason);
+        Assert.Equal(DtlsSessionState.Failed, session.State);
+    }
+
+    [Fact]
     public async Task No_common_srtp_profile_fails_both_sides()
     {
         var clientOptions = new DtlsSessionOptions
