@@ -16,7 +16,7 @@ public ref struct RtpHeaderWriter
     private bool _finished;
 
     public RtpHeaderWriter(Span<byte> destination, byte payloadType, ushort sequenceNumber, uint timestamp, uint ssrc,
-        bool marker = false, ReadOnlySpan<uint> csrcs = default)
+        bool marker = false, scoped ReadOnlySpan<uint> csrcs = default)
     {
         if (payloadType > 127) throw new ArgumentOutOfRangeException(nameof(payloadType));
         if (csrcs.Length > 15) throw new ArgumentOutOfRangeException(nameof(csrcs));
@@ -46,7 +46,7 @@ public ref struct RtpHeaderWriter
     }
 
     /// <summary>Appends a one-byte-form element (id 1-14, value 1-16 bytes).</summary>
-    public void AddExtension(int id, ReadOnlySpan<byte> value)
+    public void AddExtension(int id, scoped ReadOnlySpan<byte> value)
     {
         if (_finished) throw new InvalidOperationException("Header already finished.");
         if (id is < 1 or > 14) throw new ArgumentOutOfRangeException(nameof(id));
