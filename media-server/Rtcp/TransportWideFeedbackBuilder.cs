@@ -142,16 +142,18 @@ public sealed class TransportWideFeedbackBuilder : IRtcpPacket
         Encode();
         int chunkBytes = 2 * _chunks.Count;
         int deltaBytes = DeltaByteCount;
-        // Encode chunks and deltas at their final place, then let the shared writer fill the rest.
-        Span<byte> scratch = chunkBytes + deltaBytes <= 1024 ? stackalloc byte[chunkBytes + deltaBytes] : new byte[chunkBytes + deltaBytes];
-        for (int c = 0; c < _chunks.Count; c++) BinaryPrimitives.WriteUInt16BigEndian(scratch[(2 * c)..], _chunks[c]);
+        int length = (RtcpHeader.Size + TransportWideFeedback.FixedLength + chunkBytes + deltaBytes + 3) & ~3;
+        if (destination.Length < length) throw new ArgumentException("Destination too small.", nameof(destination));
+        // Encode chunks and deltas at their final place; the shared writer's copy is then a same-place move.
+        var content = destination.Slice(RtcpHeader.Size + TransportWideFeedback.FixedLength, chunkBytes + deltaBytes);
+        for (int c = 0; c < _chunks.Count; c++) BinaryPrimitives.WriteUInt16BigEndian(content[(2 * c)..], _chunks[c]);
         int pos = chunkBytes;
         foreach (short d in _deltas)
         {
-            if (d is >= 0 and <= 255) scratch[pos++] = (byte)d;
-            else { BinaryPrimitives.WriteInt16BigEndian(scratch[pos..], d); pos += 2; }
+            if (d is >= 0 and <= 255) content[pos++] = (byte)d;
+            else { BinaryPrimitives.WriteInt16BigEndian(content[pos..], d); pos += 2; }
         }
         return TransportWideFeedback.Write(destination, SenderSsrc, MediaSsrc, _baseSequence, (ushort)_symbols.Count,
-            ReferenceTimeRaw, FeedbackPacketCount, scratch[..chunkBytes], scratch[chunkBytes..]);
+            ReferenceTimeRaw, FeedbackPacketCount, content[..chunkBytes], content[chunkBytes..]);
     }
 }
