@@ -99,7 +99,7 @@ public ref struct RtcpCompoundWriter
     public readonly ReadOnlySpan<byte> Written => _buffer[.._length];
 
     /// <summary>Appends a packet; returns false (writing nothing) if it does not fit.</summary>
-    public bool TryAppend<T>(scoped in T packet) where T : IRtcpPacket, allows ref struct
+    public bool TryAppend<T>(scoped T packet) where T : IRtcpPacket, allows ref struct
     {
         int size = packet.GetSerializedLength();
         if (size > _buffer.Length - _length) return false;

@@ -148,3 +148,65 @@ public class TransportWideFeedbackTests
         }, iter: 500);
     }
 }
+
+public class TransportWideFeedbackLongRunTests
+{
+    [Fact]
+    public void Long_gaps_are_split_into_run_length_chunks_of_at_most_8191()
+    {
+        var builder = new TransportWideFeedbackBuilder(1, 2, 0);
+        Assert.True(builder.TryAddReceivedPacket(65000, TimeSpan.FromMilliseconds(100)));
+        Assert.True(builder.TryAddReceivedPacket(unchecked((ushort)(65000 + 20000)), TimeSpan.FromMilliseconds(200)));
+        var buffer = new byte[builder.GetSerializedLength()];
+        builder.WriteTo(buffer);
+        Assert.True(TransportWideFeedback.TryParse(buffer, out var fb));
+        Assert.Equal(20001, fb.PacketStatusCount);
+        // 1 received, 19999 lost (8191 + 8191 + 3617), 1 received -> 5 run-length chunks
+        Assert.Equal(10, fb.Chunks.Length);
+        int received = 0, lost = 0;
+        TimeSpan last = default;
+        foreach (var s in fb)
+        {
+            if (s.Received) { received++; last = s.ArrivalTime; }
+            else lost++;
+        }
+        Assert.Equal((2, 19999), (received, lost));
+        Assert.Equal(TimeSpan.FromMilliseconds(200), last);
+    }
+
+    [Fact]
+    public void Every_feedback_type_dispatches_from_one_compound_packet()
+    {
+        var buffer = new byte[1500];
+        var w = new RtcpCompoundWriter(buffer);
+        Span<NackPair> pairs = [new NackPair(10, 1)];
+        var twcc = new TransportWideFeedbackBuilder(1, 2, 0);
+        twcc.TryAddReceivedPacket(7, TimeSpan.FromSeconds(1));
+        Assert.True(w.TryAppend(new SenderReport(1, 2, 3, 4, 5)));
+        Assert.True(w.TryAppend(SourceDescription.ForCname(1, "c")));
+        Assert.True(w.TryAppend(new TransportLayerNack(1, 2, pairs)));
+        Assert.True(w.TryAppend(new PictureLossIndication(1, 2)));
+        Assert.True(w.TryAppend(new FullIntraRequest(1, new[] { new FirEntry(2, 1) })));
+        Assert.True(w.TryAppend(new ReceiverEstimatedMaxBitrate(1, 300_000, new SsrcEntry[] { 2 })));
+        Assert.True(w.TryAppend(twcc));
+        Assert.True(w.TryAppend(new Goodbye(new SsrcEntry[] { 1 })));
+        var parsed = new List<string>();
+        foreach (var p in new RtcpCompoundReader(w.Written))
+        {
+            parsed.Add((p.PacketType, p.Format) switch
+            {
+                (RtcpPacketType.SenderReport, _) when SenderReport.TryParse(p.Packet, out _) => "SR",
+                (RtcpPacketType.SourceDescription, _) when SourceDescription.TryParse(p.Packet, out _) => "SDES",
+                (RtcpPacketType.Goodbye, _) when Goodbye.TryParse(p.Packet, out _) => "BYE",
+                (RtcpPacketType.TransportFeedback, TransportLayerNack.Format) when TransportLayerNack.TryParse(p.Packet, out _) => "NACK",
+                (RtcpPacketType.TransportFeedback, TransportWideFeedback.Format) when TransportWideFeedback.TryParse(p.Packet, out _) => "TWCC",
+                (RtcpPacketType.PayloadSpecificFeedback, PictureLossIndication.Format) when PictureLossIndication.TryParse(p.Packet, out _) => "PLI",
+                (RtcpPacketType.PayloadSpecificFeedback, FullIntraRequest.Format) when FullIntraRequest.TryParse(p.Packet, out _) => "FIR",
+                (RtcpPacketType.PayloadSpecificFeedback, ReceiverEstimatedMaxBitrate.Format) when ReceiverEstimatedMaxBitrate.TryParse(p.Packet, out _) => "REMB",
+                _ => "?",
+            });
+        }
+        Assert.Equal(new[] { "SR", "SDES", "NACK", "PLI", "FIR", "REMB", "TWCC", "BYE" }, parsed);
+        Assert.True(RtcpCompoundReader.Validate(w.Written));
+    }
+}
