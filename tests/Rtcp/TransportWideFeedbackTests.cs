@@ -210,3 +210,46 @@ public class TransportWideFeedbackLongRunTests
         Assert.True(RtcpCompoundReader.Validate(w.Written));
     }
 }
+
+/// <summary>Vectors of real browser-generated feedback, as published in Pion's rtcp test suite.</summary>
+public class TransportWideFeedbackInteropVectorTests
+{
+    [Fact]
+    public void Parses_browser_packet_with_vector_and_overlong_run_chunk()
+    {
+        // base 34108, count 9, ref 6551830, fb 179; 2-bit vector [1 1 1 1 1 0 2] then a run of 48 "not received"
+        // (longer than the 2 remaining statuses); deltas 155,170,106,170,123 ticks and a large 265; P=1, 1 pad byte.
+        var bytes = Hex("AFCD0007 9B74F61F 9371DCBC 853C0009 63F916B3 D5520030 9BAA6AAA 7B010901");
+        Assert.True(TransportWideFeedback.TryParse(bytes, out var fb));
+        Assert.Equal((34108, 9, 6551830u, 179), (fb.BaseSequenceNumber, fb.PacketStatusCount, fb.ReferenceTimeRaw, fb.FeedbackPacketCount));
+        var statuses = new List<TwccPacketStatus>();
+        foreach (var s in fb) statuses.Add(s);
+        Assert.Equal(new[] { 1, 1, 1, 1, 1, 0, 2, 0, 0 }, statuses.Select(s => (int)s.Symbol));
+        Assert.Equal(new[] { 155, 170, 106, 170, 123, 0, 265, 0, 0 }, statuses.Select(s => s.DeltaTicks));
+        Assert.Equal(Enumerable.Range(34108, 9).Select(i => (ushort)i), statuses.Select(s => s.SequenceNumber));
+        Assert.Equal(fb.ReferenceTime + TimeSpan.FromMicroseconds(38750), statuses[0].ArrivalTime);
+    }
+
+    [Theory]
+    [InlineData("AFCD0005 FA17FA17 43032FA0 00990003 3DE80217 20039401")] // 3 small deltas, only 1 byte before padding
+    [InlineData("AFCD0005 FA17FA17 43032FA0 00990002 3DE80217 40029401")] // 2 large deltas, only 1 byte
+    public void Rejects_browser_packets_with_missing_deltas(string hex)
+    {
+        Assert.False(TransportWideFeedback.TryParse(Hex(hex), out _));
+    }
+
+    [Fact]
+    public void Builder_reproduces_published_run_length_packet()
+    {
+        // base 4, 7 packets with small deltas 19, 9, 9, 4, 3, 3, 4 ms after reference time 1074030 x 64 ms.
+        var builder = new TransportWideFeedbackBuilder(0xFA17FA17, 0x193DD8BB, 1);
+        var t = TimeSpan.FromMilliseconds(1074030L * 64);
+        int[] deltasMs = [19, 9, 9, 4, 3, 3, 4];
+        for (int i = 0; i < 7; i++)
+        {
+            t += TimeSpan.FromMilliseconds(deltasMs[i]);
+            Assert.True(builder.TryAddReceivedPacket((ushort)(4 + i), t));
+        }
+        Assert.Equal(Hex("AFCD0007 FA17FA17 193DD8BB 00040007 10636E01 20074C24 24100C0C 10000003"), Write(builder));
+    }
+}
