@@ -23,8 +23,9 @@ public readonly ref struct RtcpPacketView
 /// <summary>
 /// Iterates the packets of a compound RTCP packet (RFC 3550 §6.1, §6.4.1). Every packet must have V=2,
 /// a length that fits the remaining bytes, and a valid padding count. Reduced-size RTCP (RFC 5506) is
-/// accepted, so the first packet is not required to be an SR/RR. Iteration stops at the first malformed
-/// packet and sets <see cref="IsMalformed"/>.
+/// accepted, so the first packet is not required to be an SR/RR, and padding is accepted on any packet
+/// (libwebrtc pads transport-wide feedback even when it is not last), although RFC 3550 A.2 expects it
+/// only on the last one. Iteration stops at the first malformed packet and sets <see cref="IsMalformed"/>.
 /// </summary>
 public ref struct RtcpCompoundReader
 {
