@@ -17,6 +17,7 @@ public class StunBenchmarks
     private readonly byte[] _response = new byte[1500];
     private int _requestLength;
     private byte[] _key = [];
+    private StunIntegrityKey _reusableKey = null!;
     private SocketAddress _remote = null!;
     private IceLiteAgent _agent = null!;
 
@@ -25,6 +26,7 @@ public class StunBenchmarks
     {
         var local = new IceCredentials("Xy7k", "q3Lm9ZtR2vB8nW4pK6sD1fGh");
         _key = local.PasswordBytes.ToArray();
+        _reusableKey = new StunIntegrityKey(_key);
         _remote = new IPEndPoint(IPAddress.Parse("192.168.1.23"), 54321).Serialize();
         _agent = new IceLiteAgent(local, new IceCredentials("aB3d", "browserPassword0123456789"));
 
@@ -49,11 +51,29 @@ public class StunBenchmarks
     }
 
     [Benchmark]
+    public bool ParseAndVerifyRequestReusableKey()
+    {
+        ReadOnlySpan<byte> request = _request.AsSpan(0, _requestLength);
+        return StunMessage.TryParse(request, out var m)
+            && m.TryGetUsername(out _)
+            && StunMessage.VerifyMessageIntegrity(m, _reusableKey)
+            && StunMessage.VerifyFingerprint(m);
+    }
+
+    [Benchmark]
     public int BuildSuccessResponse()
     {
         var w = new StunMessageWriter(_response, StunMessageType.BindingSuccess, _request.AsSpan(8, 12));
         w.AddXorMappedAddress(_remote);
         return w.Complete(_key);
+    }
+
+    [Benchmark]
+    public int BuildSuccessResponseReusableKey()
+    {
+        var w = new StunMessageWriter(_response, StunMessageType.BindingSuccess, _request.AsSpan(8, 12));
+        w.AddXorMappedAddress(_remote);
+        return w.Complete(_reusableKey);
     }
 
     [Benchmark]

@@ -39,7 +39,7 @@ public sealed class IceControllingOptions
 /// <see cref="HandleResponse(ReadOnlySpan{byte}, SocketAddress, TimeSpan)"/>, and after each call drain
 /// <see cref="TryPollTransmit"/> and send each datagram to the returned address.
 /// </summary>
-public sealed class IceControllingAgent
+public sealed class IceControllingAgent : IDisposable
 {
     private enum PairState { Waiting, InProgress, Succeeded, Failed }
 
@@ -67,6 +67,7 @@ public sealed class IceControllingAgent
 
     private readonly IceControllingOptions _options;
     private readonly byte[] _username;
+    private readonly StunIntegrityKey _remoteKey;
     private readonly List<CandidatePair> _pairs = [];
     private readonly List<Transaction> _transactions = [];
     private readonly Queue<Transaction> _outgoing = new();
@@ -82,6 +83,7 @@ public sealed class IceControllingAgent
         RemoteCredentials = remoteCredentials ?? throw new ArgumentNullException(nameof(remoteCredentials));
         _options = options ?? new IceControllingOptions();
         TieBreaker = tieBreaker ?? IceTieBreaker.NewRandom();
+        _remoteKey = new StunIntegrityKey(remoteCredentials.PasswordBytes);
         // RFC 8445 §7.2.2: USERNAME = remote ufrag ":" local ufrag.
         _username = Encoding.ASCII.GetBytes(remoteCredentials.Ufrag + ":" + localCredentials.Ufrag);
     }
@@ -135,7 +137,10 @@ public sealed class IceControllingAgent
         State = IceConnectionState.Closed;
         _outgoing.Clear();
         _transactions.Clear();
+        _remoteKey.Dispose();
     }
+
+    public void Dispose() => Close();
 
     /// <summary>When <see cref="HandleTimeout"/> must next be called, or null if nothing is scheduled.</summary>
     public TimeSpan? NextTimeout
@@ -229,7 +234,7 @@ public sealed class IceControllingAgent
             if (!t.Done && t.Id == id) { tx = t; break; }
         if (tx is null) return false;
         // RFC 8489 §9.1.5: over UDP a response without a valid MESSAGE-INTEGRITY is discarded as if never received.
-        if (!StunMessage.VerifyMessageIntegrity(message, RemoteCredentials.PasswordBytes)) return false;
+        if (!StunMessage.VerifyMessageIntegrity(message, _remoteKey)) return false;
 
         tx.Done = true;
         _transactions.Remove(tx);
@@ -293,7 +298,7 @@ public sealed class IceControllingAgent
             writer.AddPriority(_options.LocalPriority);
             writer.AddIceControlling(TieBreaker);
             if (tx.UseCandidate) writer.AddUseCandidate();
-            length = writer.Complete(RemoteCredentials.PasswordBytes);
+            length = writer.Complete(_remoteKey);
             remote = tx.Pair.Address;
             return true;
         }

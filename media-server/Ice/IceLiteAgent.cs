@@ -26,8 +26,9 @@ public readonly record struct IceRequestResult(IceRequestOutcome Outcome, int Re
 /// nominated pair (USE-CANDIDATE) and tracks consent freshness (RFC 7675). Sans-I/O and single-threaded: the host
 /// feeds datagrams and time; nothing here allocates on the per-check path except a copy of a newly nominated address.
 /// </summary>
-public sealed class IceLiteAgent
+public sealed class IceLiteAgent : IDisposable
 {
+    private readonly StunIntegrityKey _localKey;
     private SocketAddress? _selected;
     private IPEndPoint? _selectedEndPoint;
     private TimeSpan? _lastConsent;
@@ -36,6 +37,7 @@ public sealed class IceLiteAgent
     {
         LocalCredentials = localCredentials ?? throw new ArgumentNullException(nameof(localCredentials));
         RemoteCredentials = remoteCredentials;
+        _localKey = new StunIntegrityKey(localCredentials.PasswordBytes);
         TieBreaker = tieBreaker ?? IceTieBreaker.NewRandom();
     }
 
@@ -84,7 +86,13 @@ public sealed class IceLiteAgent
         return false;
     }
 
-    public void Close() => State = IceConnectionState.Closed;
+    public void Close()
+    {
+        State = IceConnectionState.Closed;
+        _localKey.Dispose();
+    }
+
+    public void Dispose() => Close();
 
     /// <inheritdoc cref="HandleBindingRequest(ReadOnlySpan{byte}, SocketAddress, TimeSpan, Span{byte})"/>
     public IceRequestResult HandleBindingRequest(ReadOnlySpan<byte> request, IPEndPoint remote, TimeSpan now, Span<byte> response) =>
@@ -110,7 +118,7 @@ public sealed class IceLiteAgent
         // RFC 8445 §7.3 / RFC 8839 §5.4: USERNAME = "<our ufrag>:<their ufrag>"; unknown -> 401.
         if (!IsValidUsername(username))
             return WriteError(message, response, StunErrorCodes.Unauthorized, authenticated: false);
-        if (!StunMessage.VerifyMessageIntegrity(message, LocalCredentials.PasswordBytes))
+        if (!StunMessage.VerifyMessageIntegrity(message, _localKey))
             return WriteError(message, response, StunErrorCodes.Unauthorized, authenticated: false);
 
         // RFC 8445 §7.3.1.1: we are controlled. A peer that also claims controlled is in conflict; an ICE lite agent
@@ -141,7 +149,7 @@ public sealed class IceLiteAgent
 
         var writer = new StunMessageWriter(response, StunMessageType.BindingSuccess, message.TransactionIdBytes);
         writer.AddXorMappedAddress(remote);
-        int length = writer.Complete(LocalCredentials.PasswordBytes);
+        int length = writer.Complete(_localKey);
         return new IceRequestResult(IceRequestOutcome.SuccessResponse, length, 0, changed);
     }
 
@@ -158,7 +166,7 @@ public sealed class IceLiteAgent
         var writer = new StunMessageWriter(response, StunMessageType.BindingError, request.TransactionIdBytes);
         writer.AddErrorCode(code);
         // RFC 8489 §9.1.4: responses to authenticated requests carry MESSAGE-INTEGRITY; 400/401 cannot (§9.1.3).
-        int length = authenticated ? writer.Complete(LocalCredentials.PasswordBytes) : writer.CompleteWithoutIntegrity();
+        int length = authenticated ? writer.Complete(_localKey) : writer.CompleteWithoutIntegrity();
         return new IceRequestResult(IceRequestOutcome.ErrorResponse, length, code, false);
     }
 }

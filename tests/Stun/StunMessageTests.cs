@@ -103,6 +103,29 @@ public class StunMessageTests
     }
 
     [Fact]
+    public void ReusableIntegrityKeyMatchesTheOneShotPathOnAllVectors()
+    {
+        using var key = new StunIntegrityKey(Key);
+        foreach (var vector in new[] { Rfc5769Vectors.Request, Rfc5769Vectors.Ipv4Response, Rfc5769Vectors.Ipv6Response })
+        {
+            Assert.True(StunMessage.TryParse(vector, out var m));
+            Assert.True(StunMessage.VerifyMessageIntegrity(m, key));
+            Assert.True(StunMessage.VerifyMessageIntegrity(m, key)); // reusable
+        }
+        using var wrong = new StunIntegrityKey("wrong"u8);
+        Assert.True(StunMessage.TryParse(Rfc5769Vectors.Request, out var r));
+        Assert.False(StunMessage.VerifyMessageIntegrity(r, wrong));
+
+        var buffer = new byte[200];
+        var w = new StunMessageWriter(buffer, StunMessageType.BindingRequest, Rfc5769Vectors.TransactionId) { PaddingByte = 0x20 };
+        w.AddSoftware("STUN test client"u8);
+        w.AddPriority(0x6e0001ff);
+        w.AddIceControlled(0x932ff9b151263b36);
+        w.AddUsername("evtj:h6vY"u8);
+        Assert.Equal(Rfc5769Vectors.Request, buffer[..w.Complete(key)]);
+    }
+
+    [Fact]
     public void EveryTruncationOfAValidMessageIsRejected()
     {
         foreach (var vector in new[] { Rfc5769Vectors.Request, Rfc5769Vectors.Ipv4Response, Rfc5769Vectors.Ipv6Response, Rfc5769Vectors.LongTermRequest })
