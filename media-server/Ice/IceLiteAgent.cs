@@ -9,7 +9,7 @@ public enum IceRequestOutcome
 {
     /// <summary>Silently discarded (not a STUN Binding request, malformed, or bad FINGERPRINT): send nothing.</summary>
     Discarded,
-    /// <summary>A Binding error response (400, 401 or 487) was written: send it back to the source.</summary>
+    /// <summary>A Binding error response (400, 401, 420 or 487) was written: send it back to the source.</summary>
     ErrorResponse,
     /// <summary>A Binding success response was written: send it back to the source.</summary>
     SuccessResponse,
@@ -121,6 +121,27 @@ public sealed class IceLiteAgent : IDisposable
         if (!StunMessage.VerifyMessageIntegrity(message, _localKey))
             return WriteError(message, response, StunErrorCodes.Unauthorized, authenticated: false);
 
+        // RFC 8489 §6.3.1: unknown comprehension-required attributes -> 420 listing them (authenticated response).
+        Span<byte> unknown = stackalloc byte[2 * MaxUnknownListed];
+        int unknownCount = 0;
+        foreach (var attribute in message)
+        {
+            if (attribute.Type == StunAttributeType.MessageIntegrity) break; // later ones are ignored (§14.5)
+            if (attribute.IsComprehensionRequired && !IsKnown(attribute.Type) && unknownCount < MaxUnknownListed)
+            {
+                unknown[2 * unknownCount] = (byte)((ushort)attribute.Type >> 8);
+                unknown[2 * unknownCount + 1] = (byte)attribute.Type;
+                unknownCount++;
+            }
+        }
+        if (unknownCount > 0)
+        {
+            var errorWriter = new StunMessageWriter(response, StunMessageType.BindingError, message.TransactionIdBytes);
+            errorWriter.AddErrorCode(StunErrorCodes.UnknownAttribute);
+            errorWriter.AddAttribute(StunAttributeType.UnknownAttributes, unknown[..(2 * unknownCount)]);
+            return new IceRequestResult(IceRequestOutcome.ErrorResponse, errorWriter.Complete(_localKey), StunErrorCodes.UnknownAttribute, false);
+        }
+
         // RFC 8445 §7.3.1.1: we are controlled. A peer that also claims controlled is in conflict; an ICE lite agent
         // cannot take the controlling role (§6.1.1), so it always answers 487 and the full peer switches to controlling.
         if (message.TryGetIceControlled(out _))
@@ -152,6 +173,13 @@ public sealed class IceLiteAgent : IDisposable
         int length = writer.Complete(_localKey);
         return new IceRequestResult(IceRequestOutcome.SuccessResponse, length, 0, changed);
     }
+
+    private const int MaxUnknownListed = 16;
+
+    private static bool IsKnown(StunAttributeType type) => type is StunAttributeType.MappedAddress
+        or StunAttributeType.Username or StunAttributeType.MessageIntegrity or StunAttributeType.ErrorCode
+        or StunAttributeType.UnknownAttributes or StunAttributeType.Realm or StunAttributeType.Nonce
+        or StunAttributeType.XorMappedAddress or StunAttributeType.Priority or StunAttributeType.UseCandidate;
 
     private bool IsValidUsername(ReadOnlySpan<byte> username)
     {

@@ -145,6 +145,25 @@ public class IceLiteAgentTests
     }
 
     [Fact]
+    public void UnknownComprehensionRequiredAttributeGets420()
+    {
+        var agent = NewAgent();
+        var buffer = new byte[512];
+        var w = new StunMessageWriter(buffer, StunMessageType.BindingRequest, StunTransactionId.NewRandom());
+        w.AddUsername(Encoding.ASCII.GetBytes(GoodUser));
+        w.AddAttribute((StunAttributeType)0x7777, [1, 2, 3, 4]);    // unknown, comprehension-required
+        w.AddAttribute((StunAttributeType)0xC057, [0, 1, 0, 10]);   // unknown but optional: fine
+        w.AddIceControlling(5);
+        int n = w.Complete(Local.PasswordBytes);
+        var response = new byte[1500];
+        var result = agent.HandleBindingRequest(buffer.AsSpan(0, n), ClientEndPoint, TimeSpan.Zero, response);
+        AssertError(result, response, 420, expectIntegrity: true);
+        Assert.True(StunMessage.TryParse(response.AsSpan(0, result.ResponseLength), out var m));
+        Assert.True(m.TryGetAttribute(StunAttributeType.UnknownAttributes, out var list));
+        Assert.Equal(new byte[] { 0x77, 0x77 }, list.ToArray());
+    }
+
+    [Fact]
     public void CheckWithoutRoleAttributeIsAnswered()
     {
         var agent = NewAgent();
