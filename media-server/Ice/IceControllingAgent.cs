@@ -206,7 +206,7 @@ public sealed class IceControllingAgent : IDisposable
                 RunTransactionTimers(now); // retransmissions of a late nomination are not needed once connected
                 if (now >= _nextConsentAt)
                 {
-                    StartConsentCheck(now);
+                    StartConsentCheck();
                     _nextConsentAt = now + NextConsentInterval();
                 }
                 break;
@@ -328,7 +328,7 @@ public sealed class IceControllingAgent : IDisposable
         _outgoing.Enqueue(tx);
     }
 
-    private void StartConsentCheck(TimeSpan now)
+    private void StartConsentCheck()
     {
         // RFC 7675 §5.1: each consent check is a new Binding request; older ones stay matchable for a while
         // (a late response still proves consent), so no retransmission is needed between 5 s checks.
@@ -349,7 +349,6 @@ public sealed class IceControllingAgent : IDisposable
         };
         _transactions.Add(tx);
         _outgoing.Enqueue(tx);
-        _ = now;
     }
 
     private void RunTransactionTimers(TimeSpan now)
