@@ -1,0 +1,200 @@
+using System.Net;
+using System.Net.Sockets;
+using TeleRehab.Media.Stun;
+
+namespace TeleRehab.Media.Ice;
+
+/// <summary>What <see cref="IceLiteAgent.HandleBindingRequest"/> did with a datagram.</summary>
+public enum IceRequestOutcome
+{
+    /// <summary>Silently discarded (not a STUN Binding request, malformed, or bad FINGERPRINT): send nothing.</summary>
+    Discarded,
+    /// <summary>A Binding error response (400, 401, 420 or 487) was written: send it back to the source.</summary>
+    ErrorResponse,
+    /// <summary>A Binding success response was written: send it back to the source.</summary>
+    SuccessResponse,
+}
+
+/// <summary>Result of handling one incoming request.</summary>
+public readonly record struct IceRequestResult(IceRequestOutcome Outcome, int ResponseLength, int ErrorCode, bool SelectedRemoteChanged)
+{
+    public bool HasResponse => Outcome != IceRequestOutcome.Discarded;
+}
+
+/// <summary>
+/// Server-side ICE lite agent (RFC 8445 §2.5): always controlled, answers connectivity checks, records the
+/// nominated pair (USE-CANDIDATE) and tracks consent freshness (RFC 7675). Sans-I/O and single-threaded: the host
+/// feeds datagrams and time; nothing here allocates on the per-check path except a copy of a newly nominated address.
+/// </summary>
+public sealed class IceLiteAgent : IDisposable
+{
+    private readonly StunIntegrityKey _localKey;
+    private SocketAddress? _selected;
+    private IPEndPoint? _selectedEndPoint;
+    private TimeSpan? _lastConsent;
+
+    public IceLiteAgent(IceCredentials localCredentials, IceCredentials? remoteCredentials = null, ulong? tieBreaker = null)
+    {
+        LocalCredentials = localCredentials ?? throw new ArgumentNullException(nameof(localCredentials));
+        RemoteCredentials = remoteCredentials;
+        _localKey = new StunIntegrityKey(localCredentials.PasswordBytes);
+        TieBreaker = tieBreaker ?? IceTieBreaker.NewRandom();
+    }
+
+    public IceCredentials LocalCredentials { get; }
+
+    /// <summary>
+    /// The peer's credentials from its SDP. When known, USERNAME must be exactly "localUfrag:remoteUfrag";
+    /// when null, any remote part is accepted (the check is still authenticated by the local password).
+    /// </summary>
+    public IceCredentials? RemoteCredentials { get; set; }
+
+    /// <summary>64-bit tie breaker (RFC 8445 §16.1), used for role-conflict resolution.</summary>
+    public ulong TieBreaker { get; }
+
+    /// <summary>Consent lifetime without a valid check (RFC 7675 §5.1: 30 seconds).</summary>
+    public TimeSpan ConsentTimeout { get; init; } = TimeSpan.FromSeconds(30);
+
+    public IceConnectionState State { get; private set; } = IceConnectionState.New;
+
+    /// <summary>The nominated remote address (usable with Socket.SendTo); an agent-owned copy, never the caller's buffer.</summary>
+    public SocketAddress? SelectedRemote => _selected;
+
+    /// <summary>The nominated remote as an endpoint (cached; allocated once per nomination).</summary>
+    public IPEndPoint? SelectedRemoteEndPoint => _selected is null ? null : _selectedEndPoint ??= SocketAddressHelper.ToEndPoint(_selected);
+
+    /// <summary>Time of the last valid check from the selected remote (or from any remote before nomination).</summary>
+    public TimeSpan? LastConsentTime => _lastConsent;
+
+    /// <summary>When consent will expire, if it is being tracked and still fresh.</summary>
+    public TimeSpan? NextTimeout => State is IceConnectionState.Failed or IceConnectionState.Closed || _lastConsent is null
+        ? null
+        : _lastConsent.Value + ConsentTimeout;
+
+    /// <summary>RFC 7675 §5.1: consent expires when no valid check arrived for <see cref="ConsentTimeout"/>.</summary>
+    public bool IsConsentExpired(TimeSpan now) =>
+        State == IceConnectionState.Failed || (_lastConsent is { } last && now - last >= ConsentTimeout);
+
+    /// <summary>Updates <see cref="State"/> (Failed once consent expired). Returns true if the state changed.</summary>
+    public bool HandleTimeout(TimeSpan now)
+    {
+        if (State is IceConnectionState.Checking or IceConnectionState.Connected && IsConsentExpired(now))
+        {
+            State = IceConnectionState.Failed;
+            return true;
+        }
+        return false;
+    }
+
+    public void Close()
+    {
+        State = IceConnectionState.Closed;
+        _localKey.Dispose();
+    }
+
+    public void Dispose() => Close();
+
+    /// <inheritdoc cref="HandleBindingRequest(ReadOnlySpan{byte}, SocketAddress, TimeSpan, Span{byte})"/>
+    public IceRequestResult HandleBindingRequest(ReadOnlySpan<byte> request, IPEndPoint remote, TimeSpan now, Span<byte> response) =>
+        HandleBindingRequest(request, remote.Serialize(), now, response);
+
+    /// <summary>
+    /// Processes a datagram that may be a Binding request from <paramref name="remote"/> and writes the response, if
+    /// any, into <paramref name="response"/> (1500 bytes is always enough). The remote may be the host's reused receive
+    /// buffer: the agent copies it when it becomes the selected address.
+    /// </summary>
+    public IceRequestResult HandleBindingRequest(ReadOnlySpan<byte> request, SocketAddress remote, TimeSpan now, Span<byte> response)
+    {
+        if (State == IceConnectionState.Closed) return default;
+        if (!StunMessage.TryParse(request, out var message)) return default;
+        if (message.MessageType != StunMessageType.BindingRequest) return default;
+        // RFC 8445 §7.3 / RFC 8489 §14.7: checks carry FINGERPRINT; a wrong one means "not STUN", so discard.
+        if (!StunMessage.VerifyFingerprint(message)) return default;
+
+        // RFC 8489 §9.1.3: no USERNAME or no MESSAGE-INTEGRITY -> 400 (sent without MESSAGE-INTEGRITY).
+        if (!message.TryGetUsername(out var username) || !message.HasMessageIntegrity)
+            return WriteError(message, response, StunErrorCodes.BadRequest, authenticated: false);
+
+        // RFC 8445 §7.3 / RFC 8839 §5.4: USERNAME = "<our ufrag>:<their ufrag>"; unknown -> 401.
+        if (!IsValidUsername(username))
+            return WriteError(message, response, StunErrorCodes.Unauthorized, authenticated: false);
+        if (!StunMessage.VerifyMessageIntegrity(message, _localKey))
+            return WriteError(message, response, StunErrorCodes.Unauthorized, authenticated: false);
+
+        // RFC 8489 §6.3.1: unknown comprehension-required attributes -> 420 listing them (authenticated response).
+        Span<byte> unknown = stackalloc byte[2 * MaxUnknownListed];
+        int unknownCount = 0;
+        foreach (var attribute in message)
+        {
+            if (attribute.Type == StunAttributeType.MessageIntegrity) break; // later ones are ignored (§14.5)
+            if (attribute.IsComprehensionRequired && !IsKnown(attribute.Type) && unknownCount < MaxUnknownListed)
+            {
+                unknown[2 * unknownCount] = (byte)((ushort)attribute.Type >> 8);
+                unknown[2 * unknownCount + 1] = (byte)attribute.Type;
+                unknownCount++;
+            }
+        }
+        if (unknownCount > 0)
+        {
+            var errorWriter = new StunMessageWriter(response, StunMessageType.BindingError, message.TransactionIdBytes);
+            errorWriter.AddErrorCode(StunErrorCodes.UnknownAttribute);
+            errorWriter.AddAttribute(StunAttributeType.UnknownAttributes, unknown[..(2 * unknownCount)]);
+            return new IceRequestResult(IceRequestOutcome.ErrorResponse, errorWriter.Complete(_localKey), StunErrorCodes.UnknownAttribute, false);
+        }
+
+        // RFC 8445 §7.3.1.1: we are controlled. A peer that also claims controlled is in conflict; an ICE lite agent
+        // cannot take the controlling role (§6.1.1), so it always answers 487 and the full peer switches to controlling.
+        if (message.TryGetIceControlled(out _))
+            return WriteError(message, response, StunErrorCodes.RoleConflict, authenticated: true);
+
+        bool changed = false;
+        if (message.HasUseCandidate && State != IceConnectionState.Failed)
+        {
+            // RFC 8445 §7.3.1.5: the controlled agent selects the nominated pair; a newer nomination replaces it.
+            if (_selected is null || !SocketAddressHelper.AddressEquals(_selected, remote))
+            {
+                _selected = SocketAddressHelper.Clone(remote);
+                _selectedEndPoint = null;
+                changed = true;
+            }
+            State = IceConnectionState.Connected;
+        }
+        else if (State == IceConnectionState.New)
+        {
+            State = IceConnectionState.Checking;
+        }
+
+        // RFC 7675: a valid check from the selected pair's remote refreshes consent.
+        if (State != IceConnectionState.Failed && (_selected is null || SocketAddressHelper.AddressEquals(_selected, remote)))
+            _lastConsent = now;
+
+        var writer = new StunMessageWriter(response, StunMessageType.BindingSuccess, message.TransactionIdBytes);
+        writer.AddXorMappedAddress(remote);
+        int length = writer.Complete(_localKey);
+        return new IceRequestResult(IceRequestOutcome.SuccessResponse, length, 0, changed);
+    }
+
+    private const int MaxUnknownListed = 16;
+
+    private static bool IsKnown(StunAttributeType type) => type is StunAttributeType.MappedAddress
+        or StunAttributeType.Username or StunAttributeType.MessageIntegrity or StunAttributeType.ErrorCode
+        or StunAttributeType.UnknownAttributes or StunAttributeType.Realm or StunAttributeType.Nonce
+        or StunAttributeType.XorMappedAddress or StunAttributeType.Priority or StunAttributeType.UseCandidate;
+
+    private bool IsValidUsername(ReadOnlySpan<byte> username)
+    {
+        ReadOnlySpan<byte> local = LocalCredentials.UfragBytes;
+        if (username.Length <= local.Length || !username.StartsWith(local) || username[local.Length] != (byte)':') return false;
+        ReadOnlySpan<byte> remotePart = username[(local.Length + 1)..];
+        return RemoteCredentials is { } rc ? remotePart.SequenceEqual(rc.UfragBytes) : !remotePart.IsEmpty;
+    }
+
+    private IceRequestResult WriteError(in StunMessageReader request, Span<byte> response, int code, bool authenticated)
+    {
+        var writer = new StunMessageWriter(response, StunMessageType.BindingError, request.TransactionIdBytes);
+        writer.AddErrorCode(code);
+        // RFC 8489 §9.1.4: responses to authenticated requests carry MESSAGE-INTEGRITY; 400/401 cannot (§9.1.3).
+        int length = authenticated ? writer.Complete(_localKey) : writer.CompleteWithoutIntegrity();
+        return new IceRequestResult(IceRequestOutcome.ErrorResponse, length, code, false);
+    }
+}
