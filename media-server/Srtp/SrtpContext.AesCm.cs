@@ -11,7 +11,7 @@ public sealed partial class SrtpContext
 {
     private int CmProtectRtp(Span<byte> packet, int length, int headerLength, uint ssrc, ulong index)
     {
-        ApplyKeystream(_rtpEcb!, _rtpSaltHigh, _rtpSaltLow, ssrc, index, packet[headerLength..length]);
+        ApplyKeystream(_rtpAesNi, _rtpEcb, _rtpSaltHigh, _rtpSaltLow, ssrc, index, packet[headerLength..length]);
         // The tag is the leftmost bytes of the HMAC (RFC 3711 §4.2.1).
         // Authenticated portion || ROC (RFC 3711 §4.2). The ROC is written into the tag space (>= 4 bytes) so
         // the HMAC runs over one contiguous span; the tag then overwrites it.
@@ -38,13 +38,13 @@ public sealed partial class SrtpContext
         if (!CryptographicOperations.FixedTimeEquals(mac[.._rtpTagLength], tag[.._rtpTagLength]))
             return false;
         if (known && !state.IsFresh(index)) return false;
-        ApplyKeystream(_rtpEcb!, _rtpSaltHigh, _rtpSaltLow, ssrc, index, packet[headerLength..authLength]);
+        ApplyKeystream(_rtpAesNi, _rtpEcb, _rtpSaltHigh, _rtpSaltLow, ssrc, index, packet[headerLength..authLength]);
         return true;
     }
 
     private int CmProtectRtcp(Span<byte> packet, int length, uint ssrc, uint index)
     {
-        ApplyKeystream(_rtcpEcb!, _rtcpSaltHigh, _rtcpSaltLow, ssrc, index, packet[8..length]);
+        ApplyKeystream(_rtcpAesNi, _rtcpEcb, _rtcpSaltHigh, _rtcpSaltLow, ssrc, index, packet[8..length]);
         BinaryPrimitives.WriteUInt32BigEndian(packet[length..], 0x8000_0000u | index); // E = 1 (§3.4)
         int authLength = length + 4;
         Span<byte> mac = stackalloc byte[20];
@@ -65,20 +65,26 @@ public sealed partial class SrtpContext
             return false;
         if (known && !state.IsFresh(index)) return false;
         if ((word & 0x8000_0000u) != 0) // E flag: the packet was encrypted
-            ApplyKeystream(_rtcpEcb!, _rtcpSaltHigh, _rtcpSaltLow, ssrc, index, packet[8..(authLength - 4)]);
+            ApplyKeystream(_rtcpAesNi, _rtcpEcb, _rtcpSaltHigh, _rtcpSaltLow, ssrc, index, packet[8..(authLength - 4)]);
         return true;
     }
 
     /// <summary>
     /// XORs <paramref name="data"/> with the AES-CM keystream for (SSRC, index) (RFC 3711 §4.1.1):
     /// IV = (k_s * 2^16) XOR (SSRC * 2^64) XOR (i * 2^16); block j = E(k_e, IV + j). The counter blocks are
-    /// written into a per-context buffer and encrypted with one AES-ECB call (TransformBlock) per 2 KiB chunk.
+    /// generated with AES-NI intrinsics when available; otherwise written into a per-context buffer and
+    /// encrypted with one AES-ECB call (TransformBlock) per 2 KiB chunk.
     /// </summary>
-    private void ApplyKeystream(ICryptoTransform ecb, ulong saltHigh, ulong saltLow, uint ssrc, ulong index, Span<byte> data)
+    private void ApplyKeystream(AesNi? aesNi, ICryptoTransform? ecb, ulong saltHigh, ulong saltLow, uint ssrc, ulong index, Span<byte> data)
     {
         // Big-endian 128-bit IV as two 64-bit halves; the low 16 bits of the IV are zero, j fills them.
         ulong ivHigh = saltHigh ^ ssrc;
         ulong ivLow = saltLow ^ (index << 16);
+        if (aesNi is not null)
+        {
+            aesNi.CtrXor(data, Vector128.Create(BinaryPrimitives.ReverseEndianness(ivHigh), BinaryPrimitives.ReverseEndianness(ivLow)).AsByte());
+            return;
+        }
         ulong highBytes = BitConverter.IsLittleEndian ? BinaryPrimitives.ReverseEndianness(ivHigh) : ivHigh;
         ref byte counters = ref MemoryMarshal.GetArrayDataReference(_counterBlocks);
         int blockBase = 0;
@@ -94,7 +100,7 @@ public sealed partial class SrtpContext
                 Unsafe.WriteUnaligned(ref Unsafe.Add(ref block, 8), BitConverter.IsLittleEndian ? BinaryPrimitives.ReverseEndianness(low) : low);
             }
             int bytes = blocks << 4;
-            ecb.TransformBlock(_counterBlocks, 0, bytes, _keystream, 0);
+            ecb!.TransformBlock(_counterBlocks, 0, bytes, _keystream, 0);
             Xor(data.Slice(offset, chunk), _keystream);
             blockBase += blocks;
         }

@@ -14,20 +14,18 @@ public sealed partial class SrtpContext
         RtpNonce(nonce, ssrc, index);
         Span<byte> payload = packet[headerLength..length];
         // AAD = the RTP header incl. CSRCs and extension (§8.2); tag appended after the ciphertext.
-        _rtpGcm!.Encrypt(nonce, payload, payload, packet.Slice(length, GcmTagLength), packet[..headerLength]);
+        Seal(_rtpGcmNi, _rtpGcm, nonce, payload, packet[..headerLength], packet.Slice(length, GcmTagLength));
         return length + GcmTagLength;
     }
 
     private bool GcmUnprotectRtp(Span<byte> packet, int authLength, int headerLength, uint ssrc, ulong index,
         ref SrtpReplayState state, bool known)
     {
-        // AEAD verifies and decrypts in one step; the (cheap) replay check therefore goes first, so a replayed
-        // packet is never decrypted. State is only committed by the caller after authentication succeeded.
-        if (known && !state.IsFresh(index)) return false;
         Span<byte> nonce = stackalloc byte[12];
         RtpNonce(nonce, ssrc, index);
         Span<byte> payload = packet[headerLength..authLength];
-        return TryDecrypt(_rtpGcm!, nonce, payload, packet.Slice(authLength, GcmTagLength), payload, packet[..headerLength]);
+        bool fresh = !known || state.IsFresh(index);
+        return Open(_rtpGcmNi, _rtpGcm, nonce, payload, packet[..headerLength], packet.Slice(authLength, GcmTagLength), fresh);
     }
 
     private int GcmProtectRtcp(Span<byte> packet, int length, uint ssrc, uint index)
@@ -41,7 +39,7 @@ public sealed partial class SrtpContext
         packet[..8].CopyTo(aad);
         BinaryPrimitives.WriteUInt32BigEndian(aad[8..], word);
         Span<byte> body = packet[8..length];
-        _rtcpGcm!.Encrypt(nonce, body, body, packet.Slice(length, GcmTagLength), aad);
+        Seal(_rtcpGcmNi, _rtcpGcm, nonce, body, aad, packet.Slice(length, GcmTagLength));
         BinaryPrimitives.WriteUInt32BigEndian(packet[(length + GcmTagLength)..], word);
         return length + GcmTagLength + 4;
     }
@@ -51,7 +49,7 @@ public sealed partial class SrtpContext
         // length >= 8 + 16 + 4 was checked by the caller (tag length 16 for GCM).
         uint word = BinaryPrimitives.ReadUInt32BigEndian(packet[(length - 4)..]);
         index = word & 0x7FFF_FFFF;
-        if (known && !state.IsFresh(index)) return false;
+        bool fresh = !known || state.IsFresh(index);
         Span<byte> nonce = stackalloc byte[12];
         RtcpNonce(nonce, ssrc, index);
         int tagStart = length - 4 - GcmTagLength;
@@ -61,7 +59,7 @@ public sealed partial class SrtpContext
             packet[..8].CopyTo(aad);
             BinaryPrimitives.WriteUInt32BigEndian(aad[8..], word);
             Span<byte> body = packet[8..tagStart];
-            return TryDecrypt(_rtcpGcm!, nonce, body, packet.Slice(tagStart, GcmTagLength), body, aad);
+            return Open(_rtcpGcmNi, _rtcpGcm, nonce, body, aad, packet.Slice(tagStart, GcmTagLength), fresh);
         }
 
         // E = 0 (§9.3): nothing encrypted, the whole RTCP packet || E||index is AAD. Move the tag aside and the
@@ -69,15 +67,33 @@ public sealed partial class SrtpContext
         Span<byte> tag = stackalloc byte[GcmTagLength];
         packet.Slice(tagStart, GcmTagLength).CopyTo(tag);
         BinaryPrimitives.WriteUInt32BigEndian(packet[tagStart..], word);
-        return TryDecrypt(_rtcpGcm!, nonce, [], tag, [], packet[..(tagStart + 4)]);
+        return Open(_rtcpGcmNi, _rtcpGcm, nonce, [], packet[..(tagStart + 4)], tag, fresh);
     }
 
-    private static bool TryDecrypt(AesGcm gcm, ReadOnlySpan<byte> nonce, ReadOnlySpan<byte> ciphertext, ReadOnlySpan<byte> tag,
-        Span<byte> plaintext, ReadOnlySpan<byte> aad)
+    private static void Seal(AesGcmNi? gcmNi, AesGcm? gcm, ReadOnlySpan<byte> nonce, Span<byte> data, ReadOnlySpan<byte> aad, Span<byte> tag)
     {
+        if (gcmNi is not null) gcmNi.Seal(nonce, data, aad, tag);
+        else gcm!.Encrypt(nonce, data, data, tag, aad);
+    }
+
+    /// <summary>
+    /// Authenticates, applies the replay verdict <paramref name="fresh"/>, then decrypts in place (RFC 3711 §3.3
+    /// order). The System AesGcm fallback verifies and decrypts in one call, so there the replay verdict is applied
+    /// first; either way nothing is committed unless both pass.
+    /// </summary>
+    private static bool Open(AesGcmNi? gcmNi, AesGcm? gcm, ReadOnlySpan<byte> nonce, Span<byte> data, ReadOnlySpan<byte> aad,
+        ReadOnlySpan<byte> tag, bool fresh)
+    {
+        if (gcmNi is not null)
+        {
+            if (!gcmNi.Verify(nonce, data, aad, tag) || !fresh) return false;
+            gcmNi.Decrypt(nonce, data);
+            return true;
+        }
+        if (!fresh) return false;
         try
         {
-            gcm.Decrypt(nonce, ciphertext, tag, plaintext, aad);
+            gcm!.Decrypt(nonce, data, tag, data, aad);
             return true;
         }
         catch (CryptographicException)

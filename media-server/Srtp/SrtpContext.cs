@@ -34,6 +34,8 @@ public sealed partial class SrtpContext : IDisposable
     private readonly Aes? _rtcpAes;
     private readonly ICryptoTransform? _rtpEcb;
     private readonly ICryptoTransform? _rtcpEcb;
+    private readonly AesNi? _rtpAesNi;
+    private readonly AesNi? _rtcpAesNi;
     private readonly IncrementalHash? _rtpHmac;
     private readonly IncrementalHash? _rtcpHmac;
     private readonly byte[] _counterBlocks = [];
@@ -43,6 +45,8 @@ public sealed partial class SrtpContext : IDisposable
     // AEAD_AES_128_GCM.
     private readonly AesGcm? _rtpGcm;
     private readonly AesGcm? _rtcpGcm;
+    private readonly AesGcmNi? _rtpGcmNi;
+    private readonly AesGcmNi? _rtcpGcmNi;
     private readonly byte[] _rtpSalt;
     private readonly byte[] _rtcpSalt;
 
@@ -52,7 +56,7 @@ public sealed partial class SrtpContext : IDisposable
     private uint _nextSrtcpIndex;
     private bool _disposed;
 
-    private SrtpContext(SrtpProfile profile, SrtpSessionKeys keys)
+    private SrtpContext(SrtpProfile profile, SrtpSessionKeys keys, bool allowIntrinsics = true)
     {
         _profile = profile;
         _rtpTagLength = profile.GetRtpAuthTagLength();
@@ -61,19 +65,37 @@ public sealed partial class SrtpContext : IDisposable
         _rtcpSalt = keys.RtcpSalt;
         if (profile.IsAead())
         {
-            _rtpGcm = new AesGcm(keys.RtpKey, 16);
-            _rtcpGcm = new AesGcm(keys.RtcpKey, 16);
+            // The AES-NI/PCLMULQDQ GCM avoids a native call (and its per-call key setup) per packet; the
+            // System.Security.Cryptography AesGcm is the fallback on other CPUs.
+            if (allowIntrinsics && AesGcmNi.IsSupported)
+            {
+                _rtpGcmNi = new AesGcmNi(keys.RtpKey);
+                _rtcpGcmNi = new AesGcmNi(keys.RtcpKey);
+            }
+            else
+            {
+                _rtpGcm = new AesGcm(keys.RtpKey, 16);
+                _rtcpGcm = new AesGcm(keys.RtcpKey, 16);
+            }
         }
         else
         {
-            // An ECB encryptor keeps its native cipher context (and key schedule) across calls, unlike the
-            // Aes.EncryptEcb one-shot, which re-creates it (and copies the key) on every call.
-            (_rtpAes, _rtpEcb) = CreateEcb(keys.RtpKey);
-            (_rtcpAes, _rtcpEcb) = CreateEcb(keys.RtcpKey);
+            if (allowIntrinsics && AesNi.IsSupported)
+            {
+                _rtpAesNi = new AesNi(keys.RtpKey);
+                _rtcpAesNi = new AesNi(keys.RtcpKey);
+            }
+            else
+            {
+                // An ECB encryptor keeps its native cipher context (and key schedule) across calls, unlike the
+                // Aes.EncryptEcb one-shot, which re-creates it (and copies the key) on every call.
+                (_rtpAes, _rtpEcb) = CreateEcb(keys.RtpKey);
+                (_rtcpAes, _rtcpEcb) = CreateEcb(keys.RtcpKey);
+                _counterBlocks = GC.AllocateUninitializedArray<byte>(KeystreamChunk, pinned: true);
+                _keystream = GC.AllocateUninitializedArray<byte>(KeystreamChunk, pinned: true);
+            }
             _rtpHmac = IncrementalHash.CreateHMAC(HashAlgorithmName.SHA1, keys.RtpAuthKey);
             _rtcpHmac = IncrementalHash.CreateHMAC(HashAlgorithmName.SHA1, keys.RtcpAuthKey);
-            _counterBlocks = GC.AllocateUninitializedArray<byte>(KeystreamChunk, pinned: true);
-            _keystream = GC.AllocateUninitializedArray<byte>(KeystreamChunk, pinned: true);
             (_rtpSaltHigh, _rtpSaltLow) = SplitSalt(keys.RtpSalt);
             (_rtcpSaltHigh, _rtcpSaltLow) = SplitSalt(keys.RtcpSalt);
         }
@@ -88,7 +110,12 @@ public sealed partial class SrtpContext : IDisposable
         new(profile, SrtpSessionKeys.Derive(profile, masterKey, masterSalt));
 
     /// <summary>Builds a context straight from session keys (for the RFC test vectors, which give session keys).</summary>
-    internal static SrtpContext CreateFromSessionKeys(SrtpProfile profile, SrtpSessionKeys keys) => new(profile, keys);
+    internal static SrtpContext CreateFromSessionKeys(SrtpProfile profile, SrtpSessionKeys keys, bool allowIntrinsics = true) =>
+        new(profile, keys, allowIntrinsics);
+
+    /// <summary>A context that never uses the AES-NI/PCLMULQDQ paths (tests the System.Security.Cryptography fallback).</summary>
+    internal static SrtpContext CreatePortable(SrtpProfile profile, ReadOnlySpan<byte> masterKey, ReadOnlySpan<byte> masterSalt) =>
+        new(profile, SrtpSessionKeys.Derive(profile, masterKey, masterSalt), allowIntrinsics: false);
 
     public SrtpProfile Profile => _profile;
 

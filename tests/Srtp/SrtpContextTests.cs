@@ -322,4 +322,42 @@ public class SrtpContextTests
         for (ushort s = 100; s < 1100; s++) Once(s);
         Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
     }
+
+    [Theory]
+    [MemberData(nameof(Profiles))]
+    public void IntrinsicAndPortableImplementationsInteroperate(SrtpProfile profile)
+    {
+        var random = new Random(3);
+        byte[] key = new byte[profile.GetMasterKeyLength()], salt = new byte[profile.GetMasterSaltLength()];
+        random.NextBytes(key);
+        random.NextBytes(salt);
+        using var fast = SrtpContext.CreateForProtect(profile, key, salt);
+        using var portable = SrtpContext.CreatePortable(profile, key, salt);
+        using var fastRx = SrtpContext.CreateForUnprotect(profile, key, salt);
+        using var portableRx = SrtpContext.CreatePortable(profile, key, salt);
+        uint ssrc = 0;
+        Gen.Select(Gen.Byte.Array[0, 2500], Gen.Int[0, 3], Gen.UShort).Sample((payload, csrcs, seq) =>
+        {
+            ssrc++; // a new stream per sample: random sequence numbers within one stream would be replays/jumps
+            byte[] a = Rtp(seq, ssrc, csrcs, 1, true, payload);
+            byte[] b = (byte[])a.Clone();
+            int length = a.Length - 32;
+            int na = fast.ProtectRtp(a, length);
+            int nb = portable.ProtectRtp(b, length);
+            Assert.Equal(a[..na], b[..nb]);
+            Assert.True(portableRx.TryUnprotectRtp(a, na, out _));
+            Assert.True(fastRx.TryUnprotectRtp(b, nb, out _));
+            Assert.Equal(a[..length], b[..length]);
+
+            byte[] rtcp = new byte[8 + (payload.Length & ~3) + 32];
+            rtcp[0] = 0x80;
+            rtcp[1] = 201;
+            System.Buffers.Binary.BinaryPrimitives.WriteUInt32BigEndian(rtcp.AsSpan(4), ssrc);
+            payload.AsSpan(0, payload.Length & ~3).CopyTo(rtcp.AsSpan(8));
+            byte[] rtcpCopy = (byte[])rtcp.Clone();
+            int n = portable.ProtectRtcp(rtcp, rtcp.Length - 32);
+            Assert.True(fastRx.TryUnprotectRtcp(rtcp, n, out int plain));
+            Assert.Equal(rtcpCopy[..plain], rtcp[..plain]);
+        }, iter: 100, threads: 1);
+    }
 }

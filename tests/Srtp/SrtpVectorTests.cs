@@ -108,11 +108,11 @@ public class SrtpVectorTests
     }
 
     // RFC 7714 §16 / §17: session key 00..0f, session salt "Quid pro quo".
-    private static SrtpContext GcmVectorContext() => SrtpContext.CreateFromSessionKeys(SrtpProfile.AeadAes128Gcm, new SrtpSessionKeys
+    private static SrtpContext GcmVectorContext(bool intrinsics = true) => SrtpContext.CreateFromSessionKeys(SrtpProfile.AeadAes128Gcm, new SrtpSessionKeys
     {
         RtpKey = Hex("000102030405060708090a0b0c0d0e0f"), RtpSalt = Hex("517569642070726f2071756f"), RtpAuthKey = [],
         RtcpKey = Hex("000102030405060708090a0b0c0d0e0f"), RtcpSalt = Hex("517569642070726f2071756f"), RtcpAuthKey = [],
-    });
+    }, intrinsics);
 
     private const string GcmRtpPlain = "8040f17b8041f8d35501a0b247616c6c696120657374206f6d6e69732064697669736120696e207061727465732074726573";
     private const string GcmRtpProtected = "8040f17b8041f8d35501a0b2f24de3a3fb34de6cacba861c9d7e4bcabe633bd50d294e6f42a5f47a51c7d19b36de3adf8833899d7f27beb16a9152cf765ee4390cce";
@@ -120,46 +120,52 @@ public class SrtpVectorTests
     private const string GcmRtcpProtected = "81c8000d4d61727363e94885dcdab67ca727d7662f6b7e997ff5c0f76c06f32dc676a5f1730d6fda4ce09b4686303ded0bb9275bc84aa45896cf4d2fc5abf87245d9eade800005d4";
     private const string GcmRtcpTagOnly = "81c8000d4d6172734e5450314e545032525450200000042a0000e9304c756e61deadbeefdeadbeefdeadbeefdeadbeefdeadbeef841dd9683dd78ec92ae58790125f62b3000005d4";
 
-    [Fact]
-    public void Rfc7714_Section16_1_SrtpEncryptAndDecrypt()
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void Rfc7714_Section16_1_SrtpEncryptAndDecrypt(bool intrinsics)
     {
-        using var tx = GcmVectorContext();
+        using var tx = GcmVectorContext(intrinsics);
         byte[] buffer = new byte[128];
         Hex(GcmRtpPlain).CopyTo(buffer, 0);
         int n = tx.ProtectRtp(buffer, Hex(GcmRtpPlain).Length);
         Assert.Equal(Hex(GcmRtpProtected), buffer[..n]);
 
-        using var rx = GcmVectorContext();
+        using var rx = GcmVectorContext(intrinsics);
         byte[] wire = Hex(GcmRtpProtected);
         Assert.True(rx.TryUnprotectRtp(wire, wire.Length, out int plain));
         Assert.Equal(Hex(GcmRtpPlain), wire[..plain]);
     }
 
-    [Fact]
-    public void Rfc7714_Section17_1_SrtcpEncryptAndDecrypt()
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void Rfc7714_Section17_1_SrtcpEncryptAndDecrypt(bool intrinsics)
     {
-        using var tx = GcmVectorContext();
+        using var tx = GcmVectorContext(intrinsics);
         tx.NextSrtcpIndex = 0x5d4;
         byte[] buffer = new byte[128];
         Hex(GcmRtcpPlain).CopyTo(buffer, 0);
         int n = tx.ProtectRtcp(buffer, Hex(GcmRtcpPlain).Length);
         Assert.Equal(Hex(GcmRtcpProtected), buffer[..n]);
 
-        using var rx = GcmVectorContext();
+        using var rx = GcmVectorContext(intrinsics);
         byte[] wire = Hex(GcmRtcpProtected);
         Assert.True(rx.TryUnprotectRtcp(wire, wire.Length, out int plain));
         Assert.Equal(Hex(GcmRtcpPlain), wire[..plain]);
     }
 
-    [Fact]
-    public void Rfc7714_Section17_3_SrtcpAuthenticatedOnly()
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void Rfc7714_Section17_3_SrtcpAuthenticatedOnly(bool intrinsics)
     {
-        using var rx = GcmVectorContext();
+        using var rx = GcmVectorContext(intrinsics);
         byte[] wire = Hex(GcmRtcpTagOnly);
         Assert.True(rx.TryUnprotectRtcp(wire, wire.Length, out int plain));
         Assert.Equal(Hex(GcmRtcpPlain), wire[..plain]);
 
-        using var rx2 = GcmVectorContext();
+        using var rx2 = GcmVectorContext(intrinsics);
         byte[] forged = Hex(GcmRtcpTagOnly);
         forged[20] ^= 1;
         Assert.False(rx2.TryUnprotectRtcp(forged, forged.Length, out _));
