@@ -3,7 +3,6 @@ using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
-using System.Security.Cryptography;
 
 namespace TeleRehab.Media.Srtp;
 
@@ -13,6 +12,7 @@ namespace TeleRehab.Media.Srtp;
 /// verifies the tag (constant time) before anything is decrypted. Used for AEAD_AES_128_GCM (RFC 7714) when the
 /// CPU supports it; verified against System.Security.Cryptography.AesGcm in the tests.
 /// </summary>
+[SkipLocalsInit]
 internal sealed class AesGcmNi
 {
     public const int TagLength = 16;
@@ -22,6 +22,9 @@ internal sealed class AesGcmNi
     private readonly AesNi _aes;
     // Powers of the hash key H = E(K, 0^128), byte-reflected for the carry-less multiply.
     private readonly Vector128<ulong> _h1, _h2, _h3, _h4;
+    // H^8..H^1 in pairs for the 256-bit VPCLMULQDQ path (lane 0 multiplies the earlier block).
+    private readonly Vector256<ulong> _h87, _h65, _h43, _h21;
+    private static readonly Vector256<byte> ByteReverse256 = Vector256.Create(ByteReverse, ByteReverse);
 
     public static bool IsSupported => AesNi.IsSupported && Pclmulqdq.IsSupported;
 
@@ -32,7 +35,17 @@ internal sealed class AesGcmNi
         _h2 = Multiply(_h1, _h1);
         _h3 = Multiply(_h2, _h1);
         _h4 = Multiply(_h3, _h1);
+        var h5 = Multiply(_h4, _h1);
+        var h6 = Multiply(h5, _h1);
+        var h7 = Multiply(h6, _h1);
+        var h8 = Multiply(h7, _h1);
+        _h87 = Vector256.Create(h8, h7);
+        _h65 = Vector256.Create(h6, h5);
+        _h43 = Vector256.Create(_h4, _h3);
+        _h21 = Vector256.Create(_h2, _h1);
     }
+
+    private static bool Wide => Pclmulqdq.V256.IsSupported && Avx2.IsSupported;
 
     /// <summary>Encrypts <paramref name="data"/> in place and writes the tag over (aad, ciphertext).</summary>
     public void Seal(ReadOnlySpan<byte> nonce, Span<byte> data, ReadOnlySpan<byte> aad, Span<byte> tag)
@@ -54,21 +67,21 @@ internal sealed class AesGcmNi
     /// <summary>Checks the tag over (aad, ciphertext) in constant time without decrypting anything.</summary>
     public bool Verify(ReadOnlySpan<byte> nonce, ReadOnlySpan<byte> ciphertext, ReadOnlySpan<byte> aad, ReadOnlySpan<byte> tag)
     {
+        if (tag.Length != TagLength) return false;
         Vector128<byte> expected = Ghash(aad, ciphertext) ^ _aes.EncryptBlock(CounterBlock(nonce, 1));
-        Span<byte> computed = stackalloc byte[16];
-        expected.CopyTo(computed);
-        return CryptographicOperations.FixedTimeEquals(computed, tag);
+        // A full-width vector compare: no data-dependent early exit (constant time like FixedTimeEquals).
+        return (expected ^ Vector128.Create(tag)) == Vector128<byte>.Zero;
     }
 
     /// <summary>Decrypts in place (CTR from inc32(J0)); call only after <see cref="Verify"/> succeeded.</summary>
     public void Decrypt(ReadOnlySpan<byte> nonce, Span<byte> data) => _aes.CtrXor(data, CounterBlock(nonce, 2));
 
+    /// <summary>IV (96 bits) || counter (32 bits, big-endian), SP 800-38D §7.1.</summary>
     private static Vector128<byte> CounterBlock(ReadOnlySpan<byte> nonce, uint counter)
     {
-        Span<byte> block = stackalloc byte[16];
-        nonce[..12].CopyTo(block);
-        BinaryPrimitives.WriteUInt32BigEndian(block[12..], counter);
-        return Vector128.Create((ReadOnlySpan<byte>)block);
+        ulong low = BinaryPrimitives.ReadUInt64LittleEndian(nonce);
+        ulong high = BinaryPrimitives.ReadUInt32LittleEndian(nonce[8..12]) | ((ulong)BinaryPrimitives.ReverseEndianness(counter) << 32);
+        return Vector128.Create(low, high).AsByte();
     }
 
     /// <summary>GHASH_H(A || pad || C || pad || [len(A)]64 || [len(C)]64), returned in normal byte order.</summary>
@@ -89,6 +102,30 @@ internal sealed class AesGcmNi
         ref byte p = ref MemoryMarshal.GetReference(input);
         nuint length = (nuint)input.Length, i = 0;
         Vector128<ulong> h1 = _h1, h2 = _h2, h3 = _h3, h4 = _h4;
+        if (Wide && length >= 128)
+        {
+            Vector256<ulong> h87 = _h87, h65 = _h65, h43 = _h43, h21 = _h21;
+            for (; i + 128 <= length; i += 128)
+            {
+                // Eight blocks, two per 256-bit register: Y' = sum (X_k [^ Y for k=1]) * H^(9-k), one reduction.
+                var x12 = Avx2.Shuffle(Vector256.LoadUnsafe(ref p, i), ByteReverse256).AsUInt64() ^ Vector256.Create(y, Vector128<ulong>.Zero);
+                var x34 = Avx2.Shuffle(Vector256.LoadUnsafe(ref p, i + 32), ByteReverse256).AsUInt64();
+                var x56 = Avx2.Shuffle(Vector256.LoadUnsafe(ref p, i + 64), ByteReverse256).AsUInt64();
+                var x78 = Avx2.Shuffle(Vector256.LoadUnsafe(ref p, i + 96), ByteReverse256).AsUInt64();
+                var t0 = Pclmulqdq.V256.CarrylessMultiply(x12, h87, 0x00) ^ Pclmulqdq.V256.CarrylessMultiply(x34, h65, 0x00)
+                    ^ Pclmulqdq.V256.CarrylessMultiply(x56, h43, 0x00) ^ Pclmulqdq.V256.CarrylessMultiply(x78, h21, 0x00);
+                var t1 = Pclmulqdq.V256.CarrylessMultiply(x12, h87, 0x11) ^ Pclmulqdq.V256.CarrylessMultiply(x34, h65, 0x11)
+                    ^ Pclmulqdq.V256.CarrylessMultiply(x56, h43, 0x11) ^ Pclmulqdq.V256.CarrylessMultiply(x78, h21, 0x11);
+                var t2 = Pclmulqdq.V256.CarrylessMultiply(x12, h87, 0x10) ^ Pclmulqdq.V256.CarrylessMultiply(x12, h87, 0x01)
+                    ^ Pclmulqdq.V256.CarrylessMultiply(x34, h65, 0x10) ^ Pclmulqdq.V256.CarrylessMultiply(x34, h65, 0x01)
+                    ^ Pclmulqdq.V256.CarrylessMultiply(x56, h43, 0x10) ^ Pclmulqdq.V256.CarrylessMultiply(x56, h43, 0x01)
+                    ^ Pclmulqdq.V256.CarrylessMultiply(x78, h21, 0x10) ^ Pclmulqdq.V256.CarrylessMultiply(x78, h21, 0x01);
+                var lo0 = t0.GetLower() ^ t0.GetUpper();
+                var hi0 = t1.GetLower() ^ t1.GetUpper();
+                var mid = t2.GetLower() ^ t2.GetUpper();
+                y = Reduce(lo0 ^ Sse2.ShiftLeftLogical128BitLane(mid, 8), hi0 ^ Sse2.ShiftRightLogical128BitLane(mid, 8));
+            }
+        }
         for (; i + 64 <= length; i += 64)
         {
             // Y' = (Y ^ X1)·H^4 ^ X2·H^3 ^ X3·H^2 ^ X4·H: four unreduced products, one reduction.

@@ -13,6 +13,7 @@ namespace TeleRehab.Media.Srtp;
 /// Only used when <see cref="IsSupported"/>; otherwise the contexts use System.Security.Cryptography.
 /// Verified against System.Security.Cryptography.Aes in the tests.
 /// </summary>
+[SkipLocalsInit]
 internal sealed class AesNi
 {
     private readonly Vector128<byte>[] _roundKeys = new Vector128<byte>[11];
@@ -50,7 +51,15 @@ internal sealed class AesNi
     {
         Vector128<byte>[] rk = _roundKeys;
         block ^= rk[0];
-        for (int r = 1; r < 10; r++) block = X86Aes.Encrypt(block, rk[r]);
+        block = X86Aes.Encrypt(block, rk[1]);
+        block = X86Aes.Encrypt(block, rk[2]);
+        block = X86Aes.Encrypt(block, rk[3]);
+        block = X86Aes.Encrypt(block, rk[4]);
+        block = X86Aes.Encrypt(block, rk[5]);
+        block = X86Aes.Encrypt(block, rk[6]);
+        block = X86Aes.Encrypt(block, rk[7]);
+        block = X86Aes.Encrypt(block, rk[8]);
+        block = X86Aes.Encrypt(block, rk[9]);
         return X86Aes.EncryptLast(block, rk[10]);
     }
 
@@ -90,6 +99,7 @@ internal sealed class AesNi
             (Vector128.LoadUnsafe(ref d, i + 32) ^ b2).StoreUnsafe(ref d, i + 32);
             (Vector128.LoadUnsafe(ref d, i + 48) ^ b3).StoreUnsafe(ref d, i + 48);
         }
+        Span<byte> tail = stackalloc byte[16];
         for (; i < length; i += 16, counter++)
         {
             var b = EncryptBlock(baseBlock.WithElement(3, BinaryPrimitives.ReverseEndianness(counter)).AsByte());
@@ -100,7 +110,6 @@ internal sealed class AesNi
             }
             else
             {
-                Span<byte> tail = stackalloc byte[16];
                 b.CopyTo(tail);
                 for (nuint t = 0; t < remaining; t++) Unsafe.Add(ref d, i + t) ^= tail[(int)t];
             }

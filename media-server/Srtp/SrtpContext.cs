@@ -20,6 +20,7 @@ namespace TeleRehab.Media.Srtp;
 /// <para>Unprotect never throws for malformed, truncated, forged or replayed input: it returns false. When it
 /// returns false the bytes of the packet buffer are unspecified (an AEAD failure may have overwritten them).</para>
 /// </remarks>
+[SkipLocalsInit]
 public sealed partial class SrtpContext : IDisposable
 {
     /// <summary>Largest keystream produced by one AES-ECB call; longer payloads are processed in chunks.</summary>
