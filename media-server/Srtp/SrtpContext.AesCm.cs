@@ -12,9 +12,8 @@ public sealed partial class SrtpContext
     private int CmProtectRtp(Span<byte> packet, int length, int headerLength, uint ssrc, ulong index)
     {
         ApplyKeystream(_rtpAesNi, _rtpEcb, _rtpSaltHigh, _rtpSaltLow, ssrc, index, packet[headerLength..length]);
-        // The tag is the leftmost bytes of the HMAC (RFC 3711 §4.2.1).
-        // Authenticated portion || ROC (RFC 3711 §4.2). The ROC is written into the tag space (>= 4 bytes) so
-        // the HMAC runs over one contiguous span; the tag then overwrites it.
+        // Tag = leftmost bytes of HMAC-SHA1(authenticated portion || ROC) (RFC 3711 §4.2, §4.2.1). The ROC is
+        // written into the tag space (>= 4 bytes) so the HMAC runs over one contiguous span; the tag overwrites it.
         Span<byte> mac = stackalloc byte[20];
         BinaryPrimitives.WriteUInt32BigEndian(packet[length..], (uint)(index >> 16));
         _rtpHmac!.AppendData(packet[..(length + 4)]);
@@ -34,7 +33,6 @@ public sealed partial class SrtpContext
         BinaryPrimitives.WriteUInt32BigEndian(packet[authLength..], (uint)(index >> 16));
         _rtpHmac!.AppendData(packet[..(authLength + 4)]);
         _rtpHmac.GetHashAndReset(mac);
-        packet.Slice(authLength, _rtpTagLength).Clear();
         if (!CryptographicOperations.FixedTimeEquals(mac[.._rtpTagLength], tag[.._rtpTagLength]))
             return false;
         if (known && !state.IsFresh(index)) return false;
