@@ -193,7 +193,7 @@ public sealed class SdpAnswerer
         {
             if (e.Direction == SdpDirection.Inactive) continue;
             if (!_local.HeaderExtensions.Any(h => h.Uri == e.Uri && h.AppliesTo(om.Kind))) continue;
-            if (!table.TryClaim(e.Id, e.Uri)) continue;
+            if (plan.Extmaps.Exists(x => x.Id == e.Id || x.Uri == e.Uri) || !table.TryClaim(e.Id, e.Uri)) continue;
             plan.Extmaps.Add(new SdpExtmap(e.Id, e.Direction?.Reverse(), e.Uri));
         }
 
@@ -240,6 +240,7 @@ public sealed class SdpAnswerer
     private List<NegotiatedCodec> NegotiateCodecs(SdpMediaDescription om)
     {
         var result = new List<NegotiatedCodec>();
+        var usedRtx = new HashSet<int>();
         var rtpmaps = om.RtpMaps;
         var fmtps = om.Fmtps;
         var feedback = om.RtcpFeedbacks;
@@ -264,7 +265,7 @@ public sealed class SdpAnswerer
                 if (!offeredPts.Contains(f.PayloadType)) continue;
                 var rmap = rtpmaps.FirstOrDefault(r => r.PayloadType == f.PayloadType);
                 if (rmap is null || !rmap.EncodingName.Equals("rtx", StringComparison.OrdinalIgnoreCase) || rmap.ClockRate != map.ClockRate) continue;
-                if (f.ToDictionary().TryGetValue("apt", out var apt) && apt == SdpText.Inv(pt)) { rtx = f.PayloadType; break; }
+                if (f.ToDictionary().TryGetValue("apt", out var apt) && apt == SdpText.Inv(pt) && usedRtx.Add(f.PayloadType)) { rtx = f.PayloadType; break; }
             }
             result.Add(new NegotiatedCodec(pt, map.EncodingName, map.ClockRate, map.Channels ?? 1, string.IsNullOrEmpty(fmtp) ? null : fmtp, fbs, rtx));
         }

@@ -180,6 +180,7 @@ public sealed class SdpOfferer
             }
 
             var codecs = new List<NegotiatedCodec>();
+            var usedRtx = new HashSet<int>();
             var offeredMaps = om.RtpMaps;
             var answerFmtps = am.Fmtps;
             var answerMaps = am.RtpMaps;
@@ -188,6 +189,7 @@ public sealed class SdpOfferer
                 if (!SdpText.TryPayloadType(f, out int pt)) continue;
                 var omap = offeredMaps.FirstOrDefault(r => r.PayloadType == pt);
                 var amap = answerMaps.FirstOrDefault(r => r.PayloadType == pt) ?? omap;
+                if (codecs.Exists(c => c.PayloadType == pt) || usedRtx.Contains(pt)) continue;
                 if (omap is null || amap is null || omap.EncodingName.Equals("rtx", StringComparison.OrdinalIgnoreCase)) continue;
                 if (!omap.EncodingName.Equals(amap.EncodingName, StringComparison.OrdinalIgnoreCase) || omap.ClockRate != amap.ClockRate) continue;
                 var offeredFb = om.GetRtcpFeedback(pt).Select(x => x.Kind).ToHashSet();
@@ -197,7 +199,7 @@ public sealed class SdpOfferer
                 {
                     var rmap = answerMaps.FirstOrDefault(r => r.PayloadType == af.PayloadType);
                     if (rmap is not null && rmap.EncodingName.Equals("rtx", StringComparison.OrdinalIgnoreCase) && am.Formats.Contains(SdpText.Inv(af.PayloadType))
-                        && af.ToDictionary().TryGetValue("apt", out var apt) && apt == SdpText.Inv(pt))
+                        && af.ToDictionary().TryGetValue("apt", out var apt) && apt == SdpText.Inv(pt) && usedRtx.Add(af.PayloadType))
                     { rtx = af.PayloadType; break; }
                 }
                 string? fmtp = answerFmtps.FirstOrDefault(x => x.PayloadType == pt)?.Parameters;
