@@ -7,7 +7,7 @@ internal static class SdpSectionWriter
     {
         var s = new SessionDescription
         {
-            Origin = new SdpOrigin("-", local.SessionId, SdpText.Inv((int)Math.Min(local.SessionVersion, int.MaxValue)), "IN", "IP4", "127.0.0.1"),
+            Origin = new SdpOrigin("-", local.SessionId, local.SessionVersion.ToString(System.Globalization.CultureInfo.InvariantCulture), "IN", "IP4", "127.0.0.1"),
             SessionName = local.SessionName,
         };
         s.Timings.Add(new SdpTiming("0 0"));
