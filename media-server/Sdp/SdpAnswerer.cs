@@ -55,14 +55,12 @@ public sealed class SdpAnswerer
         }
 
         var offeredBundle = offer.BundleMids;
-        var bundleTable = new SdpSectionWriter.ExtensionTable();
+        // One extension table for the whole answer: RFC 8843 §9.1 requires it inside a BUNDLE group, and the server
+        // receives every section on the same ICE-lite port, so unbundled sections get the same rule.
+        var extensionTable = new SdpSectionWriter.ExtensionTable();
         var plans = new List<SectionPlan>();
         for (int i = 0; i < offer.Media.Count; i++)
-        {
-            var om = offer.Media[i];
-            bool bundled = om.Mid is { } mid && offeredBundle.Contains(mid);
-            plans.Add(PlanSection(offer, om, i, bundled ? bundleTable : new SdpSectionWriter.ExtensionTable()));
-        }
+            plans.Add(PlanSection(offer.Media[i], i, extensionTable));
 
         // Answer BUNDLE group: the accepted mids of the offered group, offerer's tag first (RFC 8843 §7.3.1).
         // Rejected sections leave the group (RFC 8843 §7.3.3).
@@ -170,7 +168,7 @@ public sealed class SdpAnswerer
         public SdpLocalStream? LocalStream;
     }
 
-    private SectionPlan PlanSection(SessionDescription offer, SdpMediaDescription om, int index, SdpSectionWriter.ExtensionTable table)
+    private SectionPlan PlanSection(SdpMediaDescription om, int index, SdpSectionWriter.ExtensionTable table)
     {
         var plan = new SectionPlan { Index = index, Mid = om.Mid ?? SdpText.Inv(index) };
         if (om.IsRejected || om.Mid is null) { plan.Rejected = true; return plan; }
