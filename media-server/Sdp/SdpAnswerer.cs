@@ -42,6 +42,7 @@ public sealed class SdpAnswerer
     {
         answer = null;
         if (offer.Media.Count == 0) { error = "offer has no media sections"; return false; }
+        if (!SdpFingerprint.TryParse(_local.Fingerprint, out _, out var fpError)) { error = "local fingerprint is invalid: " + fpError; return false; }
 
         var mids = new HashSet<string>();
         for (int i = 0; i < offer.Media.Count; i++)
@@ -60,7 +61,7 @@ public sealed class SdpAnswerer
         var extensionTable = new SdpSectionWriter.ExtensionTable();
         var plans = new List<SectionPlan>();
         for (int i = 0; i < offer.Media.Count; i++)
-            plans.Add(PlanSection(offer.Media[i], i, extensionTable));
+            plans.Add(PlanSection(offer.Media[i], offer.GetDirection(offer.Media[i]), i, extensionTable));
 
         // Answer BUNDLE group: the accepted mids of the offered group, offerer's tag first (RFC 8843 §7.3.1).
         // Rejected sections leave the group (RFC 8843 §7.3.3).
@@ -168,7 +169,7 @@ public sealed class SdpAnswerer
         public SdpLocalStream? LocalStream;
     }
 
-    private SectionPlan PlanSection(SdpMediaDescription om, int index, SdpSectionWriter.ExtensionTable table)
+    private SectionPlan PlanSection(SdpMediaDescription om, SdpDirection offeredDirection, int index, SdpSectionWriter.ExtensionTable table)
     {
         var plan = new SectionPlan { Index = index, Mid = om.Mid ?? SdpText.Inv(index) };
         if (om.IsRejected || om.Mid is null) { plan.Rejected = true; return plan; }
@@ -181,7 +182,9 @@ public sealed class SdpAnswerer
                 || !om.Formats.Contains("webrtc-datachannel");
             return plan;
         }
-        if ((om.Kind != "audio" && om.Kind != "video") || !om.IsRtp) { plan.Rejected = true; return plan; }
+        // WebRTC media must be DTLS-SRTP with RTCP feedback (RFC 8827, RFC 8834 §5.1): plain RTP/AVP sections are rejected.
+        if ((om.Kind != "audio" && om.Kind != "video") || !om.Protocol.EndsWith("RTP/SAVPF", StringComparison.Ordinal))
+        { plan.Rejected = true; return plan; }
 
         plan.Codecs = NegotiateCodecs(om);
         if (plan.Codecs.Count == 0) { plan.Rejected = true; return plan; }
@@ -197,7 +200,7 @@ public sealed class SdpAnswerer
 
         // RFC 3264 §6.1 direction rules, from the server's side.
         _local.LocalStreams.TryGetValue(plan.Mid, out var stream);
-        plan.Direction = om.Direction switch
+        plan.Direction = offeredDirection switch
         {
             SdpDirection.SendRecv => stream is null ? SdpDirection.RecvOnly : SdpDirection.SendRecv,
             SdpDirection.SendOnly => SdpDirection.RecvOnly,

@@ -214,7 +214,7 @@ public sealed class SdpOfferer
 
             var t = offer.Transceivers.FirstOrDefault(x => x.Mid == mid);
             // The answer's direction is the browser's view; the server's is its reverse (RFC 3264 §6.1).
-            var direction = am.Direction.Reverse();
+            var direction = answer.GetDirection(am).Reverse();
             media.Add(new NegotiatedMedia
             {
                 Mid = mid, MLineIndex = i, Kind = om.Kind, Protocol = am.Protocol, Direction = direction,

@@ -45,6 +45,9 @@ public sealed class SessionDescription : SdpAttributeHolder
 
     public SdpMediaDescription? FindMedia(string mid) => Media.Find(m => m.Mid == mid);
 
+    /// <summary>The section's direction, falling back to a session-level direction attribute, then sendrecv (RFC 8866 §6.7).</summary>
+    public SdpDirection GetDirection(SdpMediaDescription media) => media.ExplicitDirection ?? ExplicitDirection ?? SdpDirection.SendRecv;
+
     public static SessionDescription Parse(string text)
         => TryParse(text, out var sdp, out var error) ? sdp! : throw new SdpParseException(error!);
 

@@ -334,3 +334,51 @@ public class SdpAnswererTests
         Assert.True(sdp.Media[0].EndOfCandidates);
     }
 }
+
+public class SdpAnswererEdgeTests
+{
+    [Fact]
+    public void BundleOnlySection_IsAcceptedWithTheBundlePort()
+    {
+        // JSEP max-bundle offers: non-tag sections carry port 0 + a=bundle-only (RFC 8843 §6) and are not rejected.
+        string offer = SdpSamples.Chrome.Replace("m=video 9 UDP", "m=video 0 UDP").Replace("a=mid:1\r\n", "a=mid:1\r\na=bundle-only\r\n");
+        var answer = new SdpAnswerer(SdpSamples.Server()).CreateAnswer(offer);
+        var sdp = SessionDescription.Parse(answer.Sdp);
+        Assert.Equal(40000, sdp.Media[1].Port);
+        Assert.False(sdp.Media[1].BundleOnly); // RFC 8843 §7.3.1: no bundle-only in an answer
+        Assert.Equal(["0", "1", "2"], sdp.BundleMids);
+        Assert.False(answer.Session.FindMedia("1")!.IsRejected);
+    }
+
+    [Fact]
+    public void SessionLevelDirection_AppliesToSectionsWithoutOne()
+    {
+        string offer = SdpSamples.Firefox.Replace("a=sendrecv\r\n", "").Replace("t=0 0\r\n", "t=0 0\r\na=sendonly\r\n");
+        var answer = new SdpAnswerer(SdpSamples.Server()).CreateAnswer(offer);
+        Assert.All(answer.Session.Media, m => Assert.Equal(SdpDirection.RecvOnly, m.Direction));
+    }
+
+    [Fact]
+    public void InvalidLocalFingerprint_FailsWithReason()
+    {
+        var local = new SdpLocalParameters { IceUfrag = "u", IcePwd = "p", Fingerprint = "sha-256 not-hex" };
+        Assert.False(new SdpAnswerer(local).TryCreateAnswer(SdpSamples.Chrome, out _, out var error));
+        Assert.StartsWith("local fingerprint is invalid", error);
+    }
+}
+
+public class SdpAnswererProtocolTests
+{
+    [Theory]
+    [InlineData("RTP/AVP", true)]
+    [InlineData("RTP/SAVP", true)]
+    [InlineData("TCP/DTLS/RTP/SAVPF", false)]
+    [InlineData("UDP/TLS/RTP/SAVPF", false)]
+    public void NonSecureOrNonFeedbackProfiles_AreRejected(string proto, bool rejected)
+    {
+        string offer = SdpSamples.Aiortc.Replace("m=audio 50412 UDP/TLS/RTP/SAVPF", "m=audio 50412 " + proto);
+        var answer = new SdpAnswerer(SdpSamples.Server()).CreateAnswer(offer);
+        Assert.Equal(rejected, answer.Session.FindMedia("0")!.IsRejected);
+        Assert.Equal(proto, SessionDescription.Parse(answer.Sdp).Media[0].Protocol);
+    }
+}
