@@ -51,10 +51,12 @@ public class SdpFuzzTests
         line.Array[0, 40].Select(lines => string.Join("\r\n", lines) + "\r\n").Sample(Check, iter: 3000);
     }
 
-    private static readonly Gen<string> Mutated =
-        Gen.Int[0, SdpSamples.All.Count - 1].SelectMany(i =>
+    private static readonly Gen<string> Mutated = MutationsOf(SdpSamples.All);
+
+    private static Gen<string> MutationsOf(IReadOnlyList<string> samples) =>
+        Gen.Int[0, samples.Count - 1].SelectMany(i =>
         {
-            string s = SdpSamples.All[i];
+            string s = samples[i];
             return Gen.Int[0, 5].SelectMany(op => Gen.Int[0, s.Length - 1].SelectMany(pos => Gen.Int[1, 40].SelectMany(len =>
                 Gen.String[0, 12].Select(ins =>
                 {
@@ -87,5 +89,26 @@ public class SdpFuzzTests
             if (Answerer.TryCreateAnswer(s, out _, out _)) answered++;
         }, iter: 500, threads: 1);
         Assert.True(answered > total / 4, $"{answered}/{total}");
+    }
+
+    [Fact]
+    public void MutatedAnswers_ApplyWithoutThrowing()
+    {
+        var offer = SdpOffererTests.Offer();
+        var offerer = new SdpOfferer(SdpSamples.Server());
+        int applied = 0;
+        MutationsOf([SdpOffererTests.BrowserAnswer()]).Sample(answer =>
+        {
+            if (offerer.TryApplyAnswer(offer, answer, out var session, out var error))
+            {
+                Assert.Equal(4, session!.Media.Count);
+                Interlocked.Increment(ref applied);
+            }
+            else
+            {
+                Assert.False(string.IsNullOrEmpty(error));
+            }
+        }, iter: 3000);
+        Assert.True(applied > 0);
     }
 }

@@ -15,7 +15,7 @@ public class SdpOffererTests
         new("application", "3", SdpDirection.SendRecv),
     ];
 
-    private static SdpOffer Offer() => new SdpOfferer(SdpSamples.Server()).CreateOffer(Transceivers());
+    internal static SdpOffer Offer() => new SdpOfferer(SdpSamples.Server()).CreateOffer(Transceivers());
 
     [Fact]
     public void Offer_HasIceLiteActpassBundleAndRoundTrips()
@@ -68,7 +68,7 @@ public class SdpOffererTests
         Assert.Equal(5000, sdp.Media[3].SctpPort);
     }
 
-    private static string BrowserAnswer(string setup = "active") =>
+    internal static string BrowserAnswer(string setup = "active") =>
         ("v=0\r\no=- 555 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\na=group:BUNDLE 0 1 2 3\r\na=msid-semantic: WMS\r\n"
         + "m=audio 9 UDP/TLS/RTP/SAVPF 111\r\nc=IN IP4 0.0.0.0\r\na=ice-ufrag:brU1\r\na=ice-pwd:browserPasswordBrowserPwd\r\n"
         + "a=fingerprint:" + SdpSamples.ChromeFingerprint + "\r\na=setup:SETUP\r\na=mid:0\r\n"
