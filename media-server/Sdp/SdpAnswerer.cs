@@ -63,6 +63,15 @@ public sealed class SdpAnswerer
         for (int i = 0; i < offer.Media.Count; i++)
             plans.Add(PlanSection(offer.Media[i], offer.GetDirection(offer.Media[i]), i, extensionTable));
 
+        // RFC 8843 §7.3.3: the answerer cannot reject the offerer-tagged m= section; of the allowed choices
+        // we reject the whole offer, with a reason. (An offer that itself disabled its tag section is tolerated.)
+        if (offeredBundle.Count > 0 && offer.FindMedia(offeredBundle[0]) is { IsRejected: false } tagged
+            && plans[offer.Media.IndexOf(tagged)].Rejected)
+        {
+            error = $"cannot accept the offerer-tagged m= section (mid '{offeredBundle[0]}', {tagged.Kind} {tagged.Protocol}): nothing in it is supported, and RFC 8843 §7.3.3 forbids rejecting it alone";
+            return false;
+        }
+
         // Answer BUNDLE group: the accepted mids of the offered group, offerer's tag first (RFC 8843 §7.3.1).
         // Rejected sections leave the group (RFC 8843 §7.3.3).
         var accepted = plans.Where(p => !p.Rejected).Select(p => p.Mid).ToHashSet();

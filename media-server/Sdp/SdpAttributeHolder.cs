@@ -18,7 +18,7 @@ public abstract class SdpAttributeHolder
 
     public int RemoveAttributes(string name) => Attributes.RemoveAll(a => a.Name == name);
 
-    /// <summary>Replaces every attribute of that name with one line (or removes them when value is null and flag is false).</summary>
+    /// <summary>Replaces every attribute of that name with one line at the position of the first (a null value writes a flag attribute).</summary>
     public void SetAttribute(string name, string? value)
     {
         int index = Attributes.FindIndex(a => a.Name == name);

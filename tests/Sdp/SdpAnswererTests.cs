@@ -376,9 +376,31 @@ public class SdpAnswererProtocolTests
     [InlineData("UDP/TLS/RTP/SAVPF", false)]
     public void NonSecureOrNonFeedbackProfiles_AreRejected(string proto, bool rejected)
     {
-        string offer = SdpSamples.Aiortc.Replace("m=audio 50412 UDP/TLS/RTP/SAVPF", "m=audio 50412 " + proto);
+        string offer = SdpSamples.Aiortc.Replace("m=video 50412 UDP/TLS/RTP/SAVPF", "m=video 50412 " + proto);
         var answer = new SdpAnswerer(SdpSamples.Server()).CreateAnswer(offer);
-        Assert.Equal(rejected, answer.Session.FindMedia("0")!.IsRejected);
-        Assert.Equal(proto, SessionDescription.Parse(answer.Sdp).Media[0].Protocol);
+        Assert.Equal(rejected, answer.Session.FindMedia("1")!.IsRejected);
+        Assert.Equal(proto, SessionDescription.Parse(answer.Sdp).Media[1].Protocol);
+    }
+}
+
+public class SdpAnswererBundleTagTests
+{
+    [Fact]
+    public void UnsupportedOffererTaggedSection_RejectsTheOfferWithReason()
+    {
+        // Audio (the offerer BUNDLE tag) offers only PCMU: the answerer may not reject the tagged section alone (RFC 8843 §7.3.3).
+        string offer = SdpSamples.Aiortc.Replace("m=audio 50412 UDP/TLS/RTP/SAVPF 96 0 8", "m=audio 50412 UDP/TLS/RTP/SAVPF 0 8");
+        Assert.False(new SdpAnswerer(SdpSamples.Server()).TryCreateAnswer(offer, out var answer, out var error));
+        Assert.Null(answer);
+        Assert.Contains("offerer-tagged m= section (mid '0'", error);
+    }
+
+    [Fact]
+    public void UnsupportedNonTagSection_IsRejectedAlone()
+    {
+        string offer = SdpSamples.Chrome;
+        var answer = new SdpAnswerer(SdpSamples.Server(dataChannels: false)).CreateAnswer(offer);
+        Assert.True(answer.Session.FindMedia("2")!.IsRejected);
+        Assert.False(answer.Session.FindMedia("0")!.IsRejected);
     }
 }
