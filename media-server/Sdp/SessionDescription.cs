@@ -217,10 +217,22 @@ public sealed class SessionDescription : SdpAttributeHolder
         return true;
     }
 
+    // Attributes whose defining RFCs allow them only inside a media section (RFC 5888 mid, RFC 8866 rtpmap/fmtp,
+    // RFC 4585 rtcp-fb, RFC 5576 ssrc, RFC 8851 rid, RFC 8853 simulcast, RFC 8839 candidate, RFC 8841 sctp-port,
+    // RFC 8830 msid, RFC 5761 rtcp-mux, RFC 5506 rtcp-rsize) or only at session level (RFC 5888 group, RFC 8839 ice-lite).
+    private static readonly HashSet<string> MediaOnly =
+        ["mid", "rtpmap", "fmtp", "rtcp-fb", "ssrc", "ssrc-group", "rid", "simulcast", "candidate", "sctp-port", "msid", "rtcp-mux", "rtcp-rsize"];
+
+    private static readonly HashSet<string> SessionOnly = ["group", "ice-lite"];
+
     private static bool TryAddAttribute(SdpAttributeHolder holder, string value, int lineNo, out string? error)
     {
         var attr = SdpAttribute.FromLineValue(value);
         if (attr.Name.Length == 0 || !SdpText.IsToken(attr.Name)) { error = $"line {lineNo}: attribute 'a={Shorten(value)}' has no valid name"; return false; }
+        if (holder is SessionDescription && MediaOnly.Contains(attr.Name))
+        { error = $"line {lineNo}: media-level attribute 'a={Shorten(value)}' appears before any m= section"; return false; }
+        if (holder is SdpMediaDescription && SessionOnly.Contains(attr.Name))
+        { error = $"line {lineNo}: session-level attribute 'a={Shorten(value)}' appears inside a media section"; return false; }
         string v = attr.Value ?? "";
         string? why = null;
         bool ok = attr.Name switch
@@ -235,7 +247,7 @@ public sealed class SessionDescription : SdpAttributeHolder
             "simulcast" => SdpSimulcast.TryParse(v, out _, out why),
             "fingerprint" => SdpFingerprint.TryParse(v, out _, out why),
             "group" => SdpGroup.TryParse(v, out _, out why),
-            "msid" => holder is SessionDescription || SdpMsid.TryParse(v, out _, out why),
+            "msid" => SdpMsid.TryParse(v, out _, out why),
             "setup" => SdpEnumText.TryParseSetup(v, out _) || Fail("setup must be actpass, active, passive or holdconn", out why),
             "mid" => SdpText.IsToken(v.Trim()) || Fail("mid must be a non-empty token", out why),
             "ice-ufrag" or "ice-pwd" => SdpText.IsToken(v.Trim()) || Fail("value must be a non-empty token", out why),
