@@ -1,0 +1,95 @@
+namespace TeleRehab.Media.Sdp;
+
+/// <summary>One codec both sides agreed on, with its payload type as used on the wire.</summary>
+public sealed record NegotiatedCodec(
+    int PayloadType,
+    string Name,
+    int ClockRate,
+    int Channels,
+    string? Fmtp,
+    IReadOnlyList<SdpRtcpFeedback> RtcpFeedback,
+    int? RtxPayloadType)
+{
+    public bool HasFeedback(string kind) => RtcpFeedback.Any(f => f.Kind == kind);
+}
+
+/// <summary>Result of negotiating one m-section, seen from the server.</summary>
+public sealed class NegotiatedMedia
+{
+    public required string Mid { get; init; }
+
+    public required int MLineIndex { get; init; }
+
+    public required string Kind { get; init; }
+
+    public required string Protocol { get; init; }
+
+    /// <summary>True when the section was rejected (port 0); nothing else applies then.</summary>
+    public bool IsRejected { get; init; }
+
+    /// <summary>The server's direction: SendOnly means the server sends and the browser only receives.</summary>
+    public SdpDirection Direction { get; init; } = SdpDirection.Inactive;
+
+    public IReadOnlyList<NegotiatedCodec> Codecs { get; init; } = [];
+
+    /// <summary>rtx payload type -> associated payload type (RFC 4588 apt).</summary>
+    public IReadOnlyDictionary<int, int> RtxPayloadTypes { get; init; } = new Dictionary<int, int>();
+
+    /// <summary>Negotiated header extension id -> URI (one meaning per id across the BUNDLE group, RFC 8843 §9.1).</summary>
+    public IReadOnlyDictionary<int, string> HeaderExtensions { get; init; } = new Dictionary<int, string>();
+
+    public IReadOnlyList<SdpSsrc> RemoteSsrcs { get; init; } = [];
+
+    public IReadOnlyList<SdpSsrcGroup> RemoteSsrcGroups { get; init; } = [];
+
+    public IReadOnlyList<SdpMsid> RemoteMsids { get; init; } = [];
+
+    /// <summary>The peer's rids (as the peer wrote them: "send" when it sends them to us).</summary>
+    public IReadOnlyList<SdpRid> RemoteRids { get; init; } = [];
+
+    /// <summary>The peer's a=simulcast (RFC 8853), from the peer's point of view.</summary>
+    public SdpSimulcast? RemoteSimulcast { get; init; }
+
+    public SdpLocalStream? LocalStream { get; init; }
+
+    public bool RtcpMux { get; init; }
+
+    public bool RtcpReducedSize { get; init; }
+
+    /// <summary>SCTP port for a data channel section (RFC 8841).</summary>
+    public int? SctpPort { get; init; }
+
+    public long? MaxMessageSize { get; init; }
+
+    /// <summary>Distinct remote SSRCs announced with a=ssrc.</summary>
+    public IReadOnlyList<uint> RemoteSsrcIds => RemoteSsrcs.Select(s => s.Ssrc).Distinct().ToList();
+
+    public NegotiatedCodec? FindCodec(int payloadType) => Codecs.FirstOrDefault(c => c.PayloadType == payloadType);
+
+    public int? FindExtensionId(string uri) => HeaderExtensions.Where(kv => kv.Value == uri).Select(kv => (int?)kv.Key).FirstOrDefault();
+}
+
+/// <summary>Everything the media path needs after an offer/answer exchange.</summary>
+public sealed class NegotiatedSession
+{
+    public required string RemoteIceUfrag { get; init; }
+
+    public required string RemoteIcePwd { get; init; }
+
+    public bool RemoteIceLite { get; init; }
+
+    public required SdpFingerprint RemoteFingerprint { get; init; }
+
+    /// <summary>The peer's a=setup (actpass in an offer, active/passive in an answer).</summary>
+    public required SdpSetupRole RemoteSetup { get; init; }
+
+    /// <summary>The server's DTLS role: Passive (DTLS server) or Active (DTLS client).</summary>
+    public required SdpSetupRole LocalSetup { get; init; }
+
+    /// <summary>Mids of the negotiated BUNDLE group; the first is the BUNDLE tag. Empty without BUNDLE.</summary>
+    public IReadOnlyList<string> BundleMids { get; init; } = [];
+
+    public IReadOnlyList<NegotiatedMedia> Media { get; init; } = [];
+
+    public NegotiatedMedia? FindMedia(string mid) => Media.FirstOrDefault(m => m.Mid == mid);
+}
