@@ -1,5 +1,7 @@
-var builder = WebApplication.CreateBuilder(args);
-var app = builder.Build();
-app.MapGet("/healthz", () => "ok");
+using TeleRehab.Signaling;
+
+var app = TeleRehabApp.Create(args);
 app.Run();
+
+/// <summary>The entry point, visible to tests.</summary>
 public partial class Program;

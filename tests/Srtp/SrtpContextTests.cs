@@ -116,14 +116,14 @@ public class SrtpContextTests
             Assert.False(rx.TryUnprotectRtp(copy, length, out _));
             copy = (byte[])bytes.Clone();
             Assert.False(rx.TryUnprotectRtcp(copy, length, out _));
-        }, iter: 2000);
+        }, iter: 2000, threads: 1);
         var (tx, _) = Pair(profile);
         Gen.Byte.Array[0, 64].Sample(bytes =>
         {
             byte[] copy = new byte[bytes.Length + 4];
             bytes.CopyTo(copy, 0);
             tx.TryProtectRtp(copy, bytes.Length, out _); // must not throw: false or a valid protect
-        }, iter: 500);
+        }, iter: 500, threads: 1);
     }
 
     [Theory]

@@ -1,0 +1,43 @@
+using TeleRehab.Media.Net;
+using System.Net;
+
+namespace TeleRehab.Media.Hosting;
+
+/// <summary>Where the media server listens and what it tells peers. Bound from configuration section
+/// <c>TeleRehab:Media</c> by the web host.</summary>
+public sealed class MediaServerOptions
+{
+    /// <summary>The one UDP port every peer shares (0 picks a free port, for tests).</summary>
+    public int UdpPort { get; set; } = 40000;
+
+    /// <summary>The one TCP port for ICE-TCP passive candidates (RFC 6544); 0 picks a free port, -1 disables ICE-TCP.</summary>
+    public int TcpPort { get; set; } = 40000;
+
+    /// <summary>The address the sockets bind to.</summary>
+    public string ListenAddress { get; set; } = "0.0.0.0";
+
+    /// <summary>The address put into candidates, for servers behind NAT or in a cloud. When empty, every
+    /// up IPv4 interface address is announced as a host candidate.</summary>
+    public string? AnnouncedAddress { get; set; }
+
+    /// <summary>Worker loops that own peers (0 = one per core).</summary>
+    public int Workers { get; set; }
+
+    /// <summary>Seconds without a valid ICE check before a peer is dropped (RFC 7675 consent freshness).</summary>
+    public double ConsentTimeoutSeconds { get; set; } = 30;
+
+    internal IPAddress ParseListenAddress() =>
+        IPAddress.TryParse(ListenAddress, out var address)
+            ? address
+            : throw new ArgumentException($"TeleRehab:Media:ListenAddress '{ListenAddress}' is not an IP address.");
+
+    internal void Validate()
+    {
+        if (UdpPort is < 0 or > 65535) throw new ArgumentException($"TeleRehab:Media:UdpPort {UdpPort} is out of range 0-65535.");
+        if (TcpPort is < -1 or > 65535) throw new ArgumentException($"TeleRehab:Media:TcpPort {TcpPort} is out of range -1-65535.");
+        if (!string.IsNullOrEmpty(AnnouncedAddress) && !IPAddress.TryParse(AnnouncedAddress, out _))
+            throw new ArgumentException($"TeleRehab:Media:AnnouncedAddress '{AnnouncedAddress}' is not an IP address.");
+        if (ConsentTimeoutSeconds <= 0) throw new ArgumentException("TeleRehab:Media:ConsentTimeoutSeconds must be positive.");
+        ParseListenAddress();
+    }
+}

@@ -1,0 +1,210 @@
+using TeleRehab.Media.Net;
+using System.Buffers;
+using System.Collections.Concurrent;
+
+namespace TeleRehab.Media.Hosting;
+
+/// <summary>One single-threaded loop that owns a set of peers: their datagrams, timers and commands all run here,
+/// so peer state needs no locks. Other threads talk to it only through <see cref="Post"/> and <see cref="PostDatagram"/>
+/// (a lock-free queue). A fixed set of workers (one per core) serves every peer: no thread per peer.</summary>
+public sealed class MediaWorker : IDisposable
+{
+    private static readonly TimeSpan MaxIdleWait = TimeSpan.FromMilliseconds(50);
+
+    private readonly ConcurrentQueue<WorkItem> _queue = new();
+    private readonly AutoResetEvent _wake = new(false);
+    private readonly HashSet<IMediaPeer> _peers = [];
+    private readonly List<IMediaPeer> _due = [];
+    private readonly TimeProvider _time;
+    private readonly long _origin;
+    private readonly Action<IMediaPeer> _onPeerClosed;
+    private readonly Thread _thread;
+    private volatile bool _stopping;
+    private TimeSpan _nextDeadline = TimeSpan.MaxValue;
+    private int _peerCount;
+
+    public MediaWorker(int index, TimeProvider time, long origin, Action<IMediaPeer> onPeerClosed)
+    {
+        Index = index;
+        _time = time;
+        _origin = origin;
+        _onPeerClosed = onPeerClosed;
+        _thread = new Thread(Run) { IsBackground = true, Name = $"media-worker-{index}" };
+    }
+
+    public int Index { get; }
+
+    /// <summary>Peers this worker owns (read from any thread; exact on the worker).</summary>
+    public int PeerCount => Volatile.Read(ref _peerCount);
+
+    internal TimeSpan Now => _time.GetElapsedTime(_origin);
+
+    public void Start() => _thread.Start();
+
+    /// <summary>Runs <paramref name="command"/> on the worker thread (cold path: signalling, adding and closing peers).</summary>
+    public void Post(Action command)
+    {
+        _queue.Enqueue(new WorkItem(null, null, 0, null, command));
+        _wake.Set();
+    }
+
+    /// <summary>Hands a received datagram to <paramref name="peer"/>. The worker copies nothing: it takes ownership of
+    /// <paramref name="pooledBuffer"/> (rented from <see cref="ArrayPool{T}.Shared"/>) and returns it after handling.</summary>
+    public void PostDatagram(IMediaPeer peer, byte[] pooledBuffer, int length, IPacketPath path)
+    {
+        _queue.Enqueue(new WorkItem(peer, pooledBuffer, length, path, null));
+        _wake.Set();
+    }
+
+    /// <summary>Adds a peer to this worker (call from any thread).</summary>
+    public void Attach(IMediaPeer peer) => Post(() =>
+    {
+        if (_peers.Add(peer))
+        {
+            Interlocked.Increment(ref _peerCount);
+            NoteDeadline(peer);
+        }
+    });
+
+    private void Run()
+    {
+        while (!_stopping)
+        {
+            while (_queue.TryDequeue(out var item))
+            {
+                Process(item);
+            }
+
+            var now = Now;
+            if (now >= _nextDeadline)
+            {
+                RunTimers(now);
+            }
+
+            var wait = _nextDeadline == TimeSpan.MaxValue ? MaxIdleWait : _nextDeadline - Now;
+            if (wait > MaxIdleWait) wait = MaxIdleWait;
+            if (wait > TimeSpan.Zero && _queue.IsEmpty)
+            {
+                _wake.WaitOne(wait);
+            }
+        }
+
+        foreach (var peer in _peers)
+        {
+            peer.Close("server shutting down");
+            Retire(peer);
+        }
+        _peers.Clear();
+    }
+
+    private void Process(in WorkItem item)
+    {
+        if (item.Command is not null)
+        {
+            try
+            {
+                item.Command();
+            }
+            catch (Exception ex)
+            {
+                // A command's failure belongs to its caller (it completes a TaskCompletionSource itself); the loop goes on.
+                System.Diagnostics.Debug.WriteLine($"media worker {Index}: command failed: {ex}");
+            }
+            return;
+        }
+
+        var peer = item.Peer!;
+        try
+        {
+            if (_peers.Contains(peer) && !peer.IsClosed)
+            {
+                peer.HandleDatagram(item.Buffer, item.Length, item.Path!, Now);
+            }
+        }
+        catch (Exception ex)
+        {
+            // Bad input must never stop the loop or disturb other peers: the faulty peer is closed.
+            peer.Close($"internal error: {ex.GetType().Name}");
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(item.Buffer!);
+        }
+
+        AfterHandling(peer);
+    }
+
+    private void RunTimers(TimeSpan now)
+    {
+        _due.Clear();
+        var next = TimeSpan.MaxValue;
+        foreach (var peer in _peers)
+        {
+            var deadline = peer.NextTimeout;
+            if (peer.IsClosed || (deadline is { } d && d <= now))
+            {
+                _due.Add(peer);
+            }
+            else if (deadline is { } later && later < next)
+            {
+                next = later;
+            }
+        }
+        _nextDeadline = next;
+
+        foreach (var peer in _due)
+        {
+            try
+            {
+                if (!peer.IsClosed) peer.HandleTimeout(now);
+            }
+            catch (Exception ex)
+            {
+                peer.Close($"internal error: {ex.GetType().Name}");
+            }
+            AfterHandling(peer);
+        }
+    }
+
+    private void AfterHandling(IMediaPeer peer)
+    {
+        if (peer.IsClosed)
+        {
+            if (_peers.Remove(peer)) Retire(peer);
+            return;
+        }
+        NoteDeadline(peer);
+    }
+
+    private void Retire(IMediaPeer peer)
+    {
+        Interlocked.Decrement(ref _peerCount);
+        try
+        {
+            _onPeerClosed(peer);
+        }
+        finally
+        {
+            peer.Dispose();
+        }
+    }
+
+    private void NoteDeadline(IMediaPeer peer)
+    {
+        if (peer.NextTimeout is { } deadline && deadline < _nextDeadline) _nextDeadline = deadline;
+    }
+
+    public void Dispose()
+    {
+        _stopping = true;
+        _wake.Set();
+        if (_thread.IsAlive) _thread.Join(TimeSpan.FromSeconds(5));
+        while (_queue.TryDequeue(out var item))
+        {
+            if (item.Buffer is not null) ArrayPool<byte>.Shared.Return(item.Buffer);
+        }
+        _wake.Dispose();
+    }
+
+    private readonly record struct WorkItem(IMediaPeer? Peer, byte[]? Buffer, int Length, IPacketPath? Path, Action? Command);
+}

@@ -1,0 +1,48 @@
+using Microsoft.Extensions.Options;
+using TeleRehab.Media.Dtls;
+using TeleRehab.Media.Echo;
+using TeleRehab.Media.Hosting;
+
+namespace TeleRehab.Signaling;
+
+/// <summary>Builds the web host: HTTP endpoints, and the media server hosted in-process.</summary>
+public static class TeleRehabApp
+{
+    public const string DefaultUrl = "http://localhost:5080";
+
+    /// <summary>Builds the application. <paramref name="configure"/> lets tests override settings (ports, clocks).</summary>
+    public static WebApplication Create(string[] args, Action<WebApplicationBuilder>? configure = null)
+    {
+        var builder = WebApplication.CreateBuilder(args);
+        if (string.IsNullOrEmpty(builder.Configuration["urls"]) && string.IsNullOrEmpty(builder.Configuration["ASPNETCORE_URLS"]))
+        {
+            builder.WebHost.UseUrls(DefaultUrl);
+        }
+
+        builder.Services.AddOptions<MediaServerOptions>().Bind(builder.Configuration.GetSection("TeleRehab:Media"));
+        builder.Services.AddSingleton(TimeProvider.System);
+        builder.Services.AddSingleton(sp => new MediaServer(sp.GetRequiredService<IOptions<MediaServerOptions>>().Value, sp.GetRequiredService<TimeProvider>()));
+        builder.Services.AddHostedService<MediaServerHostedService>();
+        builder.Services.AddSingleton(_ => DtlsCertificate.Generate());
+        builder.Services.AddOptions<EchoOptions>().Bind(builder.Configuration.GetSection("TeleRehab:Echo"));
+        builder.Services.AddSingleton(sp => new EchoService(sp.GetRequiredService<MediaServer>(), sp.GetRequiredService<DtlsCertificate>(),
+            sp.GetRequiredService<IOptions<EchoOptions>>().Value));
+        builder.Services.AddEchoRateLimit(builder.Configuration);
+        configure?.Invoke(builder);
+
+        var app = builder.Build();
+        var clientRoot = Path.Combine(AppContext.BaseDirectory, "client-web");
+        if (Directory.Exists(clientRoot))
+        {
+            var files = new Microsoft.Extensions.FileProviders.PhysicalFileProvider(clientRoot);
+            app.UseDefaultFiles(new DefaultFilesOptions { FileProvider = files });
+            app.UseStaticFiles(new StaticFileOptions { FileProvider = files });
+        }
+        app.UseRateLimiter();
+        app.MapEcho();
+        app.MapGet("/healthz", (MediaServer media) => media.IsReady
+            ? Results.Text("ok", "text/plain")
+            : Results.Text("media sockets not bound", "text/plain", statusCode: StatusCodes.Status503ServiceUnavailable));
+        return app;
+    }
+}
