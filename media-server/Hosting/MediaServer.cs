@@ -146,8 +146,8 @@ public sealed class MediaServer : IAsyncDisposable
         return list;
     }
 
-    /// <summary>Adds a peer: it becomes reachable by its ufrag and is owned by the least loaded worker.</summary>
-    public MediaWorker Register(IMediaPeer peer)
+    /// <summary>The least loaded worker: where a new room (or a lone peer) goes.</summary>
+    public MediaWorker PickWorker()
     {
         if (!IsReady) throw new InvalidOperationException("The media server is not started.");
         var worker = _workers[0];
@@ -155,6 +155,14 @@ public sealed class MediaServer : IAsyncDisposable
         {
             if (candidate.PeerCount < worker.PeerCount) worker = candidate;
         }
+        return worker;
+    }
+
+    /// <summary>Adds a peer: it becomes reachable by its ufrag and is owned by <paramref name="worker"/> (the worker of
+    /// its room), or by the least loaded worker.</summary>
+    public MediaWorker Register(IMediaPeer peer, MediaWorker? worker = null)
+    {
+        worker ??= PickWorker();
         if (!_byUfrag.TryAdd(peer.LocalUfrag, peer)) throw new InvalidOperationException("ICE ufrag collision.");
         _peers[peer] = new PeerEntry(worker);
         worker.Attach(peer);

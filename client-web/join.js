@@ -1,0 +1,412 @@
+// TeleRehab session page: the join link's page for therapists, patients and observers.
+// Standard WebRTC and the SignalR client only (vendored, no CDN). The protocol is in docs/signalling.md.
+// window.telerehab exposes the page's state for automated tests.
+
+const $ = (id) => document.getElementById(id);
+const screens = ['error', 'preview', 'waiting', 'call', 'ended'];
+
+const state = {
+  screen: 'preview',
+  me: null,               // JoinResult
+  participants: new Map(), // id -> Participant
+  tracks: [],             // tracks I may subscribe to
+  waiting: [],            // therapist: who waits
+  locked: false,
+  error: null,
+  notice: null,
+};
+
+let hub = null;
+let pc = null;
+let localStream = null;
+const subscriptions = new Map(); // trackId -> { transceiver, track }
+const remoteStreams = new Map();  // participantId -> MediaStream
+let negotiation = Promise.resolve();
+let qualityTimer = null;
+const lastInbound = new Map();    // participantId -> { packets, lost, frames, at }
+
+window.telerehab = {
+  state,
+  // Per remote participant: what this page decodes from them (getStats inbound-rtp).
+  async inboundStats() {
+    const result = {};
+    if (!pc) return result;
+    const stats = await pc.getStats();
+    for (const report of stats.values()) {
+      if (report.type !== 'inbound-rtp') continue;
+      const owner = ownerOfTrackIdentifier(report.trackIdentifier) ?? ownerOfMid(report.mid);
+      if (!owner) continue;
+      const entry = result[owner] ??= { framesDecoded: 0, audioPacketsReceived: 0, videoPacketsReceived: 0 };
+      if (report.kind === 'video') {
+        entry.framesDecoded += report.framesDecoded ?? 0;
+        entry.videoPacketsReceived += report.packetsReceived ?? 0;
+      } else {
+        entry.audioPacketsReceived += report.packetsReceived ?? 0;
+      }
+    }
+    return result;
+  },
+  invoke: (method, ...args) => hub.invoke(method, ...args),
+};
+
+function ownerOfTrackIdentifier(trackIdentifier) {
+  for (const { transceiver, track } of subscriptions.values()) {
+    if (transceiver.receiver.track?.id === trackIdentifier) return track.participantId;
+  }
+  return null;
+}
+
+function ownerOfMid(mid) {
+  for (const { transceiver, track } of subscriptions.values()) {
+    if (transceiver.mid === mid) return track.participantId;
+  }
+  return null;
+}
+
+function show(screen) {
+  state.screen = screen;
+  for (const name of screens) $(`screen-${name}`).hidden = name !== screen;
+}
+
+function fail(message) {
+  state.error = message;
+  $('error-text').textContent = message;
+  show('error');
+}
+
+function notify(message) {
+  state.notice = message;
+  $('notice').textContent = message;
+  $('notice').hidden = !message;
+}
+
+// Hub errors come as "HubException: <code>: <sentence>"; show the sentence.
+function reason(error) {
+  const text = String(error?.message ?? error);
+  const match = /HubException: (.*)$/s.exec(text);
+  return match ? match[1] : text;
+}
+
+// ---------------------------------------------------------------- preview
+
+async function startPreview(audioDeviceId, videoDeviceId) {
+  localStream?.getTracks().forEach((t) => t.stop());
+  localStream = await navigator.mediaDevices.getUserMedia({
+    audio: audioDeviceId ? { deviceId: { exact: audioDeviceId } } : true,
+    video: videoDeviceId ? { deviceId: { exact: videoDeviceId }, width: 640, height: 360 } : { width: 640, height: 360 },
+  });
+  $('preview-video').srcObject = localStream;
+}
+
+async function fillDevices() {
+  const devices = await navigator.mediaDevices.enumerateDevices();
+  for (const [select, kind] of [[$('camera-select'), 'videoinput'], [$('mic-select'), 'audioinput']]) {
+    select.replaceChildren(...devices.filter((d) => d.kind === kind).map((d, i) => {
+      const option = document.createElement('option');
+      option.value = d.deviceId;
+      option.textContent = d.label || `${kind === 'videoinput' ? 'Camera' : 'Microphone'} ${i + 1}`;
+      return option;
+    }));
+  }
+}
+
+function tokenFromLink() {
+  const hash = location.hash.startsWith('#') ? location.hash.slice(1) : '';
+  return decodeURIComponent(hash.startsWith('t=') ? hash.slice(2) : hash);
+}
+
+// Reads the token's payload (not trusted: the server checks it) to greet the user before joining.
+function peekToken(token) {
+  try {
+    const payload = token.split('.')[0].replace(/-/g, '+').replace(/_/g, '/');
+    return JSON.parse(atob(payload + '='.repeat((4 - payload.length % 4) % 4)));
+  } catch {
+    return null;
+  }
+}
+
+// ---------------------------------------------------------------- hub
+
+async function connectHub() {
+  hub = new signalR.HubConnectionBuilder()
+    .withUrl('/hubs/session')
+    .configureLogging(signalR.LogLevel.Warning)
+    .build();
+
+  hub.on('ParticipantJoined', (p) => { upsertParticipant(p); });
+  hub.on('ParticipantUpdated', (p) => { upsertParticipant(p); });
+  hub.on('ParticipantLeft', ({ participantId }) => removeParticipant(participantId));
+  hub.on('TracksChanged', (tracks) => { state.tracks = tracks; renegotiate(); });
+  hub.on('WaitingRoomChanged', (waiting) => { state.waiting = waiting; renderWaitingList(); });
+  hub.on('Admitted', (result) => { enterCall(result); });
+  hub.on('MutedByTherapist', ({ kind }) => {
+    setLocalMuted(kind, true);
+    notify(kind === 'audio' ? 'Your therapist muted your microphone.' : 'Your therapist turned off your camera.');
+  });
+  hub.on('Removed', ({ reason: why }) => endCall(`You were removed from the session. ${why ?? ''}`.trim()));
+  hub.on('RoomLocked', ({ locked }) => { state.locked = locked; renderLock(); });
+  hub.on('SessionEnded', ({ reason: why }) => endCall(why || 'The session has ended.'));
+  hub.onclose(() => { if (state.screen === 'call' || state.screen === 'waiting') endCall('The connection to the server was lost.'); });
+  await hub.start();
+}
+
+async function join() {
+  $('join-button').disabled = true;
+  try {
+    await connectHub();
+    const result = await hub.invoke('Join', tokenFromLink());
+    state.me = result;
+    if (result.state === 'waiting') {
+      show('waiting');
+      return;
+    }
+    await enterCall(result);
+  } catch (error) {
+    await hub?.stop();
+    fail(reason(error));
+  }
+}
+
+async function enterCall(result) {
+  state.me = result;
+  state.locked = result.locked;
+  state.participants = new Map(result.participants.map((p) => [p.id, p]));
+  state.tracks = result.tracks;
+  show('call');
+  $('call-title').textContent = result.title;
+  $('tiles').classList.toggle('one-to-one', result.kind === 'one-to-one');
+  $('therapist-panel').hidden = result.role !== 'therapist';
+  renderLock();
+  renderTiles();
+
+  pc = new RTCPeerConnection({ bundlePolicy: 'max-bundle', rtcpMuxPolicy: 'require' });
+  pc.ontrack = (event) => {
+    const owner = [...subscriptions.values()].find((s) => s.transceiver === event.transceiver)?.track.participantId
+      ?? event.streams[0]?.id;
+    if (!owner) return;
+    let stream = remoteStreams.get(owner);
+    if (!stream) { stream = new MediaStream(); remoteStreams.set(owner, stream); }
+    for (const old of stream.getTracks().filter((t) => t.kind === event.track.kind)) stream.removeTrack(old);
+    stream.addTrack(event.track);
+    renderTiles();
+  };
+  pc.onconnectionstatechange = () => {
+    if (pc?.connectionState === 'failed') notify('The media connection failed. Check your network; trying again may help.');
+  };
+  if (result.role !== 'observer' && localStream) {
+    for (const track of localStream.getTracks()) pc.addTransceiver(track, { direction: 'sendonly', streams: [localStream] });
+  }
+  qualityTimer = setInterval(updateQuality, 2000);
+  await renegotiate();
+}
+
+// One negotiation at a time; the client is always the offerer (docs/signalling.md).
+function renegotiate() {
+  negotiation = negotiation.then(negotiateOnce).catch((error) => notify(`Could not update media: ${reason(error)}`));
+  return negotiation;
+}
+
+async function negotiateOnce() {
+  if (!pc || pc.signalingState === 'closed') return;
+  const wanted = new Map(state.tracks.map((t) => [t.trackId, t]));
+  for (const [trackId, subscription] of subscriptions) {
+    if (!wanted.has(trackId)) {
+      subscription.transceiver.stop();
+      subscriptions.delete(trackId);
+      const stream = remoteStreams.get(subscription.track.participantId);
+      const receiverTrack = subscription.transceiver.receiver.track;
+      if (stream && receiverTrack) stream.removeTrack(receiverTrack);
+    }
+  }
+  for (const track of wanted.values()) {
+    if (!subscriptions.has(track.trackId)) {
+      subscriptions.set(track.trackId, { transceiver: pc.addTransceiver(track.kind, { direction: 'recvonly' }), track });
+    }
+  }
+  await pc.setLocalDescription(await pc.createOffer());
+  const list = [...subscriptions.entries()]
+    .filter(([, s]) => s.transceiver.mid != null)
+    .map(([trackId, s]) => ({ mid: s.transceiver.mid, trackId }));
+  const answer = await hub.invoke('Negotiate', { sdp: pc.localDescription.sdp, subscriptions: list });
+  await pc.setRemoteDescription({ type: 'answer', sdp: answer.sdp });
+}
+
+// ---------------------------------------------------------------- rendering
+
+function upsertParticipant(participant) {
+  state.participants.set(participant.id, participant);
+  renderTiles();
+}
+
+function removeParticipant(id) {
+  state.participants.delete(id);
+  remoteStreams.delete(id);
+  lastInbound.delete(id);
+  renderTiles();
+}
+
+function renderLock() {
+  $('lock-state').textContent = state.locked ? 'Room locked' : '';
+  $('lock-button').textContent = state.locked ? 'Unlock room' : 'Lock room';
+}
+
+function renderWaitingList() {
+  $('waiting-list').replaceChildren(...state.waiting.map((p) => {
+    const item = document.createElement('li');
+    item.dataset.testid = `waiting-${p.id}`;
+    item.textContent = `${p.displayName} (${p.role}) `;
+    const admit = document.createElement('button');
+    admit.textContent = 'Admit';
+    admit.dataset.testid = `admit-${p.id}`;
+    admit.onclick = () => hub.invoke('Admit', p.id).catch((e) => notify(reason(e)));
+    item.append(admit);
+    return item;
+  }));
+}
+
+function renderTiles() {
+  const tiles = $('tiles');
+  const present = new Set();
+  const me = state.me;
+  const entries = [...state.participants.values()].filter((p) => p.state !== 'left' && p.state !== 'waiting');
+  for (const participant of entries) {
+    const isMe = participant.id === me?.participantId;
+    if (isMe && me.role === 'observer') continue;
+    present.add(participant.id);
+    let tile = tiles.querySelector(`[data-participant="${participant.id}"]`);
+    if (!tile) {
+      tile = document.createElement('div');
+      tile.className = 'tile';
+      tile.dataset.participant = participant.id;
+      tile.dataset.testid = `tile-${participant.id}`;
+      const video = document.createElement('video');
+      video.autoplay = true;
+      video.playsInline = true;
+      video.muted = isMe;
+      const name = document.createElement('div');
+      name.className = 'name';
+      const dot = document.createElement('span');
+      dot.className = 'quality';
+      dot.dataset.testid = `quality-${participant.id}`;
+      const label = document.createElement('span');
+      label.className = 'label';
+      name.append(dot, label);
+      tile.append(video, name);
+      if (me?.role === 'therapist' && !isMe) {
+        const controls = document.createElement('div');
+        controls.className = 'controls';
+        const mute = document.createElement('button');
+        mute.textContent = 'Mute';
+        mute.dataset.testid = `mute-${participant.id}`;
+        mute.onclick = () => hub.invoke('MuteParticipant', { participantId: participant.id, kind: 'audio' }).catch((e) => notify(reason(e)));
+        const remove = document.createElement('button');
+        remove.textContent = 'Remove';
+        remove.className = 'danger';
+        remove.dataset.testid = `remove-${participant.id}`;
+        remove.onclick = () => hub.invoke('RemoveParticipant', participant.id).catch((e) => notify(reason(e)));
+        controls.append(mute, remove);
+        tile.append(controls);
+      }
+      tiles.append(tile);
+    }
+    const video = tile.querySelector('video');
+    const stream = isMe ? localStream : remoteStreams.get(participant.id);
+    if (stream && video.srcObject !== stream) video.srcObject = stream;
+    const flags = [participant.audioMuted ? 'muted' : null, participant.videoMuted ? 'camera off' : null].filter(Boolean);
+    tile.querySelector('.label').textContent =
+      `${participant.displayName}${isMe ? ' (you)' : ''}${participant.role === 'therapist' ? ' · therapist' : ''}${flags.length ? ` · ${flags.join(', ')}` : ''}`;
+  }
+  for (const tile of [...tiles.children]) {
+    if (!present.has(tile.dataset.participant)) tile.remove();
+  }
+}
+
+// Connection quality per remote participant, from what this page receives of them (loss and frame rate).
+async function updateQuality() {
+  if (!pc) return;
+  const stats = await pc.getStats();
+  const now = performance.now();
+  const totals = new Map();
+  for (const report of stats.values()) {
+    if (report.type !== 'inbound-rtp') continue;
+    const owner = ownerOfTrackIdentifier(report.trackIdentifier) ?? ownerOfMid(report.mid);
+    if (!owner) continue;
+    const t = totals.get(owner) ?? { packets: 0, lost: 0, frames: 0, hasVideo: false };
+    t.packets += report.packetsReceived ?? 0;
+    t.lost += Math.max(0, report.packetsLost ?? 0);
+    if (report.kind === 'video') { t.frames += report.framesDecoded ?? 0; t.hasVideo = true; }
+    totals.set(owner, t);
+  }
+  for (const [owner, t] of totals) {
+    const last = lastInbound.get(owner);
+    lastInbound.set(owner, { ...t, at: now });
+    if (!last) continue;
+    const packets = t.packets - last.packets;
+    const lost = t.lost - last.lost;
+    const seconds = (now - last.at) / 1000;
+    const lossRate = packets + lost > 0 ? lost / (packets + lost) : 1;
+    const fps = (t.frames - last.frames) / seconds;
+    let quality = 'good';
+    if (packets === 0 || lossRate > 0.1 || (t.hasVideo && fps < 5)) quality = 'poor';
+    else if (lossRate > 0.02 || (t.hasVideo && fps < 15)) quality = 'fair';
+    const dot = document.querySelector(`[data-testid="quality-${owner}"]`);
+    if (dot) { dot.className = `quality ${quality}`; dot.title = `${quality}: ${(lossRate * 100).toFixed(1)}% loss, ${fps.toFixed(0)} fps`; }
+  }
+}
+
+// ---------------------------------------------------------------- controls
+
+function setLocalMuted(kind, muted) {
+  for (const track of localStream?.getTracks() ?? []) if (track.kind === kind) track.enabled = !muted;
+  if (kind === 'audio') $('mic-button').textContent = muted ? 'Unmute' : 'Mute';
+  else $('camera-button').textContent = muted ? 'Camera on' : 'Camera off';
+  hub?.invoke('SetMuted', { kind, muted }).catch((e) => notify(reason(e)));
+}
+
+function isLocalMuted(kind) {
+  return !(localStream?.getTracks().find((t) => t.kind === kind)?.enabled ?? false);
+}
+
+function endCall(message) {
+  clearInterval(qualityTimer);
+  pc?.close();
+  pc = null;
+  localStream?.getTracks().forEach((t) => t.stop());
+  $('ended-text').textContent = message;
+  show('ended');
+  hub?.stop();
+}
+
+$('join-button').addEventListener('click', join);
+$('mic-button').addEventListener('click', () => { setLocalMuted('audio', !isLocalMuted('audio')); notify(null); });
+$('camera-button').addEventListener('click', () => setLocalMuted('video', !isLocalMuted('video')));
+$('leave-button').addEventListener('click', async () => {
+  await hub?.invoke('Leave').catch(() => {});
+  endCall('You left the session.');
+});
+$('lock-button').addEventListener('click', () => hub.invoke('LockRoom', !state.locked).catch((e) => notify(reason(e))));
+$('end-button').addEventListener('click', () => hub.invoke('EndSession').catch((e) => notify(reason(e))));
+for (const select of [$('camera-select'), $('mic-select')]) {
+  select.addEventListener('change', () => startPreview($('mic-select').value, $('camera-select').value).catch((e) => notify(String(e))));
+}
+
+async function main() {
+  const token = tokenFromLink();
+  const claims = token ? peekToken(token) : null;
+  if (!claims) {
+    fail('This link is not valid. Please ask your therapist for a new one.');
+    return;
+  }
+  show('preview');
+  $('preview-who').textContent = `You are joining as ${claims.name ?? claims.displayName ?? 'a participant'}.`;
+  try {
+    await startPreview();
+    await fillDevices();
+  } catch (error) {
+    notify(`Camera or microphone unavailable: ${error.message}. You can still join.`);
+  }
+  $('join-button').disabled = false;
+  if (new URLSearchParams(location.search).has('autojoin')) join();
+}
+
+main();

@@ -1,0 +1,135 @@
+using TeleRehab.Media.Hosting;
+
+namespace TeleRehab.Media.Rooms;
+
+/// <summary>A room's media plane: its participants' peer connections, publications and subscriptions, all owned by
+/// one <see cref="MediaWorker"/> (rooms are pinned to workers, like mediasoup's routers). The control plane calls
+/// the async methods from any thread; each posts a command to the worker and completes when it ran there, so room
+/// state needs no locks and one room's load never touches another worker's rooms.</summary>
+public sealed class MediaRoom
+{
+    private readonly RoomManager _manager;
+    private readonly IRoomListener _listener;
+    private readonly Dictionary<string, RoomParticipant> _participants = new(StringComparer.Ordinal);
+    private IReadOnlyList<TrackInfo> _tracks = [];
+    private bool _closed;
+
+    internal MediaRoom(RoomManager manager, string id, MediaWorker worker, IRoomListener listener)
+    {
+        _manager = manager;
+        Id = id;
+        Worker = worker;
+        _listener = listener;
+    }
+
+    public string Id { get; }
+
+    public MediaWorker Worker { get; }
+
+    public RoomCounters Counters { get; } = new();
+
+    internal RoomManager Manager => _manager;
+
+    /// <summary>The published tracks (an immutable snapshot, readable from any thread).</summary>
+    public IReadOnlyList<TrackInfo> Tracks => Volatile.Read(ref _tracks);
+
+    /// <summary>Participants with media state in this room (read on any thread: approximate).</summary>
+    public int ParticipantCount { get; private set; }
+
+    /// <summary>Answers a participant's offer: publishes its send sections, subscribes its receive sections listed in
+    /// <paramref name="subscriptions"/>. The first negotiation creates the participant's peer connection; later ones
+    /// renegotiate it (same ICE and DTLS).</summary>
+    public Task<NegotiationResult> NegotiateAsync(string participantId, bool canPublish, string offerSdp, IReadOnlyList<SubscriptionRequest> subscriptions) =>
+        Run(() =>
+        {
+            if (_closed) return NegotiationResult.Fail("the session has ended");
+            if (!_participants.TryGetValue(participantId, out var participant))
+            {
+                participant = new RoomParticipant(this, participantId);
+                _participants[participantId] = participant;
+                ParticipantCount = _participants.Count;
+            }
+            return participant.Negotiate(offerSdp, subscriptions, canPublish);
+        });
+
+    /// <summary>Stops forwarding (or resumes) a participant's audio or video: muting enforced by the server.</summary>
+    public Task SetMutedAsync(string participantId, string kind, bool muted) => Run(() =>
+    {
+        if (_participants.TryGetValue(participantId, out var participant)) participant.SetMuted(kind, muted);
+        return true;
+    });
+
+    /// <summary>Closes a participant's connection and drops its tracks and subscriptions.</summary>
+    public Task RemoveParticipantAsync(string participantId, string reason) => Run(() =>
+    {
+        if (_participants.TryGetValue(participantId, out var participant)) participant.Close(reason);
+        return true;
+    });
+
+    /// <summary>Closes every participant; the room is then removed from its manager.</summary>
+    public Task CloseAsync(string reason) => Run(() =>
+    {
+        _closed = true;
+        foreach (var participant in _participants.Values.ToList()) participant.Close(reason);
+        _manager.Forget(this);
+        return true;
+    });
+
+    /// <summary>Diagnostics for tests and metrics: per participant, its state.</summary>
+    public Task<IReadOnlyDictionary<string, string>> GetParticipantStatesAsync() => Run<IReadOnlyDictionary<string, string>>(() =>
+        _participants.ToDictionary(p => p.Key, p => p.Value.ConnectionState.ToString()));
+
+    private Task<T> Run<T>(Func<T> action)
+    {
+        var completion = new TaskCompletionSource<T>(TaskCreationOptions.RunContinuationsAsynchronously);
+        Worker.Post(() =>
+        {
+            try
+            {
+                completion.TrySetResult(action());
+            }
+            catch (Exception ex)
+            {
+                completion.TrySetException(ex);
+            }
+        });
+        return completion.Task;
+    }
+
+    // ---- called on the worker by participants ----
+
+    internal IEnumerable<RoomParticipant> Participants => _participants.Values;
+
+    internal Publication? FindPublication(string trackId)
+    {
+        foreach (var participant in _participants.Values)
+        {
+            if (participant.FindPublication(trackId) is { } publication) return publication;
+        }
+        return null;
+    }
+
+    internal void PublicationsChanged()
+    {
+        var tracks = new List<TrackInfo>();
+        foreach (var participant in _participants.Values)
+        {
+            foreach (var publication in participant.Publications) tracks.Add(publication.Info);
+        }
+        Volatile.Write(ref _tracks, tracks);
+        _listener.OnTracksChanged(this, tracks);
+    }
+
+    internal void ParticipantConnected(RoomParticipant participant) => _listener.OnParticipantConnected(this, participant.Id);
+
+    /// <summary>A participant's connection ended: it leaves the room's media state (a new negotiation starts afresh).</summary>
+    internal void ParticipantClosed(RoomParticipant participant, string reason, bool hadPublications)
+    {
+        if (!_participants.TryGetValue(participant.Id, out var current) || !ReferenceEquals(current, participant)) return;
+        _participants.Remove(participant.Id);
+        ParticipantCount = _participants.Count;
+        foreach (var other in _participants.Values) other.DropSubscriptionsFrom(participant);
+        if (hadPublications) PublicationsChanged();
+        _listener.OnParticipantDisconnected(this, participant.Id, reason);
+    }
+}

@@ -1,0 +1,125 @@
+using System.Buffers.Binary;
+using TeleRehab.Media.Rtp;
+using TeleRehab.Media.Sdp;
+using TeleRehab.Media.Sfu;
+
+namespace TeleRehab.Media.Rooms;
+
+/// <summary>One published track (a publisher's m-section): the streams the publisher sends on it, its
+/// retransmission buffer (the one place a packet is kept), upstream NACK generation, keyframe-request throttling,
+/// and the subscriptions it fans out to. Worker-thread only.</summary>
+internal sealed class Publication
+{
+    private readonly List<Subscription> _subscribers = [];
+    private readonly HashSet<uint> _rtxSsrcs = [];
+    private readonly byte[] _aptByRtxPayloadType = new byte[128];
+
+    public Publication(RoomParticipant publisher, string mid, string kind, int sequence)
+    {
+        Publisher = publisher;
+        Mid = mid;
+        Kind = kind;
+        Info = new TrackInfo($"{publisher.Id}-{kind}-{mid}-{sequence}", publisher.Id, kind);
+        Buffer = new RetransmissionBuffer(kind == "video" ? 512 : 64);
+        Nack = new NackGenerator();
+        Keyframes = new KeyframeRequestThrottle();
+    }
+
+    public RoomParticipant Publisher { get; }
+
+    public string Mid { get; }
+
+    public string Kind { get; }
+
+    public TrackInfo Info { get; }
+
+    public bool IsVideo => Kind == "video";
+
+    /// <summary>The stream's primary SSRC once known (from SDP or the first packet).</summary>
+    public uint? PrimarySsrc { get; private set; }
+
+    public NegotiatedMedia Media { get; private set; } = null!;
+
+    public RetransmissionBuffer Buffer { get; }
+
+    public NackGenerator Nack { get; }
+
+    public KeyframeRequestThrottle Keyframes { get; }
+
+    public ReceiveStatistics? Statistics { get; private set; }
+
+    public bool Muted { get; set; }
+
+    /// <summary>The subscriptions (a concrete list: the forwarding loop indexes it without an enumerator).</summary>
+    public List<Subscription> Subscribers => _subscribers;
+
+    /// <summary>Takes the negotiated description of the publisher's m-section (first or renegotiated).</summary>
+    public void Update(NegotiatedMedia media)
+    {
+        Media = media;
+        Array.Clear(_aptByRtxPayloadType);
+        foreach (var (rtx, apt) in media.RtxPayloadTypes)
+        {
+            if (rtx is > 0 and < 128 && apt is > 0 and < 128) _aptByRtxPayloadType[rtx] = (byte)apt;
+        }
+        _rtxSsrcs.Clear();
+        foreach (var group in media.RemoteSsrcGroups)
+        {
+            if (group.Semantics == "FID" && group.Ssrcs.Count == 2)
+            {
+                PrimarySsrc ??= group.Ssrcs[0];
+                _rtxSsrcs.Add(group.Ssrcs[1]);
+            }
+        }
+        if (PrimarySsrc is null && media.RemoteSsrcIds.Count > 0) PrimarySsrc = media.RemoteSsrcIds[0];
+    }
+
+    /// <summary>The SSRCs this publication owns (primary and RTX), for the publisher's SSRC table.</summary>
+    public IEnumerable<uint> Ssrcs => PrimarySsrc is { } primary ? _rtxSsrcs.Append(primary) : _rtxSsrcs;
+
+    public bool IsRtxSsrc(uint ssrc) => _rtxSsrcs.Contains(ssrc);
+
+    public void AdoptPrimarySsrc(uint ssrc)
+    {
+        PrimarySsrc = ssrc;
+    }
+
+    public void AdoptRtxSsrc(uint ssrc) => _rtxSsrcs.Add(ssrc);
+
+    /// <summary>The clock rate of the publication's first codec (audio 48 kHz Opus, video 90 kHz).</summary>
+    public uint ClockRate => Media.Codecs.Count > 0 ? (uint)Media.Codecs[0].ClockRate : (IsVideo ? 90000u : 48000u);
+
+    /// <summary>RFC 4588 §4: an RTX packet carries the original sequence number in its first two payload bytes.
+    /// Rewrites it in place into the original packet (header moved two bytes on) and returns where it now starts.
+    /// False when it is not a usable RTX packet.</summary>
+    public bool TryUnwrapRtx(Span<byte> buffer, ref int length, out int start)
+    {
+        start = 0;
+        if (!RtpPacketReader.TryParse(buffer[..length], out var rtx) || rtx.PayloadLength < 2 || PrimarySsrc is not { } primary) return false;
+        var apt = rtx.PayloadType < 128 ? _aptByRtxPayloadType[rtx.PayloadType] : (byte)0;
+        if (apt == 0) return false;
+        var headerLength = rtx.HeaderLength;
+        var originalSeq = BinaryPrimitives.ReadUInt16BigEndian(buffer[headerLength..]);
+        // Move the header over the OSN: the payload then follows it directly.
+        buffer[..headerLength].CopyTo(buffer[2..]);
+        start = 2;
+        length -= 2;
+        var packet = buffer.Slice(start, length);
+        RtpPacketRewriter.SetSequenceNumber(packet, originalSeq);
+        RtpPacketRewriter.SetSsrc(packet, primary);
+        RtpPacketRewriter.SetPayloadType(packet, apt);
+        return true;
+    }
+
+    public void EnsureStatistics(uint ssrc)
+    {
+        Statistics ??= new ReceiveStatistics(ssrc, ClockRate);
+    }
+
+    public void AddSubscriber(Subscription subscription)
+    {
+        _subscribers.Add(subscription);
+    }
+
+    public void RemoveSubscriber(Subscription subscription) => _subscribers.Remove(subscription);
+}

@@ -1,0 +1,432 @@
+using TeleRehab.Media.Dtls;
+using TeleRehab.Media.Hosting;
+using TeleRehab.Media.Ice;
+using TeleRehab.Media.Net;
+using TeleRehab.Media.Rtcp;
+using TeleRehab.Media.Rtp;
+using TeleRehab.Media.Sdp;
+using TeleRehab.Media.WebRtc;
+
+namespace TeleRehab.Media.Rooms;
+
+/// <summary>A participant's media: one peer connection that both publishes (its send sections become
+/// <see cref="Publication"/>s) and subscribes (its receive sections carry <see cref="Subscription"/>s). RTCP is
+/// terminated per leg: NACKs are answered from the publication's buffer, keyframe requests are relayed upstream
+/// with a throttle, and the SFU sends its own NACKs and receiver reports to publishers. Runs on the room's worker.</summary>
+internal sealed class RoomParticipant : IMediaPeer, IPeerConnectionHandler
+{
+    private static readonly TimeSpan ReportInterval = TimeSpan.FromSeconds(1);
+    private const int MaxNacksPerPacket = 64;
+
+    private readonly MediaRoom _room;
+    private readonly IceCredentials _ice = IceCredentials.Generate();
+    private readonly Dictionary<string, Publication> _publicationsByMid = new(StringComparer.Ordinal);
+    private readonly Dictionary<uint, Publication> _publicationsBySsrc = [];
+    private readonly List<Publication> _publications = [];
+    private readonly Dictionary<string, Subscription> _subscriptionsByMid = new(StringComparer.Ordinal);
+    private readonly Dictionary<uint, Subscription> _subscriptionsBySsrc = [];
+    private readonly byte[] _rtcpBuffer = new byte[1500];
+    private readonly uint _rtcpSsrc = (uint)Random.Shared.NextInt64(1, uint.MaxValue);
+    private PeerConnection? _connection;
+    private string? _remoteUfrag;
+    private string? _remoteFingerprint;
+    private int _midExtensionId = -1;
+    private int _publicationSequence;
+    private TimeSpan _nextReport;
+    private bool _closed;
+
+    public RoomParticipant(MediaRoom room, string id)
+    {
+        _room = room;
+        Id = id;
+    }
+
+    public string Id { get; }
+
+    /// <summary>The buffer a subscription copies a forwarded packet into (worker-thread only; room for SRTP's tag).</summary>
+    public byte[] ForwardBuffer { get; } = new byte[2048];
+
+    public IReadOnlyList<Publication> Publications => _publications;
+
+    public PeerConnectionState ConnectionState => _connection?.State ?? PeerConnectionState.New;
+
+    public string LocalUfrag => _ice.Ufrag;
+
+    public bool IsClosed => _closed;
+
+    public Publication? FindPublication(string trackId)
+    {
+        foreach (var publication in _publications)
+        {
+            if (publication.Info.TrackId == trackId) return publication;
+        }
+        return null;
+    }
+
+    // ------------------------------------------------------------------ negotiation (cold path)
+
+    public NegotiationResult Negotiate(string offerSdp, IReadOnlyList<SubscriptionRequest> requests, bool canPublish)
+    {
+        if (_closed) return NegotiationResult.Fail("this participant's media connection has closed; join again");
+        if (!SessionDescription.TryParse(offerSdp, out var offer, out var error)) return NegotiationResult.Fail($"bad SDP offer: {error}");
+
+        var requested = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var request in requests)
+        {
+            if (string.IsNullOrEmpty(request.Mid) || string.IsNullOrEmpty(request.TrackId))
+                return NegotiationResult.Fail("every subscription needs a mid and a trackId");
+            if (!requested.TryAdd(request.Mid, request.TrackId))
+                return NegotiationResult.Fail($"mid '{request.Mid}' is listed twice in subscriptions");
+        }
+
+        // Plan the subscriptions: the server's stream on each requested receive section (same SSRC as before on renegotiation).
+        var streams = new Dictionary<string, SdpLocalStream>(StringComparer.Ordinal);
+        var planned = new Dictionary<string, Publication>(StringComparer.Ordinal);
+        foreach (var media in offer!.Media)
+        {
+            if (media.Mid is not { } mid || !requested.TryGetValue(mid, out var trackId)) continue;
+            var publication = _room.FindPublication(trackId);
+            if (publication is null || ReferenceEquals(publication.Publisher, this) || publication.Kind != media.Kind) continue;
+            planned[mid] = publication;
+            var existing = _subscriptionsByMid.GetValueOrDefault(mid);
+            var reuse = existing is not null && ReferenceEquals(existing.Publication, publication);
+            var ssrc = reuse ? existing!.OutgoingSsrc : RandomSsrc();
+            streams[mid] = new SdpLocalStream(ssrc, "telerehab-sfu", publication.Publisher.Id, publication.Info.TrackId,
+                media.Kind == "video" ? (reuse ? existing!.RtxSsrc : RandomSsrc()) : null);
+        }
+
+        var local = new SdpLocalParameters
+        {
+            IceUfrag = _ice.Ufrag,
+            IcePwd = _ice.Password,
+            Fingerprint = _room.Manager.PeerOptions.Certificate.SdpFingerprint,
+            Candidates = _room.Manager.Server.LocalCandidates().Select(c => c.ToString()).ToList(),
+            LocalStreams = streams,
+            AcceptDataChannels = false,
+        };
+        if (!new SdpAnswerer(local).TryCreateAnswer(offer, out var answer, out error)) return NegotiationResult.Fail($"cannot answer the offer: {error}");
+        var session = answer!.Session;
+        var fingerprint = $"{session.RemoteFingerprint.Algorithm} {session.RemoteFingerprint.Value}";
+
+        if (_connection is null)
+        {
+            if (!DtlsFingerprint.TryParse(fingerprint, out var remoteFingerprint))
+                return NegotiationResult.Fail("the offer's a=fingerprint is not a usable certificate fingerprint");
+            IceCredentials remoteIce;
+            try
+            {
+                remoteIce = new IceCredentials(session.RemoteIceUfrag, session.RemoteIcePwd);
+            }
+            catch (ArgumentException ex)
+            {
+                return NegotiationResult.Fail($"bad ICE credentials in the offer: {ex.Message}");
+            }
+            var dtlsRole = session.LocalSetup == SdpSetupRole.Active ? DtlsRole.Client : DtlsRole.Server;
+            _connection = PeerConnection.CreateIceLite(_ice, remoteIce, remoteFingerprint!, dtlsRole, _room.Manager.PeerOptions, this, _room.Worker.Post);
+            _connection.Start(_room.Worker.Now);
+            _remoteUfrag = session.RemoteIceUfrag;
+            _remoteFingerprint = fingerprint;
+            _room.Manager.Server.Register(this, _room.Worker);
+        }
+        else if (session.RemoteIceUfrag != _remoteUfrag || !string.Equals(fingerprint, _remoteFingerprint, StringComparison.OrdinalIgnoreCase))
+        {
+            return NegotiationResult.Fail("ICE restarts and certificate changes are not supported: leave and join again");
+        }
+
+        ApplyPublications(session, canPublish);
+        ApplySubscriptions(session, planned);
+        return new NegotiationResult(answer.Sdp, null);
+    }
+
+    private void ApplyPublications(NegotiatedSession session, bool canPublish)
+    {
+        var changed = false;
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        _midExtensionId = -1;
+        foreach (var media in session.Media)
+        {
+            if (media.FindExtensionId(SdpHeaderExtensionCapability.Mid) is { } midId) _midExtensionId = midId;
+            if (!canPublish || media.IsRejected || media.Kind is not ("audio" or "video")) continue;
+            if (media.Direction is not (SdpDirection.RecvOnly or SdpDirection.SendRecv)) continue;
+            seen.Add(media.Mid);
+            if (!_publicationsByMid.TryGetValue(media.Mid, out var publication))
+            {
+                publication = new Publication(this, media.Mid, media.Kind, ++_publicationSequence);
+                _publicationsByMid[media.Mid] = publication;
+                _publications.Add(publication);
+                changed = true;
+            }
+            publication.Update(media);
+            foreach (var ssrc in publication.Ssrcs) _publicationsBySsrc[ssrc] = publication;
+        }
+        foreach (var publication in _publications.Where(p => !seen.Contains(p.Mid)).ToList())
+        {
+            Unpublish(publication);
+            changed = true;
+        }
+        if (changed) _room.PublicationsChanged();
+    }
+
+    private void Unpublish(Publication publication)
+    {
+        _publications.Remove(publication);
+        _publicationsByMid.Remove(publication.Mid);
+        foreach (var (ssrc, owner) in _publicationsBySsrc.ToList())
+        {
+            if (ReferenceEquals(owner, publication)) _publicationsBySsrc.Remove(ssrc);
+        }
+        foreach (var subscription in publication.Subscribers.ToList()) subscription.Subscriber.RemoveSubscription(subscription);
+    }
+
+    private void ApplySubscriptions(NegotiatedSession session, Dictionary<string, Publication> planned)
+    {
+        foreach (var media in session.Media)
+        {
+            var existing = _subscriptionsByMid.GetValueOrDefault(media.Mid);
+            var wanted = !media.IsRejected && media.LocalStream is not null && media.Direction is SdpDirection.SendOnly or SdpDirection.SendRecv
+                ? planned.GetValueOrDefault(media.Mid)
+                : null;
+            if (existing is not null && ReferenceEquals(existing.Publication, wanted)) continue;
+            if (existing is not null) RemoveSubscription(existing);
+            if (wanted is null) continue;
+            var subscription = new Subscription(wanted, this, media);
+            _subscriptionsByMid[media.Mid] = subscription;
+            _subscriptionsBySsrc[subscription.OutgoingSsrc] = subscription;
+            wanted.AddSubscriber(subscription);
+            // A new receiver needs a keyframe to start decoding.
+            if (wanted.IsVideo) wanted.Publisher.RequestKeyframe(wanted, _room.Worker.Now);
+        }
+        foreach (var subscription in _subscriptionsByMid.Values.Where(s => !planned.ContainsKey(s.Mid)).ToList()) RemoveSubscription(subscription);
+    }
+
+    public void RemoveSubscription(Subscription subscription)
+    {
+        if (_subscriptionsByMid.TryGetValue(subscription.Mid, out var current) && ReferenceEquals(current, subscription))
+            _subscriptionsByMid.Remove(subscription.Mid);
+        _subscriptionsBySsrc.Remove(subscription.OutgoingSsrc);
+        subscription.Publication.RemoveSubscriber(subscription);
+    }
+
+    public void DropSubscriptionsFrom(RoomParticipant publisher)
+    {
+        foreach (var subscription in _subscriptionsByMid.Values.Where(s => ReferenceEquals(s.Publication.Publisher, publisher)).ToList())
+            RemoveSubscription(subscription);
+    }
+
+    public void SetMuted(string kind, bool muted)
+    {
+        foreach (var publication in _publications)
+        {
+            if (publication.Kind != kind) continue;
+            publication.Muted = muted;
+            if (!muted && publication.IsVideo) RequestKeyframe(publication, _room.Worker.Now);
+        }
+    }
+
+    // ------------------------------------------------------------------ media path (per packet)
+
+    public void SendMedia(byte[] buffer, int length)
+    {
+        if (_connection is null || !_connection.SendRtp(buffer, length)) return;
+        _room.Counters.PacketsOut++;
+        _room.Counters.BytesOut += length;
+    }
+
+    void IPeerConnectionHandler.OnRtp(PeerConnection connection, Span<byte> buffer, int length, TimeSpan now)
+    {
+        _room.Counters.PacketsIn++;
+        _room.Counters.BytesIn += length;
+        if (!RtpPacketReader.TryParse(buffer[..length], out var rtp)) return;
+        if (!_publicationsBySsrc.TryGetValue(rtp.Ssrc, out var publication) && !TryLearnSsrc(rtp, out publication)) return;
+
+        var start = 0;
+        if (publication.IsRtxSsrc(rtp.Ssrc))
+        {
+            if (!publication.TryUnwrapRtx(buffer, ref length, out start)) return;
+        }
+        var packet = buffer.Slice(start, length);
+        if (!RtpPacketReader.TryParse(packet, out rtp)) return;
+
+        if (publication.Statistics is null) publication.EnsureStatistics(rtp.Ssrc);
+        publication.Statistics!.OnPacketReceived(rtp.SequenceNumber, rtp.Timestamp, now);
+        if (publication.IsVideo)
+        {
+            publication.Nack.OnPacketReceived(rtp.SequenceNumber, now);
+            publication.Buffer.Store(packet, now);
+        }
+        if (publication.Muted) return;
+        var subscribers = publication.Subscribers;
+        for (var i = 0; i < subscribers.Count; i++) subscribers[i].Forward(packet, now);
+    }
+
+    /// <summary>An SSRC the offer did not announce: find its publication by the MID header extension (RFC 8843 §15);
+    /// a second SSRC on a video section is its RTX stream.</summary>
+    private bool TryLearnSsrc(in RtpPacketReader rtp, out Publication publication)
+    {
+        publication = null!;
+        if (_midExtensionId < 0 || _publicationsBySsrc.Count >= 64 || !rtp.TryGetExtension(_midExtensionId, out var midBytes)) return false;
+        foreach (var candidate in _publications)
+        {
+            if (!RtpStringExtension.Equals(midBytes, candidate.Mid)) continue;
+            if (candidate.PrimarySsrc is null) candidate.AdoptPrimarySsrc(rtp.Ssrc);
+            else candidate.AdoptRtxSsrc(rtp.Ssrc);
+            _publicationsBySsrc[rtp.Ssrc] = candidate;
+            publication = candidate;
+            return true;
+        }
+        return false;
+    }
+
+    void IPeerConnectionHandler.OnRtcp(PeerConnection connection, Span<byte> buffer, int length, TimeSpan now)
+    {
+        foreach (var packet in new RtcpCompoundReader(buffer[..length]))
+        {
+            switch (packet.PacketType)
+            {
+                case RtcpPacketType.TransportFeedback when packet.Format == 1 && TransportLayerNack.TryParse(packet.Packet, out var nack):
+                    if (!_subscriptionsBySsrc.TryGetValue(nack.MediaSsrc, out var nacked)) break;
+                    _room.Counters.NacksReceived++;
+                    foreach (var seq in nack.LostSequenceNumbers)
+                    {
+                        if (nacked.Retransmit(seq, now)) _room.Counters.Retransmissions++;
+                    }
+                    break;
+                case RtcpPacketType.PayloadSpecificFeedback when packet.Format == 1 && PictureLossIndication.TryParse(packet.Packet, out var pli):
+                    if (_subscriptionsBySsrc.TryGetValue(pli.MediaSsrc, out var wantsKeyframe))
+                    {
+                        _room.Counters.PlisReceived++;
+                        wantsKeyframe.Publication.Publisher.RequestKeyframe(wantsKeyframe.Publication, now);
+                    }
+                    break;
+                case RtcpPacketType.PayloadSpecificFeedback when packet.Format == 4 && FullIntraRequest.TryParse(packet.Packet, out var fir):
+                    foreach (var entry in fir.Entries)
+                    {
+                        if (!_subscriptionsBySsrc.TryGetValue(entry.Ssrc, out var firSubscription)) continue;
+                        _room.Counters.PlisReceived++;
+                        firSubscription.Publication.Publisher.RequestKeyframe(firSubscription.Publication, now);
+                    }
+                    break;
+                case RtcpPacketType.SenderReport when SenderReport.TryParse(packet.Packet, out var report):
+                    if (_publicationsBySsrc.TryGetValue(report.Ssrc, out var reported)) reported.Statistics?.OnSenderReport(report.NtpTimestamp, now);
+                    break;
+            }
+        }
+    }
+
+    /// <summary>Asks this participant (the publisher) for a keyframe of <paramref name="publication"/>, at most once
+    /// per throttle interval; a request inside the interval is sent when it ends.</summary>
+    public void RequestKeyframe(Publication publication, TimeSpan now)
+    {
+        if (publication.Keyframes.OnRequest(now)) SendKeyframeRequest(publication);
+    }
+
+    private void SendKeyframeRequest(Publication publication)
+    {
+        if (publication.PrimarySsrc is not { } mediaSsrc || _connection is not { State: PeerConnectionState.Connected }) return;
+        var length = publication.Keyframes.WriteRequest(_rtcpBuffer, _rtcpSsrc, mediaSsrc);
+        if (_connection.SendRtcp(_rtcpBuffer, length)) _room.Counters.PlisSent++;
+    }
+
+    // ------------------------------------------------------------------ timers
+
+    public TimeSpan? NextTimeout
+    {
+        get
+        {
+            var next = _connection?.NextTimeout;
+            if (_connection is { State: PeerConnectionState.Connected } && _publications.Count > 0) next = Min(next, _nextReport);
+            foreach (var publication in _publications)
+            {
+                next = Min(next, publication.Nack.NextTimeout);
+                next = Min(next, publication.Keyframes.NextTimeout);
+            }
+            return next;
+        }
+    }
+
+    private static TimeSpan? Min(TimeSpan? a, TimeSpan? b) => a is null ? b : b is null ? a : (a < b ? a : b);
+
+    public void HandleTimeout(TimeSpan now)
+    {
+        if (_connection is null) return;
+        _connection.HandleTimeout(now);
+        if (_connection.State != PeerConnectionState.Connected) return;
+
+        Span<ushort> lost = stackalloc ushort[MaxNacksPerPacket];
+        Span<NackPair> pairs = stackalloc NackPair[MaxNacksPerPacket];
+        foreach (var publication in _publications)
+        {
+            if (publication.Keyframes.Poll(now)) SendKeyframeRequest(publication);
+            var count = publication.Nack.CollectNacks(now, lost);
+            if (count == 0 || publication.PrimarySsrc is not { } mediaSsrc) continue;
+            var pairCount = TransportLayerNack.BuildPairs(lost[..count], pairs);
+            var nack = new TransportLayerNack(_rtcpSsrc, mediaSsrc, pairs[..pairCount]);
+            var length = nack.WriteTo(_rtcpBuffer);
+            if (length > 0 && _connection.SendRtcp(_rtcpBuffer, length)) _room.Counters.NacksSent++;
+        }
+
+        if (now >= _nextReport)
+        {
+            _nextReport = now + ReportInterval;
+            SendReceiverReport(now);
+        }
+    }
+
+    /// <summary>RFC 3550 §6.4.2: a receiver report with a block per stream the SFU receives from this publisher.</summary>
+    private void SendReceiverReport(TimeSpan now)
+    {
+        Span<ReportBlock> blocks = stackalloc ReportBlock[16];
+        var count = 0;
+        foreach (var publication in _publications)
+        {
+            if (publication.Statistics is { } statistics && count < blocks.Length) blocks[count++] = statistics.CreateReportBlock(now);
+        }
+        if (count == 0) return;
+        var report = new ReceiverReport(_rtcpSsrc, blocks[..count]);
+        var length = report.WriteTo(_rtcpBuffer);
+        if (length > 0) _connection!.SendRtcp(_rtcpBuffer, length);
+    }
+
+    // ------------------------------------------------------------------ host plumbing
+
+    public void HandleDatagram(Span<byte> buffer, int length, IPacketPath path, TimeSpan now) =>
+        _connection?.HandleDatagram(buffer, length, path, now);
+
+    public void Close(string reason)
+    {
+        if (_connection is not null) _connection.Close(reason);
+        else Finish(reason);
+    }
+
+    public void Dispose() => _connection?.Dispose();
+
+    bool IMediaPeer.IsClosed => _closed;
+
+    void IPeerConnectionHandler.OnPathSelected(PeerConnection connection, IPacketPath path) => _room.Manager.Server.BindPath(this, path);
+
+    void IPeerConnectionHandler.OnConnected(PeerConnection connection)
+    {
+        _nextReport = _room.Worker.Now + ReportInterval;
+        _room.ParticipantConnected(this);
+        // Keyframes for everything this participant receives, so its video starts at once.
+        var now = _room.Worker.Now;
+        foreach (var subscription in _subscriptionsByMid.Values)
+        {
+            if (subscription.Publication.IsVideo) subscription.Publication.Publisher.RequestKeyframe(subscription.Publication, now);
+        }
+    }
+
+    void IPeerConnectionHandler.OnClosed(PeerConnection connection, string reason) => Finish(reason);
+
+    private void Finish(string reason)
+    {
+        if (_closed) return;
+        _closed = true;
+        var published = _publications.Count > 0;
+        foreach (var publication in _publications.ToList()) Unpublish(publication);
+        foreach (var subscription in _subscriptionsByMid.Values.ToList()) RemoveSubscription(subscription);
+        _room.ParticipantClosed(this, reason, published);
+    }
+
+    private static uint RandomSsrc() => (uint)Random.Shared.NextInt64(1, uint.MaxValue);
+}

@@ -1,0 +1,54 @@
+namespace TeleRehab.Media.Rooms;
+
+/// <summary>A published track others may subscribe to. <see cref="TrackId"/> is stable for the publisher's
+/// m-section; it changes only when the publisher stops and republishes.</summary>
+public sealed record TrackInfo(string TrackId, string ParticipantId, string Kind);
+
+/// <summary>The client's wish that its m-section <paramref name="Mid"/> receive track <paramref name="TrackId"/>.</summary>
+public sealed record SubscriptionRequest(string Mid, string TrackId);
+
+/// <summary>The outcome of a negotiation: the answer, or a reason a person can read.</summary>
+public sealed record NegotiationResult(string? AnswerSdp, string? Error)
+{
+    public bool Succeeded => AnswerSdp is not null;
+
+    public static NegotiationResult Fail(string error) => new(null, error);
+}
+
+/// <summary>What a room tells the control plane. Called on the room's worker thread: implementations must not block
+/// (post to the hub and return).</summary>
+public interface IRoomListener
+{
+    /// <summary>The set of published tracks changed (a participant published, republished, left or was removed).</summary>
+    void OnTracksChanged(MediaRoom room, IReadOnlyList<TrackInfo> tracks);
+
+    /// <summary>A participant's media connection is up (DTLS done).</summary>
+    void OnParticipantConnected(MediaRoom room, string participantId);
+
+    /// <summary>A participant's media connection ended: closed, consent lost (vanished without BYE) or failed.</summary>
+    void OnParticipantDisconnected(MediaRoom room, string participantId, string reason);
+}
+
+/// <summary>Per-room counters: written only by the room's worker (plain increments), read from any thread (metrics).</summary>
+public sealed class RoomCounters
+{
+    internal long PacketsIn;
+    internal long BytesIn;
+    internal long PacketsOut;
+    internal long BytesOut;
+    internal long NacksReceived;
+    internal long NacksSent;
+    internal long PlisReceived;
+    internal long PlisSent;
+    internal long Retransmissions;
+
+    public long PacketsInTotal => Volatile.Read(ref PacketsIn);
+    public long BytesInTotal => Volatile.Read(ref BytesIn);
+    public long PacketsOutTotal => Volatile.Read(ref PacketsOut);
+    public long BytesOutTotal => Volatile.Read(ref BytesOut);
+    public long NacksReceivedTotal => Volatile.Read(ref NacksReceived);
+    public long NacksSentTotal => Volatile.Read(ref NacksSent);
+    public long PlisReceivedTotal => Volatile.Read(ref PlisReceived);
+    public long PlisSentTotal => Volatile.Read(ref PlisSent);
+    public long RetransmissionsTotal => Volatile.Read(ref Retransmissions);
+}

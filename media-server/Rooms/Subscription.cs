@@ -1,0 +1,101 @@
+using TeleRehab.Media.Sdp;
+using TeleRehab.Media.Sfu;
+
+namespace TeleRehab.Media.Rooms;
+
+/// <summary>One publication forwarded to one subscriber on the subscriber's m-section <see cref="Mid"/>: the
+/// subscriber's own SSRC with continuous sequence numbers and timestamps (<see cref="RtpStreamRewriter"/>), its
+/// payload types and extension ids, and the answers to its NACKs. Worker-thread only; forwarding allocates nothing.</summary>
+internal sealed class Subscription
+{
+    /// <summary>Extensions whose values belong to one leg and must not cross the SFU: the publisher's MID and RIDs
+    /// would make the subscriber's browser route the packet to the wrong transceiver (RFC 8843 §15), and the
+    /// transport-wide sequence numbers are per transport (the SFU will number each leg itself).</summary>
+    private static readonly HashSet<string> LegLocalExtensions =
+    [
+        SdpHeaderExtensionCapability.Mid,
+        SdpHeaderExtensionCapability.RtpStreamId,
+        SdpHeaderExtensionCapability.RepairedRtpStreamId,
+        SdpHeaderExtensionCapability.TransportWideCc,
+    ];
+
+    private readonly PayloadTypeMap _payloadTypes;
+    private readonly ExtensionIdMap _extensionIds;
+    private readonly NackResponder _nacks;
+
+    public Subscription(Publication publication, RoomParticipant subscriber, NegotiatedMedia subscriberMedia)
+    {
+        Publication = publication;
+        Subscriber = subscriber;
+        Mid = subscriberMedia.Mid;
+        var local = subscriberMedia.LocalStream ?? throw new ArgumentException("a subscription needs the server's stream on its m-section");
+        OutgoingSsrc = local.Ssrc;
+        RtxSsrc = local.RtxSsrc;
+        Rewriter = new RtpStreamRewriter(OutgoingSsrc, publication.ClockRate,
+            initialSequenceNumber: (ushort)Random.Shared.Next(0, 0x8000), initialTimestamp: (uint)Random.Shared.NextInt64(0, uint.MaxValue));
+        var publisherCodecs = Codecs(publication.Media);
+        var subscriberCodecs = Codecs(subscriberMedia);
+        _payloadTypes = PayloadTypeMap.Build(publisherCodecs, subscriberCodecs);
+        _extensionIds = ExtensionIdMap.Build(Extensions(publication.Media, keepAll: true), Extensions(subscriberMedia, keepAll: false));
+        _nacks = new NackResponder(Rewriter, _payloadTypes, _extensionIds);
+        if (local.RtxSsrc is { } rtxSsrc && subscriberMedia.RtxPayloadTypes.Count > 0)
+            _nacks.EnableRtx(rtxSsrc, PayloadTypeMap.GetRtxPairs(subscriberCodecs), (ushort)Random.Shared.Next(0, 0x8000));
+    }
+
+    public Publication Publication { get; }
+
+    public RoomParticipant Subscriber { get; }
+
+    public string Mid { get; }
+
+    public uint OutgoingSsrc { get; }
+
+    /// <summary>The subscriber's RTX SSRC for this stream (RFC 4588), when the subscriber negotiated RTX.</summary>
+    public uint? RtxSsrc { get; }
+
+    public RtpStreamRewriter Rewriter { get; }
+
+    /// <summary>Copies a publisher's packet into the subscriber's buffer, rewrites it for this leg and sends it.</summary>
+    public void Forward(ReadOnlySpan<byte> packet, TimeSpan now)
+    {
+        var buffer = Subscriber.ForwardBuffer;
+        if (packet.Length > buffer.Length - 64) return;
+        var work = buffer.AsSpan(0, packet.Length);
+        packet.CopyTo(work);
+        if (!_payloadTypes.TryRewrite(work) || !_extensionIds.TryRewrite(work) || !Rewriter.TryRewrite(work, now, out _)) return;
+        Subscriber.SendMedia(buffer, packet.Length);
+    }
+
+    /// <summary>Answers the subscriber's NACK for <paramref name="outgoingSeq"/> from the publication's buffer
+    /// (RTX when the subscriber negotiated it). False when the packet is gone or was resent moments ago.</summary>
+    public bool Retransmit(ushort outgoingSeq, TimeSpan now)
+    {
+        var buffer = Subscriber.ForwardBuffer;
+        var length = _nacks.TryBuildRetransmission(outgoingSeq, Publication.Buffer, now, buffer.AsSpan(0, buffer.Length - 64));
+        if (length <= 0) return false;
+        Subscriber.SendMedia(buffer, length);
+        return true;
+    }
+
+    private static List<CodecDescription> Codecs(NegotiatedMedia media)
+    {
+        var list = new List<CodecDescription>();
+        foreach (var codec in media.Codecs)
+        {
+            list.Add(new CodecDescription((byte)codec.PayloadType, codec.Name, (uint)codec.ClockRate, Math.Max(1, codec.Channels), codec.Fmtp));
+            if (codec.RtxPayloadType is { } rtx)
+                list.Add(new CodecDescription((byte)rtx, "rtx", (uint)codec.ClockRate, 1, $"apt={codec.PayloadType}"));
+        }
+        return list;
+    }
+
+    private static List<HeaderExtensionDescription> Extensions(NegotiatedMedia media, bool keepAll)
+    {
+        var list = new List<HeaderExtensionDescription>();
+        foreach (var (id, uri) in media.HeaderExtensions)
+        {
+            if (id is > 0 and < 256 && (keepAll || !LegLocalExtensions.Contains(uri))) list.Add(new HeaderExtensionDescription((byte)id, uri));
+        }
+        return list;
+    }
+}

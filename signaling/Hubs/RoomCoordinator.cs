@@ -1,0 +1,462 @@
+using Microsoft.AspNetCore.SignalR;
+using TeleRehab.Media.Rooms;
+using TeleRehab.Signaling.Sessions;
+
+namespace TeleRehab.Signaling.Hubs;
+
+/// <summary>The live side of sessions: who is in each room right now, who waits, who is muted, whether the room
+/// is locked, and the bridge to the room's media (<see cref="MediaRoom"/>). The hub calls it; the media plane and
+/// the session registry report to it. Cold path: one lock per room; events are sent after the lock is released.</summary>
+public sealed partial class RoomCoordinator : IRoomListener
+{
+    private readonly SessionRegistry _registry;
+    private readonly RoomManager _media;
+    private readonly IHubContext<SessionHub> _hub;
+    private readonly ILogger<RoomCoordinator> _logger;
+    private readonly Lock _lock = new();
+    private readonly Dictionary<string, LiveRoom> _rooms = new(StringComparer.Ordinal);
+
+    public RoomCoordinator(SessionRegistry registry, RoomManager media, IHubContext<SessionHub> hub, ILogger<RoomCoordinator> logger)
+    {
+        _registry = registry;
+        _media = media;
+        _hub = hub;
+        _logger = logger;
+        _registry.SessionEnded += (_, e) => EndRoom(e.Session.Id, "The therapist ended the session.");
+    }
+
+    /// <summary>Rooms with at least one person present.</summary>
+    public int LiveRoomCount
+    {
+        get { lock (_lock) return _rooms.Count; }
+    }
+
+    internal sealed class Member(string id, string displayName, ParticipantRole role)
+    {
+        public string Id { get; } = id;
+        public string DisplayName { get; } = displayName;
+        public ParticipantRole Role { get; } = role;
+        public string ConnectionId { get; set; } = "";
+        public HubCallerContext? Context { get; set; }
+        public bool Joined { get; set; }
+        public bool Present { get; set; }
+        public bool EverAdmitted { get; set; }
+        public bool Removed { get; set; }
+        public bool AudioMuted { get; set; }
+        public bool VideoMuted { get; set; }
+
+        public ParticipantDto ToDto() => new(Id, DisplayName, JoinTokenService.RoleName(Role),
+            !Present ? "left" : Joined ? "connected" : "waiting", AudioMuted, VideoMuted, "unknown");
+    }
+
+    internal sealed class LiveRoom(SessionSnapshot session, MediaRoom media)
+    {
+        public string Id { get; } = session.Id;
+        public string Title { get; } = session.Title;
+        public SessionKind Kind { get; } = session.Kind;
+        public bool WaitingRoom { get; } = session.WaitingRoom;
+        public MediaRoom Media { get; } = media;
+        public bool Locked { get; set; }
+        public bool Ended { get; set; }
+        public Dictionary<string, Member> Members { get; } = new(StringComparer.Ordinal);
+
+        public IEnumerable<Member> JoinedMembers => Members.Values.Where(m => m.Present && m.Joined);
+    }
+
+    /// <summary>The caller's identity on its hub connection, kept in <see cref="HubCallerContext.Items"/>.</summary>
+    internal sealed record Caller(string SessionId, string ParticipantId, ParticipantRole Role);
+
+    // ------------------------------------------------------------------ joining
+
+    internal JoinResult Join(JoinTokenPayload token, HubCallerContext context)
+    {
+        var sends = new List<Outgoing>();
+        JoinResult result;
+        HubCallerContext? replaced = null;
+        lock (_lock)
+        {
+            if (!_registry.TryGet(token.SessionId, out var session) || session is null)
+                throw new HubException("not-found: this session does not exist (the link may be for a server that restarted)");
+            if (session.IsEnded) throw new HubException("ended: this session has ended");
+            switch (_registry.CheckAdmission(token))
+            {
+                case ParticipantUpdateStatus.Updated: break;
+                case ParticipantUpdateStatus.SessionEnded: throw new HubException("ended: this session has ended");
+                case ParticipantUpdateStatus.RoleMismatch: throw new HubException("unauthorized: this link's role does not match the invitation");
+                default: throw new HubException("unauthorized: this link is not an invitation to this session");
+            }
+
+            if (!_rooms.TryGetValue(session.Id, out var room))
+            {
+                room = new LiveRoom(session, _media.GetOrCreate(session.Id, this));
+                _rooms[session.Id] = room;
+            }
+            if (!room.Members.TryGetValue(token.ParticipantId, out var member))
+            {
+                member = new Member(token.ParticipantId, token.DisplayName, token.Role);
+                room.Members[member.Id] = member;
+            }
+            if (member.Removed) throw new HubException("forbidden: the therapist removed you from this session");
+            var isTherapist = member.Role == ParticipantRole.Therapist;
+            if (room.Locked && !isTherapist && !member.EverAdmitted)
+                throw new HubException("forbidden: the room is locked; ask your therapist to unlock it");
+
+            if (member.Present && member.Context is { } previous && previous.ConnectionId != context.ConnectionId)
+            {
+                replaced = previous; // the same link joined again (a reload or another device): the newest wins
+            }
+            member.ConnectionId = context.ConnectionId;
+            member.Context = context;
+            member.Present = true;
+            context.Items[typeof(Caller)] = new Caller(room.Id, member.Id, member.Role);
+
+            var admitted = isTherapist || !room.WaitingRoom || member.EverAdmitted;
+            if (admitted)
+            {
+                var wasJoined = member.Joined && replaced is not null;
+                member.Joined = true;
+                member.EverAdmitted = true;
+                _registry.MarkConnected(room.Id, member.Id);
+                if (!wasJoined) Broadcast(room, sends, "ParticipantJoined", member.ToDto(), except: member.Id);
+                if (isTherapist) sends.Add(new Outgoing(member.ConnectionId, "WaitingRoomChanged", Waiting(room)));
+            }
+            else
+            {
+                member.Joined = false;
+                _registry.MarkWaiting(room.Id, member.Id);
+                NotifyTherapists(room, sends);
+            }
+            result = Describe(room, member);
+        }
+        if (replaced is not null)
+        {
+            LogReplaced(token.ParticipantId);
+            replaced.Items.Remove(typeof(Caller));
+            replaced.Abort();
+        }
+        Run(sends);
+        return result;
+    }
+
+    private JoinResult Describe(LiveRoom room, Member member) => new(
+        room.Id, room.Title, room.Kind == SessionKind.OneToOne ? "one-to-one" : "group",
+        member.Id, JoinTokenService.RoleName(member.Role), member.DisplayName,
+        member.Joined ? "joined" : "waiting", room.Locked,
+        room.JoinedMembers.Select(m => m.ToDto()).ToList(),
+        member.Joined ? TracksFor(room, member.Id) : []);
+
+    private static List<TrackDto> TracksFor(LiveRoom room, string participantId) => room.Media.Tracks
+        .Where(t => t.ParticipantId != participantId && room.Members.TryGetValue(t.ParticipantId, out var owner) && owner.Joined && owner.Present)
+        .Select(t => new TrackDto(t.TrackId, t.ParticipantId, t.Kind)).ToList();
+
+    private static List<ParticipantDto> Waiting(LiveRoom room) =>
+        room.Members.Values.Where(m => m.Present && !m.Joined).Select(m => m.ToDto()).ToList();
+
+    // ------------------------------------------------------------------ media
+
+    internal async Task<string> NegotiateAsync(Caller caller, NegotiateRequest request)
+    {
+        MediaRoom media;
+        lock (_lock)
+        {
+            var (room, member) = Require(caller);
+            if (!member.Joined) throw new HubException("forbidden: wait until the therapist admits you");
+            media = room.Media;
+        }
+        if (string.IsNullOrWhiteSpace(request.Sdp)) throw new HubException("invalid: the offer's sdp is empty");
+        var subscriptions = (request.Subscriptions ?? []).Select(s => new SubscriptionRequest(s?.Mid ?? "", s?.TrackId ?? "")).ToList();
+        var result = await media.NegotiateAsync(caller.ParticipantId, caller.Role != ParticipantRole.Observer, request.Sdp, subscriptions);
+        if (!result.Succeeded) throw new HubException($"invalid: {result.Error}");
+        return result.AnswerSdp!;
+    }
+
+    internal async Task SetMutedAsync(Caller caller, string kind, bool muted)
+    {
+        var sends = new List<Outgoing>();
+        MediaRoom media;
+        lock (_lock)
+        {
+            var (room, member) = Require(caller);
+            if (kind == "audio") member.AudioMuted = muted;
+            else member.VideoMuted = muted;
+            media = room.Media;
+            if (member.Joined) Broadcast(room, sends, "ParticipantUpdated", member.ToDto());
+        }
+        await media.SetMutedAsync(caller.ParticipantId, kind, muted);
+        Run(sends);
+    }
+
+    // ------------------------------------------------------------------ therapist controls
+
+    internal void Admit(Caller caller, string participantId)
+    {
+        var sends = new List<Outgoing>();
+        lock (_lock)
+        {
+            var (room, _) = RequireTherapist(caller);
+            if (!room.Members.TryGetValue(participantId, out var target) || !target.Present)
+                throw new HubException("not-found: nobody with that id is waiting");
+            if (target.Joined) return;
+            target.Joined = true;
+            target.EverAdmitted = true;
+            _registry.MarkConnected(room.Id, target.Id);
+            var welcome = Describe(room, target);
+            sends.Add(new Outgoing(target.ConnectionId, "Admitted", welcome));
+            Broadcast(room, sends, "ParticipantJoined", target.ToDto(), except: target.Id);
+            NotifyTherapists(room, sends);
+        }
+        Run(sends);
+    }
+
+    internal async Task MuteParticipantAsync(Caller caller, string participantId, string kind)
+    {
+        var sends = new List<Outgoing>();
+        MediaRoom media;
+        lock (_lock)
+        {
+            var (room, _) = RequireTherapist(caller);
+            if (!room.Members.TryGetValue(participantId, out var target) || !target.Present || !target.Joined)
+                throw new HubException("not-found: that participant is not in the room");
+            if (kind == "audio") target.AudioMuted = true;
+            else target.VideoMuted = true;
+            media = room.Media;
+            sends.Add(new Outgoing(target.ConnectionId, "MutedByTherapist", new KindDto(kind)));
+            Broadcast(room, sends, "ParticipantUpdated", target.ToDto());
+        }
+        await media.SetMutedAsync(participantId, kind, true);
+        Run(sends);
+    }
+
+    internal async Task RemoveParticipantAsync(Caller caller, string participantId)
+    {
+        var sends = new List<Outgoing>();
+        HubCallerContext? context;
+        MediaRoom media;
+        lock (_lock)
+        {
+            var (room, _) = RequireTherapist(caller);
+            if (participantId == caller.ParticipantId) throw new HubException("invalid: use Leave or EndSession to leave your own session");
+            if (!room.Members.TryGetValue(participantId, out var target) || !target.Present)
+                throw new HubException("not-found: that participant is not in the room");
+            target.Removed = true;
+            context = target.Context;
+            var connectionId = target.ConnectionId;
+            sends.Add(new Outgoing(connectionId, "Removed", new ReasonDto("The therapist removed you from the session.")));
+            MarkLeft(room, target, "removed by the therapist", sends);
+            media = room.Media;
+        }
+        await media.RemoveParticipantAsync(participantId, "removed by the therapist");
+        await RunAsync(sends);
+        context?.Abort();
+    }
+
+    internal void LockRoom(Caller caller, bool locked)
+    {
+        var sends = new List<Outgoing>();
+        lock (_lock)
+        {
+            var (room, _) = RequireTherapist(caller);
+            room.Locked = locked;
+            foreach (var member in room.Members.Values.Where(m => m.Present))
+                sends.Add(new Outgoing(member.ConnectionId, "RoomLocked", new LockedDto(locked)));
+        }
+        Run(sends);
+    }
+
+    internal void EndSession(Caller caller)
+    {
+        lock (_lock) RequireTherapist(caller);
+        _registry.End(caller.SessionId); // raises SessionEnded -> EndRoom
+    }
+
+    // ------------------------------------------------------------------ leaving
+
+    /// <summary>The caller leaves (Leave, or its hub connection closed).</summary>
+    internal async Task LeaveAsync(Caller caller, string connectionId, string reason)
+    {
+        var sends = new List<Outgoing>();
+        MediaRoom? media = null;
+        lock (_lock)
+        {
+            if (!_rooms.TryGetValue(caller.SessionId, out var room) || !room.Members.TryGetValue(caller.ParticipantId, out var member)) return;
+            if (!member.Present || member.ConnectionId != connectionId) return; // already left, or replaced by a newer connection
+            MarkLeft(room, member, reason, sends);
+            media = room.Media;
+        }
+        await media.RemoveParticipantAsync(caller.ParticipantId, reason);
+        Run(sends);
+    }
+
+    private void MarkLeft(LiveRoom room, Member member, string reason, List<Outgoing> sends)
+    {
+        var wasJoined = member.Joined;
+        member.Present = false;
+        member.Joined = false;
+        member.Context?.Items.Remove(typeof(Caller));
+        member.Context = null;
+        _registry.MarkLeft(room.Id, member.Id);
+        if (wasJoined) Broadcast(room, sends, "ParticipantLeft", new ParticipantLeftDto(member.Id, reason));
+        else NotifyTherapists(room, sends);
+        ForgetIfEmpty(room);
+    }
+
+    private void ForgetIfEmpty(LiveRoom room)
+    {
+        if (room.Members.Values.Any(m => m.Present)) return;
+        _rooms.Remove(room.Id);
+        _ = room.Media.CloseAsync("everyone left");
+    }
+
+    /// <summary>The session ended (therapist or operator): everyone is told and disconnected, media closed.</summary>
+    private void EndRoom(string sessionId, string reason)
+    {
+        var sends = new List<Outgoing>();
+        var contexts = new List<HubCallerContext>();
+        LiveRoom? room;
+        lock (_lock)
+        {
+            if (!_rooms.Remove(sessionId, out room)) return;
+            room.Ended = true;
+            foreach (var member in room.Members.Values.Where(m => m.Present))
+            {
+                var connectionId = member.ConnectionId;
+                sends.Add(new Outgoing(connectionId, "SessionEnded", new ReasonDto(reason)));
+                if (member.Context is { } context) contexts.Add(context);
+                member.Present = false;
+                member.Context?.Items.Remove(typeof(Caller));
+            }
+        }
+        _ = Task.Run(async () =>
+        {
+            await RunAsync(sends);
+            await room.Media.CloseAsync(reason);
+            foreach (var context in contexts) context.Abort();
+        });
+    }
+
+    // ------------------------------------------------------------------ media plane reports (worker thread: never block)
+
+    void IRoomListener.OnTracksChanged(MediaRoom media, IReadOnlyList<TrackInfo> tracks)
+    {
+        var sends = new List<Outgoing>();
+        lock (_lock)
+        {
+            if (!_rooms.TryGetValue(media.Id, out var room) || !ReferenceEquals(room.Media, media)) return;
+            foreach (var member in room.JoinedMembers)
+            {
+                var list = TracksFor(room, member.Id);
+                var connectionId = member.ConnectionId;
+                sends.Add(new Outgoing(connectionId, "TracksChanged", list));
+            }
+        }
+        Run(sends);
+    }
+
+    void IRoomListener.OnParticipantConnected(MediaRoom media, string participantId)
+    {
+    }
+
+    /// <summary>A media connection ended by itself (consent lost: the peer vanished without a goodbye, or DTLS
+    /// failed): the participant has left the room.</summary>
+    void IRoomListener.OnParticipantDisconnected(MediaRoom media, string participantId, string reason)
+    {
+        var sends = new List<Outgoing>();
+        HubCallerContext? context = null;
+        lock (_lock)
+        {
+            if (!_rooms.TryGetValue(media.Id, out var room) || !room.Members.TryGetValue(participantId, out var member) || !member.Present) return;
+            context = member.Context;
+            MarkLeft(room, member, $"connection lost: {reason}", sends);
+        }
+        Run(sends);
+        context?.Abort();
+    }
+
+    // ------------------------------------------------------------------ helpers
+
+    private (LiveRoom Room, Member Member) Require(Caller caller)
+    {
+        if (!_rooms.TryGetValue(caller.SessionId, out var room) || room.Ended) throw new HubException("ended: this session has ended");
+        if (!room.Members.TryGetValue(caller.ParticipantId, out var member) || !member.Present)
+            throw new HubException("unauthorized: you are not in this session; join again");
+        return (room, member);
+    }
+
+    private (LiveRoom Room, Member Member) RequireTherapist(Caller caller)
+    {
+        var (room, member) = Require(caller);
+        if (member.Role != ParticipantRole.Therapist) throw new HubException("forbidden: only the therapist can do that");
+        return (room, member);
+    }
+
+    private void Broadcast<T>(LiveRoom room, List<Outgoing> sends, string method, T payload, string? except = null)
+    {
+        foreach (var member in room.JoinedMembers)
+        {
+            if (member.Id == except) continue;
+            var connectionId = member.ConnectionId;
+            sends.Add(new Outgoing(connectionId, method, payload));
+        }
+    }
+
+    private void NotifyTherapists(LiveRoom room, List<Outgoing> sends)
+    {
+        var waiting = Waiting(room);
+        foreach (var therapist in room.JoinedMembers.Where(m => m.Role == ParticipantRole.Therapist))
+        {
+            var connectionId = therapist.ConnectionId;
+            sends.Add(new Outgoing(connectionId, "WaitingRoomChanged", waiting));
+        }
+    }
+
+    /// <summary>An event for one connection, sent after the room lock is released.</summary>
+    internal readonly record struct Outgoing(string ConnectionId, string Method, object? Payload);
+
+    private readonly Dictionary<string, Task> _chains = new(StringComparer.Ordinal);
+    private readonly Lock _chainLock = new();
+
+    private void Run(List<Outgoing> sends) => _ = RunAsync(sends);
+
+    /// <summary>Sends keep their order per connection (each connection's sends are chained), and a slow connection
+    /// delays only its own events.</summary>
+    private Task RunAsync(List<Outgoing> sends)
+    {
+        var tasks = new List<Task>(sends.Count);
+        lock (_chainLock)
+        {
+            foreach (var send in sends)
+            {
+                var previous = _chains.GetValueOrDefault(send.ConnectionId, Task.CompletedTask);
+                var next = SendAfterAsync(previous, send);
+                _chains[send.ConnectionId] = next;
+                tasks.Add(next);
+            }
+        }
+        return Task.WhenAll(tasks);
+    }
+
+    private async Task SendAfterAsync(Task previous, Outgoing send)
+    {
+        await previous.ConfigureAwait(false);
+        try
+        {
+            await _hub.Clients.Client(send.ConnectionId).SendAsync(send.Method, send.Payload).ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            LogSendFailed(ex);
+        }
+    }
+
+    /// <summary>Drops a closed connection's send chain.</summary>
+    internal void ForgetConnection(string connectionId)
+    {
+        lock (_chainLock) _chains.Remove(connectionId);
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Participant {ParticipantId} joined again; the older connection was closed")]
+    private partial void LogReplaced(string participantId);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Sending a hub event failed")]
+    private partial void LogSendFailed(Exception ex);
+}

@@ -1,0 +1,79 @@
+using Microsoft.AspNetCore.SignalR;
+using TeleRehab.Signaling.Sessions;
+
+namespace TeleRehab.Signaling.Hubs;
+
+/// <summary>The session hub at <c>/hubs/session</c> (docs/signalling.md). Every call checks who the caller is from
+/// the signed token it joined with; roles never come from the client. Methods are thin: the
+/// <see cref="RoomCoordinator"/> holds the room state.</summary>
+public sealed class SessionHub(RoomCoordinator rooms, JoinTokenService tokens) : Hub
+{
+    public const string Path = "/hubs/session";
+
+    public JoinResult Join(string token)
+    {
+        if (Context.Items.ContainsKey(typeof(RoomCoordinator.Caller))) throw new HubException("conflict: this connection has already joined");
+        var validation = tokens.Validate(token);
+        if (!validation.IsValid) throw new HubException($"unauthorized: {Describe(validation)}");
+        return rooms.Join(validation.Payload!, Context);
+    }
+
+    public async Task<NegotiateResult> Negotiate(NegotiateRequest request)
+    {
+        if (request is null) throw new HubException("invalid: Negotiate needs { sdp, subscriptions }");
+        return new NegotiateResult(await rooms.NegotiateAsync(Caller(), request));
+    }
+
+    /// <summary>The server is ICE-lite: every candidate it has is in its answer, and it needs none of the client's
+    /// (RFC 8445 §2.5). Trickled candidates are checked and otherwise ignored.</summary>
+    public void AddIceCandidate(string candidate)
+    {
+        Caller();
+        if (string.IsNullOrWhiteSpace(candidate)) return; // end of candidates
+        var line = candidate.StartsWith("candidate:", StringComparison.Ordinal) ? candidate : $"candidate:{candidate}";
+        if (candidate.Length > 1024 || !Media.Ice.IceCandidate.TryParse(line, out _)) throw new HubException("invalid: not an ICE candidate line");
+    }
+
+    public Task SetMuted(MuteRequest request)
+    {
+        if (request is null || request.Kind is not ("audio" or "video")) throw new HubException("invalid: kind must be audio or video");
+        return rooms.SetMutedAsync(Caller(), request.Kind, request.Muted);
+    }
+
+    public Task Leave() => rooms.LeaveAsync(Caller(), Context.ConnectionId, "left");
+
+    public void Admit(string participantId) => rooms.Admit(Caller(), participantId ?? "");
+
+    public Task MuteParticipant(MuteParticipantRequest request)
+    {
+        if (request is null || request.Kind is not ("audio" or "video")) throw new HubException("invalid: kind must be audio or video");
+        return rooms.MuteParticipantAsync(Caller(), request.ParticipantId ?? "", request.Kind);
+    }
+
+    public Task RemoveParticipant(string participantId) => rooms.RemoveParticipantAsync(Caller(), participantId ?? "");
+
+    public void LockRoom(bool locked) => rooms.LockRoom(Caller(), locked);
+
+    public void EndSession() => rooms.EndSession(Caller());
+
+    public override async Task OnDisconnectedAsync(Exception? exception)
+    {
+        if (Context.Items.TryGetValue(typeof(RoomCoordinator.Caller), out var value) && value is RoomCoordinator.Caller caller)
+            await rooms.LeaveAsync(caller, Context.ConnectionId, "disconnected");
+        rooms.ForgetConnection(Context.ConnectionId);
+        await base.OnDisconnectedAsync(exception);
+    }
+
+    private RoomCoordinator.Caller Caller() =>
+        Context.Items.TryGetValue(typeof(RoomCoordinator.Caller), out var value) && value is RoomCoordinator.Caller caller
+            ? caller
+            : throw new HubException("unauthorized: call Join with your link's token first");
+
+    private static string Describe(JoinTokenValidation validation) => validation.Status switch
+    {
+        JoinTokenStatus.Expired => "this link has expired; ask your therapist for a new one",
+        JoinTokenStatus.BadSignature => "this link is not valid (it was changed or is from another server)",
+        JoinTokenStatus.NotYetValid => "this link is not valid yet; check your device's clock",
+        _ => "this link is not valid",
+    };
+}
