@@ -20,6 +20,7 @@ public sealed class MediaWorker : IDisposable
     private readonly Action<IMediaPeer> _onPeerClosed;
     private readonly Thread _thread;
     private volatile bool _stopping;
+    private bool _sweepClosed;
     private TimeSpan _nextDeadline = TimeSpan.MaxValue;
     private int _peerCount;
 
@@ -74,6 +75,7 @@ public sealed class MediaWorker : IDisposable
             {
                 Process(item);
             }
+            if (_sweepClosed) RetireClosedPeers();
 
             var now = Now;
             if (now >= _nextDeadline)
@@ -110,6 +112,9 @@ public sealed class MediaWorker : IDisposable
                 // A command's failure belongs to its caller (it completes a TaskCompletionSource itself); the loop goes on.
                 System.Diagnostics.Debug.WriteLine($"media worker {Index}: command failed: {ex}");
             }
+            // A command may have closed a peer (a DTLS close_notify is reported through a posted command, and so is
+            // MediaServer.Close): retire it now rather than at its next timer, which may be far away.
+            _sweepClosed = true;
             return;
         }
 
@@ -163,6 +168,20 @@ public sealed class MediaWorker : IDisposable
                 peer.Close($"internal error: {ex.GetType().Name}");
             }
             AfterHandling(peer);
+        }
+    }
+
+    private void RetireClosedPeers()
+    {
+        _sweepClosed = false;
+        _due.Clear();
+        foreach (var peer in _peers)
+        {
+            if (peer.IsClosed) _due.Add(peer);
+        }
+        foreach (var peer in _due)
+        {
+            if (_peers.Remove(peer)) Retire(peer);
         }
     }
 

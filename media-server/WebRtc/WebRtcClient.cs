@@ -16,6 +16,8 @@ public sealed record WebRtcClientOptions
     public bool Video { get; init; } = true;
     public IPAddress BindAddress { get; init; } = IPAddress.Loopback;
     public TimeSpan ConsentTimeout { get; init; } = TimeSpan.FromSeconds(30);
+    /// <summary>Mean interval of the client's consent checks (RFC 7675 §5.1: 5 s).</summary>
+    public TimeSpan ConsentInterval { get; init; } = TimeSpan.FromSeconds(5);
 }
 
 /// <summary>A C# WebRTC endpoint for tests and the load generator: it offers (ICE controlling, DTLS active via
@@ -146,7 +148,8 @@ public sealed class WebRtcClient : IMediaPeer, IPeerConnectionHandler, IAsyncDis
         var role = session.RemoteSetup == SdpSetupRole.Active ? DtlsRole.Server : DtlsRole.Client;
         var options = new PeerConnectionOptions { Certificate = _certificate, ConsentTimeout = _options.ConsentTimeout };
         _connection = PeerConnection.CreateControlling(_credentials, new IceCredentials(session.RemoteIceUfrag, session.RemoteIcePwd),
-            candidates, fingerprint!, role, options, this, _worker.Post, PathFor);
+            candidates, fingerprint!, role, options, this, _worker.Post, PathFor,
+            new IceControllingOptions { ConsentTimeout = _options.ConsentTimeout, ConsentInterval = _options.ConsentInterval });
         _worker.Attach(this);
         _worker.Post(() => _connection.Start(_worker.Now));
         return true;
@@ -185,6 +188,14 @@ public sealed class WebRtcClient : IMediaPeer, IPeerConnectionHandler, IAsyncDis
     {
         if (_connection is { } connection) _worker.Post(() => connection.Close(reason));
         else _closed.TrySetResult(reason);
+    }
+
+    /// <summary>Test hook: the client vanishes without a goodbye (no DTLS close_notify reaches the server) by
+    /// closing its socket under the running connection, like a crashed browser or a lost network.</summary>
+    internal void DropSocketWithoutGoodbye()
+    {
+        _stop.Cancel();
+        _socket.Dispose();
     }
 
     private IPacketPath? PathFor(SocketAddress remote)
