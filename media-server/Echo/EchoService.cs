@@ -108,7 +108,7 @@ public sealed class EchoService
             var echo = new EchoSession(_server, credentials.Ufrag, negotiated, deadline, _ => Interlocked.Decrement(ref _active));
             var worker = default(MediaWorker);
             var connection = PeerConnection.CreateIceLite(credentials, new IceCredentials(negotiated.RemoteIceUfrag, negotiated.RemoteIcePwd),
-                remoteFingerprint!, dtlsRole, _peerOptions, echo, action => worker!.Post(action));
+                remoteFingerprint!, dtlsRole, _peerOptions, echo, action => worker!.PostFor(echo, action));
             echo.Attach(connection);
             connection.Start(_server.Now);
             worker = _server.Register(echo);

@@ -182,7 +182,7 @@ public sealed class MediaServer : IAsyncDisposable
     /// <summary>Closes a peer from any thread; its worker retires it.</summary>
     public void Close(IMediaPeer peer, string reason)
     {
-        if (_peers.TryGetValue(peer, out var entry)) entry.Worker.Post(() => peer.Close(reason));
+        if (_peers.TryGetValue(peer, out var entry)) entry.Worker.PostFor(peer, () => peer.Close(reason));
     }
 
     private void Unregister(IMediaPeer peer)

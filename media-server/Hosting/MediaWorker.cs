@@ -49,6 +49,14 @@ public sealed class MediaWorker : IDisposable
         _wake.Set();
     }
 
+    /// <summary>Runs <paramref name="command"/> on the worker thread for <paramref name="peer"/>, then retires the peer if
+    /// the command closed it (the per-peer path: DTLS results, packets a client sends, closing one peer).</summary>
+    public void PostFor(IMediaPeer peer, Action command)
+    {
+        _queue.Enqueue(new WorkItem(peer, null, 0, null, command));
+        _wake.Set();
+    }
+
     /// <summary>Hands a received datagram to <paramref name="peer"/>. The worker copies nothing: it takes ownership of
     /// <paramref name="pooledBuffer"/> (rented from <see cref="ArrayPool{T}.Shared"/>) and returns it after handling.</summary>
     public void PostDatagram(IMediaPeer peer, byte[] pooledBuffer, int length, IPacketPath path)
@@ -112,9 +120,15 @@ public sealed class MediaWorker : IDisposable
                 // A command's failure belongs to its caller (it completes a TaskCompletionSource itself); the loop goes on.
                 System.Diagnostics.Debug.WriteLine($"media worker {Index}: command failed: {ex}");
             }
-            // A command may have closed a peer (a DTLS close_notify is reported through a posted command, and so is
-            // MediaServer.Close): retire it now rather than at its next timer, which may be far away.
-            _sweepClosed = true;
+            if (item.Peer is { } owner)
+            {
+                if (_peers.Contains(owner)) AfterHandling(owner);
+            }
+            else
+            {
+                // A general command may have closed any peer: retire closed peers now rather than at their next timer.
+                _sweepClosed = true;
+            }
             return;
         }
 

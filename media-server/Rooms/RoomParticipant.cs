@@ -122,7 +122,7 @@ internal sealed class RoomParticipant : IMediaPeer, IPeerConnectionHandler
                 return NegotiationResult.Fail($"bad ICE credentials in the offer: {ex.Message}");
             }
             var dtlsRole = session.LocalSetup == SdpSetupRole.Active ? DtlsRole.Client : DtlsRole.Server;
-            _connection = PeerConnection.CreateIceLite(_ice, remoteIce, remoteFingerprint!, dtlsRole, _room.Manager.PeerOptions, this, _room.Worker.Post);
+            _connection = PeerConnection.CreateIceLite(_ice, remoteIce, remoteFingerprint!, dtlsRole, _room.Manager.PeerOptions, this, action => _room.Worker.PostFor(this, action));
             _connection.Start(_room.Worker.Now);
             _remoteUfrag = session.RemoteIceUfrag;
             _remoteFingerprint = fingerprint;

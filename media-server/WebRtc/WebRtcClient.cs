@@ -148,10 +148,10 @@ public sealed class WebRtcClient : IMediaPeer, IPeerConnectionHandler, IAsyncDis
         var role = session.RemoteSetup == SdpSetupRole.Active ? DtlsRole.Server : DtlsRole.Client;
         var options = new PeerConnectionOptions { Certificate = _certificate, ConsentTimeout = _options.ConsentTimeout };
         _connection = PeerConnection.CreateControlling(_credentials, new IceCredentials(session.RemoteIceUfrag, session.RemoteIcePwd),
-            candidates, fingerprint!, role, options, this, _worker.Post, PathFor,
+            candidates, fingerprint!, role, options, this, action => _worker.PostFor(this, action), PathFor,
             new IceControllingOptions { ConsentTimeout = _options.ConsentTimeout, ConsentInterval = _options.ConsentInterval });
         _worker.Attach(this);
-        _worker.Post(() => _connection.Start(_worker.Now));
+        _worker.PostFor(this, () => _connection.Start(_worker.Now));
         return true;
     }
 
@@ -168,7 +168,7 @@ public sealed class WebRtcClient : IMediaPeer, IPeerConnectionHandler, IAsyncDis
         var buffer = ArrayPool<byte>.Shared.Rent(ReceiveBufferSize);
         packet.CopyTo(buffer);
         var length = packet.Length;
-        _worker.Post(() =>
+        _worker.PostFor(this, () =>
         {
             try
             {
@@ -186,7 +186,7 @@ public sealed class WebRtcClient : IMediaPeer, IPeerConnectionHandler, IAsyncDis
     /// <summary>Closes the connection (DTLS close_notify) from any thread.</summary>
     public void Close(string reason)
     {
-        if (_connection is { } connection) _worker.Post(() => connection.Close(reason));
+        if (_connection is { } connection) _worker.PostFor(this, () => connection.Close(reason));
         else _closed.TrySetResult(reason);
     }
 

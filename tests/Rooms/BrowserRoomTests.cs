@@ -1,0 +1,155 @@
+using Microsoft.Playwright;
+using TeleRehab.Media.Tests.Support;
+using Xunit.Abstractions;
+
+namespace TeleRehab.Media.Tests.Rooms;
+
+/// <summary>Therapy rooms end to end in real browsers: headless Chromium pages open the join links, the signalling
+/// hub coordinates them and the SFU forwards their fake cameras and microphones.</summary>
+[Collection(BrowserCollection.Name)]
+public sealed class BrowserRoomTests(ITestOutputHelper output) : IAsyncLifetime
+{
+    private const string ApiKey = "test-operator-key";
+    private static readonly TimeSpan DecodeWithin = TimeSpan.FromSeconds(10);
+
+    private AppHost _host = null!;
+    private SessionApiClient _api = null!;
+    private IPlaywright _playwright = null!;
+    private IBrowser _browser = null!;
+    private readonly List<BrowserParticipant> _people = [];
+
+    public async Task InitializeAsync()
+    {
+        _host = await AppHost.StartAsync(("TeleRehab:OperatorApiKey", ApiKey), ("TeleRehab:Media:AnnouncedAddress", "127.0.0.1"));
+        _api = new SessionApiClient(_host, ApiKey);
+        (_playwright, _browser) = await Chromium.LaunchAsync();
+    }
+
+    public async Task DisposeAsync()
+    {
+        foreach (var person in _people) await person.DisposeAsync();
+        await _browser.DisposeAsync();
+        _playwright.Dispose();
+        _api.Dispose();
+        await _host.DisposeAsync();
+    }
+
+    private async Task<BrowserParticipant> OpenAsync(string name, string link)
+    {
+        var person = await BrowserParticipant.OpenAsync(_browser, name, link, output);
+        _people.Add(person);
+        return person;
+    }
+
+    [Fact]
+    public async Task One_to_one_therapist_and_patient_decode_each_others_audio_and_video()
+    {
+        var session = await _api.CreateAsync("one-to-one", waitingRoom: false);
+        var therapist = await OpenAsync("therapist", session.TherapistLink);
+        var patient = await OpenAsync("patient", session.PatientLink!);
+        await therapist.WaitForScreenAsync("call");
+        await patient.WaitForScreenAsync("call");
+        var therapistId = await therapist.ParticipantIdAsync();
+        var patientId = await patient.ParticipantIdAsync();
+
+        await Task.WhenAll(therapist.WaitDecodesAsync([patientId], DecodeWithin), patient.WaitDecodesAsync([therapistId], DecodeWithin));
+
+        var state = await _api.GetAsync(session.Id);
+        Assert.All(state.GetProperty("participants").EnumerateArray(), p => Assert.Equal("connected", p.GetProperty("state").GetString()));
+    }
+
+    [Fact]
+    public async Task Group_of_therapist_and_three_patients_everyone_decodes_everyone_and_a_patient_rejoins()
+    {
+        var session = await _api.CreateAsync("group", waitingRoom: false, title: "Balance class");
+        Assert.Null(session.PatientLink);
+        var people = new List<BrowserParticipant> { await OpenAsync("therapist", session.TherapistLink) };
+        for (var i = 1; i <= 3; i++) people.Add(await OpenAsync($"patient{i}", await _api.InviteAsync(session.Id, "patient", $"Patient {i}")));
+        foreach (var person in people) await person.WaitForScreenAsync("call");
+        var ids = new List<string>();
+        foreach (var person in people) ids.Add(await person.ParticipantIdAsync());
+
+        await Task.WhenAll(people.Select((person, i) => person.WaitDecodesAsync(ids.Where((_, j) => j != i), DecodeWithin * 2)));
+
+        // Patient 3 leaves; the others keep receiving each other.
+        var leaver = people[3];
+        await leaver.Page.GetByTestId("leave-button").ClickAsync();
+        await leaver.WaitForScreenAsync("ended");
+        var before = await people[0].InboundAsync();
+        await Task.Delay(2000);
+        var after = await people[0].InboundAsync();
+        foreach (var id in ids.Take(3).Skip(1))
+        {
+            Assert.True(after[id].FramesDecoded > before[id].FramesDecoded, $"therapist stopped decoding {id} after a patient left");
+            Assert.True(after[id].AudioPacketsReceived > before[id].AudioPacketsReceived, $"therapist stopped hearing {id} after a patient left");
+        }
+
+        // The same link joins again: everyone decodes everyone once more.
+        await leaver.RejoinAsync();
+        await leaver.WaitForScreenAsync("call");
+        Assert.Equal(ids[3], await leaver.ParticipantIdAsync());
+        await Task.WhenAll(people.Select((person, i) => person.WaitDecodesAsync(ids.Where((_, j) => j != i), DecodeWithin * 2)));
+    }
+
+    [Fact]
+    public async Task Waiting_room_patient_waits_until_the_therapist_admits_them()
+    {
+        var session = await _api.CreateAsync("one-to-one", waitingRoom: true);
+        var therapist = await OpenAsync("therapist", session.TherapistLink);
+        await therapist.WaitForScreenAsync("call");
+        var patient = await OpenAsync("patient", session.PatientLink!);
+        await patient.WaitForScreenAsync("waiting");
+
+        var waiting = therapist.Page.Locator("[data-testid^='admit-']");
+        await waiting.First.WaitForAsync(new LocatorWaitForOptions { Timeout = 10_000 });
+        await Task.Delay(500);
+        Assert.Equal("waiting", await patient.ScreenAsync());
+
+        await waiting.First.ClickAsync();
+        await patient.WaitForScreenAsync("call");
+        var patientId = await patient.ParticipantIdAsync();
+        var therapistId = await therapist.ParticipantIdAsync();
+        await Task.WhenAll(therapist.WaitDecodesAsync([patientId], DecodeWithin), patient.WaitDecodesAsync([therapistId], DecodeWithin));
+    }
+
+    [Fact]
+    public async Task Therapist_mutes_and_removes_a_patient_and_a_patient_cannot()
+    {
+        var session = await _api.CreateAsync("group", waitingRoom: false);
+        var therapist = await OpenAsync("therapist", session.TherapistLink);
+        var alice = await OpenAsync("alice", await _api.InviteAsync(session.Id, "patient", "Alice"));
+        var bob = await OpenAsync("bob", await _api.InviteAsync(session.Id, "patient", "Bob"));
+        foreach (var person in new[] { therapist, alice, bob }) await person.WaitForScreenAsync("call");
+        var aliceId = await alice.ParticipantIdAsync();
+        var bobId = await bob.ParticipantIdAsync();
+        await therapist.WaitDecodesAsync([aliceId, bobId], DecodeWithin);
+
+        // A patient trying a therapist control gets an error, and nothing happens.
+        var error = await alice.Page.EvaluateAsync<string>(
+            "id => window.telerehab.invoke('RemoveParticipant', id).then(() => 'no error', e => String(e.message))", bobId);
+        Assert.Contains("forbidden", error);
+        var muteError = await alice.Page.EvaluateAsync<string>(
+            "id => window.telerehab.invoke('MuteParticipant', { participantId: id, kind: 'audio' }).then(() => 'no error', e => String(e.message))", bobId);
+        Assert.Contains("forbidden", muteError);
+        Assert.Equal("call", await bob.ScreenAsync());
+
+        // The therapist mutes Bob: Bob is told, and the server stops forwarding his audio.
+        await therapist.Page.GetByTestId($"mute-{bobId}").ClickAsync();
+        await bob.Page.WaitForFunctionAsync("() => (window.telerehab.state.notice ?? '').includes('muted')", null,
+            new PageWaitForFunctionOptions { Timeout = 10_000 });
+        await Task.Delay(1000); // packets already in flight
+        var before = await therapist.InboundAsync();
+        await Task.Delay(2000);
+        var after = await therapist.InboundAsync();
+        Assert.Equal(before[bobId].AudioPacketsReceived, after[bobId].AudioPacketsReceived);
+        Assert.True(after[aliceId].AudioPacketsReceived > before[aliceId].AudioPacketsReceived, "Alice's audio must keep flowing");
+
+        // The therapist removes Bob: his page ends, the others see him leave, and his link no longer joins.
+        await therapist.Page.GetByTestId($"remove-{bobId}").ClickAsync();
+        await bob.WaitForScreenAsync("ended");
+        await therapist.Page.Locator($"[data-testid='tile-{bobId}']").WaitForAsync(new LocatorWaitForOptions { State = WaitForSelectorState.Detached, Timeout = 10_000 });
+        await bob.RejoinAsync();
+        await bob.WaitForScreenAsync("error");
+        Assert.Contains("removed", await bob.Page.GetByTestId("join-error").InnerTextAsync());
+    }
+}

@@ -1,0 +1,85 @@
+using System.Text.Json;
+using Microsoft.Playwright;
+using Xunit.Abstractions;
+
+namespace TeleRehab.Media.Tests.Support;
+
+/// <summary>One person in a session: a browser context (its own fake camera and microphone) on the join page.</summary>
+public sealed class BrowserParticipant : IAsyncDisposable
+{
+    private readonly IBrowserContext _context;
+
+    private BrowserParticipant(string name, IBrowserContext context, IPage page)
+    {
+        Name = name;
+        _context = context;
+        Page = page;
+    }
+
+    public string Name { get; }
+
+    public IPage Page { get; }
+
+    public sealed record Inbound(int FramesDecoded, int AudioPacketsReceived, int VideoPacketsReceived);
+
+    /// <summary>Opens <paramref name="link"/> (a join link) and joins at once.</summary>
+    public static async Task<BrowserParticipant> OpenAsync(IBrowser browser, string name, string link, ITestOutputHelper output)
+    {
+        var context = await browser.NewContextAsync();
+        var page = await context.NewPageAsync();
+        page.Console += (_, message) =>
+        {
+            if (message.Type is "error" or "warning") output.WriteLine($"[{name}] {message.Text}");
+        };
+        var hash = link.IndexOf('#');
+        var url = hash < 0 ? link : $"{link[..hash]}?autojoin=1{link[hash..]}";
+        await page.GotoAsync(url);
+        return new BrowserParticipant(name, context, page);
+    }
+
+    /// <summary>Reloads the page (the same link): a participant who left joins again.</summary>
+    public async Task RejoinAsync()
+    {
+        await Page.ReloadAsync();
+    }
+
+    public Task<string> ScreenAsync() => Page.EvaluateAsync<string>("() => window.telerehab?.state.screen ?? ''");
+
+    public async Task WaitForScreenAsync(string screen, int timeoutMs = 20_000)
+    {
+        await Page.WaitForFunctionAsync("s => window.telerehab && window.telerehab.state.screen === s", screen,
+            new PageWaitForFunctionOptions { Timeout = timeoutMs, PollingInterval = 100 });
+    }
+
+    public Task<string> ParticipantIdAsync() => Page.EvaluateAsync<string>("() => window.telerehab.state.me.participantId");
+
+    public async Task<Dictionary<string, Inbound>> InboundAsync()
+    {
+        var json = await Page.EvaluateAsync<JsonElement>("() => window.telerehab.inboundStats()");
+        var result = new Dictionary<string, Inbound>();
+        foreach (var entry in json.EnumerateObject())
+        {
+            result[entry.Name] = new Inbound(entry.Value.GetProperty("framesDecoded").GetInt32(),
+                entry.Value.GetProperty("audioPacketsReceived").GetInt32(), entry.Value.GetProperty("videoPacketsReceived").GetInt32());
+        }
+        return result;
+    }
+
+    /// <summary>Waits until this page decodes video frames and receives audio from every one of <paramref name="others"/>.</summary>
+    public async Task WaitDecodesAsync(IEnumerable<string> others, TimeSpan timeout)
+    {
+        var wanted = others.ToList();
+        var deadline = DateTime.UtcNow + timeout;
+        Dictionary<string, Inbound> last = [];
+        while (DateTime.UtcNow < deadline)
+        {
+            last = await InboundAsync();
+            if (wanted.All(id => last.TryGetValue(id, out var inbound) && inbound.FramesDecoded > 0 && inbound.AudioPacketsReceived > 0)) return;
+            await Task.Delay(200);
+        }
+        throw new TimeoutException($"{Name} did not decode audio and video from [{string.Join(", ", wanted)}] within {timeout.TotalSeconds:0} s; " +
+            $"inbound: {JsonSerializer.Serialize(last)}");
+    }
+
+    public async ValueTask DisposeAsync() => await _context.DisposeAsync();
+}
