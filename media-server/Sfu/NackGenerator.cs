@@ -1,0 +1,163 @@
+using TeleRehab.Media.Rtp;
+
+namespace TeleRehab.Media.Sfu;
+
+/// <summary>
+/// Receive-side loss tracker for one published stream: detects sequence gaps and decides when to NACK each
+/// missing packet (RFC 4585 §6.2.1 Generic NACK; pack the result with <c>TransportLayerNack.BuildPairs</c>).
+/// A missing packet is NACKed as soon as the gap is seen, then again every <see cref="Rtt"/> until it arrives
+/// (late or via RTX), it has been NACKed <see cref="MaxRetries"/> times, or it is older than
+/// <see cref="MaxAge"/>. At most <see cref="MaxMissing"/> packets are tracked; beyond that the oldest are given
+/// up (counted in <see cref="GivenUpCount"/>; a caller may then want a keyframe). Sans-I/O, single-threaded,
+/// no allocation after construction.
+/// </summary>
+public sealed class NackGenerator
+{
+    private readonly Entry[] _entries; // ascending extended seq, _count valid
+    private int _count;
+    private SequenceNumberUnwrapper _unwrapper;
+
+    public NackGenerator(int maxMissing = 256, int maxRetries = 10, TimeSpan? maxAge = null)
+    {
+        if (maxMissing < 1) throw new ArgumentOutOfRangeException(nameof(maxMissing));
+        if (maxRetries < 1) throw new ArgumentOutOfRangeException(nameof(maxRetries));
+        MaxMissing = maxMissing;
+        MaxRetries = maxRetries;
+        MaxAge = maxAge ?? TimeSpan.FromSeconds(1);
+        _entries = new Entry[maxMissing];
+    }
+
+    public int MaxMissing { get; }
+
+    public int MaxRetries { get; }
+
+    public TimeSpan MaxAge { get; }
+
+    /// <summary>Round-trip time to the publisher, the interval between NACKs of one packet (initially 100 ms).</summary>
+    public TimeSpan Rtt { get; set; } = TimeSpan.FromMilliseconds(100);
+
+    /// <summary>Packets currently missing and tracked.</summary>
+    public int MissingCount => _count;
+
+    /// <summary>Missing packets abandoned so far (retries exhausted, too old, or pushed out by the bound).</summary>
+    public long GivenUpCount { get; private set; }
+
+    /// <summary>Missing packets that arrived after all.</summary>
+    public long RecoveredCount { get; private set; }
+
+    /// <summary>
+    /// Records a received packet (media or recovered via RTX, by its original seq). Returns true if the packet
+    /// was one being tracked as missing.
+    /// </summary>
+    public bool OnPacketReceived(ushort sequenceNumber, TimeSpan now)
+    {
+        if (!_unwrapper.HasValue)
+        {
+            _unwrapper.Unwrap(sequenceNumber);
+            return false;
+        }
+        long highest = _unwrapper.Highest;
+        long ext = _unwrapper.Unwrap(sequenceNumber);
+        if (ext > highest)
+        {
+            long first = Math.Max(highest + 1, ext - MaxMissing);
+            GivenUpCount += first - (highest + 1);
+            for (long s = first; s < ext; s++) Append(s, now);
+            return false;
+        }
+        if (ext == highest) return false;
+        int index = Find(ext);
+        if (index < 0) return false;
+        RemoveAt(index);
+        RecoveredCount++;
+        return true;
+    }
+
+    /// <summary>
+    /// Writes into <paramref name="lost"/> (ascending) the seqs to NACK now and schedules their next retry; drops
+    /// entries that are too old or out of retries. Returns the count; seqs that do not fit stay due.
+    /// </summary>
+    public int CollectNacks(TimeSpan now, Span<ushort> lost)
+    {
+        int written = 0;
+        int kept = 0;
+        for (int i = 0; i < _count; i++)
+        {
+            ref Entry e = ref _entries[i];
+            if (now - e.DetectedAt > MaxAge || e.Retries >= MaxRetries)
+            {
+                GivenUpCount++;
+                continue;
+            }
+            if (e.NextSend <= now && written < lost.Length)
+            {
+                lost[written++] = (ushort)e.Sequence;
+                e.Retries++;
+                e.NextSend = now + Rtt;
+            }
+            _entries[kept++] = e;
+        }
+        _count = kept;
+        return written;
+    }
+
+    /// <summary>When <see cref="CollectNacks"/> next has something to do (a retry or an expiry); null when idle.</summary>
+    public TimeSpan? NextTimeout
+    {
+        get
+        {
+            if (_count == 0) return null;
+            TimeSpan next = TimeSpan.MaxValue;
+            for (int i = 0; i < _count; i++)
+            {
+                ref readonly Entry e = ref _entries[i];
+                TimeSpan t = e.NextSend; // after the last retry, the entry is dropped then
+                TimeSpan expiry = e.DetectedAt + MaxAge;
+                if (expiry < t) t = expiry;
+                if (t < next) next = t;
+            }
+            return next;
+        }
+    }
+
+    /// <summary>Forgets every missing packet (e.g. after a keyframe made them useless).</summary>
+    public void Clear() => _count = 0;
+
+    private void Append(long ext, TimeSpan now)
+    {
+        if (_count == _entries.Length)
+        {
+            RemoveAt(0);
+            GivenUpCount++;
+        }
+        _entries[_count++] = new Entry { Sequence = ext, DetectedAt = now, NextSend = now };
+    }
+
+    private int Find(long ext)
+    {
+        int lo = 0, hi = _count - 1;
+        while (lo <= hi)
+        {
+            int mid = (lo + hi) >>> 1;
+            long s = _entries[mid].Sequence;
+            if (s == ext) return mid;
+            if (s < ext) lo = mid + 1;
+            else hi = mid - 1;
+        }
+        return -1;
+    }
+
+    private void RemoveAt(int index)
+    {
+        Array.Copy(_entries, index + 1, _entries, index, _count - index - 1);
+        _count--;
+    }
+
+    private struct Entry
+    {
+        public long Sequence;
+        public TimeSpan DetectedAt;
+        public TimeSpan NextSend;
+        public int Retries;
+    }
+}

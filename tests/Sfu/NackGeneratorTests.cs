@@ -1,0 +1,107 @@
+using TeleRehab.Media.Sfu;
+using static TeleRehab.Media.Tests.Sfu.SfuPackets;
+
+namespace TeleRehab.Media.Tests.Sfu;
+
+public class NackGeneratorTests
+{
+    private static ushort[] Collect(NackGenerator g, TimeSpan now)
+    {
+        var buffer = new ushort[512];
+        int n = g.CollectNacks(now, buffer);
+        return buffer[..n];
+    }
+
+    [Fact]
+    public void GapIsNackedImmediatelyThenEveryRtt()
+    {
+        var g = new NackGenerator();
+        g.OnPacketReceived(10, Ms(0));
+        g.OnPacketReceived(13, Ms(10));
+        Assert.Equal(2, g.MissingCount);
+        Assert.Equal(Ms(10), g.NextTimeout);
+        Assert.Equal(new ushort[] { 11, 12 }, Collect(g, Ms(10)));
+        Assert.Empty(Collect(g, Ms(50)));
+        Assert.Equal(Ms(110), g.NextTimeout);
+        g.Rtt = Ms(40);
+        Assert.Equal(new ushort[] { 11, 12 }, Collect(g, Ms(110)));
+        Assert.Equal(Ms(150), g.NextTimeout);
+    }
+
+    [Fact]
+    public void RecoveredPacketClearsItsEntry()
+    {
+        var g = new NackGenerator();
+        g.OnPacketReceived(1, Ms(0));
+        g.OnPacketReceived(5, Ms(1));
+        Assert.True(g.OnPacketReceived(3, Ms(2)));
+        Assert.False(g.OnPacketReceived(3, Ms(3))); // duplicate
+        Assert.False(g.OnPacketReceived(5, Ms(3)));
+        Assert.Equal(new ushort[] { 2, 4 }, Collect(g, Ms(3)));
+        Assert.Equal(1, g.RecoveredCount);
+    }
+
+    [Fact]
+    public void GivesUpAfterMaxRetries()
+    {
+        var g = new NackGenerator(maxRetries: 3, maxAge: TimeSpan.FromSeconds(10));
+        g.OnPacketReceived(1, Ms(0));
+        g.OnPacketReceived(3, Ms(0));
+        for (int i = 0; i < 3; i++) Assert.Equal(new ushort[] { 2 }, Collect(g, Ms(100 * i)));
+        Assert.Empty(Collect(g, Ms(300)));
+        Assert.Equal(0, g.MissingCount);
+        Assert.Null(g.NextTimeout);
+        Assert.Equal(1, g.GivenUpCount);
+    }
+
+    [Fact]
+    public void GivesUpOnPacketsOlderThanMaxAge()
+    {
+        var g = new NackGenerator(maxAge: Ms(250));
+        g.OnPacketReceived(1, Ms(0));
+        g.OnPacketReceived(3, Ms(0));
+        Assert.Equal(new ushort[] { 2 }, Collect(g, Ms(0)));
+        Assert.Equal(new ushort[] { 2 }, Collect(g, Ms(100)));
+        Assert.Equal(new ushort[] { 2 }, Collect(g, Ms(200)));
+        Assert.Equal(Ms(250), g.NextTimeout); // expiry comes before the retry at 300 ms
+        Assert.Empty(Collect(g, Ms(251)));
+        Assert.Equal(0, g.MissingCount);
+    }
+
+    [Fact]
+    public void TracksAtMostMaxMissing()
+    {
+        var g = new NackGenerator(maxMissing: 4);
+        g.OnPacketReceived(0, Ms(0));
+        g.OnPacketReceived(10, Ms(1)); // 9 missing, only the newest 4 tracked
+        Assert.Equal(new ushort[] { 6, 7, 8, 9 }, Collect(g, Ms(1)));
+        g.OnPacketReceived(12, Ms(2)); // 11 missing: pushes 6 out
+        Assert.Equal(new ushort[] { 11 }, Collect(g, Ms(2)));
+        Assert.Equal(4, g.MissingCount);
+        Assert.Equal(6, g.GivenUpCount);
+    }
+
+    [Fact]
+    public void HandlesWrapAndOldPackets()
+    {
+        var g = new NackGenerator();
+        g.OnPacketReceived(65534, Ms(0));
+        g.OnPacketReceived(1, Ms(1));
+        Assert.Equal(new ushort[] { 65535, 0 }, Collect(g, Ms(1)));
+        Assert.False(g.OnPacketReceived(60000, Ms(2))); // very old, not tracked
+        Assert.True(g.OnPacketReceived(0, Ms(3)));
+        Assert.Equal(1, g.MissingCount);
+    }
+
+    [Fact]
+    public void SmallDestinationLeavesTheRestDue()
+    {
+        var g = new NackGenerator();
+        g.OnPacketReceived(0, Ms(0));
+        g.OnPacketReceived(5, Ms(0));
+        var two = new ushort[2];
+        Assert.Equal(2, g.CollectNacks(Ms(0), two));
+        Assert.Equal(new ushort[] { 1, 2 }, two);
+        Assert.Equal(new ushort[] { 3, 4 }, Collect(g, Ms(0)));
+    }
+}
