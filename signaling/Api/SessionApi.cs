@@ -168,6 +168,9 @@ public static class SessionApi
     /// <summary>Turns a deserializer error into a reason naming the field, without the CLR type names it carries.</summary>
     private static string DescribeJsonError(JsonException ex)
     {
+        // Syntax errors come from the reader (wrapped as the inner exception); type errors do not.
+        if (ex.InnerException is JsonException)
+            return $"malformed JSON{(ex.LineNumber is { } line ? $" at line {line + 1}, byte {ex.BytePositionInLine + 1}" : "")}";
         var field = ex.Path is { Length: > 2 } path && path.StartsWith("$.", StringComparison.Ordinal) ? path[2..] : null;
         var message = ex.Message;
         var unmapped = message.IndexOf("could not be mapped", StringComparison.Ordinal);
@@ -184,7 +187,7 @@ public static class SessionApi
             "role" => "role must be \"patient\" or \"observer\"",
             "displayName" => "displayName must be a string",
             _ when ex.Path == "$" => "the body must be a JSON object",
-            _ => $"malformed JSON{(ex.LineNumber is { } line ? $" at line {line + 1}, byte {ex.BytePositionInLine + 1}" : "")}",
+            _ => field is null ? "malformed JSON" : $"{field} has an invalid value",
         };
     }
 

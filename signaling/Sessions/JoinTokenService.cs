@@ -161,7 +161,9 @@ public sealed class JoinTokenService
         }
         if (text.Length % 4 == 1) return false;
         var buffer = new byte[Base64Url.GetMaxDecodedLength(text.Length)];
-        if (!Base64Url.TryDecodeFromChars(text, buffer, out var written)) return false;
+        // The OperationStatus overload reports invalid input instead of throwing (TryDecodeFromChars throws on it).
+        if (Base64Url.DecodeFromChars(text, buffer, out var consumed, out var written) != System.Buffers.OperationStatus.Done || consumed != text.Length)
+            return false;
         // Reject encodings whose unused trailing bits are set: they would decode to the same bytes as another string.
         Span<char> again = stackalloc char[text.Length + 4];
         if (!Base64Url.TryEncodeToChars(buffer.AsSpan(0, written), again, out var charsWritten) || !again[..charsWritten].SequenceEqual(text))
