@@ -2,6 +2,9 @@ using Microsoft.Extensions.Options;
 using TeleRehab.Media.Dtls;
 using TeleRehab.Media.Echo;
 using TeleRehab.Media.Hosting;
+using TeleRehab.Signaling.Api;
+using TeleRehab.Signaling.Metrics;
+using TeleRehab.Signaling.Sessions;
 
 namespace TeleRehab.Signaling;
 
@@ -28,6 +31,8 @@ public static class TeleRehabApp
         builder.Services.AddSingleton(sp => new EchoService(sp.GetRequiredService<MediaServer>(), sp.GetRequiredService<DtlsCertificate>(),
             sp.GetRequiredService<IOptions<EchoOptions>>().Value));
         builder.Services.AddEchoRateLimit(builder.Configuration);
+        builder.Services.AddSessions(builder.Configuration);
+        builder.Services.AddMediaMetrics();
         configure?.Invoke(builder);
 
         var app = builder.Build();
@@ -40,6 +45,8 @@ public static class TeleRehabApp
         }
         app.UseRateLimiter();
         app.MapEcho();
+        app.MapSessionApi();
+        app.MapMediaMetrics();
         app.MapGet("/healthz", (MediaServer media) => media.IsReady
             ? Results.Text("ok", "text/plain")
             : Results.Text("media sockets not bound", "text/plain", statusCode: StatusCodes.Status503ServiceUnavailable));

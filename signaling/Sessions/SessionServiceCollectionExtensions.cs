@@ -1,0 +1,45 @@
+using Microsoft.Extensions.Options;
+using TeleRehab.Signaling.Api;
+
+namespace TeleRehab.Signaling.Sessions;
+
+public static class SessionServiceCollectionExtensions
+{
+    /// <summary>Registers the session registry, the join-token service and the operator API's settings. Settings are
+    /// checked when the host starts (a malformed signing key or base URL stops start-up with a clear message).</summary>
+    public static IServiceCollection AddSessions(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.TryAddTimeProvider();
+        services.AddOptions<JoinTokenOptions>().Bind(configuration.GetSection(JoinTokenOptions.Section));
+        services.AddOptions<SessionOptions>().Bind(configuration.GetSection(SessionOptions.Section));
+        services.AddSingleton(sp => new JoinTokenService(sp.GetRequiredService<IOptions<JoinTokenOptions>>().Value,
+            sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<JoinTokenService>>()));
+        services.AddSingleton(sp => new SessionRegistry(sp.GetRequiredService<IOptions<SessionOptions>>().Value,
+            sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<SessionRegistry>>()));
+        services.AddSingleton(_ => OperatorApiSettings.From(configuration));
+        services.AddHostedService<SessionsStartupCheck>();
+        return services;
+    }
+
+    private static void TryAddTimeProvider(this IServiceCollection services)
+    {
+        if (!services.Any(d => d.ServiceType == typeof(TimeProvider))) services.AddSingleton(TimeProvider.System);
+    }
+
+    /// <summary>Builds the singletons at start-up, so configuration errors and the "ephemeral key" warning show then,
+    /// not on the first request.</summary>
+    private sealed class SessionsStartupCheck(IServiceProvider services, ILogger<SessionsStartupCheck> logger) : IHostedService
+    {
+        public Task StartAsync(CancellationToken cancellationToken)
+        {
+            services.GetRequiredService<JoinTokenService>();
+            services.GetRequiredService<SessionRegistry>();
+            var api = services.GetRequiredService<OperatorApiSettings>();
+            if (api.ApiKey is null)
+                logger.LogWarning("{Key} is not set: the operator API (/api/sessions) answers 503 until it is.", OperatorApiSettings.ApiKeyKey);
+            return Task.CompletedTask;
+        }
+
+        public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+    }
+}
