@@ -2,6 +2,8 @@ using Microsoft.Extensions.Options;
 using TeleRehab.Media.Dtls;
 using TeleRehab.Media.Echo;
 using TeleRehab.Media.Hosting;
+using TeleRehab.Media.Rooms;
+using TeleRehab.Signaling.Hubs;
 using TeleRehab.Signaling.Api;
 using TeleRehab.Signaling.Metrics;
 using TeleRehab.Signaling.Sessions;
@@ -12,6 +14,9 @@ namespace TeleRehab.Signaling;
 public static class TeleRehabApp
 {
     public const string DefaultUrl = "http://localhost:5080";
+
+    /// <summary>The largest hub message the server accepts (docs/signalling.md).</summary>
+    public const int HubMaxMessageBytes = 64 * 1024;
 
     /// <summary>Builds the application. <paramref name="configure"/> lets tests override settings (ports, clocks).</summary>
     public static WebApplication Create(string[] args, Action<WebApplicationBuilder>? configure = null)
@@ -33,6 +38,13 @@ public static class TeleRehabApp
         builder.Services.AddEchoRateLimit(builder.Configuration);
         builder.Services.AddSessions(builder.Configuration);
         builder.Services.AddMediaMetrics();
+        builder.Services.AddSingleton(sp => new RoomManager(sp.GetRequiredService<MediaServer>(), sp.GetRequiredService<DtlsCertificate>()));
+        builder.Services.AddSingleton<RoomCoordinator>();
+        builder.Services.AddSignalR(options =>
+        {
+            // Hub messages are small (SDP is the largest); anything bigger is refused and closes that connection only.
+            options.MaximumReceiveMessageSize = HubMaxMessageBytes;
+        });
         configure?.Invoke(builder);
 
         var app = builder.Build();
@@ -47,6 +59,8 @@ public static class TeleRehabApp
         app.MapEcho();
         app.MapSessionApi();
         app.MapMediaMetrics();
+        app.MapHub<SessionHub>(SessionHub.Path);
+        app.MapGet("/join", () => Results.File(Path.Combine(clientRoot, "join.html"), "text/html; charset=utf-8"));
         app.MapGet("/healthz", (MediaServer media) => media.IsReady
             ? Results.Text("ok", "text/plain")
             : Results.Text("media sockets not bound", "text/plain", statusCode: StatusCodes.Status503ServiceUnavailable));

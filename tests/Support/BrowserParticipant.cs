@@ -59,6 +59,7 @@ public sealed class BrowserParticipant : IAsyncDisposable
         var result = new Dictionary<string, Inbound>();
         foreach (var entry in json.EnumerateObject())
         {
+            if (entry.Value.ValueKind != JsonValueKind.Object) continue; // Playwright adds "$id" reference markers
             result[entry.Name] = new Inbound(entry.Value.GetProperty("framesDecoded").GetInt32(),
                 entry.Value.GetProperty("audioPacketsReceived").GetInt32(), entry.Value.GetProperty("videoPacketsReceived").GetInt32());
         }
