@@ -10,22 +10,6 @@ public static class ApiJson
 {
     public static readonly JsonSerializerOptions Options = CreateOptions();
 
-    public static string KindName(SessionKind kind) => kind switch
-    {
-        SessionKind.OneToOne => "one-to-one",
-        SessionKind.Group => "group",
-        _ => throw new ArgumentOutOfRangeException(nameof(kind)),
-    };
-
-    public static string StateName(ParticipantState state) => state switch
-    {
-        ParticipantState.Invited => "invited",
-        ParticipantState.Waiting => "waiting",
-        ParticipantState.Connected => "connected",
-        ParticipantState.Left => "left",
-        _ => throw new ArgumentOutOfRangeException(nameof(state)),
-    };
-
     private static JsonSerializerOptions CreateOptions()
     {
         var options = new JsonSerializerOptions

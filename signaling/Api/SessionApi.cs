@@ -73,7 +73,7 @@ public static class SessionApi
         var patient = kind == SessionKind.OneToOne ? Invite(ParticipantRole.Patient, body.PatientName?.Trim() ?? DefaultPatientName) : null;
         var observer = Invite(ParticipantRole.Observer, DefaultObserverName);
         return Results.Json(new CreateSessionResponse(session.Id, kind, new SessionLinks(therapist, patient, observer)), ApiJson.Options,
-            statusCode: StatusCodes.Status201Created).WithLocation($"/api/sessions/{session.Id}");
+            statusCode: StatusCodes.Status201Created).WithLocation($"{http.Request.PathBase.ToUriComponent()}/api/sessions/{session.Id}");
     }
 
     private static async Task<IResult> CreateInviteAsync(string id, HttpContext http, SessionRegistry sessions, JoinTokenService tokens, OperatorApiSettings settings)
@@ -199,7 +199,9 @@ public static class SessionApi
         return end > start + 1 ? message[(start + 1)..end] : null;
     }
 
-    private static IResult NotFound(string id) => Problem(StatusCodes.Status404NotFound, $"no session '{id}'");
+    /// <summary>Echoes the id only when it has the shape of one (never reflects arbitrary input).</summary>
+    private static IResult NotFound(string id) =>
+        Problem(StatusCodes.Status404NotFound, SessionIds.LooksValid(id) ? $"no session '{id}'" : "no such session");
 
     private static IResult BadRequest(string reason) => Problem(StatusCodes.Status400BadRequest, reason);
 

@@ -30,6 +30,8 @@ public static class SessionServiceCollectionExtensions
     /// not on the first request.</summary>
     private sealed class SessionsStartupCheck(IServiceProvider services, ILogger<SessionsStartupCheck> logger) : IHostedService
     {
+        private const int MinRecommendedKeyLength = 16;
+
         public Task StartAsync(CancellationToken cancellationToken)
         {
             services.GetRequiredService<JoinTokenService>();
@@ -37,6 +39,9 @@ public static class SessionServiceCollectionExtensions
             var api = services.GetRequiredService<OperatorApiSettings>();
             if (api.ApiKey is null)
                 logger.LogWarning("{Key} is not set: the operator API (/api/sessions) answers 503 until it is.", OperatorApiSettings.ApiKeyKey);
+            else if (api.ApiKey.Length < MinRecommendedKeyLength)
+                logger.LogWarning("{Key} is shorter than {Length} characters: use a long random key (e.g. `openssl rand -base64 32`).",
+                    OperatorApiSettings.ApiKeyKey, MinRecommendedKeyLength);
             return Task.CompletedTask;
         }
 

@@ -66,3 +66,25 @@ public sealed class MetricsEndpointTests : IAsyncLifetime
         Assert.Contains("telerehab_rooms 0", otherText);
     }
 }
+
+public sealed class MediaMetricsTests
+{
+    [Fact]
+    public void Recording_allocates_nothing()
+    {
+        var metrics = new MediaMetrics(Prometheus.Metrics.NewCustomRegistry());
+        void Record()
+        {
+            metrics.PacketIn(MediaKind.Audio, 160);
+            metrics.PacketOut(MediaKind.Video, 1200);
+            metrics.Tracks(MediaKind.Video).Inc();
+            metrics.NacksReceived.Inc();
+            metrics.ObserveForwardingDelay(TimeSpan.FromMicroseconds(120));
+        }
+        Record();
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        for (var i = 0; i < 1000; i++) Record();
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        Assert.Equal(1001, metrics.Tracks(MediaKind.Video).Value);
+    }
+}

@@ -128,6 +128,47 @@ public sealed class SessionApiErrorTests(SessionApiFixture fixture) : IClassFixt
     }
 
     [Fact]
+    public async Task Odd_ids_are_404_without_echoing_them()
+    {
+        await AssertStatusAsync(HttpStatusCode.NotFound, "no such session", HttpMethod.Get, "/api/sessions/%3Cscript%3E");
+        await AssertStatusAsync(HttpStatusCode.NotFound, "no such session", HttpMethod.Get, $"/api/sessions/{new string('a', 300)}");
+    }
+
+    [Fact]
+    public async Task Invalid_utf8_is_400()
+    {
+        using var http = Client(fixture.Host);
+        using var content = new ByteArrayContent([.. "{\"title\":\""u8, 0xFF, 0xFE, .. "\",\"kind\":\"group\"}"u8]);
+        content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/json");
+        using var response = await http.PostAsync("/api/sessions", content);
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Contains("title", await response.Content.ReadAsStringAsync());
+    }
+
+    [Fact]
+    public async Task Mutated_bodies_are_answered_201_or_400_never_500()
+    {
+        var valid = System.Text.Encoding.UTF8.GetBytes("""{"title":"Knee","kind":"one-to-one","waitingRoom":true,"therapistName":"Dr","patientName":"Ana"}""");
+        var random = new Random(20260301);
+        using var http = Client(fixture.Host);
+        var statuses = new HashSet<HttpStatusCode>();
+        for (var i = 0; i < 300; i++)
+        {
+            var body = (byte[])valid.Clone();
+            for (var n = random.Next(1, 4); n > 0; n--) body[random.Next(body.Length)] = (byte)random.Next(256);
+            if (random.Next(4) == 0) body = body[..random.Next(body.Length)];
+            using var content = new ByteArrayContent(body);
+            content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/json");
+            using var response = await http.PostAsync("/api/sessions", content);
+            Assert.True(response.StatusCode is HttpStatusCode.Created or HttpStatusCode.BadRequest,
+                $"{(int)response.StatusCode} for {System.Text.Encoding.UTF8.GetString(body)}");
+            Assert.NotEqual("", await response.Content.ReadAsStringAsync());
+            statuses.Add(response.StatusCode);
+        }
+        Assert.Contains(HttpStatusCode.BadRequest, statuses);
+    }
+
+    [Fact]
     public async Task Second_patient_of_a_one_to_one_session_is_409()
     {
         var id = await CreateAsync("one-to-one");
