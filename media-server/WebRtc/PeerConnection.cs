@@ -243,7 +243,9 @@ public sealed class PeerConnection : IDisposable
     {
         var srtp = _srtp;
         var path = _selectedPath;
-        if (srtp is null || path is null || !srtp.Protector.TryProtectRtp(buffer, length, out var protectedLength)) return false;
+        // Nothing goes out once closed or failed (the keys outlive Close until Dispose).
+        if (State != PeerConnectionState.Connected || srtp is null || path is null
+            || !srtp.Protector.TryProtectRtp(buffer, length, out var protectedLength)) return false;
         return path.Send(buffer[..protectedLength]);
     }
 
@@ -252,7 +254,9 @@ public sealed class PeerConnection : IDisposable
     {
         var srtp = _srtp;
         var path = _selectedPath;
-        if (srtp is null || path is null || !srtp.Protector.TryProtectRtcp(buffer, length, out var protectedLength)) return false;
+        // Nothing goes out once closed or failed (the keys outlive Close until Dispose).
+        if (State != PeerConnectionState.Connected || srtp is null || path is null
+            || !srtp.Protector.TryProtectRtcp(buffer, length, out var protectedLength)) return false;
         return path.Send(buffer[..protectedLength]);
     }
 
