@@ -10,8 +10,8 @@ namespace TeleRehab.Media.Tests.WebRtc;
 /// time: ICE, DTLS and SRTP end to end without sockets.</summary>
 public sealed class PeerConnectionTests
 {
-    private const uint ClientSsrc = 0x11223344;
-    private const uint ServerSsrc = 0x55667788;
+    internal const uint ClientSsrc = 0x11223344;
+    internal const uint ServerSsrc = 0x55667788;
 
     internal static byte[] MakeRtp(uint ssrc, ushort sequence, string payload)
     {
@@ -46,7 +46,7 @@ public sealed class PeerConnectionTests
         return rtcp ? connection.SendRtcp(buffer, packet.Length) : connection.SendRtp(buffer, packet.Length);
     }
 
-    private static void AssertMediaBothWays(PeerConnectionHarness h, int count, string tag)
+    internal static void AssertMediaBothWays(PeerConnectionHarness h, int count, string tag)
     {
         var clientSent = new List<byte[]>();
         var serverSent = new List<byte[]>();
@@ -72,8 +72,17 @@ public sealed class PeerConnectionTests
         using var h = new PeerConnectionHarness(seed: 1);
         Assert.Equal(PeerConnectionState.New, h.Client.State);
         Assert.False(Send(h.Client, MakeRtp(ClientSsrc, 1, "too early")));
+        // Nothing happens before Start: the owner loop's timer does not start the client's checks.
+        Assert.Null(h.Client.NextTimeout);
+        Assert.Null(h.Server.NextTimeout);
+        h.Advance(TimeSpan.FromSeconds(2), TimeSpan.FromMilliseconds(50));
+        Assert.Empty(h.Network.Log);
+        Assert.Equal(PeerConnectionState.New, h.Client.State);
+        Assert.Equal(PeerConnectionState.New, h.Server.State);
 
         h.Start();
+        Assert.Equal(PeerConnectionState.Checking, h.Client.State);
+        Assert.NotEmpty(h.Network.Log);
         Assert.True(h.ConnectBoth(), $"server {h.Server.State} ({h.Server.CloseReason}), client {h.Client.State} ({h.Client.CloseReason})");
 
         Assert.Equal(1, h.ServerEvents.ConnectedCount);
