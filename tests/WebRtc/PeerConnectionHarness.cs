@@ -57,7 +57,8 @@ public sealed class PeerConnectionHarness : IDisposable
     private readonly DtlsHandshakeScheduler _scheduler = new(2);
     private readonly long _origin;
 
-    public PeerConnectionHarness(int seed, DtlsFingerprint? serverExpectsFingerprint = null, DtlsSessionOptions? dtls = null)
+    public PeerConnectionHarness(int seed, DtlsFingerprint? serverExpectsFingerprint = null, DtlsSessionOptions? dtls = null,
+        bool serverIsDtlsClient = false)
     {
         Time = new FakeTimeProvider(new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero));
         _origin = Time.GetTimestamp();
@@ -73,7 +74,7 @@ public sealed class PeerConnectionHarness : IDisposable
         };
 
         Server = PeerConnection.CreateIceLite(ServerCredentials, ClientCredentials,
-            serverExpectsFingerprint ?? ClientCertificate.Fingerprint, DtlsRole.Server,
+            serverExpectsFingerprint ?? ClientCertificate.Fingerprint, serverIsDtlsClient ? DtlsRole.Client : DtlsRole.Server,
             new PeerConnectionOptions { Certificate = ServerCertificate, HandshakeScheduler = _scheduler, Dtls = dtls },
             ServerEvents, _dispatched.Enqueue);
 
@@ -85,7 +86,7 @@ public sealed class PeerConnectionHarness : IDisposable
             Priority = IceCandidate.ComputePriority(IceCandidateType.Host, 65535),
         };
         Client = PeerConnection.CreateControlling(ClientCredentials, ServerCredentials, [serverCandidate],
-            ServerCertificate.Fingerprint, DtlsRole.Client,
+            ServerCertificate.Fingerprint, serverIsDtlsClient ? DtlsRole.Server : DtlsRole.Client,
             new PeerConnectionOptions { Certificate = ClientCertificate, HandshakeScheduler = _scheduler, Dtls = dtls },
             ClientEvents, _dispatched.Enqueue,
             remote => remote.Equals(Network.Server.Address) ? Network.ClientToServer : null,
