@@ -82,6 +82,8 @@ public sealed class PeerConnection : IDisposable
 
     /// <summary>The next time <see cref="HandleTimeout"/> must run (ICE retransmissions and consent freshness).</summary>
     public TimeSpan? NextTimeout => State is PeerConnectionState.Closed or PeerConnectionState.Failed
+        // The controlling agent has checks due at once, but they start with Start(), not with the host's timer.
+        || (State == PeerConnectionState.New && _controlling is not null)
         ? null
         : _lite?.NextTimeout ?? _controlling?.NextTimeout;
 
@@ -148,6 +150,7 @@ public sealed class PeerConnection : IDisposable
     public void HandleTimeout(TimeSpan now)
     {
         if (State is PeerConnectionState.Closed or PeerConnectionState.Failed) return;
+        if (State == PeerConnectionState.New && _controlling is not null) return; // see NextTimeout
         if (_lite is not null)
         {
             _lite.HandleTimeout(now);
@@ -243,7 +246,9 @@ public sealed class PeerConnection : IDisposable
     {
         var srtp = _srtp;
         var path = _selectedPath;
-        if (srtp is null || path is null || !srtp.Protector.TryProtectRtp(buffer, length, out var protectedLength)) return false;
+        // Nothing goes out once closed or failed (the keys outlive Close until Dispose).
+        if (State != PeerConnectionState.Connected || srtp is null || path is null
+            || !srtp.Protector.TryProtectRtp(buffer, length, out var protectedLength)) return false;
         return path.Send(buffer[..protectedLength]);
     }
 
@@ -252,7 +257,9 @@ public sealed class PeerConnection : IDisposable
     {
         var srtp = _srtp;
         var path = _selectedPath;
-        if (srtp is null || path is null || !srtp.Protector.TryProtectRtcp(buffer, length, out var protectedLength)) return false;
+        // Nothing goes out once closed or failed (the keys outlive Close until Dispose).
+        if (State != PeerConnectionState.Connected || srtp is null || path is null
+            || !srtp.Protector.TryProtectRtcp(buffer, length, out var protectedLength)) return false;
         return path.Send(buffer[..protectedLength]);
     }
 
