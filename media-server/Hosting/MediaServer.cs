@@ -55,6 +55,18 @@ public sealed class MediaServer : IAsyncDisposable
 
     public MediaServerOptions Options => _options;
 
+    /// <summary>The sum of every worker's counters now.</summary>
+    public MediaTotals Totals()
+    {
+        var totals = new MediaTotals();
+        foreach (var worker in _workers) worker.Counters.AddTo(totals);
+        return totals;
+    }
+
+    /// <summary>Receives a sample of forwarding delays (receive to send, one packet in 16), e.g. a metrics histogram.
+    /// Called on worker threads: must be thread-safe and cheap.</summary>
+    public Action<TimeSpan>? ForwardingDelayObserver { get; set; }
+
     /// <summary>The monotonic clock every core runs on.</summary>
     public TimeSpan Now => _time.GetElapsedTime(_origin);
 

@@ -35,6 +35,9 @@ public sealed class MediaWorker : IDisposable
 
     public int Index { get; }
 
+    /// <summary>What this worker's peers did (metrics).</summary>
+    public MediaCounters Counters { get; } = new();
+
     /// <summary>Peers this worker owns (read from any thread; exact on the worker).</summary>
     public int PeerCount => Volatile.Read(ref _peerCount);
 
@@ -45,7 +48,7 @@ public sealed class MediaWorker : IDisposable
     /// <summary>Runs <paramref name="command"/> on the worker thread (cold path: signalling, adding and closing peers).</summary>
     public void Post(Action command)
     {
-        _queue.Enqueue(new WorkItem(null, null, 0, null, command));
+        _queue.Enqueue(new WorkItem(null, null, 0, null, command, 0));
         _wake.Set();
     }
 
@@ -53,7 +56,7 @@ public sealed class MediaWorker : IDisposable
     /// the command closed it (the per-peer path: DTLS results, packets a client sends, closing one peer).</summary>
     public void PostFor(IMediaPeer peer, Action command)
     {
-        _queue.Enqueue(new WorkItem(peer, null, 0, null, command));
+        _queue.Enqueue(new WorkItem(peer, null, 0, null, command, 0));
         _wake.Set();
     }
 
@@ -61,7 +64,7 @@ public sealed class MediaWorker : IDisposable
     /// <paramref name="pooledBuffer"/> (rented from <see cref="ArrayPool{T}.Shared"/>) and returns it after handling.</summary>
     public void PostDatagram(IMediaPeer peer, byte[] pooledBuffer, int length, IPacketPath path)
     {
-        _queue.Enqueue(new WorkItem(peer, pooledBuffer, length, path, null));
+        _queue.Enqueue(new WorkItem(peer, pooledBuffer, length, path, null, _time.GetTimestamp()));
         _wake.Set();
     }
 
@@ -137,7 +140,9 @@ public sealed class MediaWorker : IDisposable
         {
             if (_peers.Contains(peer) && !peer.IsClosed)
             {
-                peer.HandleDatagram(item.Buffer, item.Length, item.Path!, Now);
+                // The datagram's time is when it was received, not when the worker got to it (arrival times feed
+                // jitter and forwarding-delay figures).
+                peer.HandleDatagram(item.Buffer, item.Length, item.Path!, _time.GetElapsedTime(_origin, item.ReceivedAt));
             }
         }
         catch (Exception ex)
@@ -239,5 +244,5 @@ public sealed class MediaWorker : IDisposable
         _wake.Dispose();
     }
 
-    private readonly record struct WorkItem(IMediaPeer? Peer, byte[]? Buffer, int Length, IPacketPath? Path, Action? Command);
+    private readonly record struct WorkItem(IMediaPeer? Peer, byte[]? Buffer, int Length, IPacketPath? Path, Action? Command, long ReceivedAt);
 }

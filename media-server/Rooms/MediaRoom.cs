@@ -26,7 +26,8 @@ public sealed class MediaRoom
 
     public MediaWorker Worker { get; }
 
-    public RoomCounters Counters { get; } = new();
+    /// <summary>The counters of the worker this room runs on (shared by its rooms; metrics sum the workers).</summary>
+    internal MediaCounters Counters => Worker.Counters;
 
     internal RoomManager Manager => _manager;
 

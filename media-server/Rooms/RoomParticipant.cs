@@ -32,6 +32,7 @@ internal sealed class RoomParticipant : IMediaPeer, IPeerConnectionHandler
     private string? _remoteFingerprint;
     private int _midExtensionId = -1;
     private int _publicationSequence;
+    private int _forwardSample;
     private TimeSpan _nextReport;
     private bool _closed;
 
@@ -225,19 +226,17 @@ internal sealed class RoomParticipant : IMediaPeer, IPeerConnectionHandler
 
     // ------------------------------------------------------------------ media path (per packet)
 
-    public void SendMedia(byte[] buffer, int length)
+    public void SendMedia(byte[] buffer, int length, bool video)
     {
         if (_connection is null || !_connection.SendRtp(buffer, length)) return;
-        _room.Counters.PacketsOut++;
-        _room.Counters.BytesOut += length;
+        _room.Counters.CountOut(video, length);
     }
 
     void IPeerConnectionHandler.OnRtp(PeerConnection connection, Span<byte> buffer, int length, TimeSpan now)
     {
-        _room.Counters.PacketsIn++;
-        _room.Counters.BytesIn += length;
         if (!RtpPacketReader.TryParse(buffer[..length], out var rtp)) return;
         if (!_publicationsBySsrc.TryGetValue(rtp.Ssrc, out var publication) && !TryLearnSsrc(rtp, out publication)) return;
+        _room.Counters.CountIn(publication.IsVideo, length);
 
         var start = 0;
         if (publication.IsRtxSsrc(rtp.Ssrc))
@@ -257,6 +256,8 @@ internal sealed class RoomParticipant : IMediaPeer, IPeerConnectionHandler
         if (publication.Muted) return;
         var subscribers = publication.Subscribers;
         for (var i = 0; i < subscribers.Count; i++) subscribers[i].Forward(packet, now);
+        if (subscribers.Count > 0 && (++_forwardSample & 15) == 0 && _room.Manager.Server.ForwardingDelayObserver is { } observe)
+            observe(_room.Worker.Now - now);
     }
 
     /// <summary>An SSRC the offer did not announce: find its publication by the MID header extension (RFC 8843 §15);
@@ -416,7 +417,12 @@ internal sealed class RoomParticipant : IMediaPeer, IPeerConnectionHandler
         }
     }
 
-    void IPeerConnectionHandler.OnClosed(PeerConnection connection, string reason) => Finish(reason);
+    void IPeerConnectionHandler.OnClosed(PeerConnection connection, string reason)
+    {
+        if (connection.Failure == PeerFailure.Ice) _room.Counters.IceFailures++;
+        else if (connection.Failure == PeerFailure.Dtls) _room.Counters.DtlsFailures++;
+        Finish(reason);
+    }
 
     private void Finish(string reason)
     {

@@ -28,27 +28,3 @@ public interface IRoomListener
     /// <summary>A participant's media connection ended: closed, consent lost (vanished without BYE) or failed.</summary>
     void OnParticipantDisconnected(MediaRoom room, string participantId, string reason);
 }
-
-/// <summary>Per-room counters: written only by the room's worker (plain increments), read from any thread (metrics).</summary>
-public sealed class RoomCounters
-{
-    internal long PacketsIn;
-    internal long BytesIn;
-    internal long PacketsOut;
-    internal long BytesOut;
-    internal long NacksReceived;
-    internal long NacksSent;
-    internal long PlisReceived;
-    internal long PlisSent;
-    internal long Retransmissions;
-
-    public long PacketsInTotal => Volatile.Read(ref PacketsIn);
-    public long BytesInTotal => Volatile.Read(ref BytesIn);
-    public long PacketsOutTotal => Volatile.Read(ref PacketsOut);
-    public long BytesOutTotal => Volatile.Read(ref BytesOut);
-    public long NacksReceivedTotal => Volatile.Read(ref NacksReceived);
-    public long NacksSentTotal => Volatile.Read(ref NacksSent);
-    public long PlisReceivedTotal => Volatile.Read(ref PlisReceived);
-    public long PlisSentTotal => Volatile.Read(ref PlisSent);
-    public long RetransmissionsTotal => Volatile.Read(ref Retransmissions);
-}

@@ -63,7 +63,7 @@ internal sealed class Subscription
         var work = buffer.AsSpan(0, packet.Length);
         packet.CopyTo(work);
         if (!_payloadTypes.TryRewrite(work) || !_extensionIds.TryRewrite(work) || !Rewriter.TryRewrite(work, now, out _)) return;
-        Subscriber.SendMedia(buffer, packet.Length);
+        Subscriber.SendMedia(buffer, packet.Length, Publication.IsVideo);
     }
 
     /// <summary>Answers the subscriber's NACK for <paramref name="outgoingSeq"/> from the publication's buffer
@@ -73,7 +73,7 @@ internal sealed class Subscription
         var buffer = Subscriber.ForwardBuffer;
         var length = _nacks.TryBuildRetransmission(outgoingSeq, Publication.Buffer, now, buffer.AsSpan(0, buffer.Length - 64));
         if (length <= 0) return false;
-        Subscriber.SendMedia(buffer, length);
+        Subscriber.SendMedia(buffer, length, Publication.IsVideo);
         return true;
     }
 

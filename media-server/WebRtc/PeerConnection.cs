@@ -29,6 +29,7 @@ public sealed class PeerConnection : IDisposable
     private SrtpSession? _srtp;
     private volatile IPacketPath? _selectedPath;
     private IPacketPath? _controllingPath;
+    private TimeSpan? _connectDeadline;
 
     private PeerConnection(PeerConnectionOptions options, IPeerConnectionHandler handler, Action<Action> dispatch,
         DtlsFingerprint remoteFingerprint, DtlsRole dtlsRole, IceLiteAgent? lite, IceControllingAgent? controlling,
@@ -66,6 +67,9 @@ public sealed class PeerConnection : IDisposable
 
     public PeerConnectionState State { get; private set; } = PeerConnectionState.New;
 
+    /// <summary>Which layer failed, when <see cref="State"/> is <see cref="PeerConnectionState.Failed"/>.</summary>
+    public PeerFailure Failure { get; private set; }
+
     /// <summary>Why the connection closed or failed; null while it lives.</summary>
     public string? CloseReason { get; private set; }
 
@@ -85,13 +89,16 @@ public sealed class PeerConnection : IDisposable
         // The controlling agent has checks due at once, but they start with Start(), not with the host's timer.
         || (State == PeerConnectionState.New && _controlling is not null)
         ? null
-        : _lite?.NextTimeout ?? _controlling?.NextTimeout;
+        : EarliestOf(_lite?.NextTimeout ?? _controlling?.NextTimeout, State == PeerConnectionState.Connected ? null : _connectDeadline);
+
+    private static TimeSpan? EarliestOf(TimeSpan? a, TimeSpan? b) => a is null ? b : b is null ? a : (a < b ? a : b);
 
     /// <summary>Starts the client's connectivity checks (a server waits for the browser's checks).</summary>
     public void Start(TimeSpan now)
     {
         if (State != PeerConnectionState.New) return;
         State = PeerConnectionState.Checking;
+        _connectDeadline = now + _options.ConnectTimeout;
         if (_controlling is not null) HandleTimeout(now);
     }
 
@@ -151,10 +158,16 @@ public sealed class PeerConnection : IDisposable
     {
         if (State is PeerConnectionState.Closed or PeerConnectionState.Failed) return;
         if (State == PeerConnectionState.New && _controlling is not null) return; // see NextTimeout
+        if (State != PeerConnectionState.Connected && _connectDeadline is { } deadline && now >= deadline)
+        {
+            Fail(State == PeerConnectionState.Connecting ? PeerFailure.Dtls : PeerFailure.Ice,
+                $"not connected within {_options.ConnectTimeout.TotalSeconds:0} s ({(State == PeerConnectionState.Connecting ? "DTLS handshake" : "no ICE connectivity check succeeded")})");
+            return;
+        }
         if (_lite is not null)
         {
             _lite.HandleTimeout(now);
-            if (_lite.IsConsentExpired(now)) Fail("ICE consent expired (RFC 7675): no checks from the peer");
+            if (_lite.IsConsentExpired(now)) Fail(PeerFailure.Ice, "ICE consent expired (RFC 7675): no checks from the peer");
             return;
         }
         if (_controlling is not null)
@@ -174,12 +187,12 @@ public sealed class PeerConnection : IDisposable
         }
         if (agent.ConsentLost)
         {
-            Fail("ICE consent lost (RFC 7675): no responses from the peer");
+            Fail(PeerFailure.Ice, "ICE consent lost (RFC 7675): no responses from the peer");
             return;
         }
         if (agent.State == IceConnectionState.Failed)
         {
-            Fail("ICE failed: no candidate pair succeeded");
+            Fail(PeerFailure.Ice, "ICE failed: no candidate pair succeeded");
             return;
         }
         if (agent.SelectedRemote is { } selected && (_selectedPath is null || !IsPathTo(_selectedPath, selected)))
@@ -226,12 +239,12 @@ public sealed class PeerConnection : IDisposable
         if (!ReferenceEquals(dtls, _dtls) || State is PeerConnectionState.Closed or PeerConnectionState.Failed) return;
         if (!result.Success)
         {
-            Fail($"DTLS handshake failed: {result.FailureReason}: {result.FailureMessage}");
+            Fail(PeerFailure.Dtls, $"DTLS handshake failed: {result.FailureReason}: {result.FailureMessage}");
             return;
         }
         if (!Srtp.SrtpProfiles.TryFromDtlsProfileId((ushort)result.SrtpProfile, out var profile))
         {
-            Fail($"DTLS negotiated an SRTP profile this stack cannot use (0x{result.SrtpProfile:x4})");
+            Fail(PeerFailure.Dtls, $"DTLS negotiated an SRTP profile this stack cannot use (0x{result.SrtpProfile:x4})");
             return;
         }
         // RFC 5764 §4.2: the exporter output splits into client and server write keys and salts.
@@ -266,7 +279,12 @@ public sealed class PeerConnection : IDisposable
     /// <summary>Closes the connection (sends DTLS close_notify when connected) and tells the handler once.</summary>
     public void Close(string reason) => Finish(PeerConnectionState.Closed, reason);
 
-    private void Fail(string reason) => Finish(PeerConnectionState.Failed, reason);
+    private void Fail(PeerFailure failure, string reason)
+    {
+        if (State is PeerConnectionState.Closed or PeerConnectionState.Failed) return;
+        Failure = failure;
+        Finish(PeerConnectionState.Failed, reason);
+    }
 
     private void Finish(PeerConnectionState state, string reason)
     {

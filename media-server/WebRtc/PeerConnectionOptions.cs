@@ -13,6 +13,10 @@ public sealed class PeerConnectionOptions
 
     public DtlsSessionOptions? Dtls { get; init; }
 
+    /// <summary>A connection that is not up (ICE and DTLS) this long after <see cref="PeerConnection.Start"/> fails, so a
+    /// peer that negotiated but never connected frees its resources.</summary>
+    public TimeSpan ConnectTimeout { get; init; } = TimeSpan.FromSeconds(30);
+
     /// <summary>RFC 7675 §5.1: consent expires after 30 s without a check or response.</summary>
     public TimeSpan ConsentTimeout { get; init; } = TimeSpan.FromSeconds(30);
 }

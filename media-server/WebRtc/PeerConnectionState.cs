@@ -16,3 +16,13 @@ public enum PeerConnectionState
     /// <summary>Lost: ICE consent, a DTLS failure (e.g. fingerprint mismatch) or a timeout.</summary>
     Failed,
 }
+
+/// <summary>The layer that failed a <see cref="PeerConnection"/> (for metrics and diagnostics).</summary>
+public enum PeerFailure
+{
+    None,
+    /// <summary>ICE: no pair succeeded, the connect timeout passed, or consent was lost.</summary>
+    Ice,
+    /// <summary>DTLS: handshake failure, fingerprint mismatch, timeout or an unusable SRTP profile.</summary>
+    Dtls,
+}

@@ -81,6 +81,27 @@ public sealed class MediaMetrics
 
     public void ObserveForwardingDelay(TimeSpan delay) => ForwardingDelay.Observe(delay.TotalSeconds);
 
+    /// <summary>Brings the counters up to the media plane's totals (at scrape time: the workers count with plain
+    /// increments and never touch Prometheus on the packet path).</summary>
+    public void Update(TeleRehab.Media.Hosting.MediaTotals totals)
+    {
+        _packetsIn[(int)MediaKind.Audio].IncTo(totals.AudioPacketsIn);
+        _packetsIn[(int)MediaKind.Video].IncTo(totals.VideoPacketsIn);
+        _bytesIn[(int)MediaKind.Audio].IncTo(totals.AudioBytesIn);
+        _bytesIn[(int)MediaKind.Video].IncTo(totals.VideoBytesIn);
+        _packetsOut[(int)MediaKind.Audio].IncTo(totals.AudioPacketsOut);
+        _packetsOut[(int)MediaKind.Video].IncTo(totals.VideoPacketsOut);
+        _bytesOut[(int)MediaKind.Audio].IncTo(totals.AudioBytesOut);
+        _bytesOut[(int)MediaKind.Video].IncTo(totals.VideoBytesOut);
+        NacksReceived.IncTo(totals.NacksReceived);
+        NacksSent.IncTo(totals.NacksSent);
+        PlisReceived.IncTo(totals.PlisReceived);
+        PlisSent.IncTo(totals.PlisSent);
+        Retransmissions.IncTo(totals.Retransmissions);
+        IceFailures.IncTo(totals.IceFailures);
+        DtlsFailures.IncTo(totals.DtlsFailures);
+    }
+
     private static Counter.Child[] Children(Counter counter) => [counter.WithLabels("audio"), counter.WithLabels("video")];
 
     private static Gauge.Child[] Children(Gauge gauge) => [gauge.WithLabels("audio"), gauge.WithLabels("video")];

@@ -1,6 +1,7 @@
 using Prometheus;
 using TeleRehab.Media.Echo;
 using TeleRehab.Media.Hosting;
+using TeleRehab.Media.Rooms;
 
 namespace TeleRehab.Signaling.Metrics;
 
@@ -27,12 +28,30 @@ public static class MetricsEndpoints
         var echoPeers = factory.CreateGauge("telerehab_echo_active_peers", "Connection-check (echo) peers running.");
 
         var services = app.Services;
+        var mediaServer = services.GetRequiredService<MediaServer>();
+        mediaServer.ForwardingDelayObserver = metrics.ObserveForwardingDelay;
         metrics.Registry.AddBeforeCollectCallback(() =>
         {
-            var media = services.GetRequiredService<MediaServer>();
-            peers.Set(media.PeerCount);
-            dropped.IncTo(media.DroppedDatagrams);
+            peers.Set(mediaServer.PeerCount);
+            dropped.IncTo(mediaServer.DroppedDatagrams);
             echoPeers.Set(services.GetRequiredService<EchoService>().ActivePeers);
+            metrics.Update(mediaServer.Totals());
+            var rooms = services.GetRequiredService<RoomManager>();
+            int roomCount = 0, participants = 0, audio = 0, video = 0;
+            foreach (var room in rooms.Rooms)
+            {
+                roomCount++;
+                participants += room.ParticipantCount;
+                foreach (var track in room.Tracks)
+                {
+                    if (track.Kind == "video") video++;
+                    else audio++;
+                }
+            }
+            metrics.Rooms.Set(roomCount);
+            metrics.Participants.Set(participants);
+            metrics.Tracks(MediaKind.Audio).Set(audio);
+            metrics.Tracks(MediaKind.Video).Set(video);
         });
         app.MapMetrics(Path, metrics.Registry);
     }

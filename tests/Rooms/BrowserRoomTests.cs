@@ -58,6 +58,26 @@ public sealed class BrowserRoomTests(ITestOutputHelper output) : IAsyncLifetime
         var joined = state.GetProperty("participants").EnumerateArray().Where(p => p.GetProperty("role").GetString() != "observer").ToList();
         Assert.Equal(2, joined.Count);
         Assert.All(joined, p => Assert.Equal("connected", p.GetProperty("state").GetString()));
+
+        // The metrics see the room and its media.
+        using var http = _host.CreateClient();
+        var metrics = await http.GetStringAsync("/metrics");
+        Assert.Equal(1, Metric(metrics, "telerehab_rooms"));
+        Assert.Equal(2, Metric(metrics, "telerehab_participants"));
+        Assert.Equal(2, Metric(metrics, "telerehab_tracks{kind=\"video\"}"));
+        Assert.True(Metric(metrics, "telerehab_packets_in_total{kind=\"video\"}") > 0);
+        Assert.True(Metric(metrics, "telerehab_packets_out_total{kind=\"audio\"}") > 0);
+        Assert.True(Metric(metrics, "telerehab_forwarding_delay_seconds_count") > 0);
+    }
+
+    private static double Metric(string exposition, string name)
+    {
+        foreach (var line in exposition.Split('\n'))
+        {
+            if (line.StartsWith(name + " ", StringComparison.Ordinal))
+                return double.Parse(line[(name.Length + 1)..], System.Globalization.CultureInfo.InvariantCulture);
+        }
+        throw new Xunit.Sdk.XunitException($"metric {name} not found in /metrics");
     }
 
     [Fact]

@@ -1,0 +1,74 @@
+namespace TeleRehab.Media.Hosting;
+
+/// <summary>What one worker's peers did: written only by that worker (plain increments, no locks or atomics on the
+/// packet path), read from any thread by the metrics scrape (64-bit reads are atomic on the 64-bit runtimes we use).</summary>
+public sealed class MediaCounters
+{
+    internal long AudioPacketsIn;
+    internal long AudioBytesIn;
+    internal long VideoPacketsIn;
+    internal long VideoBytesIn;
+    internal long AudioPacketsOut;
+    internal long AudioBytesOut;
+    internal long VideoPacketsOut;
+    internal long VideoBytesOut;
+    internal long NacksReceived;
+    internal long NacksSent;
+    internal long PlisReceived;
+    internal long PlisSent;
+    internal long Retransmissions;
+    internal long IceFailures;
+    internal long DtlsFailures;
+
+    internal void CountIn(bool video, int bytes)
+    {
+        if (video) { VideoPacketsIn++; VideoBytesIn += bytes; }
+        else { AudioPacketsIn++; AudioBytesIn += bytes; }
+    }
+
+    internal void CountOut(bool video, int bytes)
+    {
+        if (video) { VideoPacketsOut++; VideoBytesOut += bytes; }
+        else { AudioPacketsOut++; AudioBytesOut += bytes; }
+    }
+
+    /// <summary>Adds this worker's counts to <paramref name="totals"/> (for the sum over all workers).</summary>
+    public void AddTo(MediaTotals totals)
+    {
+        totals.AudioPacketsIn += Volatile.Read(ref AudioPacketsIn);
+        totals.AudioBytesIn += Volatile.Read(ref AudioBytesIn);
+        totals.VideoPacketsIn += Volatile.Read(ref VideoPacketsIn);
+        totals.VideoBytesIn += Volatile.Read(ref VideoBytesIn);
+        totals.AudioPacketsOut += Volatile.Read(ref AudioPacketsOut);
+        totals.AudioBytesOut += Volatile.Read(ref AudioBytesOut);
+        totals.VideoPacketsOut += Volatile.Read(ref VideoPacketsOut);
+        totals.VideoBytesOut += Volatile.Read(ref VideoBytesOut);
+        totals.NacksReceived += Volatile.Read(ref NacksReceived);
+        totals.NacksSent += Volatile.Read(ref NacksSent);
+        totals.PlisReceived += Volatile.Read(ref PlisReceived);
+        totals.PlisSent += Volatile.Read(ref PlisSent);
+        totals.Retransmissions += Volatile.Read(ref Retransmissions);
+        totals.IceFailures += Volatile.Read(ref IceFailures);
+        totals.DtlsFailures += Volatile.Read(ref DtlsFailures);
+    }
+}
+
+/// <summary>The sum of every worker's <see cref="MediaCounters"/> at one moment.</summary>
+public sealed class MediaTotals
+{
+    public long AudioPacketsIn { get; set; }
+    public long AudioBytesIn { get; set; }
+    public long VideoPacketsIn { get; set; }
+    public long VideoBytesIn { get; set; }
+    public long AudioPacketsOut { get; set; }
+    public long AudioBytesOut { get; set; }
+    public long VideoPacketsOut { get; set; }
+    public long VideoBytesOut { get; set; }
+    public long NacksReceived { get; set; }
+    public long NacksSent { get; set; }
+    public long PlisReceived { get; set; }
+    public long PlisSent { get; set; }
+    public long Retransmissions { get; set; }
+    public long IceFailures { get; set; }
+    public long DtlsFailures { get; set; }
+}
