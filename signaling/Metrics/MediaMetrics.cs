@@ -67,18 +67,6 @@ public sealed class MediaMetrics
 
     public Gauge.Child Tracks(MediaKind kind) => _tracks[(int)kind];
 
-    public void PacketIn(MediaKind kind, int bytes)
-    {
-        _packetsIn[(int)kind].Inc();
-        _bytesIn[(int)kind].Inc(bytes);
-    }
-
-    public void PacketOut(MediaKind kind, int bytes)
-    {
-        _packetsOut[(int)kind].Inc();
-        _bytesOut[(int)kind].Inc(bytes);
-    }
-
     public void ObserveForwardingDelay(TimeSpan delay) => ForwardingDelay.Observe(delay.TotalSeconds);
 
     /// <summary>Brings the counters up to the media plane's totals (at scrape time: the workers count with plain

@@ -28,10 +28,11 @@ public static class MetricsEndpoints
         var echoPeers = factory.CreateGauge("telerehab_echo_active_peers", "Connection-check (echo) peers running.");
 
         var services = app.Services;
-        var mediaServer = services.GetRequiredService<MediaServer>();
-        mediaServer.ForwardingDelayObserver = metrics.ObserveForwardingDelay;
+        // Resolved when first needed: a bad media setting must fail start-up with its own message, not here.
+        app.Lifetime.ApplicationStarted.Register(() => services.GetRequiredService<MediaServer>().ForwardingDelayObserver = metrics.ObserveForwardingDelay);
         metrics.Registry.AddBeforeCollectCallback(() =>
         {
+            var mediaServer = services.GetRequiredService<MediaServer>();
             peers.Set(mediaServer.PeerCount);
             dropped.IncTo(mediaServer.DroppedDatagrams);
             echoPeers.Set(services.GetRequiredService<EchoService>().ActivePeers);
