@@ -16,6 +16,7 @@ public sealed class NackGenerator
     private readonly Entry[] _entries; // ascending extended seq, _count valid
     private int _count;
     private SequenceNumberUnwrapper _unwrapper;
+    private TimeSpan _nextDue = TimeSpan.MaxValue; // no entry is due before this (may be early after a recovery)
 
     public NackGenerator(int maxMissing = 256, int maxRetries = 10, TimeSpan? maxAge = null)
     {
@@ -79,12 +80,15 @@ public sealed class NackGenerator
     /// </summary>
     public int CollectNacks(TimeSpan now, Span<ushort> lost)
     {
+        if (now < _nextDue) return 0; // the common per-packet case: nothing due
         int written = 0;
         int kept = 0;
+        TimeSpan nextDue = TimeSpan.MaxValue;
         for (int i = 0; i < _count; i++)
         {
             ref Entry e = ref _entries[i];
-            if (now - e.DetectedAt > MaxAge || e.Retries >= MaxRetries)
+            TimeSpan expiry = e.DetectedAt + MaxAge;
+            if (now > expiry || e.Retries >= MaxRetries)
             {
                 GivenUpCount++;
                 continue;
@@ -95,33 +99,28 @@ public sealed class NackGenerator
                 e.Retries++;
                 e.NextSend = now + Rtt;
             }
+            // After its last retry an entry is dropped at NextSend; before that, whichever comes first.
+            TimeSpan due = e.NextSend < expiry ? e.NextSend : expiry;
+            if (due < nextDue) nextDue = due;
             _entries[kept++] = e;
         }
         _count = kept;
+        _nextDue = nextDue;
         return written;
     }
 
-    /// <summary>When <see cref="CollectNacks"/> next has something to do (a retry or an expiry); null when idle.</summary>
-    public TimeSpan? NextTimeout
-    {
-        get
-        {
-            if (_count == 0) return null;
-            TimeSpan next = TimeSpan.MaxValue;
-            for (int i = 0; i < _count; i++)
-            {
-                ref readonly Entry e = ref _entries[i];
-                TimeSpan t = e.NextSend; // after the last retry, the entry is dropped then
-                TimeSpan expiry = e.DetectedAt + MaxAge;
-                if (expiry < t) t = expiry;
-                if (t < next) next = t;
-            }
-            return next;
-        }
-    }
+    /// <summary>
+    /// When <see cref="CollectNacks"/> next has something to do (a retry or an expiry); null when idle. May be
+    /// earlier than needed after packets were recovered (a harmless early wake-up).
+    /// </summary>
+    public TimeSpan? NextTimeout => _count == 0 ? null : _nextDue;
 
     /// <summary>Forgets every missing packet (e.g. after a keyframe made them useless).</summary>
-    public void Clear() => _count = 0;
+    public void Clear()
+    {
+        _count = 0;
+        _nextDue = TimeSpan.MaxValue;
+    }
 
     private void Append(long ext, TimeSpan now)
     {
@@ -131,6 +130,7 @@ public sealed class NackGenerator
             GivenUpCount++;
         }
         _entries[_count++] = new Entry { Sequence = ext, DetectedAt = now, NextSend = now };
+        if (now < _nextDue) _nextDue = now;
     }
 
     private int Find(long ext)
