@@ -8,11 +8,15 @@ namespace TeleRehab.Media.Sfu;
 /// A missing packet is NACKed as soon as the gap is seen, then again every <see cref="Rtt"/> until it arrives
 /// (late or via RTX), it has been NACKed <see cref="MaxRetries"/> times, or it is older than
 /// <see cref="MaxAge"/>. At most <see cref="MaxMissing"/> packets are tracked; beyond that the oldest are given
-/// up (counted in <see cref="GivenUpCount"/>; a caller may then want a keyframe). Sans-I/O, single-threaded,
+/// up (counted in <see cref="GivenUpCount"/>; a caller may then want a keyframe), and a forward jump over
+/// <see cref="MaxDropout"/> resets the tracker (<see cref="ResetCount"/>). Sans-I/O, single-threaded,
 /// no allocation after construction.
 /// </summary>
 public sealed class NackGenerator
 {
+    /// <summary>A forward jump larger than this resets the tracker instead of NACKing (RFC 3550 A.1 MAX_DROPOUT).</summary>
+    public const int MaxDropout = 3000;
+
     private readonly Entry[] _entries; // ascending extended seq, _count valid
     private int _count;
     private SequenceNumberUnwrapper _unwrapper;
@@ -43,6 +47,9 @@ public sealed class NackGenerator
     /// <summary>Missing packets abandoned so far (retries exhausted, too old, or pushed out by the bound).</summary>
     public long GivenUpCount { get; private set; }
 
+    /// <summary>Times a sequence jump over <see cref="MaxDropout"/> reset the tracker (each one means a keyframe is needed).</summary>
+    public long ResetCount { get; private set; }
+
     /// <summary>Missing packets that arrived after all.</summary>
     public long RecoveredCount { get; private set; }
 
@@ -59,6 +66,15 @@ public sealed class NackGenerator
         }
         long highest = _unwrapper.Highest;
         long ext = _unwrapper.Unwrap(sequenceNumber);
+        if (ext > highest + MaxDropout)
+        {
+            // RFC 3550 A.1 MAX_DROPOUT: a jump this large is a restart or a long outage; NACKing is pointless
+            // (the caller should ask for a keyframe).
+            GivenUpCount += _count;
+            Clear();
+            ResetCount++;
+            return false;
+        }
         if (ext > highest)
         {
             long first = Math.Max(highest + 1, ext - MaxMissing);

@@ -104,4 +104,19 @@ public class NackGeneratorTests
         Assert.Equal(new ushort[] { 1, 2 }, two);
         Assert.Equal(new ushort[] { 3, 4 }, Collect(g, Ms(0)));
     }
+
+    [Fact]
+    public void HugeJumpResetsInsteadOfNacking()
+    {
+        var g = new NackGenerator();
+        g.OnPacketReceived(100, Ms(0));
+        g.OnPacketReceived(103, Ms(1));
+        g.OnPacketReceived((ushort)(103 + NackGenerator.MaxDropout + 1), Ms(2));
+        Assert.Equal(0, g.MissingCount);
+        Assert.Equal(1, g.ResetCount);
+        Assert.Equal(2, g.GivenUpCount);
+        Assert.Empty(Collect(g, Ms(2)));
+        g.OnPacketReceived((ushort)(103 + NackGenerator.MaxDropout + 3), Ms(3)); // tracking goes on from the new point
+        Assert.Equal(new ushort[] { (ushort)(103 + NackGenerator.MaxDropout + 2) }, Collect(g, Ms(3)));
+    }
 }
