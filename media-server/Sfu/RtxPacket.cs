@@ -42,15 +42,22 @@ public static class RtxPacket
     /// </summary>
     public static int TryWrap(ReadOnlySpan<byte> original, uint rtxSsrc, byte rtxPayloadType, ushort rtxSequenceNumber, Span<byte> destination)
     {
-        if (rtxPayloadType > 127) return 0;
         if (!RtpPacketReader.TryParse(original, out var reader)) return 0;
-        int header = reader.HeaderLength;
-        int length = header + 2 + reader.PayloadLength;
+        return Wrap(reader, reader.SequenceNumber, rtxSsrc, rtxPayloadType, rtxSequenceNumber, destination);
+    }
+
+    /// <summary>As <see cref="TryWrap"/> over a parsed packet, with an explicit OSN (the seq the receiver knows it by).</summary>
+    internal static int Wrap(RtpPacketReader original, ushort originalSequenceNumber, uint rtxSsrc, byte rtxPayloadType,
+        ushort rtxSequenceNumber, Span<byte> destination)
+    {
+        if (rtxPayloadType > 127) return 0;
+        int header = original.HeaderLength;
+        int length = header + 2 + original.PayloadLength;
         if (destination.Length < length) return 0;
-        original[..header].CopyTo(destination);
-        BinaryPrimitives.WriteUInt16BigEndian(destination[header..], reader.SequenceNumber);
-        reader.Payload.CopyTo(destination[(header + 2)..]);
-        destination[0] &= 0xDF;
+        original.Packet[..header].CopyTo(destination);
+        BinaryPrimitives.WriteUInt16BigEndian(destination[header..], originalSequenceNumber);
+        original.Payload.CopyTo(destination[(header + 2)..]);
+        destination[0] &= 0xDF; // the original's padding is not carried over
         destination[1] = (byte)((destination[1] & 0x80) | rtxPayloadType);
         RtpPacketRewriter.SetSequenceNumber(destination, rtxSequenceNumber);
         RtpPacketRewriter.SetSsrc(destination, rtxSsrc);
