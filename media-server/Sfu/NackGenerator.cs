@@ -1,3 +1,4 @@
+using TeleRehab.Media.Rtcp;
 using TeleRehab.Media.Rtp;
 
 namespace TeleRehab.Media.Sfu;
@@ -123,6 +124,24 @@ public sealed class NackGenerator
         _count = kept;
         _nextDue = nextDue;
         return written;
+    }
+
+    /// <summary>
+    /// <see cref="CollectNacks"/> and pack the result as one Generic NACK (RFC 4585 §6.2.1) from
+    /// <paramref name="senderSsrc"/> about <paramref name="mediaSsrc"/> into <paramref name="destination"/>.
+    /// Takes no more seqs than fit (at most 256; the rest stay due). Returns the length, 0 when nothing is due.
+    /// </summary>
+    public int WriteNack(TimeSpan now, uint senderSsrc, uint mediaSsrc, Span<byte> destination)
+    {
+        const int MaxSeqs = 256;
+        if (now < _nextDue || destination.Length < RtcpHeader.Size + 12) return 0;
+        int room = Math.Min(MaxSeqs, (destination.Length - RtcpHeader.Size - 8) / 4); // each pair holds >= 1 seq
+        Span<ushort> lost = stackalloc ushort[MaxSeqs];
+        int n = CollectNacks(now, lost[..room]);
+        if (n == 0) return 0;
+        Span<NackPair> pairs = stackalloc NackPair[MaxSeqs];
+        int count = TransportLayerNack.BuildPairs(lost[..n], pairs);
+        return new TransportLayerNack(senderSsrc, mediaSsrc, pairs[..count]).WriteTo(destination);
     }
 
     /// <summary>
