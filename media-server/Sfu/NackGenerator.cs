@@ -1,3 +1,4 @@
+using TeleRehab.Media.Rtcp;
 using TeleRehab.Media.Rtp;
 
 namespace TeleRehab.Media.Sfu;
@@ -8,14 +9,19 @@ namespace TeleRehab.Media.Sfu;
 /// A missing packet is NACKed as soon as the gap is seen, then again every <see cref="Rtt"/> until it arrives
 /// (late or via RTX), it has been NACKed <see cref="MaxRetries"/> times, or it is older than
 /// <see cref="MaxAge"/>. At most <see cref="MaxMissing"/> packets are tracked; beyond that the oldest are given
-/// up (counted in <see cref="GivenUpCount"/>; a caller may then want a keyframe). Sans-I/O, single-threaded,
+/// up (counted in <see cref="GivenUpCount"/>; a caller may then want a keyframe), and a forward jump over
+/// <see cref="MaxDropout"/> resets the tracker (<see cref="ResetCount"/>). Sans-I/O, single-threaded,
 /// no allocation after construction.
 /// </summary>
 public sealed class NackGenerator
 {
+    /// <summary>A forward jump larger than this resets the tracker instead of NACKing (RFC 3550 A.1 MAX_DROPOUT).</summary>
+    public const int MaxDropout = 3000;
+
     private readonly Entry[] _entries; // ascending extended seq, _count valid
     private int _count;
     private SequenceNumberUnwrapper _unwrapper;
+    private TimeSpan _nextDue = TimeSpan.MaxValue; // no entry is due before this (may be early after a recovery)
 
     public NackGenerator(int maxMissing = 256, int maxRetries = 10, TimeSpan? maxAge = null)
     {
@@ -42,6 +48,9 @@ public sealed class NackGenerator
     /// <summary>Missing packets abandoned so far (retries exhausted, too old, or pushed out by the bound).</summary>
     public long GivenUpCount { get; private set; }
 
+    /// <summary>Times a sequence jump over <see cref="MaxDropout"/> reset the tracker (each one means a keyframe is needed).</summary>
+    public long ResetCount { get; private set; }
+
     /// <summary>Missing packets that arrived after all.</summary>
     public long RecoveredCount { get; private set; }
 
@@ -58,6 +67,15 @@ public sealed class NackGenerator
         }
         long highest = _unwrapper.Highest;
         long ext = _unwrapper.Unwrap(sequenceNumber);
+        if (ext > highest + MaxDropout)
+        {
+            // RFC 3550 A.1 MAX_DROPOUT: a jump this large is a restart or a long outage; NACKing is pointless
+            // (the caller should ask for a keyframe).
+            GivenUpCount += _count;
+            Clear();
+            ResetCount++;
+            return false;
+        }
         if (ext > highest)
         {
             long first = Math.Max(highest + 1, ext - MaxMissing);
@@ -79,12 +97,15 @@ public sealed class NackGenerator
     /// </summary>
     public int CollectNacks(TimeSpan now, Span<ushort> lost)
     {
+        if (now < _nextDue) return 0; // the common per-packet case: nothing due
         int written = 0;
         int kept = 0;
+        TimeSpan nextDue = TimeSpan.MaxValue;
         for (int i = 0; i < _count; i++)
         {
             ref Entry e = ref _entries[i];
-            if (now - e.DetectedAt > MaxAge || e.Retries >= MaxRetries)
+            TimeSpan expiry = e.DetectedAt + MaxAge;
+            if (now > expiry || e.Retries >= MaxRetries)
             {
                 GivenUpCount++;
                 continue;
@@ -95,33 +116,46 @@ public sealed class NackGenerator
                 e.Retries++;
                 e.NextSend = now + Rtt;
             }
+            // After its last retry an entry is dropped at NextSend; before that, whichever comes first.
+            TimeSpan due = e.NextSend < expiry ? e.NextSend : expiry;
+            if (due < nextDue) nextDue = due;
             _entries[kept++] = e;
         }
         _count = kept;
+        _nextDue = nextDue;
         return written;
     }
 
-    /// <summary>When <see cref="CollectNacks"/> next has something to do (a retry or an expiry); null when idle.</summary>
-    public TimeSpan? NextTimeout
+    /// <summary>
+    /// <see cref="CollectNacks"/> and pack the result as one Generic NACK (RFC 4585 §6.2.1) from
+    /// <paramref name="senderSsrc"/> about <paramref name="mediaSsrc"/> into <paramref name="destination"/>.
+    /// Takes no more seqs than fit (at most 256; the rest stay due). Returns the length, 0 when nothing is due.
+    /// </summary>
+    public int WriteNack(TimeSpan now, uint senderSsrc, uint mediaSsrc, Span<byte> destination)
     {
-        get
-        {
-            if (_count == 0) return null;
-            TimeSpan next = TimeSpan.MaxValue;
-            for (int i = 0; i < _count; i++)
-            {
-                ref readonly Entry e = ref _entries[i];
-                TimeSpan t = e.NextSend; // after the last retry, the entry is dropped then
-                TimeSpan expiry = e.DetectedAt + MaxAge;
-                if (expiry < t) t = expiry;
-                if (t < next) next = t;
-            }
-            return next;
-        }
+        const int MaxSeqs = 256;
+        if (now < _nextDue || destination.Length < RtcpHeader.Size + 12) return 0;
+        int room = Math.Min(MaxSeqs, (destination.Length - RtcpHeader.Size - 8) / 4); // each pair holds >= 1 seq
+        Span<ushort> lost = stackalloc ushort[MaxSeqs];
+        int n = CollectNacks(now, lost[..room]);
+        if (n == 0) return 0;
+        Span<NackPair> pairs = stackalloc NackPair[MaxSeqs];
+        int count = TransportLayerNack.BuildPairs(lost[..n], pairs);
+        return new TransportLayerNack(senderSsrc, mediaSsrc, pairs[..count]).WriteTo(destination);
     }
 
+    /// <summary>
+    /// When <see cref="CollectNacks"/> next has something to do (a retry or an expiry); null when idle. May be
+    /// earlier than needed after packets were recovered (a harmless early wake-up).
+    /// </summary>
+    public TimeSpan? NextTimeout => _count == 0 ? null : _nextDue;
+
     /// <summary>Forgets every missing packet (e.g. after a keyframe made them useless).</summary>
-    public void Clear() => _count = 0;
+    public void Clear()
+    {
+        _count = 0;
+        _nextDue = TimeSpan.MaxValue;
+    }
 
     private void Append(long ext, TimeSpan now)
     {
@@ -131,6 +165,7 @@ public sealed class NackGenerator
             GivenUpCount++;
         }
         _entries[_count++] = new Entry { Sequence = ext, DetectedAt = now, NextSend = now };
+        if (now < _nextDue) _nextDue = now;
     }
 
     private int Find(long ext)

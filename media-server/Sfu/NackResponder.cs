@@ -99,19 +99,11 @@ public sealed class NackResponder
         else
         {
             // RFC 4588 §4: same header (marker, CSRCs, extensions, timestamp) with the RTX SSRC, PT and sequence
-            // number; the payload is the 2-byte original sequence number followed by the original payload. The
-            // original's padding is not carried over.
-            int header = reader.HeaderLength;
-            int payload = reader.PayloadLength;
-            length = header + 2 + payload;
-            if (destination.Length < length) return 0;
-            original[..header].CopyTo(destination);
-            BinaryPrimitives.WriteUInt16BigEndian(destination[header..], outSeq);
-            reader.Payload.CopyTo(destination[(header + 2)..]);
-            destination[0] &= 0xDF; // clear P
-            destination[1] = (byte)((destination[1] & 0x80) | rtxPt);
-            RtpPacketRewriter.SetSequenceNumber(destination, RtxSequenceNumber++);
-            RtpPacketRewriter.SetSsrc(destination, RtxSsrc!.Value);
+            // number; the payload is the original sequence number as the subscriber knows it (OSN) followed by the
+            // original payload, without its padding.
+            length = RtxPacket.Wrap(reader, outSeq, RtxSsrc!.Value, rtxPt, RtxSequenceNumber, destination);
+            if (length == 0) return 0;
+            RtxSequenceNumber++;
         }
         RtpPacketRewriter.SetTimestamp(destination, timestamp);
         if (_extensionIds is not null && !_extensionIds.TryRewrite(destination[..length])) return 0;

@@ -97,7 +97,7 @@ public sealed class ReceiveStatistics
         _expectedPrior = (uint)expected;
         _receivedPrior = _received;
         long lostInterval = (long)expectedInterval - receivedInterval;
-        byte fraction = expectedInterval == 0 || lostInterval <= 0 ? (byte)0 : (byte)((lostInterval << 8) / expectedInterval);
+        byte fraction = expectedInterval == 0 || lostInterval <= 0 ? (byte)0 : (byte)Math.Min(255, (lostInterval << 8) / expectedInterval);
 
         uint dlsr = 0;
         if (_hasSenderReport)

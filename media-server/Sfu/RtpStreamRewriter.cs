@@ -45,7 +45,8 @@ public sealed class RtpStreamRewriter
     /// <param name="initialSequenceNumber">Outgoing seq of the first forwarded packet (pick it at random, RFC 3550 §5.1).</param>
     /// <param name="initialTimestamp">Outgoing ts of the first forwarded packet (pick it at random, RFC 3550 §5.1).</param>
     /// <param name="autoSwitch">
-    /// When true, a packet of an unknown SSRC makes it the new source (a publisher reconnecting). When false,
+    /// When true, a packet of a new SSRC makes it the new source (a publisher reconnecting); SSRCs forwarded before
+    /// (the last 8) are not switched back to automatically and their packets are dropped. When false,
     /// only <see cref="SwitchSource"/> changes the source and packets of any other SSRC are dropped (simulcast).
     /// </param>
     public RtpStreamRewriter(uint outgoingSsrc, uint clockRate, ushort initialSequenceNumber = 0, uint initialTimestamp = 0,
@@ -97,7 +98,8 @@ public sealed class RtpStreamRewriter
 
     /// <summary>
     /// Rewrites SSRC, sequence number and timestamp of <paramref name="packet"/> (a plaintext RTP packet) in
-    /// place. Returns false, leaving the packet untouched, if it must not be forwarded.
+    /// place. Returns false, leaving the packet untouched, if it must not be forwarded. Only the fixed header is
+    /// read (version 2, at least 12 bytes); the caller's other per-packet steps validate the rest.
     /// </summary>
     public bool TryRewrite(Span<byte> packet, TimeSpan now, out ushort outSeq)
     {
@@ -110,7 +112,7 @@ public sealed class RtpStreamRewriter
         if (!_hasSource || ssrc != _currentSsrc)
         {
             if (!_hasSource) SwitchSource(ssrc);
-            else if (!AutoSwitch || (_hasPrevious && ssrc == _previousSsrc)) return Drop();
+            else if (!AutoSwitch || IsRetired(ssrc)) return Drop();
             else SwitchSource(ssrc);
         }
 
@@ -197,6 +199,16 @@ public sealed class RtpStreamRewriter
         _baseSet = true;
         _segments[_segmentTotal & (SegmentCount - 1)] = new Segment(outExt, ssrc, _seqOffset, _tsOffset);
         _segmentTotal++;
+    }
+
+    /// <summary>True for the source switched away from and, with auto-switch, any earlier source still in the history.</summary>
+    private bool IsRetired(uint ssrc)
+    {
+        if (_hasPrevious && ssrc == _previousSsrc) return true;
+        int available = Math.Min(_segmentTotal, SegmentCount);
+        for (int i = 1; i <= available; i++)
+            if (_segments[(_segmentTotal - i) & (SegmentCount - 1)].Ssrc == ssrc) return true;
+        return false;
     }
 
     private bool Drop()

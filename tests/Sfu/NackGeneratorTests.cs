@@ -1,3 +1,4 @@
+using TeleRehab.Media.Rtcp;
 using TeleRehab.Media.Sfu;
 using static TeleRehab.Media.Tests.Sfu.SfuPackets;
 
@@ -103,5 +104,58 @@ public class NackGeneratorTests
         Assert.Equal(2, g.CollectNacks(Ms(0), two));
         Assert.Equal(new ushort[] { 1, 2 }, two);
         Assert.Equal(new ushort[] { 3, 4 }, Collect(g, Ms(0)));
+    }
+
+    [Fact]
+    public void HugeJumpResetsInsteadOfNacking()
+    {
+        var g = new NackGenerator();
+        g.OnPacketReceived(100, Ms(0));
+        g.OnPacketReceived(103, Ms(1));
+        g.OnPacketReceived((ushort)(103 + NackGenerator.MaxDropout + 1), Ms(2));
+        Assert.Equal(0, g.MissingCount);
+        Assert.Equal(1, g.ResetCount);
+        Assert.Equal(2, g.GivenUpCount);
+        Assert.Empty(Collect(g, Ms(2)));
+        g.OnPacketReceived((ushort)(103 + NackGenerator.MaxDropout + 3), Ms(3)); // tracking goes on from the new point
+        Assert.Equal(new ushort[] { (ushort)(103 + NackGenerator.MaxDropout + 2) }, Collect(g, Ms(3)));
+    }
+
+    [Fact]
+    public void WritesDueSeqsAsOneGenericNack()
+    {
+        var g = new NackGenerator();
+        g.OnPacketReceived(65530, Ms(0));
+        g.OnPacketReceived(4, Ms(0));     // 65531..3 missing: PID 65531 + BLP bits 0..7
+        g.OnPacketReceived(30, Ms(0));    // 5..29 missing
+        var dest = new byte[200];
+        int n = g.WriteNack(Ms(0), 0xAAAA, 0xBBBB, dest);
+        Assert.True(TransportLayerNack.TryParse(dest.AsSpan(0, n), out var nack));
+        Assert.Equal((0xAAAAu, 0xBBBBu), (nack.SenderSsrc, nack.MediaSsrc));
+        var seqs = new List<ushort>();
+        foreach (ushort s in nack.LostSequenceNumbers) seqs.Add(s);
+        var expected = Enumerable.Range(65531, 5).Concat(Enumerable.Range(0, 4)).Concat(Enumerable.Range(5, 25)).Select(i => (ushort)i);
+        Assert.Equal(expected, seqs);
+        Assert.Equal(0, g.WriteNack(Ms(1), 0xAAAA, 0xBBBB, dest)); // nothing due until the RTT passed
+    }
+
+    [Fact]
+    public void WriteNackTakesOnlyWhatFits()
+    {
+        var g = new NackGenerator();
+        g.OnPacketReceived(0, Ms(0));
+        g.OnPacketReceived(100, Ms(0));
+        var dest = new byte[12 + 4 * 3];
+        int n = g.WriteNack(Ms(0), 1, 2, dest);
+        Assert.True(TransportLayerNack.TryParse(dest.AsSpan(0, n), out var nack));
+        Assert.Equal(new[] { 1, 2, 3 }, ToList(nack));
+        Assert.True(g.WriteNack(Ms(0), 1, 2, new byte[200]) > 0); // the rest is still due
+    }
+
+    private static List<int> ToList(TransportLayerNack nack)
+    {
+        var list = new List<int>();
+        foreach (ushort s in nack.LostSequenceNumbers) list.Add(s);
+        return list;
     }
 }

@@ -60,6 +60,20 @@ public class RtpStreamRewriterTests
     }
 
     [Fact]
+    public void AutoSwitchNeverReturnsToAnEarlierSource()
+    {
+        var r = new RtpStreamRewriter(Out, 90000, 0, 0);
+        Assert.True(Forward(r, 1, 10, 0, Ms(0)).Ok);
+        Assert.True(Forward(r, 2, 20, 0, Ms(1)).Ok);
+        Assert.True(Forward(r, 3, 30, 0, Ms(2)).Ok);
+        Assert.False(Forward(r, 1, 11, 0, Ms(3)).Ok); // a stale packet of the first source
+        Assert.False(Forward(r, 2, 21, 0, Ms(3)).Ok);
+        Assert.Equal((uint?)3, r.CurrentSourceSsrc);
+        r.SwitchSource(1); // an explicit switch back is allowed
+        Assert.Equal((ushort)3, Forward(r, 1, 12, 0, Ms(4)).Seq);
+    }
+
+    [Fact]
     public void WithoutAutoSwitchOtherSsrcsAreDropped()
     {
         var r = new RtpStreamRewriter(Out, 90000, 0, 0, autoSwitch: false);

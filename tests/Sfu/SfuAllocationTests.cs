@@ -26,10 +26,11 @@ public class SfuAllocationTests
             for (int i = from; i < from + count; i++)
             {
                 var now = TimeSpan.FromMilliseconds(i);
-                RtpHelpers(packet, (ushort)(i * 2), (uint)(i * 3000));
+                RtpHelpers(packet, (ushort)(i * 2), (uint)(i * 3000)); // every other seq lost: NACKs are due all the time
                 buffer.Store(packet, now);
                 nacks.OnPacketReceived((ushort)(i * 2), now);
                 nacks.CollectNacks(now, lost);
+                nacks.WriteNack(now, 1, 7, work);
                 receive.OnPacketReceived((ushort)(i * 2), (uint)(i * 3000), now);
                 packet.CopyTo(work, 0);
                 rewriter.TryRewrite(work.AsSpan(0, packet.Length), now, out ushort outSeq);
