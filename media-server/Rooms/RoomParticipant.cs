@@ -256,7 +256,7 @@ internal sealed class RoomParticipant : IMediaPeer, IPeerConnectionHandler
         if (publication.Muted) return;
         var subscribers = publication.Subscribers;
         for (var i = 0; i < subscribers.Count; i++) subscribers[i].Forward(packet, now);
-        if (subscribers.Count > 0 && (++_forwardSample & 15) == 0 && _room.Manager.Server.ForwardingDelayObserver is { } observe)
+        if (subscribers.Count > 0 && (_forwardSample++ & 15) == 0 && _room.Manager.Server.ForwardingDelayObserver is { } observe)
             observe(_room.Worker.Now - now);
     }
 
