@@ -42,6 +42,8 @@ public sealed class PeerConnectionGarbageTests
             case 9:
             {
                 // A DTLS 1.2 record header (change_cipher_spec, handshake or application_data) with a consistent length.
+                // Not alerts: an epoch-0 alert is unauthenticated by design (RFC 6347), and a well-formed fatal one
+                // from the peer's validated 5-tuple does abort a handshake; that is spoofing, not garbage.
                 var body = random.Next(0, 200);
                 datagram = new byte[13 + body];
                 random.NextBytes(datagram);

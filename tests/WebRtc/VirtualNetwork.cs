@@ -19,6 +19,9 @@ public sealed class LinkConditions
     /// <summary>Drops everything (a dead link).</summary>
     public bool Blocked { get; set; }
 
+    /// <summary>Which datagrams <see cref="Loss"/>, <see cref="Duplicate"/> and <see cref="Reorder"/> apply to (all when null).</summary>
+    public Func<byte[], bool>? Applies { get; set; }
+
     /// <summary>Rewrites a datagram (already a private copy) in transit; return false to drop it.</summary>
     public Func<byte[], bool>? Transform { get; set; }
 }
@@ -132,7 +135,8 @@ public sealed class VirtualNetwork
         {
             Sent++;
             Log.Add((path.From.Name, datagram.ToArray()));
-            if (link.Blocked || (link.Loss > 0 && _random.NextDouble() < link.Loss))
+            var impaired = link.Applies?.Invoke(copy) ?? true;
+            if (link.Blocked || (impaired && link.Loss > 0 && _random.NextDouble() < link.Loss))
             {
                 Dropped++;
                 return;
@@ -143,14 +147,14 @@ public sealed class VirtualNetwork
                 return;
             }
             var inbox = path.To;
-            if (link.Reorder > 0 && _random.NextDouble() < link.Reorder)
+            if (impaired && link.Reorder > 0 && _random.NextDouble() < link.Reorder)
             {
                 // Delivered after one to three later deliveries (or pump rounds) to this endpoint.
                 inbox.Held.Add((copy, _random.Next(1, 4)));
                 return;
             }
             inbox.Inbox.Add(copy);
-            if (link.Duplicate > 0 && _random.NextDouble() < link.Duplicate) inbox.Inbox.Add(copy.ToArray());
+            if (impaired && link.Duplicate > 0 && _random.NextDouble() < link.Duplicate) inbox.Inbox.Add(copy.ToArray());
         }
     }
 
