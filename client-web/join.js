@@ -178,6 +178,7 @@ async function enterCall(result) {
   $('therapist-panel').hidden = result.role !== 'therapist';
   renderLock();
   renderTiles();
+  renderWaitingList();
 
   pc = new RTCPeerConnection({ bundlePolicy: 'max-bundle', rtcpMuxPolicy: 'require' });
   pc.ontrack = (event) => {
@@ -251,6 +252,12 @@ function renderLock() {
 }
 
 function renderWaitingList() {
+  if (state.waiting.length === 0) {
+    const empty = document.createElement('li');
+    empty.textContent = 'Nobody is waiting.';
+    $('waiting-list').replaceChildren(empty);
+    return;
+  }
   $('waiting-list').replaceChildren(...state.waiting.map((p) => {
     const item = document.createElement('li');
     item.dataset.testid = `waiting-${p.id}`;

@@ -58,6 +58,7 @@ public static class TeleRehabApp
         app.UseRateLimiter();
         app.MapEcho();
         app.MapSessionApi();
+        app.MapDemoApi();
         app.MapMediaMetrics();
         app.MapHub<SessionHub>(SessionHub.Path);
         app.MapGet("/join", () => Results.File(Path.Combine(clientRoot, "join.html"), "text/html; charset=utf-8"));

@@ -5,6 +5,7 @@ using TeleRehab.Media.Net;
 using TeleRehab.Media.Rtcp;
 using TeleRehab.Media.Rtp;
 using TeleRehab.Media.Sdp;
+using TeleRehab.Media.Sfu;
 using TeleRehab.Media.WebRtc;
 
 namespace TeleRehab.Media.Rooms;
@@ -335,7 +336,8 @@ internal sealed class RoomParticipant : IMediaPeer, IPeerConnectionHandler
         get
         {
             var next = _connection?.NextTimeout;
-            if (_connection is { State: PeerConnectionState.Connected } && _publications.Count > 0) next = Min(next, _nextReport);
+            if (_connection is { State: PeerConnectionState.Connected } && (_publications.Count > 0 || _subscriptionsByMid.Count > 0))
+                next = Min(next, _nextReport);
             foreach (var publication in _publications)
             {
                 next = Min(next, publication.Nack.NextTimeout);
@@ -370,8 +372,24 @@ internal sealed class RoomParticipant : IMediaPeer, IPeerConnectionHandler
         {
             _nextReport = now + ReportInterval;
             SendReceiverReport(now);
+            SendSenderReports(now);
         }
     }
+
+    /// <summary>RFC 3550 §6.4.1: a sender report per stream the SFU sends this participant, so its receiver can
+    /// map RTP time to wall-clock time (lip sync) and measure round trips.</summary>
+    private void SendSenderReports(TimeSpan now)
+    {
+        var ntp = SendStatistics.ToNtpTimestamp(_room.Manager.Server.Time.GetUtcNow().UtcDateTime);
+        foreach (var subscription in _subscriptionsByMid.Values)
+        {
+            if (!subscription.Statistics.HasSent) continue;
+            var length = RtcpReportWriter.WriteSenderReport(_rtcpBuffer, subscription.Statistics, ntp, now, [], Cname);
+            if (length > 0) _connection!.SendRtcp(_rtcpBuffer, length);
+        }
+    }
+
+    private static ReadOnlySpan<byte> Cname => "telerehab-sfu"u8;
 
     /// <summary>RFC 3550 §6.4.2: a receiver report with a block per stream the SFU receives from this publisher.</summary>
     private void SendReceiverReport(TimeSpan now)
@@ -383,8 +401,7 @@ internal sealed class RoomParticipant : IMediaPeer, IPeerConnectionHandler
             if (publication.Statistics is { } statistics && count < blocks.Length) blocks[count++] = statistics.CreateReportBlock(now);
         }
         if (count == 0) return;
-        var report = new ReceiverReport(_rtcpSsrc, blocks[..count]);
-        var length = report.WriteTo(_rtcpBuffer);
+        var length = RtcpReportWriter.WriteReceiverReport(_rtcpBuffer, _rtcpSsrc, blocks[..count], Cname);
         if (length > 0) _connection!.SendRtcp(_rtcpBuffer, length);
     }
 

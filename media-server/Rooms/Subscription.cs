@@ -31,6 +31,7 @@ internal sealed class Subscription
         var local = subscriberMedia.LocalStream ?? throw new ArgumentException("a subscription needs the server's stream on its m-section");
         OutgoingSsrc = local.Ssrc;
         RtxSsrc = local.RtxSsrc;
+        Statistics = new SendStatistics(OutgoingSsrc, publication.ClockRate);
         Rewriter = new RtpStreamRewriter(OutgoingSsrc, publication.ClockRate,
             initialSequenceNumber: (ushort)Random.Shared.Next(0, 0x8000), initialTimestamp: (uint)Random.Shared.NextInt64(0, uint.MaxValue));
         var publisherCodecs = Codecs(publication.Media);
@@ -55,6 +56,9 @@ internal sealed class Subscription
 
     public RtpStreamRewriter Rewriter { get; }
 
+    /// <summary>What this leg sent, for the SFU's own sender reports to the subscriber (RFC 3550 §6.4.1).</summary>
+    public SendStatistics Statistics { get; private set; } = null!;
+
     /// <summary>Copies a publisher's packet into the subscriber's buffer, rewrites it for this leg and sends it.</summary>
     public void Forward(ReadOnlySpan<byte> packet, TimeSpan now)
     {
@@ -63,6 +67,7 @@ internal sealed class Subscription
         var work = buffer.AsSpan(0, packet.Length);
         packet.CopyTo(work);
         if (!_payloadTypes.TryRewrite(work) || !_extensionIds.TryRewrite(work) || !Rewriter.TryRewrite(work, now, out _)) return;
+        Statistics.OnPacketSent(work, now);
         Subscriber.SendMedia(buffer, packet.Length, Publication.IsVideo);
     }
 

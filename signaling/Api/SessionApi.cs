@@ -62,12 +62,7 @@ public static class SessionApi
 
         var session = sessions.Create(body.Title!.Trim(), kind, body.WaitingRoom ?? false);
         var baseUrl = BaseUrl(http, settings);
-        string Invite(ParticipantRole role, string name)
-        {
-            var status = sessions.AddParticipant(session.Id, role, name, out var participant, out var reason);
-            if (status != AddParticipantStatus.Added) throw new InvalidOperationException($"new session refused its {role}: {reason}");
-            return JoinLink(baseUrl, tokens.Issue(session.Id, participant!.Id, role, name));
-        }
+        string Invite(ParticipantRole role, string name) => InviteNew(sessions, tokens, baseUrl, session.Id, role, name);
 
         var therapist = Invite(ParticipantRole.Therapist, body.TherapistName?.Trim() is { Length: > 0 } t ? t : DefaultTherapistName);
         var patient = kind == SessionKind.OneToOne ? Invite(ParticipantRole.Patient, body.PatientName?.Trim() ?? DefaultPatientName) : null;
@@ -115,7 +110,15 @@ public static class SessionApi
     /// server and proxy logs.</summary>
     private static string JoinLink(string baseUrl, string token) => $"{baseUrl}/join#{token}";
 
-    private static string BaseUrl(HttpContext http, OperatorApiSettings settings)
+    /// <summary>Invites a participant to a session just made (which cannot refuse it) and returns the join link.</summary>
+    internal static string InviteNew(SessionRegistry sessions, JoinTokenService tokens, string baseUrl, string sessionId, ParticipantRole role, string name)
+    {
+        var status = sessions.AddParticipant(sessionId, role, name, out var participant, out var reason);
+        if (status != AddParticipantStatus.Added) throw new InvalidOperationException($"new session refused its {role}: {reason}");
+        return JoinLink(baseUrl, tokens.Issue(sessionId, participant!.Id, role, name));
+    }
+
+    internal static string BaseUrl(HttpContext http, OperatorApiSettings settings)
     {
         if (settings.PublicBaseUrl is { } configured) return configured;
         var request = http.Request;

@@ -174,4 +174,25 @@ public sealed class BrowserRoomTests(ITestOutputHelper output) : IAsyncLifetime
         await bob.WaitForScreenAsync("error");
         Assert.Contains("removed", await bob.Page.GetByTestId("join-error").InnerTextAsync());
     }
+
+    [Fact]
+    public async Task Demo_page_starts_a_session_whose_links_work()
+    {
+        var context = await _browser.NewContextAsync();
+        var page = await context.NewPageAsync();
+        await page.GotoAsync(new Uri(_host.BaseAddress, "/").ToString());
+        await page.GetByTestId("demo-one-to-one").ClickAsync();
+        var therapistLink = await page.GetByTestId("demo-link-therapist").GetAttributeAsync("href");
+        var patientLink = await page.GetByTestId("demo-link-patient").GetAttributeAsync("href");
+        await context.DisposeAsync();
+
+        var therapist = await OpenAsync("therapist", therapistLink!);
+        await therapist.WaitForScreenAsync("call");
+        var patient = await OpenAsync("patient", patientLink!);
+        await patient.WaitForScreenAsync("waiting"); // the demo's 1:1 session has a waiting room
+        await therapist.Page.Locator("[data-testid^='admit-']").First.ClickAsync();
+        await patient.WaitForScreenAsync("call");
+        await Task.WhenAll(therapist.WaitDecodesAsync([await patient.ParticipantIdAsync()], DecodeWithin),
+            patient.WaitDecodesAsync([await therapist.ParticipantIdAsync()], DecodeWithin));
+    }
 }
