@@ -14,12 +14,9 @@ dotnet test TeleRehab.Media.sln -c Release --logger "console;verbosity=normal" "
 status=${PIPESTATUS[0]}
 set -e
 
-# One plain closing line: "tests: N passed, N failed, N skipped".
-summary=$(grep -E 'Failed: +[0-9]+, Passed: +[0-9]+, Skipped: +[0-9]+' "$log" | tail -n 1 || true)
-if [ -n "$summary" ]; then
-  failed=$(sed -E 's/.*Failed: +([0-9]+).*/\1/' <<<"$summary")
-  passed=$(sed -E 's/.*Passed: +([0-9]+).*/\1/' <<<"$summary")
-  skipped=$(sed -E 's/.*Skipped: +([0-9]+).*/\1/' <<<"$summary")
-  echo "tests: $passed passed, $failed failed, $skipped skipped"
+# One plain closing line: "tests: N passed, N failed, N skipped" (from the runner's own summary).
+count() { grep -E "^ *$1: +[0-9]+ *$" "$log" | tail -n 1 | grep -oE '[0-9]+' || echo 0; }
+if grep -qE '^Total tests: ' "$log"; then
+  echo "tests: $(count Passed) passed, $(count Failed) failed, $(count Skipped) skipped"
 fi
 exit "$status"

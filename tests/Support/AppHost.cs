@@ -34,6 +34,7 @@ public sealed class AppHost : IAsyncDisposable
             "--TeleRehab:Media:TcpPort=0",
             "--TeleRehab:Media:ListenAddress=127.0.0.1",
             "--Logging:LogLevel:Default=Warning",
+            $"--TeleRehab:Tokens:SigningKey={Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32))}",
         };
         args.AddRange(settings.Select(s => $"--{s.Key}={s.Value}"));
         var app = TeleRehabApp.Create([.. args]);
