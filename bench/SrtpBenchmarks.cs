@@ -85,7 +85,7 @@ public class SrtpHmacSha1Benchmarks
 {
     private const int PlainLength = 12 + 1200;
 
-    [Params("LibCrypto", "Managed", "IncrementalHash")]
+    [Params("LibCrypto", "IncrementalHash")]
     public string Backend { get; set; } = "LibCrypto";
 
     private HmacSha1 _hmac = null!;
