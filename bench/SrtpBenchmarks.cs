@@ -13,7 +13,7 @@ namespace TeleRehab.Media.Bench;
 /// (<c>ResetReceiveState</c>: a Dictionary.Clear of one entry, and re-adding it on success). The measured time is
 /// therefore memcpy + auth + replay check + decrypt + first-packet state insert for the SSRC.</para>
 /// </summary>
-[MemoryDiagnoser]
+[MemoryDiagnoser, MinColumn, MedianColumn]
 public class SrtpBenchmarks
 {
     private const int PayloadLength = 1200;
@@ -80,7 +80,7 @@ public class SrtpBenchmarks
 /// The HMAC-SHA1 backends of the AES-CM profiles side by side: one HMAC over 1,216 bytes (a 12-byte header,
 /// 1,200-byte payload and the 4-byte ROC, as SRTP authenticates it), and a full AES_CM_128_HMAC_SHA1_80 protect.
 /// </summary>
-[MemoryDiagnoser]
+[MemoryDiagnoser, MinColumn, MedianColumn]
 public class SrtpHmacSha1Benchmarks
 {
     private const int PlainLength = 12 + 1200;

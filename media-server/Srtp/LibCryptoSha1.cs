@@ -61,7 +61,7 @@ internal static unsafe class LibCryptoSha1
     private static bool TryLoad(out IntPtr lib)
     {
         lib = IntPtr.Zero;
-        if (!OperatingSystem.IsLinux() && !OperatingSystem.IsFreeBSD()) return false;
+        if (!OperatingSystem.IsLinux()) return false; // elsewhere .NET does not use OpenSSL 3 under this name
         return NativeLibrary.TryLoad("libcrypto.so.3", out lib);
     }
 
