@@ -16,8 +16,7 @@ public sealed partial class SrtpContext
         // written into the tag space (>= 4 bytes) so the HMAC runs over one contiguous span; the tag overwrites it.
         Span<byte> mac = stackalloc byte[20];
         BinaryPrimitives.WriteUInt32BigEndian(packet[length..], (uint)(index >> 16));
-        _rtpHmac!.AppendData(packet[..(length + 4)]);
-        _rtpHmac.GetHashAndReset(mac);
+        _rtpHmac!.Compute(packet[..(length + 4)], mac);
         mac[.._rtpTagLength].CopyTo(packet.Slice(length, _rtpTagLength));
         return length + _rtpTagLength;
     }
@@ -31,8 +30,7 @@ public sealed partial class SrtpContext
         Span<byte> tag = stackalloc byte[16];
         packet.Slice(authLength, _rtpTagLength).CopyTo(tag);
         BinaryPrimitives.WriteUInt32BigEndian(packet[authLength..], (uint)(index >> 16));
-        _rtpHmac!.AppendData(packet[..(authLength + 4)]);
-        _rtpHmac.GetHashAndReset(mac);
+        _rtpHmac!.Compute(packet[..(authLength + 4)], mac);
         if (!CryptographicOperations.FixedTimeEquals(mac[.._rtpTagLength], tag[.._rtpTagLength]))
             return false;
         if (known && !state.IsFresh(index)) return false;
@@ -46,8 +44,7 @@ public sealed partial class SrtpContext
         BinaryPrimitives.WriteUInt32BigEndian(packet[length..], 0x8000_0000u | index); // E = 1 (§3.4)
         int authLength = length + 4;
         Span<byte> mac = stackalloc byte[20];
-        _rtcpHmac!.AppendData(packet[..authLength]);
-        _rtcpHmac.GetHashAndReset(mac);
+        _rtcpHmac!.Compute(packet[..authLength], mac);
         mac[.._rtcpTagLength].CopyTo(packet.Slice(authLength, _rtcpTagLength));
         return authLength + _rtcpTagLength;
     }
@@ -55,8 +52,7 @@ public sealed partial class SrtpContext
     private bool CmUnprotectRtcp(Span<byte> packet, int authLength, uint ssrc, ref SrtpReplayState state, bool known, out uint index)
     {
         Span<byte> mac = stackalloc byte[20];
-        _rtcpHmac!.AppendData(packet[..authLength]);
-        _rtcpHmac.GetHashAndReset(mac);
+        _rtcpHmac!.Compute(packet[..authLength], mac);
         uint word = BinaryPrimitives.ReadUInt32BigEndian(packet[(authLength - 4)..]);
         index = word & 0x7FFF_FFFF;
         if (!CryptographicOperations.FixedTimeEquals(mac[.._rtcpTagLength], packet.Slice(authLength, _rtcpTagLength)))

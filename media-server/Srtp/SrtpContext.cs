@@ -37,8 +37,8 @@ public sealed partial class SrtpContext : IDisposable
     private readonly ICryptoTransform? _rtcpEcb;
     private readonly AesNi? _rtpAesNi;
     private readonly AesNi? _rtcpAesNi;
-    private readonly IncrementalHash? _rtpHmac;
-    private readonly IncrementalHash? _rtcpHmac;
+    private readonly HmacSha1? _rtpHmac;
+    private readonly HmacSha1? _rtcpHmac;
     private readonly byte[] _counterBlocks = [];
     private readonly byte[] _keystream = [];
     private readonly ulong _rtpSaltHigh, _rtpSaltLow, _rtcpSaltHigh, _rtcpSaltLow;
@@ -57,7 +57,8 @@ public sealed partial class SrtpContext : IDisposable
     private uint _nextSrtcpIndex;
     private bool _disposed;
 
-    private SrtpContext(SrtpProfile profile, SrtpSessionKeys keys, bool allowIntrinsics = true)
+    private SrtpContext(SrtpProfile profile, SrtpSessionKeys keys, bool allowIntrinsics = true,
+        HmacSha1Backend hmacBackend = HmacSha1Backend.Auto)
     {
         _profile = profile;
         _rtpTagLength = profile.GetRtpAuthTagLength();
@@ -95,8 +96,10 @@ public sealed partial class SrtpContext : IDisposable
                 _counterBlocks = GC.AllocateUninitializedArray<byte>(KeystreamChunk, pinned: true);
                 _keystream = GC.AllocateUninitializedArray<byte>(KeystreamChunk, pinned: true);
             }
-            _rtpHmac = IncrementalHash.CreateHMAC(HashAlgorithmName.SHA1, keys.RtpAuthKey);
-            _rtcpHmac = IncrementalHash.CreateHMAC(HashAlgorithmName.SHA1, keys.RtcpAuthKey);
+            // HMAC-SHA1 with precomputed pad states over OpenSSL's SHA-NI SHA-1 where available (HmacSha1).
+            if (!allowIntrinsics && hmacBackend == HmacSha1Backend.Auto) hmacBackend = HmacSha1Backend.IncrementalHash;
+            _rtpHmac = new HmacSha1(keys.RtpAuthKey, hmacBackend);
+            _rtcpHmac = new HmacSha1(keys.RtcpAuthKey, hmacBackend);
             (_rtpSaltHigh, _rtpSaltLow) = SplitSalt(keys.RtpSalt);
             (_rtcpSaltHigh, _rtcpSaltLow) = SplitSalt(keys.RtcpSalt);
         }
@@ -111,10 +114,22 @@ public sealed partial class SrtpContext : IDisposable
         new(profile, SrtpSessionKeys.Derive(profile, masterKey, masterSalt));
 
     /// <summary>Builds a context straight from session keys (for the RFC test vectors, which give session keys).</summary>
-    internal static SrtpContext CreateFromSessionKeys(SrtpProfile profile, SrtpSessionKeys keys, bool allowIntrinsics = true) =>
-        new(profile, keys, allowIntrinsics);
+    internal static SrtpContext CreateFromSessionKeys(SrtpProfile profile, SrtpSessionKeys keys, bool allowIntrinsics = true,
+        HmacSha1Backend hmacBackend = HmacSha1Backend.Auto) =>
+        new(profile, keys, allowIntrinsics, hmacBackend);
 
-    /// <summary>A context that never uses the AES-NI/PCLMULQDQ paths (tests the System.Security.Cryptography fallback).</summary>
+    /// <summary>A context whose HMAC-SHA1 uses the given backend (tests run every path, including the fallback).</summary>
+    internal static SrtpContext CreateWithHmacBackend(SrtpProfile profile, ReadOnlySpan<byte> masterKey, ReadOnlySpan<byte> masterSalt,
+        HmacSha1Backend hmacBackend) =>
+        new(profile, SrtpSessionKeys.Derive(profile, masterKey, masterSalt), hmacBackend: hmacBackend);
+
+    /// <summary>The HMAC-SHA1 backend of an AES-CM context (null for GCM).</summary>
+    internal HmacSha1Backend? HmacBackend => _rtpHmac?.Backend;
+
+    /// <summary>
+    /// A context that never uses the AES-NI/PCLMULQDQ paths nor the libcrypto SHA-1 (tests the
+    /// System.Security.Cryptography fallback).
+    /// </summary>
     internal static SrtpContext CreatePortable(SrtpProfile profile, ReadOnlySpan<byte> masterKey, ReadOnlySpan<byte> masterSalt) =>
         new(profile, SrtpSessionKeys.Derive(profile, masterKey, masterSalt), allowIntrinsics: false);
 

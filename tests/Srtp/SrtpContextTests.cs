@@ -4,20 +4,30 @@ using TeleRehab.Media.Srtp;
 
 namespace TeleRehab.Media.Tests.Srtp;
 
+/// <summary>
+/// SRTP context behaviour, run on the default (fastest available) HMAC-SHA1 backend; the derived class below
+/// re-runs every test on the IncrementalHash fallback.
+/// </summary>
 public class SrtpContextTests
 {
+    /// <summary>HMAC-SHA1 backend of the AES-CM contexts these tests create.</summary>
+    private protected virtual HmacSha1Backend HmacBackend => HmacSha1Backend.Auto;
+
+    private SrtpContext Create(SrtpProfile profile, byte[] key, byte[] salt) =>
+        SrtpContext.CreateWithHmacBackend(profile, key, salt, HmacBackend);
+
     public static TheoryData<SrtpProfile> Profiles => new()
     {
         SrtpProfile.AesCm128HmacSha1_80, SrtpProfile.AesCm128HmacSha1_32, SrtpProfile.AeadAes128Gcm,
     };
 
-    private static (SrtpContext Tx, SrtpContext Rx) Pair(SrtpProfile profile, int seed = 1)
+    private (SrtpContext Tx, SrtpContext Rx) Pair(SrtpProfile profile, int seed = 1)
     {
         var random = new Random(seed);
         byte[] key = new byte[profile.GetMasterKeyLength()], salt = new byte[profile.GetMasterSaltLength()];
         random.NextBytes(key);
         random.NextBytes(salt);
-        return (SrtpContext.CreateForProtect(profile, key, salt), SrtpContext.CreateForUnprotect(profile, key, salt));
+        return (Create(profile, key, salt), Create(profile, key, salt));
     }
 
     /// <summary>Builds an RTP packet (V=2) with the given CSRC count, optional extension and payload.</summary>
@@ -116,7 +126,7 @@ public class SrtpContextTests
             Assert.False(rx.TryUnprotectRtp(copy, length, out _));
             copy = (byte[])bytes.Clone();
             Assert.False(rx.TryUnprotectRtcp(copy, length, out _));
-        }, iter: 2000, threads: 1);
+        }, iter: 2000, threads: 1); // one context is used by one thread at a time (SrtpContext remarks)
         var (tx, _) = Pair(profile);
         Gen.Byte.Array[0, 64].Sample(bytes =>
         {
@@ -331,9 +341,9 @@ public class SrtpContextTests
         byte[] key = new byte[profile.GetMasterKeyLength()], salt = new byte[profile.GetMasterSaltLength()];
         random.NextBytes(key);
         random.NextBytes(salt);
-        using var fast = SrtpContext.CreateForProtect(profile, key, salt);
+        using var fast = Create(profile, key, salt);
         using var portable = SrtpContext.CreatePortable(profile, key, salt);
-        using var fastRx = SrtpContext.CreateForUnprotect(profile, key, salt);
+        using var fastRx = Create(profile, key, salt);
         using var portableRx = SrtpContext.CreatePortable(profile, key, salt);
         uint ssrc = 0;
         Gen.Select(Gen.Byte.Array[0, 2500], Gen.Int[0, 3], Gen.UShort).Sample((payload, csrcs, seq) =>
@@ -360,4 +370,10 @@ public class SrtpContextTests
             Assert.Equal(rtcpCopy[..plain], rtcp[..plain]);
         }, iter: 100, threads: 1);
     }
+}
+
+/// <summary>Every <see cref="SrtpContextTests"/> test on the IncrementalHash HMAC-SHA1 fallback.</summary>
+public sealed class SrtpContextIncrementalHashTests : SrtpContextTests
+{
+    private protected override HmacSha1Backend HmacBackend => HmacSha1Backend.IncrementalHash;
 }

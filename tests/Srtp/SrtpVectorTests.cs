@@ -21,8 +21,14 @@ public class SrtpVectorTests
             keystream[(0xFEFF * 16)..(0xFF02 * 16)]);
     }
 
-    [Fact]
-    public void Rfc3711_B2_KeystreamThroughThePacketPath()
+    /// <summary>HMAC-SHA1 backends for the AES-CM vectors: the default (libcrypto where loadable) and the fallback.</summary>
+    public static TheoryData<string> HmacBackends => new() { "Auto", "IncrementalHash" };
+
+    private static HmacSha1Backend Backend(string name) => Enum.Parse<HmacSha1Backend>(name);
+
+    [Theory]
+    [MemberData(nameof(HmacBackends))]
+    public void Rfc3711_B2_KeystreamThroughThePacketPath(string backend)
     {
         // Session key/salt of B.2, SSRC 0, ROC 0, SEQ 0: a zero payload encrypts to the keystream itself.
         var keys = new SrtpSessionKeys
@@ -30,7 +36,7 @@ public class SrtpVectorTests
             RtpKey = Hex("2B7E151628AED2A6ABF7158809CF4F3C"), RtpSalt = Hex("F0F1F2F3F4F5F6F7F8F9FAFBFCFD"), RtpAuthKey = new byte[20],
             RtcpKey = new byte[16], RtcpSalt = new byte[14], RtcpAuthKey = new byte[20],
         };
-        using var ctx = SrtpContext.CreateFromSessionKeys(SrtpProfile.AesCm128HmacSha1_80, keys);
+        using var ctx = SrtpContext.CreateFromSessionKeys(SrtpProfile.AesCm128HmacSha1_80, keys, hmacBackend: Backend(backend));
         byte[] packet = new byte[12 + 48 + 10];
         packet[0] = 0x80;
         int n = ctx.ProtectRtp(packet, 12 + 48);
@@ -76,32 +82,34 @@ public class SrtpVectorTests
     private const string CmRtcpPlain = "81c8000bcafebabeabababababababababababababababab";
     private const string CmRtcpProtected = "81c8000bcafebabe7128035be487b9bdbef89041f977a5a880000001993e08cd54d6c1230798";
 
-    [Fact]
-    public void AesCm80_ReferenceRtpPacket_ProtectAndUnprotect()
+    [Theory]
+    [MemberData(nameof(HmacBackends))]
+    public void AesCm80_ReferenceRtpPacket_ProtectAndUnprotect(string backend)
     {
-        using var tx = SrtpContext.CreateForProtect(SrtpProfile.AesCm128HmacSha1_80, Hex(MasterKey), Hex(MasterSalt));
+        using var tx = SrtpContext.CreateWithHmacBackend(SrtpProfile.AesCm128HmacSha1_80, Hex(MasterKey), Hex(MasterSalt), Backend(backend));
         byte[] buffer = new byte[64];
         Hex(CmRtpPlain).CopyTo(buffer, 0);
         int n = tx.ProtectRtp(buffer, Hex(CmRtpPlain).Length);
         Assert.Equal(Hex(CmRtpProtected), buffer[..n]);
 
-        using var rx = SrtpContext.CreateForUnprotect(SrtpProfile.AesCm128HmacSha1_80, Hex(MasterKey), Hex(MasterSalt));
+        using var rx = SrtpContext.CreateWithHmacBackend(SrtpProfile.AesCm128HmacSha1_80, Hex(MasterKey), Hex(MasterSalt), Backend(backend));
         byte[] wire = Hex(CmRtpProtected);
         Assert.True(rx.TryUnprotectRtp(wire, wire.Length, out int plain));
         Assert.Equal(Hex(CmRtpPlain), wire[..plain]);
     }
 
-    [Fact]
-    public void AesCm80_ReferenceRtcpPacket_ProtectAndUnprotect()
+    [Theory]
+    [MemberData(nameof(HmacBackends))]
+    public void AesCm80_ReferenceRtcpPacket_ProtectAndUnprotect(string backend)
     {
-        using var tx = SrtpContext.CreateForProtect(SrtpProfile.AesCm128HmacSha1_80, Hex(MasterKey), Hex(MasterSalt));
+        using var tx = SrtpContext.CreateWithHmacBackend(SrtpProfile.AesCm128HmacSha1_80, Hex(MasterKey), Hex(MasterSalt), Backend(backend));
         tx.NextSrtcpIndex = 1; // the reference packet carries SRTCP index 1
         byte[] buffer = new byte[64];
         Hex(CmRtcpPlain).CopyTo(buffer, 0);
         int n = tx.ProtectRtcp(buffer, Hex(CmRtcpPlain).Length);
         Assert.Equal(Hex(CmRtcpProtected), buffer[..n]);
 
-        using var rx = SrtpContext.CreateForUnprotect(SrtpProfile.AesCm128HmacSha1_80, Hex(MasterKey), Hex(MasterSalt));
+        using var rx = SrtpContext.CreateWithHmacBackend(SrtpProfile.AesCm128HmacSha1_80, Hex(MasterKey), Hex(MasterSalt), Backend(backend));
         byte[] wire = Hex(CmRtcpProtected);
         Assert.True(rx.TryUnprotectRtcp(wire, wire.Length, out int plain));
         Assert.Equal(Hex(CmRtcpPlain), wire[..plain]);
