@@ -44,6 +44,12 @@ public sealed class MediaRoom
         Run(() =>
         {
             if (_closed) return NegotiationResult.Fail("the session has ended");
+            if (_participants.TryGetValue(participantId, out var existing) && existing.IsNewConnection(offerSdp))
+            {
+                // The same participant came back with a new RTCPeerConnection (a page reload, another device):
+                // the old connection ends quietly and the new one starts afresh.
+                existing.Replace();
+            }
             if (!_participants.TryGetValue(participantId, out var participant))
             {
                 participant = new RoomParticipant(this, participantId);
@@ -131,6 +137,6 @@ public sealed class MediaRoom
         ParticipantCount = _participants.Count;
         foreach (var other in _participants.Values) other.DropSubscriptionsFrom(participant);
         if (hadPublications) PublicationsChanged();
-        _listener.OnParticipantDisconnected(this, participant.Id, reason);
+        if (!participant.IsReplaced) _listener.OnParticipantDisconnected(this, participant.Id, reason);
     }
 }

@@ -56,6 +56,26 @@ internal sealed class RoomParticipant : IMediaPeer, IPeerConnectionHandler
 
     public bool IsClosed => _closed;
 
+    /// <summary>True once a newer connection of the same participant took this one's place.</summary>
+    public bool IsReplaced { get; private set; }
+
+    /// <summary>Whether <paramref name="offerSdp"/> comes from a different RTCPeerConnection than this one (another
+    /// ICE ufrag), or this one has closed.</summary>
+    public bool IsNewConnection(string offerSdp)
+    {
+        if (_closed) return true;
+        if (_remoteUfrag is null || !SessionDescription.TryParse(offerSdp, out var offer, out _)) return false;
+        var ufrag = offer!.IceUfrag ?? offer.Media.Select(m => m.IceUfrag).FirstOrDefault(u => u is not null);
+        return ufrag is not null && ufrag != _remoteUfrag;
+    }
+
+    /// <summary>Ends this connection because a newer one of the same participant replaces it (no "left" report).</summary>
+    public void Replace()
+    {
+        IsReplaced = true;
+        Close("replaced by a new connection");
+    }
+
     public Publication? FindPublication(string trackId)
     {
         foreach (var publication in _publications)

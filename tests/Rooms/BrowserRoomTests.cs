@@ -59,6 +59,13 @@ public sealed class BrowserRoomTests(ITestOutputHelper output) : IAsyncLifetime
         Assert.Equal(2, joined.Count);
         Assert.All(joined, p => Assert.Equal("connected", p.GetProperty("state").GetString()));
 
+        // The patient reloads the page (no goodbye): the new connection replaces the old one, media flows again.
+        await Task.Delay(1000);
+        var beforeReload = await therapist.InboundAsync();
+        await patient.RejoinAsync();
+        await patient.WaitForScreenAsync("call");
+        await Task.WhenAll(therapist.WaitDecodesAsync([patientId], DecodeWithin * 2, beforeReload), patient.WaitDecodesAsync([therapistId], DecodeWithin * 2));
+
         // The metrics see the room and its media.
         using var http = _host.CreateClient();
         var metrics = await http.GetStringAsync("/metrics");

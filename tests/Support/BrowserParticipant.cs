@@ -67,7 +67,11 @@ public sealed class BrowserParticipant : IAsyncDisposable
     }
 
     /// <summary>Waits until this page decodes video frames and receives audio from every one of <paramref name="others"/>.</summary>
-    public async Task WaitDecodesAsync(IEnumerable<string> others, TimeSpan timeout)
+    public Task WaitDecodesAsync(IEnumerable<string> others, TimeSpan timeout) => WaitDecodesAsync(others, timeout, null);
+
+    /// <summary>As <see cref="WaitDecodesAsync(IEnumerable{string}, TimeSpan)"/>, but counting only frames and packets
+    /// beyond <paramref name="baseline"/> (what was received before, e.g. before the other side reconnected).</summary>
+    public async Task WaitDecodesAsync(IEnumerable<string> others, TimeSpan timeout, Dictionary<string, Inbound>? baseline)
     {
         var wanted = others.ToList();
         var deadline = DateTime.UtcNow + timeout;
@@ -75,7 +79,9 @@ public sealed class BrowserParticipant : IAsyncDisposable
         while (DateTime.UtcNow < deadline)
         {
             last = await InboundAsync();
-            if (wanted.All(id => last.TryGetValue(id, out var inbound) && inbound.FramesDecoded > 0 && inbound.AudioPacketsReceived > 0)) return;
+            if (wanted.All(id => last.TryGetValue(id, out var inbound)
+                && inbound.FramesDecoded > (baseline?.GetValueOrDefault(id)?.FramesDecoded ?? 0)
+                && inbound.AudioPacketsReceived > (baseline?.GetValueOrDefault(id)?.AudioPacketsReceived ?? 0))) return;
             await Task.Delay(200);
         }
         throw new TimeoutException($"{Name} did not decode audio and video from [{string.Join(", ", wanted)}] within {timeout.TotalSeconds:0} s; " +
