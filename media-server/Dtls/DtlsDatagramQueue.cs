@@ -9,35 +9,63 @@ namespace TeleRehab.Media.Dtls;
 /// In blocking mode (handshake) <see cref="Receive(Span{byte}, int)"/> waits on the queue for at most the time
 /// BouncyCastle asks (its retransmission timers). In polling mode (after the handshake) an empty queue ends
 /// the record layer's read loop at once (see <see cref="DtlsSession"/>).
+/// <para>During the handshake inbound datagrams are split into records and passed through a
+/// <see cref="DtlsHandshakeRecordGate"/> (one record per read), and outbound records of one flight are packed into
+/// as few datagrams as the MTU allows (RFC 6347 §4.1.1), as browsers do: BouncyCastle writes each record with its own
+/// <see cref="Send(ReadOnlySpan{byte})"/>; the packed datagram goes out when the next record would not fit, when
+/// BouncyCastle next reads (its flight is complete), and when the handshake ends or the transport closes.</para>
 /// </summary>
 internal sealed class DtlsDatagramQueue : DatagramTransport
 {
     private readonly object _lock = new();
     private readonly Queue<(byte[] Buffer, int Length)> _queue = new();
+    /// <summary>Records the gate released, handed to BouncyCastle one per read (guarded by _lock).</summary>
+    private readonly Queue<(byte[] Buffer, int Length)> _ready = new();
+    private readonly DtlsHandshakeRecordGate _gate;
     private readonly int _capacity;
     private readonly int _sendLimit;
     private readonly int _receiveLimit;
     private readonly DtlsDatagramSender _output;
     private readonly Action _onClosedByProtocol;
+    /// <summary>The flight being packed; only the handshake thread touches it (no sends run concurrently then).</summary>
+    private readonly byte[] _flight;
+    private int _flightLength;
     private volatile bool _polling;
     private volatile bool _aborted;
     private volatile bool _closed;
 
-    public DtlsDatagramQueue(DtlsSessionOptions options, DtlsDatagramSender output, Action onClosedByProtocol)
+    public DtlsDatagramQueue(DtlsSessionOptions options, DtlsRole role, DtlsDatagramSender output, Action onClosedByProtocol)
     {
         _capacity = Math.Max(1, options.ReceiveQueueCapacity);
         _sendLimit = options.Mtu;
         _receiveLimit = Math.Max(options.Mtu, options.MaxReceiveDatagramSize);
         _output = output;
         _onClosedByProtocol = onClosedByProtocol;
+        _gate = new DtlsHandshakeRecordGate(role);
+        _flight = new byte[Math.Max(1, options.Mtu)];
     }
 
-    /// <summary>Switch to non-blocking reads (after the handshake).</summary>
-    public bool Polling { get => _polling; set => _polling = value; }
+    /// <summary>Whether reads are non-blocking (after the handshake, see <see cref="EndHandshake"/>).</summary>
+    public bool Polling => _polling;
 
     public bool IsClosed => _closed;
 
-    public int Count { get { lock (_lock) return _queue.Count; } }
+    /// <summary>Datagrams and released records not yet read by BouncyCastle.</summary>
+    public int Count { get { lock (_lock) return _queue.Count + _ready.Count; } }
+
+    /// <summary>
+    /// The handshake finished (called on the handshake thread after BouncyCastle returned): sends the packed final
+    /// flight, drops records still held back, and switches to non-blocking reads without packing.
+    /// </summary>
+    public void EndHandshake()
+    {
+        FlushFlight();
+        lock (_lock)
+        {
+            _gate.Clear();
+            _polling = true;
+        }
+    }
 
     /// <summary>Copies and queues a datagram; drops it when oversized or when the queue is full.</summary>
     public bool Enqueue(ReadOnlySpan<byte> datagram)
@@ -65,8 +93,7 @@ internal sealed class DtlsDatagramQueue : DatagramTransport
         lock (_lock)
         {
             _aborted = true;
-            while (_queue.Count > 0)
-                ArrayPool<byte>.Shared.Return(_queue.Dequeue().Buffer);
+            ClearQueues();
             Monitor.PulseAll(_lock);
         }
     }
@@ -79,13 +106,37 @@ internal sealed class DtlsDatagramQueue : DatagramTransport
 
     public int Receive(Span<byte> buffer, int waitMillis)
     {
+        // BouncyCastle reads once its flight is written: send it now, outside the lock (the output delegate may
+        // feed the peer's session synchronously).
+        if (!_polling)
+            FlushFlight();
+
         (byte[] Buffer, int Length) item;
+        long deadline = Environment.TickCount64 + Math.Max(waitMillis, 0);
         lock (_lock)
         {
-            if (_aborted)
-                throw new IOException("DTLS session closed locally.");
-            if (_queue.Count == 0)
+            while (true)
             {
+                if (_aborted)
+                    throw new IOException("DTLS session closed locally.");
+                if (_ready.Count > 0)
+                {
+                    item = _ready.Dequeue();
+                    break;
+                }
+                if (_queue.Count > 0)
+                {
+                    var datagram = _queue.Dequeue();
+                    if (_polling)
+                    {
+                        item = datagram;
+                        break;
+                    }
+                    // Handshake: let the gate order the records (it may hold some back).
+                    _gate.Admit(datagram.Buffer.AsSpan(0, datagram.Length), _ready);
+                    ArrayPool<byte>.Shared.Return(datagram.Buffer);
+                    continue;
+                }
                 if (_polling)
                 {
                     // No more input: end DtlsRecordLayer.Receive's loop now instead of letting it spin until
@@ -93,20 +144,11 @@ internal sealed class DtlsDatagramQueue : DatagramTransport
                     // connection because our peers set IgnoreCorruptDtlsRecords; no protocol state changed.
                     throw new TlsFatalAlert(AlertDescription.bad_record_mac, "no datagram pending");
                 }
-                if (waitMillis <= 0)
+                long remaining = deadline - Environment.TickCount64;
+                if (waitMillis <= 0 || remaining <= 0)
                     return -1;
-                long deadline = Environment.TickCount64 + waitMillis;
-                while (_queue.Count == 0 && !_aborted)
-                {
-                    long remaining = deadline - Environment.TickCount64;
-                    if (remaining <= 0)
-                        return -1;
-                    Monitor.Wait(_lock, (int)remaining);
-                }
-                if (_aborted)
-                    throw new IOException("DTLS session closed locally.");
+                Monitor.Wait(_lock, (int)remaining);
             }
-            item = _queue.Dequeue();
         }
 
         int length = item.Length;
@@ -123,9 +165,35 @@ internal sealed class DtlsDatagramQueue : DatagramTransport
     {
         if (_closed)
             return;
+        if (_polling || buffer.Length > _flight.Length)
+        {
+            // After the handshake every record goes out at once (application data must not wait for a read).
+            FlushFlight();
+            Output(buffer);
+            return;
+        }
+        // One record of the current flight (BouncyCastle never writes more than GetSendLimit() at once).
+        if (_flightLength + buffer.Length > _flight.Length)
+            FlushFlight();
+        buffer.CopyTo(_flight.AsSpan(_flightLength));
+        _flightLength += buffer.Length;
+    }
+
+    private void FlushFlight()
+    {
+        if (_flightLength == 0)
+            return;
+        int length = _flightLength;
+        _flightLength = 0;
+        if (!_closed)
+            Output(_flight.AsSpan(0, length));
+    }
+
+    private void Output(ReadOnlySpan<byte> datagram)
+    {
         try
         {
-            _output(buffer);
+            _output(datagram);
         }
         catch
         {
@@ -138,6 +206,9 @@ internal sealed class DtlsDatagramQueue : DatagramTransport
     {
         if (_closed)
             return;
+        // The alert BouncyCastle just wrote (or the rest of a flight) still goes out.
+        if (!_polling)
+            FlushFlight();
         _closed = true;
         _onClosedByProtocol();
     }
@@ -145,9 +216,15 @@ internal sealed class DtlsDatagramQueue : DatagramTransport
     public void Drain()
     {
         lock (_lock)
-        {
-            while (_queue.Count > 0)
-                ArrayPool<byte>.Shared.Return(_queue.Dequeue().Buffer);
-        }
+            ClearQueues();
+    }
+
+    private void ClearQueues()
+    {
+        while (_queue.Count > 0)
+            ArrayPool<byte>.Shared.Return(_queue.Dequeue().Buffer);
+        while (_ready.Count > 0)
+            ArrayPool<byte>.Shared.Return(_ready.Dequeue().Buffer);
+        _gate.Clear();
     }
 }

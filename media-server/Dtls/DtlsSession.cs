@@ -93,7 +93,7 @@ public sealed class DtlsSession : IDisposable
             ExpectedRemoteFingerprint = remoteFingerprint,
             Options = Options,
         };
-        _transport = new DtlsDatagramQueue(Options, output, OnTransportClosed);
+        _transport = new DtlsDatagramQueue(Options, role, output, OnTransportClosed);
     }
 
     public DtlsRole Role { get; }
@@ -256,7 +256,7 @@ public sealed class DtlsSession : IDisposable
 
         _receiveBuffer = new byte[Math.Max(dtls.GetReceiveLimit(), 1)];
         _dtls = dtls;
-        _transport.Polling = true;
+        _transport.EndHandshake();
         _state = DtlsSessionState.Connected;
         _completion.TrySetResult(DtlsHandshakeResult.Succeeded(Role, _context.SelectedProfile, _context.KeyingMaterial,
             _context.RemoteFingerprint));

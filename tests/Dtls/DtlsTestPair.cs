@@ -15,10 +15,18 @@ internal sealed class DtlsTestPair : IDisposable
     private int _serverToClientCount;
     private int _maxDatagram;
     private int _fragments;
+    private int _maxRecords;
 
     /// <summary>Return true to drop the n-th (0-based) datagram of a direction.</summary>
     public Func<int, ReadOnlyMemory<byte>, bool> DropClientToServer { get; set; } = (_, _) => false;
     public Func<int, ReadOnlyMemory<byte>, bool> DropServerToClient { get; set; } = (_, _) => false;
+
+    /// <summary>
+    /// Rewrites what a direction carries: given one datagram, returns the datagrams to deliver now (none, the same,
+    /// its records split or reordered, or ones held earlier). Called on the sending thread; must be thread-safe.
+    /// </summary>
+    public Func<byte[], IReadOnlyList<byte[]>>? ClientToServerLink { get; set; }
+    public Func<byte[], IReadOnlyList<byte[]>>? ServerToClientLink { get; set; }
 
     public DtlsSession Client { get; }
     public DtlsSession Server { get; }
@@ -26,6 +34,8 @@ internal sealed class DtlsTestPair : IDisposable
     public int MaxDatagramSize => Volatile.Read(ref _maxDatagram);
     /// <summary>Plaintext (epoch 0) handshake records carrying a partial message (RFC 6347 §4.2.3).</summary>
     public int HandshakeFragmentCount => Volatile.Read(ref _fragments);
+    /// <summary>Most DTLS records seen in one datagram sent by either side.</summary>
+    public int MaxRecordsPerDatagram => Volatile.Read(ref _maxRecords);
     public int ClientToServerCount => Volatile.Read(ref _clientToServerCount);
     public int ServerToClientCount => Volatile.Read(ref _serverToClientCount);
 
@@ -38,15 +48,15 @@ internal sealed class DtlsTestPair : IDisposable
         DtlsFingerprint? serverExpects = null)
     {
         Client = new DtlsSession(DtlsRole.Client, ClientCertificate, clientExpects ?? ServerCertificate.Fingerprint,
-            d => Forward(d, ref _clientToServerCount, DropClientToServer, () => Server!),
+            d => Forward(d, ref _clientToServerCount, DropClientToServer, ClientToServerLink, () => Server!),
             clientScheduler, clientOptions);
         Server = new DtlsSession(DtlsRole.Server, ServerCertificate, serverExpects ?? ClientCertificate.Fingerprint,
-            d => Forward(d, ref _serverToClientCount, DropServerToClient, () => Client),
+            d => Forward(d, ref _serverToClientCount, DropServerToClient, ServerToClientLink, () => Client),
             serverScheduler, serverOptions);
     }
 
     private void Forward(ReadOnlySpan<byte> datagram, ref int counter, Func<int, ReadOnlyMemory<byte>, bool> drop,
-        Func<DtlsSession> target)
+        Func<byte[], IReadOnlyList<byte[]>>? link, Func<DtlsSession> target)
     {
         int n = Interlocked.Increment(ref counter) - 1;
         int size = datagram.Length;
@@ -62,9 +72,19 @@ internal sealed class DtlsTestPair : IDisposable
             if (fragmentLength < length)
                 Interlocked.Increment(ref _fragments);
         }
+        var records = DtlsRecordView.Split(datagram.ToArray()).Count;
+        int most;
+        while (records > (most = Volatile.Read(ref _maxRecords)))
+            Interlocked.CompareExchange(ref _maxRecords, records, most);
         if (drop(n, datagram.ToArray()))
             return;
-        target().HandleDatagram(datagram);
+        if (link is null)
+        {
+            target().HandleDatagram(datagram);
+            return;
+        }
+        foreach (var delivered in link(datagram.ToArray()))
+            target().HandleDatagram(delivered);
     }
 
     public async Task<(DtlsHandshakeResult Client, DtlsHandshakeResult Server)> RunAsync(int timeoutSeconds = 60)
