@@ -5,6 +5,7 @@
 export const LANDMARK_COUNT = 33;
 export const FORMAT_BYTE = 0xd1; // magic 0xD, version 1
 export const MAX_FRAME_LENGTH = 117; // largest frame the encoder can produce (a key frame with a mask and 32 landmarks)
+export const MAX_VALID_LENGTH = 127; // largest valid frame (a delta frame with a mask and the widest deltas)
 
 export const FLAG_DELTA = 0x01;
 export const FLAG_VISIBILITY = 0x02;
@@ -322,7 +323,7 @@ export function decodeFrame(bytes, state) {
 
 function decodeInto(bytes, state) {
   const n = bytes.length;
-  if (n < DELTA_HEADER || bytes[0] !== FORMAT_BYTE) return 'malformed';
+  if (n < DELTA_HEADER || n > MAX_VALID_LENGTH || bytes[0] !== FORMAT_BYTE) return 'malformed';
   const flags = bytes[1];
   if (flags & RESERVED_FLAGS) return 'malformed';
   const isDelta = (flags & FLAG_DELTA) !== 0;

@@ -72,6 +72,7 @@ for (const c of vectors.cases) {
 test('malformed vectors are rejected', () => {
   for (const m of vectors.malformed) {
     const dec = createDecoderState();
+    if (m.after) assert.ok(decodeFrame(fromHex(m.after), dec), m.name);
     assert.equal(decodeFrame(fromHex(m.hex), dec), null, m.name);
     assert.equal(dec.lastStatus, m.expect, m.name);
   }
@@ -170,4 +171,19 @@ test('encoder input checks', () => {
   assert.equal(out.landmarks.filter((l) => l.presence === 1).length, 1);
   assert.ok(Math.abs(out.landmarks[3].x - 0.5) <= ERROR_BOUNDS.xy);
   assert.equal(out.landmarks[3].visibility, 1);
+});
+
+test('the longest valid frame (127 bytes: delta with mask, widths 11/3/3) decodes', () => {
+  const key = vectors.cases.find((c) => c.name === 'key-all-present').frames[0];
+  const dec = createDecoderState();
+  assert.ok(decodeFrame(fromHex(key.hex), dec));
+  const bytes = new Uint8Array(127);
+  bytes.set([0xd1, 0x0f, 0x00, 0x01, 0x00, 0xc8, 0xbf]);
+  bytes.fill(0xff, 7, 11); // 32 mask bits ...
+  bytes[11] = 0x80; // ... and the 33rd; then 33 x 28 zero delta bits and padding
+  const frame = decodeFrame(bytes, dec);
+  assert.ok(frame, dec.lastStatus);
+  assert.equal(frame.keyFrame, false);
+  assert.equal(frame.timestampMs, key.input.timestampMs + 200);
+  assert.equal(decodeFrame(new Uint8Array([...bytes, 0]), createDecoderState()), null);
 });

@@ -71,7 +71,7 @@ public sealed class KeypointDecoder
 
     private KeypointDecodeStatus DecodeInto(ReadOnlySpan<byte> data)
     {
-        if (data.Length < DeltaHeaderLength || data[0] != FormatByte) return KeypointDecodeStatus.Malformed;
+        if (data.Length < DeltaHeaderLength || data.Length > MaxValidLength || data[0] != FormatByte) return KeypointDecodeStatus.Malformed;
         byte flags = data[1];
         if ((flags & ReservedFlags) != 0) return KeypointDecodeStatus.Malformed;
         bool isDelta = (flags & FlagDelta) != 0, hasZ = (flags & FlagZ) != 0, hasV = (flags & FlagVisibility) != 0;

@@ -14,6 +14,9 @@ public static class KeypointFormat
     /// <summary>The largest frame the encoder produces: a key frame with a presence mask and 32 landmarks.</summary>
     public const int MaxFrameLength = 117;
 
+    /// <summary>The largest valid frame (a delta frame with a mask and the widest deltas); longer input is malformed.</summary>
+    public const int MaxValidLength = 127;
+
     public const byte FlagDelta = 0x01;
     public const byte FlagVisibility = 0x02;
     public const byte FlagZ = 0x04;

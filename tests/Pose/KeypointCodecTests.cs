@@ -223,4 +223,18 @@ public class KeypointCodecTests
         Run(buffer, ref frame);
         Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
     }
+
+    [Fact]
+    public void TheLongestValidFrameDecodes()
+    {
+        var decoder = new KeypointDecoder();
+        Assert.True(decoder.TryDecode(Encode(new KeypointEncoder(), Standing(0)), out _));
+        var bytes = new byte[KeypointFormat.MaxValidLength];
+        new byte[] { 0xD1, 0x0F, 0x00, 0x01, 0x00, 0xC8, 0xBF }.CopyTo(bytes, 0); // delta + mask, widths 11/3/3
+        bytes.AsSpan(7, 4).Fill(0xFF);
+        bytes[11] = 0x80; // 33 mask bits, then 33 x 28 zero delta bits
+        Assert.True(decoder.TryDecode(bytes, out var frame, out var status), status.ToString());
+        Assert.Equal(200u, frame.TimestampMs);
+        Assert.False(new KeypointDecoder().TryDecode(new byte[KeypointFormat.MaxValidLength + 1], out _));
+    }
 }

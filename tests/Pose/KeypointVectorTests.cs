@@ -80,9 +80,10 @@ public class KeypointVectorTests
         foreach (var m in KeypointVectors.Root.GetProperty("malformed").EnumerateArray())
         {
             var decoder = new KeypointDecoder();
+            if (m.TryGetProperty("after", out var after)) Assert.True(decoder.TryDecode(Convert.FromHexString(after.GetString()!), out _));
             byte[] bytes = Convert.FromHexString(m.GetProperty("hex").GetString()!);
             Assert.False(decoder.TryDecode(bytes, out _, out var status));
-            Assert.Equal(KeypointVectors.Status(m.GetProperty("expect").GetString()), status);
+            Assert.True(KeypointVectors.Status(m.GetProperty("expect").GetString()) == status, m.GetProperty("name").GetString());
         }
     }
 

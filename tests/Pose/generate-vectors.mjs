@@ -138,9 +138,16 @@ const malformed = [
   { name: 'mask-flag-without-mask', hex: good.slice(0, 2) + '0e' + good.slice(4) },
   { name: 'delta-without-key-frame', hex: hex('d1 07 0001 00c8 00') },
   { name: 'delta-width-12', hex: hex('d1 07 0001 00c8 c0') },
+  { name: 'too-long', hex: 'd1' + '00'.repeat(127) },
+  { name: 'delta-flags-differ-from-reference', after: cases[1].frames[0].hex, hex: hex('d1 01 0001 00c8 00') },
+  { name: 'delta-leaves-range', after: cases[1].frames[0].hex, hex: hex('d1 07 0001 00c8 10 80') + '00'.repeat(8) },
+  { name: 'delta-truncated', after: cases[1].frames[0].hex, hex: hex('d1 07 0001 00c8 10') + '00'.repeat(8) },
+  { name: 'delta-duplicate', after: cases[1].frames[0].hex, hex: hex('d1 07 0000 00c8 00') },
+  { name: 'delta-after-gap', after: cases[1].frames[0].hex, hex: hex('d1 07 0002 00c8 00') },
 ];
 for (const m of malformed) {
   const dec = createDecoderState();
+  if (m.after && !decodeFrame(Uint8Array.from(Buffer.from(m.after, 'hex')), dec)) throw new Error(m.name);
   const res = decodeFrame(Uint8Array.from(Buffer.from(m.hex, 'hex')), dec);
   m.expect = res ? 'ok' : dec.lastStatus;
 }
@@ -149,7 +156,7 @@ const out = {
   format: 'TeleRehab pose keypoints, wire format version 1 (docs/pose-format.md)',
   landmarkFields: ['x', 'y', 'z', 'visibility', 'presence'],
   errorBounds: ERROR_BOUNDS,
-  note: 'Inputs are rounded to float32 before quantisation. Each case uses a fresh encoder and decoder; frames marked drop are not given to the decoder; expect is the decoder status.',
+  note: 'Inputs are rounded to float32 before quantisation. Each case uses a fresh encoder and decoder; frames marked drop are not given to the decoder; expect is the decoder status. Each malformed entry is given to a fresh decoder, after the frame in after (if any), and must be refused with status expect.',
   cases,
   malformed,
 };
