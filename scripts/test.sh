@@ -1,12 +1,21 @@
 #!/usr/bin/env bash
 # Runs every test of the project. Installs what the tests need when it is missing
-# (Debian's chromium for the browser interop tests), then builds and runs the xunit suite.
+# (Debian's chromium for the browser interop tests), runs the node tests of the web client, then builds and
+# runs the xunit suite.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 "$(dirname "$0")/install-test-deps.sh"
 
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
+
+# The web client's JavaScript unit tests (node:test; every client-web/tests/*.test.mjs). A failure here fails the
+# script, after the .NET suite has still run.
+set +e
+node --test client-web/tests/
+node_status=$?
+set -e
+
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 set +e
@@ -18,5 +27,9 @@ set -e
 count() { grep -E "^ *$1: +[0-9]+ *$" "$log" | tail -n 1 | grep -oE '[0-9]+' || echo 0; }
 if grep -qE '^Total tests: ' "$log"; then
   echo "tests: $(count Passed) passed, $(count Failed) failed, $(count Skipped) skipped"
+fi
+if [ "$node_status" -ne 0 ]; then
+  echo "node tests failed (exit $node_status)"
+  [ "$status" -ne 0 ] || status=$node_status
 fi
 exit "$status"
