@@ -11,23 +11,25 @@ export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 
 # The web client's JavaScript unit tests (node:test; every client-web/tests/*.test.mjs). A failure here fails the
 # script, after the .NET suite has still run.
-set +e
-node --test client-web/tests/
-node_status=$?
-set -e
-
 log=$(mktemp)
-trap 'rm -f "$log"' EXIT
+node_log=$(mktemp)
+trap 'rm -f "$log" "$node_log"' EXIT
+set +e
+node --test client-web/tests/ 2>&1 | tee "$node_log"
+node_status=${PIPESTATUS[0]}
+set -e
 set +e
 dotnet test TeleRehab.Media.sln -c Release --logger "console;verbosity=normal" "$@" 2>&1 | tee "$log"
 status=${PIPESTATUS[0]}
 set -e
 
-# One plain closing line: "tests: N passed, N failed, N skipped" (from the runner's own summary).
+# One plain closing line for both runners: "tests: N passed, N failed, N skipped".
 count() { grep -E "^ *$1: +[0-9]+ *$" "$log" | tail -n 1 | grep -oE '[0-9]+' || echo 0; }
-if grep -qE '^Total tests: ' "$log"; then
-  echo "tests: $(count Passed) passed, $(count Failed) failed, $(count Skipped) skipped"
-fi
+node_count() { grep -E "^# $1 [0-9]+$" "$node_log" | tail -n 1 | grep -oE '[0-9]+' || echo 0; }
+passed=$(( $(count Passed) + $(node_count pass) ))
+failed=$(( $(count Failed) + $(node_count fail) ))
+skipped=$(( $(count Skipped) + $(node_count skipped) ))
+echo "tests: $passed passed, $failed failed, $skipped skipped"
 if [ "$node_status" -ne 0 ]; then
   echo "node tests failed (exit $node_status)"
   [ "$status" -ne 0 ] || status=$node_status
