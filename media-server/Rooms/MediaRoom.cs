@@ -79,6 +79,10 @@ public sealed class MediaRoom
     public Task<IReadOnlyDictionary<string, string>> GetParticipantStatesAsync() => Run<IReadOnlyDictionary<string, string>>(() =>
         _participants.ToDictionary(p => p.Key, p => p.Value.ConnectionState.ToString()));
 
+    /// <summary>Diagnostics for leak tests: what each participant still holds, read on the worker.</summary>
+    internal Task<IReadOnlyList<ParticipantDiagnostics>> GetDiagnosticsAsync() => Run<IReadOnlyList<ParticipantDiagnostics>>(() =>
+        _participants.Values.Select(p => p.Diagnose()).ToList());
+
     private Task<T> Run<T>(Func<T> action)
     {
         var completion = new TaskCompletionSource<T>(TaskCreationOptions.RunContinuationsAsynchronously);

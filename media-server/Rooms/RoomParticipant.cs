@@ -63,6 +63,17 @@ internal sealed class RoomParticipant : IMediaPeer, IPeerConnectionHandler
         return null;
     }
 
+    internal ParticipantDiagnostics Diagnose() => new(
+        Id,
+        ConnectionState.ToString(),
+        _publications.Count,
+        _publicationsBySsrc.Count,
+        _publications.Sum(p => p.Subscribers.Count),
+        _publications.Sum(p => p.Subscribers.Count(s => s.Subscriber.IsClosed)),
+        _subscriptionsByMid.Count,
+        _subscriptionsBySsrc.Count,
+        _subscriptionsByMid.Values.Count(s => s.Publication.Publisher.IsClosed));
+
     // ------------------------------------------------------------------ negotiation (cold path)
 
     public NegotiationResult Negotiate(string offerSdp, IReadOnlyList<SubscriptionRequest> requests, bool canPublish)

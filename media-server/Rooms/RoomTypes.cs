@@ -52,3 +52,16 @@ public sealed class RoomCounters
     public long PlisSentTotal => Volatile.Read(ref PlisSent);
     public long RetransmissionsTotal => Volatile.Read(ref Retransmissions);
 }
+
+/// <summary>What one participant's media state holds (leak tests): its publications and the subscriptions fanning out
+/// of them, its own subscriptions, its SSRC tables, and references to participants that have already closed.</summary>
+internal sealed record ParticipantDiagnostics(
+    string Id,
+    string ConnectionState,
+    int Publications,
+    int PublicationSsrcs,
+    int Subscribers,
+    int SubscribersClosed,
+    int Subscriptions,
+    int SubscriptionSsrcs,
+    int SubscriptionsToClosedPublishers);

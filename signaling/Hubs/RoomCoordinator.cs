@@ -31,6 +31,18 @@ public sealed partial class RoomCoordinator : IRoomListener
         get { lock (_lock) return _rooms.Count; }
     }
 
+    /// <summary>Diagnostics: connections with a hub send chain still held (leak tests: 0 once everyone left).</summary>
+    public int SendChainCount
+    {
+        get { lock (_chainLock) return _chains.Count; }
+    }
+
+    /// <summary>Diagnostics: members (present or not) held by the live rooms.</summary>
+    public int MemberCount
+    {
+        get { lock (_lock) return _rooms.Values.Sum(r => r.Members.Count); }
+    }
+
     internal sealed class Member(string id, string displayName, ParticipantRole role)
     {
         public string Id { get; } = id;
