@@ -137,6 +137,9 @@ public sealed class SessionClient : IAsyncDisposable
 
     public int Negotiations => Volatile.Read(ref _negotiations);
 
+    /// <summary>True when the latest track list the server sent has been negotiated.</summary>
+    public bool IsNegotiationCurrent => Interlocked.Read(ref _negotiatedVersion) >= Interlocked.Read(ref _tracksVersion);
+
     /// <summary>Received packets whose payload names this client itself (an SFU must never echo).</summary>
     public long OwnPacketsReceived => Interlocked.Read(ref _ownPackets);
 
