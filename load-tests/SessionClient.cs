@@ -58,6 +58,7 @@ public sealed class SessionClient : IAsyncDisposable
     private readonly TaskCompletionSource<JoinResultDto> _admitted = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly TaskCompletionSource<string> _ended = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly ConcurrentQueue<string> _errors = new();
+    private readonly ConcurrentDictionary<string, ParticipantInfo> _participants = new(StringComparer.Ordinal);
     private volatile IReadOnlyList<TrackInfoDto> _tracks = [];
     private long _tracksVersion;
     private long _negotiatedVersion = -1;
@@ -98,7 +99,7 @@ public sealed class SessionClient : IAsyncDisposable
         _hub.Closed += error =>
         {
             Record("Closed", error?.Message);
-            _ended.TrySetResult(error is null ? "hub connection closed" : $"hub connection lost: {error.Message}");
+            End(error is null ? "hub connection closed" : $"hub connection lost: {error.Message}");
             _admitted.TrySetCanceled();
             return Task.CompletedTask;
         };
@@ -126,6 +127,9 @@ public sealed class SessionClient : IAsyncDisposable
 
     /// <summary>Completes with a reason when the session ended, the client was removed or the hub connection closed.</summary>
     public Task<string> Ended => _ended.Task;
+
+    /// <summary>The people in the room as the events last described them (left ones removed).</summary>
+    public IReadOnlyDictionary<string, ParticipantInfo> Participants => _participants;
 
     /// <summary>The tracks the server last said this client may subscribe to.</summary>
     public IReadOnlyList<TrackInfoDto> Tracks => _tracks;
@@ -184,6 +188,7 @@ public sealed class SessionClient : IAsyncDisposable
     private async Task EnterAsync(JoinResultDto result)
     {
         JoinResult = result;
+        foreach (var participant in result.Participants) _participants[participant.Id] = participant;
         SetTracks(result.Tracks);
         _admitted.TrySetResult(result);
         if (_options.AutoNegotiate) await NegotiateAsync().ConfigureAwait(false);
@@ -350,9 +355,21 @@ public sealed class SessionClient : IAsyncDisposable
 
     private void Subscribe()
     {
-        _hub.On<ParticipantInfo>(HubNames.ParticipantJoined, p => Record(HubNames.ParticipantJoined, p));
-        _hub.On<ParticipantInfo>(HubNames.ParticipantUpdated, p => Record(HubNames.ParticipantUpdated, p));
-        _hub.On<ParticipantLeftInfo>(HubNames.ParticipantLeft, p => Record(HubNames.ParticipantLeft, p));
+        _hub.On<ParticipantInfo>(HubNames.ParticipantJoined, p =>
+        {
+            Record(HubNames.ParticipantJoined, p);
+            _participants[p.Id] = p;
+        });
+        _hub.On<ParticipantInfo>(HubNames.ParticipantUpdated, p =>
+        {
+            Record(HubNames.ParticipantUpdated, p);
+            _participants[p.Id] = p;
+        });
+        _hub.On<ParticipantLeftInfo>(HubNames.ParticipantLeft, p =>
+        {
+            Record(HubNames.ParticipantLeft, p);
+            _participants.TryRemove(p.ParticipantId, out _);
+        });
         _hub.On<List<ParticipantInfo>>(HubNames.WaitingRoomChanged, p => Record(HubNames.WaitingRoomChanged, p));
         _hub.On<KindInfo>(HubNames.MutedByTherapist, p =>
         {
@@ -388,13 +405,21 @@ public sealed class SessionClient : IAsyncDisposable
         _hub.On<ReasonInfo>(HubNames.Removed, p =>
         {
             Record(HubNames.Removed, p);
-            _ended.TrySetResult($"removed: {p.Reason}");
+            End($"removed: {p.Reason}");
         });
         _hub.On<ReasonInfo>(HubNames.SessionEnded, p =>
         {
             Record(HubNames.SessionEnded, p);
-            _ended.TrySetResult($"ended: {p.Reason}");
+            End($"ended: {p.Reason}");
         });
+    }
+
+    /// <summary>Removed, ended or disconnected: stop sending and close the media connection (the server closes its side too).</summary>
+    private void End(string reason)
+    {
+        if (!_ended.TrySetResult(reason)) return;
+        StopSending();
+        _media?.Close(reason);
     }
 
     private void Record(string name, object? payload) => _events.Enqueue(new HubEvent(name, payload, DateTimeOffset.UtcNow));

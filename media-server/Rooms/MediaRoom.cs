@@ -59,10 +59,16 @@ public sealed class MediaRoom
         return true;
     });
 
-    /// <summary>Closes a participant's connection and drops its tracks and subscriptions.</summary>
+    /// <summary>Closes a participant's connection and drops its tracks and subscriptions. The control plane asked for
+    /// it, so <see cref="IRoomListener.OnParticipantDisconnected"/> is not raised for it (that reports connections that
+    /// ended by themselves).</summary>
     public Task RemoveParticipantAsync(string participantId, string reason) => Run(() =>
     {
-        if (_participants.TryGetValue(participantId, out var participant)) participant.Close(reason);
+        if (_participants.TryGetValue(participantId, out var participant))
+        {
+            participant.ClosedByControlPlane = true;
+            participant.Close(reason);
+        }
         return true;
     });
 
@@ -134,6 +140,6 @@ public sealed class MediaRoom
         ParticipantCount = _participants.Count;
         foreach (var other in _participants.Values) other.DropSubscriptionsFrom(participant);
         if (hadPublications) PublicationsChanged();
-        _listener.OnParticipantDisconnected(this, participant.Id, reason);
+        if (!participant.ClosedByControlPlane) _listener.OnParticipantDisconnected(this, participant.Id, reason);
     }
 }

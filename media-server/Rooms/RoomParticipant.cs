@@ -54,6 +54,10 @@ internal sealed class RoomParticipant : IMediaPeer, IPeerConnectionHandler
 
     public bool IsClosed => _closed;
 
+    /// <summary>Set when the room closes this participant on the control plane's request (leave, removal, a newer
+    /// connection with the same link): its end is then not reported back as a lost connection.</summary>
+    public bool ClosedByControlPlane { get; set; }
+
     public Publication? FindPublication(string trackId)
     {
         foreach (var publication in _publications)
