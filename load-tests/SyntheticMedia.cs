@@ -68,6 +68,7 @@ public static class SyntheticPayload
         video = rest[0] == (byte)'v';
         if (!video && rest[0] != (byte)'a') return false;
         if (video != (start == 4)) return true; // the prefix and the tag disagree: not intact
+        if (video && (payload[1] > 1 || payload[2] != 0 || payload[3] != 0)) return true; // a changed frame header
         rest = rest[2..];
         var end = rest.IndexOf((byte)';');
         if (end <= 0 || !System.Buffers.Text.Utf8Parser.TryParse(rest[..end], out sequence, out var consumed) || consumed != end) return false;
