@@ -66,10 +66,16 @@ public sealed class MediaRoom
         return true;
     });
 
-    /// <summary>Closes a participant's connection and drops its tracks and subscriptions.</summary>
+    /// <summary>Closes a participant's connection and drops its tracks and subscriptions. The control plane asked for
+    /// it, so <see cref="IRoomListener.OnParticipantDisconnected"/> is not raised for it (that reports connections that
+    /// ended by themselves).</summary>
     public Task RemoveParticipantAsync(string participantId, string reason) => Run(() =>
     {
-        if (_participants.TryGetValue(participantId, out var participant)) participant.Close(reason);
+        if (_participants.TryGetValue(participantId, out var participant))
+        {
+            participant.ClosedByControlPlane = true;
+            participant.Close(reason);
+        }
         return true;
     });
 
@@ -85,6 +91,10 @@ public sealed class MediaRoom
     /// <summary>Diagnostics for tests and metrics: per participant, its state.</summary>
     public Task<IReadOnlyDictionary<string, string>> GetParticipantStatesAsync() => Run<IReadOnlyDictionary<string, string>>(() =>
         _participants.ToDictionary(p => p.Key, p => p.Value.ConnectionState.ToString()));
+
+    /// <summary>Diagnostics for leak tests: what each participant still holds, read on the worker.</summary>
+    internal Task<IReadOnlyList<ParticipantDiagnostics>> GetDiagnosticsAsync() => Run<IReadOnlyList<ParticipantDiagnostics>>(() =>
+        _participants.Values.Select(p => p.Diagnose()).ToList());
 
     private Task<T> Run<T>(Func<T> action)
     {
@@ -137,6 +147,6 @@ public sealed class MediaRoom
         ParticipantCount = _participants.Count;
         foreach (var other in _participants.Values) other.DropSubscriptionsFrom(participant);
         if (hadPublications) PublicationsChanged();
-        if (!participant.IsReplaced) _listener.OnParticipantDisconnected(this, participant.Id, reason);
+        if (!participant.ClosedByControlPlane) _listener.OnParticipantDisconnected(this, participant.Id, reason);
     }
 }

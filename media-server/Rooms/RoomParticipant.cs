@@ -56,6 +56,10 @@ internal sealed class RoomParticipant : IMediaPeer, IPeerConnectionHandler
 
     public bool IsClosed => _closed;
 
+    /// <summary>Set when the room closes this participant on the control plane's request (leave, removal, a newer
+    /// connection with the same link): its end is then not reported back as a lost connection.</summary>
+    public bool ClosedByControlPlane { get; set; }
+
     /// <summary>True once a newer connection of the same participant took this one's place.</summary>
     public bool IsReplaced { get; private set; }
 
@@ -73,6 +77,7 @@ internal sealed class RoomParticipant : IMediaPeer, IPeerConnectionHandler
     public void Replace()
     {
         IsReplaced = true;
+        ClosedByControlPlane = true;
         Close("replaced by a new connection");
     }
 
@@ -84,6 +89,17 @@ internal sealed class RoomParticipant : IMediaPeer, IPeerConnectionHandler
         }
         return null;
     }
+
+    internal ParticipantDiagnostics Diagnose() => new(
+        Id,
+        ConnectionState.ToString(),
+        _publications.Count,
+        _publicationsBySsrc.Count,
+        _publications.Sum(p => p.Subscribers.Count),
+        _publications.Sum(p => p.Subscribers.Count(s => s.Subscriber.IsClosed)),
+        _subscriptionsByMid.Count,
+        _subscriptionsBySsrc.Count,
+        _subscriptionsByMid.Values.Count(s => s.Publication.Publisher.IsClosed));
 
     // ------------------------------------------------------------------ negotiation (cold path)
 

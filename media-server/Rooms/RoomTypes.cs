@@ -28,3 +28,16 @@ public interface IRoomListener
     /// <summary>A participant's media connection ended: closed, consent lost (vanished without BYE) or failed.</summary>
     void OnParticipantDisconnected(MediaRoom room, string participantId, string reason);
 }
+
+/// <summary>What one participant's media state holds (leak tests): its publications and the subscriptions fanning out
+/// of them, its own subscriptions, its SSRC tables, and references to participants that have already closed.</summary>
+internal sealed record ParticipantDiagnostics(
+    string Id,
+    string ConnectionState,
+    int Publications,
+    int PublicationSsrcs,
+    int Subscribers,
+    int SubscribersClosed,
+    int Subscriptions,
+    int SubscriptionSsrcs,
+    int SubscriptionsToClosedPublishers);

@@ -9,16 +9,28 @@ using TeleRehab.Media.Sdp;
 
 namespace TeleRehab.Media.WebRtc;
 
-/// <summary>What a <see cref="WebRtcClient"/> sends: one audio and/or one video transceiver.</summary>
+/// <summary>What a <see cref="WebRtcClient"/> sends: one audio and/or one video transceiver (neither: an observer that
+/// only receives).</summary>
 public sealed record WebRtcClientOptions
 {
     public bool Audio { get; init; } = true;
     public bool Video { get; init; } = true;
+    /// <summary>Codecs offered on every section; null offers the stack's defaults. Each section takes its own payload
+    /// types from one dynamic range, so a client with many receive sections should offer one codec per kind.</summary>
+    public IReadOnlyList<SdpCodecCapability>? Codecs { get; init; }
     public IPAddress BindAddress { get; init; } = IPAddress.Loopback;
     public TimeSpan ConsentTimeout { get; init; } = TimeSpan.FromSeconds(30);
     /// <summary>Mean interval of the client's consent checks (RFC 7675 §5.1: 5 s).</summary>
     public TimeSpan ConsentInterval { get; init; } = TimeSpan.FromSeconds(5);
 }
+
+/// <summary>A receive-only section of a renegotiation offer: <paramref name="Active"/> false keeps the m-line
+/// (m-lines are never removed or reordered, RFC 3264 §8) but offers it <c>inactive</c>.</summary>
+public sealed record ReceiveSection(string Kind, string Mid, bool Active = true);
+
+/// <summary>A decrypted RTP packet and the mid of the section its SSRC was negotiated on (null when the SSRC is not in
+/// the latest answer, e.g. packets that overtook the answer).</summary>
+public delegate void RtpWithMidHandler(ReadOnlySpan<byte> packet, string? mid);
 
 /// <summary>A C# WebRTC endpoint for tests and the load generator: it offers (ICE controlling, DTLS active via
 /// actpass), connects to a server's answer and sends and receives SRTP on its own UDP socket. Like server peers it is a
@@ -32,8 +44,13 @@ public sealed class WebRtcClient : IMediaPeer, IPeerConnectionHandler, IAsyncDis
     private readonly WebRtcClientOptions _options;
     private readonly Socket _socket;
     private readonly IceCredentials _credentials = IceCredentials.Generate();
-    private readonly SdpOfferer _offerer;
     private readonly SdpOffer _offer;
+    private readonly List<SdpTransceiver> _sendTransceivers = [];
+    private readonly List<ReceiveSection> _receiveSections = [];
+    private readonly object _negotiationLock = new();
+    private SdpOffer? _pendingOffer;
+    private ulong _offerVersion = 2;
+    private IReadOnlyDictionary<uint, string> _midBySsrc = new Dictionary<uint, string>();
     private readonly Dictionary<SocketAddress, UdpPacketPath> _paths = [];
     private readonly object _pathsLock = new();
     private readonly CancellationTokenSource _stop = new();
@@ -52,36 +69,85 @@ public sealed class WebRtcClient : IMediaPeer, IPeerConnectionHandler, IAsyncDis
         _socket = new Socket(_options.BindAddress.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
         _socket.Bind(new IPEndPoint(_options.BindAddress, 0));
 
-        var transceivers = new List<SdpTransceiver>();
         if (_options.Audio)
         {
             AudioSsrc = RandomSsrc();
-            transceivers.Add(new SdpTransceiver("audio", "0", SdpDirection.SendRecv)
+            _sendTransceivers.Add(new SdpTransceiver("audio", "0", SdpDirection.SendRecv)
             {
+                Codecs = _options.Codecs,
                 LocalStream = new SdpLocalStream(AudioSsrc, "telerehab-client", "client", "client-audio"),
             });
         }
         if (_options.Video)
         {
             VideoSsrc = RandomSsrc();
-            transceivers.Add(new SdpTransceiver("video", transceivers.Count.ToString(), SdpDirection.SendRecv)
+            _sendTransceivers.Add(new SdpTransceiver("video", _sendTransceivers.Count.ToString(), SdpDirection.SendRecv)
             {
+                Codecs = _options.Codecs,
                 LocalStream = new SdpLocalStream(VideoSsrc, "telerehab-client", "client", "client-video", RandomSsrc()),
             });
         }
-        _offerer = new SdpOfferer(new SdpLocalParameters
-        {
-            IceUfrag = _credentials.Ufrag,
-            IcePwd = _credentials.Password,
-            Fingerprint = certificate.SdpFingerprint,
-            AcceptDataChannels = false,
-        });
-        _offer = _offerer.CreateOffer(transceivers);
+        _offer = Offerer().CreateOffer(_sendTransceivers);
         _ = Task.Run(ReceiveLoopAsync);
     }
 
-    /// <summary>The SDP offer to send to the server.</summary>
+    /// <summary>The first SDP offer (the send sections, <c>sendrecv</c>), for a one-shot exchange such as the echo.</summary>
     public string Offer => _offer.Sdp;
+
+    /// <summary>The mids of this client's own send sections by kind ("audio" / "video").</summary>
+    public IReadOnlyDictionary<string, string> SendMids => _sendTransceivers.ToDictionary(t => t.Kind, t => t.Mid);
+
+    /// <summary>The receive sections offered so far, in m-line order after the send sections.</summary>
+    public IReadOnlyList<ReceiveSection> ReceiveSections
+    {
+        get { lock (_negotiationLock) return _receiveSections.ToList(); }
+    }
+
+    /// <summary>An offer for (re)negotiation on the same ICE credentials, certificate and socket: this client's send
+    /// sections (<c>sendonly</c>) then <paramref name="receivers"/> (<c>recvonly</c>, or <c>inactive</c>). Sections
+    /// offered before must come first in the same order (m-lines are never removed or reordered, RFC 3264 §8); new
+    /// ones follow. Apply the answer with <see cref="TryApplyAnswer"/>. One negotiation at a time.</summary>
+    public string CreateOffer(IReadOnlyList<ReceiveSection> receivers)
+    {
+        ArgumentNullException.ThrowIfNull(receivers);
+        lock (_negotiationLock)
+        {
+            var ownMids = _sendTransceivers.Select(t => t.Mid).ToHashSet(StringComparer.Ordinal);
+            for (var i = 0; i < receivers.Count; i++)
+            {
+                var r = receivers[i];
+                if (ownMids.Contains(r.Mid)) throw new ArgumentException($"mid '{r.Mid}' is one of this client's send sections", nameof(receivers));
+                if (i < _receiveSections.Count && (_receiveSections[i].Mid != r.Mid || _receiveSections[i].Kind != r.Kind))
+                    throw new ArgumentException($"receive section {i} was '{_receiveSections[i].Mid}' ({_receiveSections[i].Kind}): m-lines keep their order", nameof(receivers));
+            }
+            if (receivers.Count < _receiveSections.Count)
+                throw new ArgumentException("receive sections are never removed: offer them inactive", nameof(receivers));
+
+            var transceivers = new List<SdpTransceiver>();
+            foreach (var own in _sendTransceivers) transceivers.Add(own with { Direction = SdpDirection.SendOnly });
+            foreach (var r in receivers)
+                transceivers.Add(new SdpTransceiver(r.Kind, r.Mid, r.Active ? SdpDirection.RecvOnly : SdpDirection.Inactive) { Codecs = _options.Codecs });
+            var offer = Offerer().CreateOffer(transceivers); // throws for repeated or bad mids
+            _pendingOffer = offer;
+            _pendingReceivers = receivers.ToList();
+            return offer.Sdp;
+        }
+    }
+
+    private List<ReceiveSection>? _pendingReceivers;
+
+    private SdpOfferer Offerer() => new(new SdpLocalParameters
+    {
+        IceUfrag = _credentials.Ufrag,
+        IcePwd = _credentials.Password,
+        Fingerprint = _certificate.SdpFingerprint,
+        AcceptDataChannels = false,
+        Codecs = _options.Codecs ?? SdpCodecCapability.Defaults,
+        SessionVersion = _offerVersion++,
+    });
+
+    /// <summary>The mid an SSRC of the peer was negotiated on (latest answer), or null.</summary>
+    public string? MidOf(uint ssrc) => Volatile.Read(ref _midBySsrc).GetValueOrDefault(ssrc);
 
     public uint AudioSsrc { get; }
 
@@ -107,20 +173,71 @@ public sealed class WebRtcClient : IMediaPeer, IPeerConnectionHandler, IAsyncDis
     /// <summary>Called on the worker with each decrypted RTP packet received.</summary>
     public Action<ReadOnlySpan<byte>>? RtpReceivedHandler { get; set; }
 
+    /// <summary>Called on the worker with each decrypted RTP packet and the mid its SSRC belongs to.</summary>
+    public RtpWithMidHandler? RtpWithMidReceivedHandler { get; set; }
+
     /// <summary>Called on the worker with each decrypted RTCP compound packet received.</summary>
     public Action<ReadOnlySpan<byte>>? RtcpReceivedHandler { get; set; }
 
     string IMediaPeer.LocalUfrag => _credentials.Ufrag;
 
-    /// <summary>Applies the server's answer and starts ICE. False (with a reason) for an unusable answer.</summary>
+    /// <summary>Applies the server's answer: the first one starts ICE and DTLS; an answer to a
+    /// <see cref="CreateOffer"/> renegotiation updates the negotiated session of the same connection (same ICE and
+    /// DTLS, the peer's SSRCs mapped to their new sections). False (with a reason) for an unusable answer.</summary>
     public bool TryApplyAnswer(string answerSdp, out string? error)
     {
-        if (_connection is not null)
+        lock (_negotiationLock)
         {
-            error = "an answer was already applied";
-            return false;
+            var offer = _pendingOffer ?? (_connection is null ? _offer : null);
+            if (offer is null)
+            {
+                error = "an answer was already applied and no new offer was made";
+                return false;
+            }
+            if (!Offerer().TryApplyAnswer(offer, answerSdp, out var negotiated, out error)) return false;
+            if (_connection is not null)
+            {
+                var previous = Session!;
+                if (negotiated!.RemoteIceUfrag != previous.RemoteIceUfrag || negotiated.RemoteIcePwd != previous.RemoteIcePwd
+                    || !string.Equals(negotiated.RemoteFingerprint.Value, previous.RemoteFingerprint.Value, StringComparison.OrdinalIgnoreCase))
+                {
+                    error = "the answer restarts ICE or changes the certificate: this client renegotiates on the same transport only";
+                    return false;
+                }
+                Adopt(negotiated);
+                return true;
+            }
+            if (!TryStart(answerSdp, negotiated!, out error)) return false;
+            Adopt(negotiated!);
+            return true;
         }
-        if (!_offerer.TryApplyAnswer(_offer, answerSdp, out var session, out error)) return false;
+    }
+
+    private void Adopt(NegotiatedSession negotiated)
+    {
+        Session = negotiated;
+        if (_pendingReceivers is not null)
+        {
+            _receiveSections.Clear();
+            _receiveSections.AddRange(_pendingReceivers);
+        }
+        _pendingOffer = null;
+        _pendingReceivers = null;
+        var map = new Dictionary<uint, string>();
+        foreach (var media in negotiated.Media)
+        {
+            if (media.IsRejected) continue;
+            foreach (var ssrc in media.RemoteSsrcIds) map[ssrc] = media.Mid;
+            foreach (var group in media.RemoteSsrcGroups)
+            {
+                foreach (var ssrc in group.Ssrcs) map[ssrc] = media.Mid;
+            }
+        }
+        Volatile.Write(ref _midBySsrc, map);
+    }
+
+    private bool TryStart(string answerSdp, NegotiatedSession session, out string? error)
+    {
         if (!SessionDescription.TryParse(answerSdp, out var answer, out error)) return false;
 
         var candidates = new List<IceCandidate>();
@@ -143,7 +260,6 @@ public sealed class WebRtcClient : IMediaPeer, IPeerConnectionHandler, IAsyncDis
             return false;
         }
 
-        Session = session;
         // We offered actpass; the answerer's passive makes us the DTLS client (RFC 5763 §5).
         var role = session.RemoteSetup == SdpSetupRole.Active ? DtlsRole.Server : DtlsRole.Client;
         var options = new PeerConnectionOptions { Certificate = _certificate, ConsentTimeout = _options.ConsentTimeout };
@@ -190,9 +306,9 @@ public sealed class WebRtcClient : IMediaPeer, IPeerConnectionHandler, IAsyncDis
         else _closed.TrySetResult(reason);
     }
 
-    /// <summary>Test hook: the client vanishes without a goodbye (no DTLS close_notify reaches the server) by
+    /// <summary>Test and load hook: the client vanishes without a goodbye (no DTLS close_notify reaches the server) by
     /// closing its socket under the running connection, like a crashed browser or a lost network.</summary>
-    internal void DropSocketWithoutGoodbye()
+    public void DropSocketWithoutGoodbye()
     {
         _stop.Cancel();
         _socket.Dispose();
@@ -254,6 +370,11 @@ public sealed class WebRtcClient : IMediaPeer, IPeerConnectionHandler, IAsyncDis
     {
         Interlocked.Increment(ref _rtpReceived);
         RtpReceivedHandler?.Invoke(buffer[..length]);
+        if (RtpWithMidReceivedHandler is { } withMid)
+        {
+            var ssrc = length >= 12 ? System.Buffers.Binary.BinaryPrimitives.ReadUInt32BigEndian(buffer[8..]) : 0;
+            withMid(buffer[..length], MidOf(ssrc));
+        }
     }
 
     void IPeerConnectionHandler.OnRtcp(PeerConnection connection, Span<byte> buffer, int length, TimeSpan now)

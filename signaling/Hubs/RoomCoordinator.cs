@@ -31,6 +31,18 @@ public sealed partial class RoomCoordinator : IRoomListener
         get { lock (_lock) return _rooms.Count; }
     }
 
+    /// <summary>Diagnostics: connections with a hub send chain still held (leak tests: 0 once everyone left).</summary>
+    public int SendChainCount
+    {
+        get { lock (_chainLock) return _chains.Count; }
+    }
+
+    /// <summary>Diagnostics: members (present or not) held by the live rooms.</summary>
+    public int MemberCount
+    {
+        get { lock (_lock) return _rooms.Values.Sum(r => r.Members.Count); }
+    }
+
     internal sealed class Member(string id, string displayName, ParticipantRole role)
     {
         public string Id { get; } = id;
@@ -64,7 +76,7 @@ public sealed partial class RoomCoordinator : IRoomListener
     }
 
     /// <summary>The caller's identity on its hub connection, kept in <see cref="HubCallerContext.Items"/>.</summary>
-    internal sealed record Caller(string SessionId, string ParticipantId, ParticipantRole Role);
+    internal sealed record Caller(string SessionId, string ParticipantId, ParticipantRole Role, string ConnectionId);
 
     // ------------------------------------------------------------------ joining
 
@@ -108,7 +120,10 @@ public sealed partial class RoomCoordinator : IRoomListener
             member.ConnectionId = context.ConnectionId;
             member.Context = context;
             member.Present = true;
-            context.Items[typeof(Caller)] = new Caller(room.Id, member.Id, member.Role);
+            context.Items[typeof(Caller)] = new Caller(room.Id, member.Id, member.Role, context.ConnectionId);
+            // The older connection's media goes with it (its peer has the old device's ICE and DTLS): the newest
+            // connection negotiates afresh. Posted before this Join returns, so it runs before the new Negotiate.
+            if (replaced is not null) _ = room.Media.RemoveParticipantAsync(member.Id, "joined again from another connection");
 
             var admitted = isTherapist || !room.WaitingRoom || member.EverAdmitted;
             if (admitted)
@@ -166,6 +181,21 @@ public sealed partial class RoomCoordinator : IRoomListener
         if (string.IsNullOrWhiteSpace(request.Sdp)) throw new HubException("invalid: the offer's sdp is empty");
         var subscriptions = (request.Subscriptions ?? []).Select(s => new SubscriptionRequest(s?.Mid ?? "", s?.TrackId ?? "")).ToList();
         var result = await media.NegotiateAsync(caller.ParticipantId, caller.Role != ParticipantRole.Observer, request.Sdp, subscriptions);
+        bool stillHere, gone, ended;
+        lock (_lock)
+        {
+            ended = !_rooms.TryGetValue(caller.SessionId, out var room) || room.Ended || !ReferenceEquals(room.Media, media);
+            var member = ended ? null : room!.Members.GetValueOrDefault(caller.ParticipantId);
+            stillHere = member is { Present: true, Joined: true } && member.ConnectionId == caller.ConnectionId;
+            gone = member is not { Present: true };
+        }
+        if (!stillHere)
+        {
+            // The caller left, was removed or the session ended while its offer was being answered: the answer may
+            // have set up a peer for someone no longer in the room, which must not keep receiving the room's media.
+            if (gone) _ = media.RemoveParticipantAsync(caller.ParticipantId, "left during negotiation");
+            throw new HubException(ended ? "ended: this session has ended" : "unauthorized: you are no longer in this session; join again");
+        }
         if (!result.Succeeded) throw new HubException($"invalid: {result.Error}");
         return result.AnswerSdp!;
     }

@@ -1,0 +1,57 @@
+namespace TeleRehab.LoadTests;
+
+// The session hub's wire types as a client sees them (docs/signalling.md), written from the document, not shared
+// with the server: this client checks the protocol as any third-party client would.
+
+public sealed record ParticipantInfo(string Id, string DisplayName, string Role, string State, bool AudioMuted, bool VideoMuted, string Quality);
+
+public sealed record TrackInfoDto(string TrackId, string ParticipantId, string Kind);
+
+public sealed record JoinResultDto(
+    string SessionId, string Title, string Kind, string ParticipantId, string Role, string DisplayName,
+    string State, bool Locked, IReadOnlyList<ParticipantInfo> Participants, IReadOnlyList<TrackInfoDto> Tracks);
+
+public sealed record SubscriptionRequestDto(string Mid, string TrackId);
+
+public sealed record NegotiateRequestDto(string Sdp, IReadOnlyList<SubscriptionRequestDto> Subscriptions);
+
+public sealed record NegotiateResultDto(string Sdp);
+
+public sealed record ParticipantLeftInfo(string ParticipantId, string Reason);
+
+public sealed record ReasonInfo(string Reason);
+
+public sealed record KindInfo(string Kind);
+
+public sealed record LockedInfo(bool Locked);
+
+/// <summary>One event the server sent, as received (for assertions and logs).</summary>
+public sealed record HubEvent(string Name, object? Payload, DateTimeOffset At);
+
+/// <summary>The hub's method and event names.</summary>
+public static class HubNames
+{
+    public const string Path = "/hubs/session";
+
+    public const string Join = "Join";
+    public const string Negotiate = "Negotiate";
+    public const string AddIceCandidate = "AddIceCandidate";
+    public const string SetMuted = "SetMuted";
+    public const string Leave = "Leave";
+    public const string Admit = "Admit";
+    public const string MuteParticipant = "MuteParticipant";
+    public const string RemoveParticipant = "RemoveParticipant";
+    public const string LockRoom = "LockRoom";
+    public const string EndSession = "EndSession";
+
+    public const string ParticipantJoined = "ParticipantJoined";
+    public const string ParticipantUpdated = "ParticipantUpdated";
+    public const string ParticipantLeft = "ParticipantLeft";
+    public const string TracksChanged = "TracksChanged";
+    public const string WaitingRoomChanged = "WaitingRoomChanged";
+    public const string Admitted = "Admitted";
+    public const string MutedByTherapist = "MutedByTherapist";
+    public const string Removed = "Removed";
+    public const string RoomLocked = "RoomLocked";
+    public const string SessionEnded = "SessionEnded";
+}

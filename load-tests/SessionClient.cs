@@ -1,0 +1,511 @@
+using System.Collections.Concurrent;
+using System.Net.WebSockets;
+using System.Text.Json;
+using Microsoft.AspNetCore.Http.Connections;
+using Microsoft.AspNetCore.SignalR;
+using Microsoft.AspNetCore.SignalR.Client;
+using Microsoft.Extensions.DependencyInjection;
+using TeleRehab.Media.Dtls;
+using TeleRehab.Media.Hosting;
+using TeleRehab.Media.Rtp;
+using TeleRehab.Media.Sdp;
+using TeleRehab.Media.WebRtc;
+
+namespace TeleRehab.LoadTests;
+
+/// <summary>How a <see cref="SessionClient"/> behaves.</summary>
+public sealed record SessionClientOptions
+{
+    /// <summary>Publish a synthetic microphone (ignored for observers, who never publish).</summary>
+    public bool SendAudio { get; init; } = true;
+
+    /// <summary>Publish a synthetic camera (ignored for observers).</summary>
+    public bool SendVideo { get; init; } = true;
+
+    /// <summary>Negotiate on joining, on being admitted and on every TracksChanged (subscribing to every track), as the
+    /// browser client does. Off: the caller calls <see cref="SessionClient.NegotiateAsync"/>.</summary>
+    public bool AutoNegotiate { get; init; } = true;
+
+    /// <summary>Mean interval of the client's ICE consent checks (RFC 7675: 5 s); below the server's consent timeout.</summary>
+    public TimeSpan ConsentInterval { get; init; } = TimeSpan.FromSeconds(5);
+
+    public TimeSpan ConsentTimeout { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>A name for logs.</summary>
+    public string Name { get; init; } = "client";
+}
+
+/// <summary>A C# participant of a therapy session, speaking the session hub's protocol (docs/signalling.md) like the
+/// browser client: it joins with a link's token, negotiates one <see cref="WebRtcClient"/> peer connection (its own send
+/// sections plus one recvonly section per remote track, renegotiated on TracksChanged, receive sections reused once
+/// their track goes), publishes synthetic audio and video tagged with its id, and counts what it receives per remote
+/// participant and kind, checking every payload. Media runs on a shared <see cref="MediaWorker"/> and a shared
+/// <see cref="MediaPacer"/>: no thread per client.</summary>
+public sealed class SessionClient : IAsyncDisposable
+{
+    private static readonly SdpCodecCapability[] OneCodecPerKind = [SdpCodecCapability.Opus, SdpCodecCapability.Vp8];
+
+    private readonly MediaWorker _worker;
+    private readonly DtlsCertificate _certificate;
+    private readonly SessionClientOptions _options;
+    private readonly HubConnection _hub;
+    private readonly ConcurrentQueue<HubEvent> _events = new();
+    private readonly ConcurrentDictionary<string, ReceivedTrackStats> _received = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, ReceivedTrackStats>.AlternateLookup<ReadOnlySpan<char>> _receivedBySpan;
+    private readonly ConcurrentDictionary<uint, TrackInfoDto> _trackBySsrc = new();
+    private readonly SemaphoreSlim _negotiation = new(1, 1);
+    private readonly List<Slot> _slots = [];
+    private readonly TaskCompletionSource<JoinResultDto> _admitted = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly TaskCompletionSource<string> _ended = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly ConcurrentQueue<string> _errors = new();
+    private readonly ConcurrentDictionary<string, ParticipantInfo> _participants = new(StringComparer.Ordinal);
+    private volatile IReadOnlyList<TrackInfoDto> _tracks = [];
+    private long _tracksVersion;
+    private long _negotiatedVersion = -1;
+    private WebSocket? _webSocket;
+    private WebRtcClient? _media;
+    private SyntheticSender? _sender;
+    private MediaPacer? _pacer;
+    private long _unknownPackets;
+    private long _ownPackets;
+    private int _negotiations;
+    private int _disposed;
+
+    public SessionClient(Uri baseAddress, MediaWorker worker, DtlsCertificate certificate, SessionClientOptions? options = null)
+    {
+        _worker = worker;
+        _certificate = certificate;
+        _options = options ?? new SessionClientOptions();
+        _receivedBySpan = _received.GetAlternateLookup<ReadOnlySpan<char>>();
+        _hub = new HubConnectionBuilder()
+            .WithUrl(new Uri(baseAddress, HubNames.Path), HttpTransportType.WebSockets, http =>
+            {
+                // Our own socket, so a test can cut the connection without a close frame (a lost network).
+                http.WebSocketFactory = async (context, cancel) =>
+                {
+                    var socket = new ClientWebSocket();
+                    await socket.ConnectAsync(context.Uri, cancel).ConfigureAwait(false);
+                    _webSocket = socket;
+                    return socket;
+                };
+            })
+            .AddJsonProtocol(json =>
+            {
+                json.PayloadSerializerOptions.PropertyNamingPolicy = JsonNamingPolicy.CamelCase;
+                json.PayloadSerializerOptions.PropertyNameCaseInsensitive = true;
+            })
+            .Build();
+        _hub.ServerTimeout = TimeSpan.FromSeconds(60);
+        _hub.Closed += error =>
+        {
+            Record("Closed", error?.Message);
+            End(error is null ? "hub connection closed" : $"hub connection lost: {error.Message}");
+            _admitted.TrySetCanceled();
+            return Task.CompletedTask;
+        };
+        Subscribe();
+    }
+
+    public string Name => _options.Name;
+
+    public HubConnection Hub => _hub;
+
+    /// <summary>The peer connection (after the first negotiation).</summary>
+    public WebRtcClient? Media => _media;
+
+    /// <summary>The synthetic microphone and camera (after <see cref="StartSending"/>).</summary>
+    public SyntheticSender? Sender => _sender;
+
+    public JoinResultDto? JoinResult { get; private set; }
+
+    public string ParticipantId => JoinResult?.ParticipantId ?? throw new InvalidOperationException("not joined");
+
+    public string? Role => JoinResult?.Role;
+
+    /// <summary>Completes with the join result once in the room (at once, or when the therapist admits).</summary>
+    public Task<JoinResultDto> Admitted => _admitted.Task;
+
+    /// <summary>Completes with a reason when the session ended, the client was removed or the hub connection closed.</summary>
+    public Task<string> Ended => _ended.Task;
+
+    /// <summary>The people in the room as the events last described them (left ones removed).</summary>
+    public IReadOnlyDictionary<string, ParticipantInfo> Participants => _participants;
+
+    /// <summary>The tracks the server last said this client may subscribe to.</summary>
+    public IReadOnlyList<TrackInfoDto> Tracks => _tracks;
+
+    public IReadOnlyCollection<HubEvent> Events => _events.ToArray();
+
+    /// <summary>Errors of automatic negotiations (a test asserts there were none).</summary>
+    public IReadOnlyCollection<string> Errors => _errors.ToArray();
+
+    public int Negotiations => Volatile.Read(ref _negotiations);
+
+    /// <summary>True when the latest track list the server sent has been negotiated.</summary>
+    public bool IsNegotiationCurrent => Interlocked.Read(ref _negotiatedVersion) >= Interlocked.Read(ref _tracksVersion);
+
+    /// <summary>Received packets whose payload names this client itself (an SFU must never echo).</summary>
+    public long OwnPacketsReceived => Interlocked.Read(ref _ownPackets);
+
+    /// <summary>Received packets with no synthetic tag.</summary>
+    public long UnknownPacketsReceived => Interlocked.Read(ref _unknownPackets);
+
+    /// <summary>What this client received from <paramref name="participantId"/>'s <paramref name="kind"/> track.</summary>
+    public ReceivedTrackStats ReceivedFrom(string participantId, string kind) =>
+        _received.GetOrAdd($"{participantId}/{kind}", _ => new ReceivedTrackStats(participantId, kind));
+
+    public IReadOnlyCollection<ReceivedTrackStats> Received => _received.Values.ToList();
+
+    /// <summary>The track an SFU SSRC was negotiated for (from this client's answers), or null.</summary>
+    public TrackInfoDto? TrackOfSsrc(uint ssrc) => _trackBySsrc.GetValueOrDefault(ssrc);
+
+    /// <summary>The token of a join link: the part after '#'.</summary>
+    public static string TokenFromLink(string link)
+    {
+        var hash = link.IndexOf('#');
+        var token = hash < 0 ? link : link[(hash + 1)..];
+        return Uri.UnescapeDataString(token.StartsWith("t=", StringComparison.Ordinal) ? token[2..] : token);
+    }
+
+    // ------------------------------------------------------------------ joining
+
+    public async Task ConnectAsync(CancellationToken cancel = default)
+    {
+        if (_hub.State == HubConnectionState.Disconnected) await _hub.StartAsync(cancel).ConfigureAwait(false);
+    }
+
+    /// <summary>Connects (when not yet) and joins with <paramref name="token"/>. When admitted at once and
+    /// <see cref="SessionClientOptions.AutoNegotiate"/> is on, also negotiates media before returning.</summary>
+    public async Task<JoinResultDto> JoinAsync(string token, CancellationToken cancel = default)
+    {
+        await ConnectAsync(cancel).ConfigureAwait(false);
+        var result = await _hub.InvokeAsync<JoinResultDto>(HubNames.Join, token, cancel).ConfigureAwait(false);
+        JoinResult = result;
+        if (result.State == "joined") await EnterAsync(result).ConfigureAwait(false);
+        return result;
+    }
+
+    private async Task EnterAsync(JoinResultDto result)
+    {
+        JoinResult = result;
+        foreach (var participant in result.Participants) _participants[participant.Id] = participant;
+        SetTracks(result.Tracks);
+        _admitted.TrySetResult(result);
+        if (_options.AutoNegotiate) await NegotiateAsync().ConfigureAwait(false);
+    }
+
+    private bool Publishes => Role != "observer" && (_options.SendAudio || _options.SendVideo);
+
+    // ------------------------------------------------------------------ negotiation
+
+    private sealed class Slot(string mid, string kind)
+    {
+        public string Mid { get; } = mid;
+        public string Kind { get; } = kind;
+        public TrackInfoDto? Track { get; set; }
+    }
+
+    /// <summary>Offers this client's send sections plus a receive section per track it may subscribe to (reusing the
+    /// sections of tracks that went away), sends <c>Negotiate</c> and applies the answer to the same peer connection.
+    /// One negotiation at a time; a call that finds the current track list already negotiated does nothing.</summary>
+    public async Task NegotiateAsync(CancellationToken cancel = default)
+    {
+        var version = Interlocked.Read(ref _tracksVersion);
+        await _negotiation.WaitAsync(cancel).ConfigureAwait(false);
+        try
+        {
+            if (Interlocked.Read(ref _negotiatedVersion) >= version && _media is not null) return;
+            version = Interlocked.Read(ref _tracksVersion);
+            var tracks = _tracks;
+            _media ??= CreateMedia();
+            var wanted = tracks.Where(t => t.ParticipantId != JoinResult?.ParticipantId).ToDictionary(t => t.TrackId, StringComparer.Ordinal);
+            foreach (var slot in _slots)
+            {
+                if (slot.Track is { } current && !wanted.ContainsKey(current.TrackId)) slot.Track = null;
+            }
+            foreach (var track in wanted.Values)
+            {
+                if (_slots.Any(s => s.Track?.TrackId == track.TrackId)) continue;
+                var free = _slots.FirstOrDefault(s => s.Track is null && s.Kind == track.Kind);
+                if (free is null)
+                {
+                    free = new Slot($"r{_slots.Count}", track.Kind);
+                    _slots.Add(free);
+                }
+                free.Track = track;
+            }
+            if (_slots.Count == 0 && _media.SendMids.Count == 0)
+            {
+                Interlocked.Exchange(ref _negotiatedVersion, version); // an observer with nothing to receive yet
+                return;
+            }
+            var offer = _media.CreateOffer(_slots.Select(s => new ReceiveSection(s.Kind, s.Mid, s.Track is not null)).ToList());
+            var subscriptions = _slots.Where(s => s.Track is not null).Select(s => new SubscriptionRequestDto(s.Mid, s.Track!.TrackId)).ToList();
+            var answer = await _hub.InvokeAsync<NegotiateResultDto>(HubNames.Negotiate, new NegotiateRequestDto(offer, subscriptions), cancel).ConfigureAwait(false);
+            if (!_media.TryApplyAnswer(answer.Sdp, out var error)) throw new InvalidOperationException($"{Name}: the server's answer is unusable: {error}");
+            foreach (var media in _media.Session!.Media)
+            {
+                var slot = _slots.FirstOrDefault(s => s.Mid == media.Mid);
+                if (slot?.Track is not { } track || media.IsRejected) continue;
+                foreach (var ssrc in media.RemoteSsrcIds) _trackBySsrc[ssrc] = track;
+            }
+            Interlocked.Exchange(ref _negotiatedVersion, version);
+            Interlocked.Increment(ref _negotiations);
+        }
+        finally
+        {
+            _negotiation.Release();
+        }
+    }
+
+    private WebRtcClient CreateMedia()
+    {
+        var publishes = Publishes;
+        var media = new WebRtcClient(_worker, _certificate, new WebRtcClientOptions
+        {
+            Audio = publishes && _options.SendAudio,
+            Video = publishes && _options.SendVideo,
+            Codecs = OneCodecPerKind,
+            ConsentInterval = _options.ConsentInterval,
+            ConsentTimeout = _options.ConsentTimeout,
+        });
+        media.RtpReceivedHandler = OnRtp;
+        media.RtcpReceivedHandler = rtcp => _sender?.OnRtcp(rtcp);
+        return media;
+    }
+
+    private void NegotiateInBackground()
+    {
+        if (!_options.AutoNegotiate || JoinResult?.State != "joined" && !_admitted.Task.IsCompletedSuccessfully) return;
+        _ = Task.Run(async () =>
+        {
+            try
+            {
+                await NegotiateAsync().ConfigureAwait(false);
+            }
+            catch (Exception ex) when (Volatile.Read(ref _disposed) == 0 && !_ended.Task.IsCompleted)
+            {
+                _errors.Enqueue($"renegotiation failed: {ex.Message}");
+            }
+            catch (Exception)
+            {
+                // the client is closing: the hub call or the answer failed for that reason
+            }
+        });
+    }
+
+    private void SetTracks(IReadOnlyList<TrackInfoDto> tracks)
+    {
+        _tracks = tracks;
+        Interlocked.Increment(ref _tracksVersion);
+    }
+
+    // ------------------------------------------------------------------ media
+
+    /// <summary>Waits until DTLS is up (after the first negotiation).</summary>
+    public Task WaitMediaConnectedAsync(TimeSpan timeout) =>
+        (_media ?? throw new InvalidOperationException($"{Name} has not negotiated")).Connected.WaitAsync(timeout);
+
+    /// <summary>Starts the synthetic microphone and camera on <paramref name="pacer"/> (after the first negotiation).</summary>
+    public SyntheticSender StartSending(MediaPacer pacer)
+    {
+        if (_media?.Session is null) throw new InvalidOperationException($"{Name} has not negotiated");
+        if (_sender is not null) return _sender;
+        _sender = new SyntheticSender(_media, ParticipantId);
+        _pacer = pacer;
+        pacer.Add(_sender);
+        return _sender;
+    }
+
+    public void StopSending()
+    {
+        if (_sender is not null) _pacer?.Remove(_sender);
+    }
+
+    private void OnRtp(ReadOnlySpan<byte> packet)
+    {
+        if (!RtpPacketReader.TryParse(packet, out var rtp))
+        {
+            Interlocked.Increment(ref _unknownPackets);
+            return;
+        }
+        Span<char> id = stackalloc char[SyntheticPayload.MaxParticipantIdLength + 2];
+        if (!SyntheticPayload.TryRead(rtp.Payload, id, out var idLength, out var video, out var sequence, out var intact))
+        {
+            Interlocked.Increment(ref _unknownPackets);
+            return;
+        }
+        var own = JoinResult?.ParticipantId;
+        if (own is not null && id[..idLength].SequenceEqual(own)) Interlocked.Increment(ref _ownPackets);
+        var kind = video ? "video" : "audio";
+        id[idLength] = '/';
+        var key = id[..(idLength + 1)];
+        Span<char> full = stackalloc char[idLength + 1 + kind.Length];
+        key.CopyTo(full);
+        kind.AsSpan().CopyTo(full[(idLength + 1)..]);
+        if (!_receivedBySpan.TryGetValue(full, out var stats))
+        {
+            var participantId = new string(id[..idLength]);
+            stats = _received.GetOrAdd($"{participantId}/{kind}", _ => new ReceivedTrackStats(participantId, kind));
+        }
+        stats.Count(rtp.Ssrc, sequence, intact);
+    }
+
+    // ------------------------------------------------------------------ events
+
+    private void Subscribe()
+    {
+        _hub.On<ParticipantInfo>(HubNames.ParticipantJoined, p =>
+        {
+            Record(HubNames.ParticipantJoined, p);
+            _participants[p.Id] = p;
+        });
+        _hub.On<ParticipantInfo>(HubNames.ParticipantUpdated, p =>
+        {
+            Record(HubNames.ParticipantUpdated, p);
+            _participants[p.Id] = p;
+        });
+        _hub.On<ParticipantLeftInfo>(HubNames.ParticipantLeft, p =>
+        {
+            Record(HubNames.ParticipantLeft, p);
+            _participants.TryRemove(p.ParticipantId, out _);
+        });
+        _hub.On<List<ParticipantInfo>>(HubNames.WaitingRoomChanged, p => Record(HubNames.WaitingRoomChanged, p));
+        _hub.On<KindInfo>(HubNames.MutedByTherapist, p =>
+        {
+            Record(HubNames.MutedByTherapist, p);
+            if (_sender is { } sender)
+            {
+                if (p.Kind == "audio") sender.AudioEnabled = false;
+                else sender.VideoEnabled = false;
+            }
+        });
+        _hub.On<LockedInfo>(HubNames.RoomLocked, p => Record(HubNames.RoomLocked, p));
+        _hub.On<List<TrackInfoDto>>(HubNames.TracksChanged, tracks =>
+        {
+            Record(HubNames.TracksChanged, tracks);
+            SetTracks(tracks);
+            NegotiateInBackground();
+        });
+        _hub.On<JoinResultDto>(HubNames.Admitted, result =>
+        {
+            Record(HubNames.Admitted, result);
+            _ = Task.Run(async () =>
+            {
+                try
+                {
+                    await EnterAsync(result).ConfigureAwait(false);
+                }
+                catch (Exception ex)
+                {
+                    _errors.Enqueue($"negotiation after admission failed: {ex.Message}");
+                }
+            });
+        });
+        _hub.On<ReasonInfo>(HubNames.Removed, p =>
+        {
+            Record(HubNames.Removed, p);
+            End($"removed: {p.Reason}");
+        });
+        _hub.On<ReasonInfo>(HubNames.SessionEnded, p =>
+        {
+            Record(HubNames.SessionEnded, p);
+            End($"ended: {p.Reason}");
+        });
+    }
+
+    /// <summary>Removed, ended or disconnected: stop sending and close the media connection (the server closes its side too).</summary>
+    private void End(string reason)
+    {
+        if (!_ended.TrySetResult(reason)) return;
+        StopSending();
+        _media?.Close(reason);
+    }
+
+    private void Record(string name, object? payload) => _events.Enqueue(new HubEvent(name, payload, DateTimeOffset.UtcNow));
+
+    /// <summary>Waits for an event named <paramref name="name"/> (already received or to come) whose payload matches.</summary>
+    public async Task<T> WaitForEventAsync<T>(string name, Func<T, bool>? match, TimeSpan timeout)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (true)
+        {
+            foreach (var e in _events)
+            {
+                if (e.Name == name && e.Payload is T payload && (match is null || match(payload))) return payload;
+            }
+            if (DateTime.UtcNow > deadline)
+                throw new TimeoutException($"{Name}: no {name} event matched within {timeout.TotalSeconds:0} s; got: {string.Join(", ", _events.Select(e => e.Name))}");
+            await Task.Delay(50).ConfigureAwait(false);
+        }
+    }
+
+    // ------------------------------------------------------------------ controls
+
+    public Task InvokeAsync(string method, params object?[] args) => _hub.InvokeCoreAsync(method, args);
+
+    public Task<T> InvokeAsync<T>(string method, params object?[] args) => _hub.InvokeCoreAsync<T>(method, args);
+
+    public Task SetMutedAsync(string kind, bool muted) => _hub.InvokeAsync(HubNames.SetMuted, new { kind, muted });
+
+    public Task AddIceCandidateAsync(string candidate) => _hub.InvokeAsync(HubNames.AddIceCandidate, candidate);
+
+    public Task AdmitAsync(string participantId) => _hub.InvokeAsync(HubNames.Admit, participantId);
+
+    public Task MuteParticipantAsync(string participantId, string kind) =>
+        _hub.InvokeAsync(HubNames.MuteParticipant, new { participantId, kind });
+
+    public Task RemoveParticipantAsync(string participantId) => _hub.InvokeAsync(HubNames.RemoveParticipant, participantId);
+
+    public Task LockRoomAsync(bool locked) => _hub.InvokeAsync(HubNames.LockRoom, locked);
+
+    public Task EndSessionAsync() => _hub.InvokeAsync(HubNames.EndSession);
+
+    // ------------------------------------------------------------------ leaving
+
+    /// <summary>Leaves properly: <c>Leave</c> on the hub, the media connection closed with a DTLS close_notify, the
+    /// hub connection stopped.</summary>
+    public async Task LeaveAsync()
+    {
+        StopSending();
+        if (_hub.State == HubConnectionState.Connected)
+        {
+            try
+            {
+                await _hub.InvokeAsync(HubNames.Leave).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is HubException or InvalidOperationException or IOException or OperationCanceledException)
+            {
+            }
+        }
+        if (_media is not null) await _media.DisposeAsync().ConfigureAwait(false);
+        await _hub.StopAsync().ConfigureAwait(false);
+    }
+
+    /// <summary>The client vanishes from the media plane: its UDP socket closes with no DTLS close_notify and no more
+    /// consent checks (a crashed browser or a lost network).</summary>
+    public void VanishMedia()
+    {
+        StopSending();
+        _media?.DropSocketWithoutGoodbye();
+    }
+
+    /// <summary>Cuts the hub connection without a close frame and without <c>Leave</c> (the TCP connection is aborted).</summary>
+    public void AbortHub() => _webSocket?.Abort();
+
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
+        StopSending();
+        if (_media is not null) await _media.DisposeAsync().ConfigureAwait(false);
+        try
+        {
+            await _hub.DisposeAsync().ConfigureAwait(false);
+        }
+        catch (Exception)
+        {
+        }
+        _webSocket?.Dispose();
+        _negotiation.Dispose();
+    }
+}

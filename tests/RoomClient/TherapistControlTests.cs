@@ -1,0 +1,100 @@
+using System.Text.Json;
+using Microsoft.AspNetCore.SignalR;
+using TeleRehab.LoadTests;
+using Xunit.Abstractions;
+
+namespace TeleRehab.Media.Tests.RoomClient;
+
+/// <summary>The therapist's controls driven by C# clients: waiting room and admission, a mute the server enforces,
+/// locking, removal, and ending the session with everything cleaned up.</summary>
+[Collection(RoomClientCollection.Name)]
+public sealed class TherapistControlTests(ITestOutputHelper output) : IAsyncLifetime
+{
+    private RoomTestKit _kit = null!;
+
+    public async Task InitializeAsync() => _kit = await RoomTestKit.StartAsync(output);
+
+    public async Task DisposeAsync() => await _kit.DisposeAsync();
+
+    private async Task<SessionClient> WaitAndAdmitAsync(SessionClient therapist, string name, string link)
+    {
+        var patient = _kit.NewClient(name);
+        var result = await patient.JoinAsync(SessionClient.TokenFromLink(link)).WaitAsync(RoomTestKit.Generous);
+        Assert.Equal("waiting", result.State);
+        Assert.Empty(result.Tracks);
+        await therapist.WaitForEventAsync<List<ParticipantInfo>>(HubNames.WaitingRoomChanged, w => w.Any(p => p.Id == result.ParticipantId), RoomTestKit.Generous);
+        Assert.False(patient.Admitted.IsCompleted);
+        Assert.Null(patient.Media);
+        await therapist.AdmitAsync(result.ParticipantId);
+        var admitted = await patient.Admitted.WaitAsync(RoomTestKit.Generous);
+        Assert.Equal("joined", admitted.State);
+        Assert.True(await RoomTestKit.WaitUntilAsync(() => patient.Media is not null, RoomTestKit.Generous));
+        await patient.WaitMediaConnectedAsync(RoomTestKit.Generous);
+        patient.StartSending(_kit.Pacer);
+        return patient;
+    }
+
+    [Fact]
+    public async Task Waiting_room_admission_enforced_mute_lock_removal_and_end_of_session()
+    {
+        var session = await _kit.Api.CreateAsync("group", waitingRoom: true, title: "controls");
+        var therapist = await _kit.JoinAsync("therapist", session.TherapistLink);
+        var ana = await WaitAndAdmitAsync(therapist, "ana", await _kit.Api.InviteAsync(session.Id, "patient", "Ana"));
+        var ben = await WaitAndAdmitAsync(therapist, "ben", await _kit.Api.InviteAsync(session.Id, "patient", "Ben"));
+        foreach (var (receiver, sender) in new[] { (therapist, ana), (therapist, ben), (ana, ben), (ben, ana), (ana, therapist) })
+            await RoomTestKit.WaitReceivingAsync(receiver, sender.ParticipantId);
+
+        // Mute: Ana is told, and the server stops forwarding her audio even though her client keeps sending it.
+        await therapist.MuteParticipantAsync(ana.ParticipantId, "audio");
+        await ana.WaitForEventAsync<KindInfo>(HubNames.MutedByTherapist, k => k.Kind == "audio", RoomTestKit.Generous);
+        await therapist.WaitForEventAsync<ParticipantInfo>(HubNames.ParticipantUpdated, p => p.Id == ana.ParticipantId && p.AudioMuted, RoomTestKit.Generous);
+        ana.Sender!.AudioEnabled = true; // a client that ignores the request
+        await Task.Delay(1000);
+        var muted = therapist.ReceivedFrom(ana.ParticipantId, "audio").Packets;
+        var mutedAtBen = ben.ReceivedFrom(ana.ParticipantId, "audio").Packets;
+        await RoomTestKit.AssertKeepsReceivingAsync(therapist, ben.ParticipantId, "Ben while Ana is muted");
+        Assert.Equal(muted, therapist.ReceivedFrom(ana.ParticipantId, "audio").Packets);
+        Assert.Equal(mutedAtBen, ben.ReceivedFrom(ana.ParticipantId, "audio").Packets);
+        var video = therapist.ReceivedFrom(ana.ParticipantId, "video").Packets;
+        Assert.True(await RoomTestKit.WaitUntilAsync(() => therapist.ReceivedFrom(ana.ParticipantId, "video").Packets > video + 10, RoomTestKit.Generous),
+            "Ana's video must keep flowing");
+        // Ana unmutes herself: her audio flows again.
+        await ana.SetMutedAsync("audio", false);
+        Assert.True(await RoomTestKit.WaitUntilAsync(() => therapist.ReceivedFrom(ana.ParticipantId, "audio").Packets > muted + 10, RoomTestKit.Generous));
+
+        // Lock: everyone is told; a new link is refused, people already in stay.
+        await therapist.LockRoomAsync(true);
+        foreach (var client in new[] { therapist, ana, ben })
+            await client.WaitForEventAsync<LockedInfo>(HubNames.RoomLocked, l => l.Locked, RoomTestKit.Generous);
+        var late = _kit.NewClient("late");
+        var refused = await Assert.ThrowsAsync<HubException>(async () => await late.JoinAsync(SessionClient.TokenFromLink(await _kit.Api.InviteAsync(session.Id, "patient", "Late"))));
+        Assert.Contains("forbidden:", refused.Message);
+
+        // Remove Ben: he is told and disconnected; the others see him leave; his link no longer joins.
+        await therapist.RemoveParticipantAsync(ben.ParticipantId);
+        await ben.WaitForEventAsync<ReasonInfo>(HubNames.Removed, null, RoomTestKit.Generous);
+        await ben.Ended.WaitAsync(RoomTestKit.Generous);
+        await ana.WaitForEventAsync<ParticipantLeftInfo>(HubNames.ParticipantLeft, l => l.ParticipantId == ben.ParticipantId, RoomTestKit.Generous);
+        Assert.True(await RoomTestKit.WaitUntilAsync(() => ana.Tracks.All(t => t.ParticipantId != ben.ParticipantId) && ana.IsNegotiationCurrent, RoomTestKit.Generous));
+        await RoomTestKit.AssertKeepsReceivingAsync(ana, therapist.ParticipantId, "after Ben's removal");
+        Assert.True(await RoomTestKit.WaitUntilAsync(() => _kit.Host.Media.PeerCount == 2, RoomTestKit.Generous), $"server peers {_kit.Host.Media.PeerCount}");
+
+        // End: everyone is told and disconnected, and nothing is left on the server.
+        await therapist.EndSessionAsync();
+        foreach (var client in new[] { therapist, ana })
+        {
+            await client.WaitForEventAsync<ReasonInfo>(HubNames.SessionEnded, null, RoomTestKit.Generous);
+            await client.Ended.WaitAsync(RoomTestKit.Generous);
+            Assert.Empty(client.Errors);
+        }
+        Assert.True(await RoomTestKit.WaitUntilAsync(() => _kit.Host.Media.PeerCount == 0 && _kit.Rooms.RoomCount == 0 && _kit.Coordinator.LiveRoomCount == 0,
+            RoomTestKit.Generous), $"peers {_kit.Host.Media.PeerCount}, rooms {_kit.Rooms.RoomCount}, live rooms {_kit.Coordinator.LiveRoomCount}");
+        Assert.True(await RoomTestKit.WaitUntilAsync(() => _kit.ServerWorkers.All(w => w.PeerCount == 0) && _kit.Coordinator.SendChainCount == 0, RoomTestKit.Generous),
+            $"worker peers {string.Join(",", _kit.ServerWorkers.Select(w => w.PeerCount))}, send chains {_kit.Coordinator.SendChainCount}");
+        var json = await _kit.Api.GetAsync(session.Id);
+        Assert.NotEqual(JsonValueKind.Null, json.GetProperty("endedAt").ValueKind);
+        var again = _kit.NewClient("again");
+        var ended = await Assert.ThrowsAsync<HubException>(() => again.JoinAsync(SessionClient.TokenFromLink(session.TherapistLink)));
+        Assert.Contains("ended:", ended.Message);
+    }
+}
