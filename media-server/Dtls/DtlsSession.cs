@@ -45,6 +45,10 @@ public enum DtlsCloseReason
 /// <see cref="DtlsHandshakeScheduler"/> (a small bounded pool shared by all sessions), never on a thread of its own.
 /// While it runs, its reads block only on this peer's queue, for the time BouncyCastle asks (which drives its
 /// flight retransmission timers); <see cref="DtlsSessionOptions.HandshakeTimeout"/> bounds the whole handshake.</item>
+/// <item>During the handshake the records of each outbound flight are packed into as few datagrams as the MTU
+/// allows, and inbound records are re-ordered where BouncyCastle could not recover from their order (an early
+/// ChangeCipherSpec or epoch-1 record is held until the messages it follows arrive; see
+/// <see cref="DtlsHandshakeRecordGate"/>).</item>
 /// <item>After the handshake no thread is held. Each <see cref="HandleDatagram"/> call decrypts on the caller's
 /// thread (BouncyCastle polled without waiting) and raises <see cref="ApplicationDataReceived"/> there; the
 /// receive path is serialized by a per-session lock.</item>

@@ -11,7 +11,10 @@ public sealed class DtlsSessionOptions
     /// <summary>Initial flight retransmission timer, doubled on each retransmission (RFC 6347 §4.2.4.1: 1 s).</summary>
     public TimeSpan InitialRetransmitTimeout { get; init; } = TimeSpan.FromSeconds(1);
 
-    /// <summary>Largest datagram we send; handshake messages are fragmented to fit (default 1200).</summary>
+    /// <summary>
+    /// Largest datagram we send (default 1200): handshake messages are fragmented to fit, and the records of one
+    /// handshake flight are packed together up to it (RFC 6347 §4.1.1).
+    /// </summary>
     public int Mtu { get; init; } = 1200;
 
     /// <summary>Largest datagram we accept (default 1500).</summary>

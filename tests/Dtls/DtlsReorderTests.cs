@@ -76,16 +76,14 @@ public class DtlsReorderTests
         Assert.True(client.Success, client.ToString());
         Assert.True(server.Success, server.ToString());
         Assert.True(client.KeyingMaterial.SequenceEqual(server.KeyingMaterial));
-        {
-            // The server really got ChangeCipherSpec and Finished before CertificateVerify...
-            var order = link.Delivered.Select(r => r.ContentType == DtlsRecordView.ChangeCipherSpec ? "ccs"
-                : r.Epoch == 1 ? "finished" : r.HandshakeType == CertificateVerify ? "cv" : "other").ToList();
-            Assert.True(order.IndexOf("ccs") < order.IndexOf("cv"));
-            Assert.True(order.IndexOf("finished") < order.IndexOf("cv"));
-            // ...and the client never had to retransmit its flight.
-            Assert.Single(link.Sent, r => r.HandshakeType == CertificateVerify);
-            Assert.Single(link.Sent, r => r.ContentType == DtlsRecordView.ChangeCipherSpec);
-        }
+        // The server really got ChangeCipherSpec and Finished before CertificateVerify...
+        var order = link.Delivered.Select(r => r.ContentType == DtlsRecordView.ChangeCipherSpec ? "ccs"
+            : r.Epoch == 1 ? "finished" : r.HandshakeType == CertificateVerify ? "cv" : "other").ToList();
+        Assert.True(order.IndexOf("ccs") < order.IndexOf("cv"));
+        Assert.True(order.IndexOf("finished") < order.IndexOf("cv"));
+        // ...and the client never had to retransmit its flight.
+        Assert.Single(link.Sent, r => r.HandshakeType == CertificateVerify);
+        Assert.Single(link.Sent, r => r.ContentType == DtlsRecordView.ChangeCipherSpec);
     }
 
     [Fact]
@@ -118,12 +116,9 @@ public class DtlsReorderTests
 
         Assert.True(client.Success, client.ToString());
         Assert.True(server.Success, server.ToString());
-        {
-            Assert.Single(link.Sent, r => r.ContentType == DtlsRecordView.ChangeCipherSpec);
-            var finished = link.Delivered.FindIndex(r => r.Epoch == 1);
-            var ccs = link.Delivered.FindIndex(r => r.ContentType == DtlsRecordView.ChangeCipherSpec);
-            Assert.True(finished < ccs);
-        }
+        Assert.Single(link.Sent, r => r.ContentType == DtlsRecordView.ChangeCipherSpec);
+        var delivered = link.Delivered;
+        Assert.True(delivered.FindIndex(r => r.Epoch == 1) < delivered.FindIndex(r => r.ContentType == DtlsRecordView.ChangeCipherSpec));
     }
 
     [Fact]
@@ -149,8 +144,9 @@ public class DtlsReorderTests
                     reordered += up.Reordered + down.Reordered;
                     if (!client.Success || !server.Success || !client.KeyingMaterial.SequenceEqual(server.KeyingMaterial))
                         failures.Add($"seed {seed}: {client} / {server}");
+                    else if (pair.MaxDatagramSize > 1200)
+                        failures.Add($"seed {seed}: a {pair.MaxDatagramSize}-byte datagram");
                 }
-                Assert.InRange(pair.MaxDatagramSize, 1, 1200);
             });
             await Task.WhenAll(runs);
         }

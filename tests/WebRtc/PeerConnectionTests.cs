@@ -124,6 +124,14 @@ public sealed class PeerConnectionTests
     [Theory]
     [InlineData(11)]
     [InlineData(12)]
+    [InlineData(13)]
+    [InlineData(14)]
+    [InlineData(15)]
+    [InlineData(16)]
+    [InlineData(17)]
+    [InlineData(18)]
+    [InlineData(19)]
+    [InlineData(20)]
     public void Peers_connect_and_carry_media_over_a_lossy_reordering_link(int seed)
     {
         using var h = new PeerConnectionHarness(seed);
@@ -133,15 +141,11 @@ public sealed class PeerConnectionTests
             link.Reorder = 0.2;
             link.Duplicate = 0.05;
         }
-        // Everything is impaired except the client's DTLS flights: BouncyCastle (our DTLS client sends each handshake
-        // message in its own datagram) stalls for good when the server gets the client's ChangeCipherSpec before its
-        // CertificateVerify (lost or reordered): it switches to epoch 1 and then takes the retransmitted epoch-0
-        // CertificateVerify for a retransmission of the previous flight (the problem reported as bc-java#229).
-        h.Network.ClientToServerLink.Applies = datagram => PacketClassifier.Classify(datagram) != PacketKind.Dtls;
+        // The whole link is impaired, the DTLS flights in both directions included (see DtlsHandshakeRecordGate for
+        // the ChangeCipherSpec-before-CertificateVerify case BouncyCastle alone would not recover from).
 
         h.Start();
         Assert.True(h.ConnectBoth(), $"server {h.Server.State} ({h.Server.CloseReason}), client {h.Client.State} ({h.Client.CloseReason})");
-        Assert.True(h.Network.Dropped > 0);
         Assert.Equal(h.Server.SrtpProfile, h.Client.SrtpProfile);
 
         var clientSent = new List<byte[]>();
@@ -157,6 +161,8 @@ public sealed class PeerConnectionTests
             h.Step(TimeSpan.FromMilliseconds(20));
         }
         h.Settle(10);
+        // (With flights packed into few datagrams, a seed may happen to lose nothing during the handshake.)
+        Assert.True(h.Network.Dropped > 0);
 
         // Lost packets are lost (no retransmission at this layer); what arrives is intact and arrives once
         // (SRTP replay protection drops the duplicated ones).
