@@ -89,7 +89,7 @@ public sealed class SdpAnswerer
         var localSetup = remoteSetup == SdpSetupRole.Passive ? SdpSetupRole.Active : SdpSetupRole.Passive;
 
         var answer0 = SdpSectionWriter.NewSession(_local);
-        answer0.AddAttribute("ice-lite");
+        if (_local.IceLite) answer0.AddAttribute("ice-lite");
         if (answerBundle.Count > 0) answer0.AddAttribute("group", "BUNDLE " + string.Join(' ', answerBundle));
         if (offer.ExtmapAllowMixed) answer0.AddAttribute("extmap-allow-mixed");
         answer0.AddAttribute("msid-semantic", " WMS *");

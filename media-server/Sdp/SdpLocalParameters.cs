@@ -82,6 +82,10 @@ public sealed class SdpLocalParameters
 
     public required string IcePwd { get; init; }
 
+    /// <summary>Whether this side is an ICE-lite agent (RFC 8445 §2.5): the server is; a full agent, such as the C#
+    /// client, must not say so (RFC 8839 §5.3).</summary>
+    public bool IceLite { get; init; } = true;
+
     /// <summary>DTLS certificate fingerprint, "sha-256 AA:BB:..".</summary>
     public required string Fingerprint { get; init; }
 

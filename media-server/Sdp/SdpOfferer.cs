@@ -46,7 +46,7 @@ public sealed class SdpOfferer
         }
 
         var s = SdpSectionWriter.NewSession(_local);
-        s.AddAttribute("ice-lite");
+        if (_local.IceLite) s.AddAttribute("ice-lite");
         if (transceivers.Count > 0) s.AddAttribute("group", "BUNDLE " + string.Join(' ', transceivers.Select(t => t.Mid)));
         s.AddAttribute("msid-semantic", " WMS *");
 

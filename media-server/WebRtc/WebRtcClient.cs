@@ -142,6 +142,7 @@ public sealed class WebRtcClient : IMediaPeer, IPeerConnectionHandler, IAsyncDis
         IcePwd = _credentials.Password,
         Fingerprint = _certificate.SdpFingerprint,
         AcceptDataChannels = false,
+        IceLite = false, // the client is a full (controlling) ICE agent
         Codecs = _options.Codecs ?? SdpCodecCapability.Defaults,
         SessionVersion = _offerVersion++,
     });
