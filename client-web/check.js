@@ -1,6 +1,9 @@
 // Pre-session check (/check): camera preview with the live skeleton and joint angles, a microphone level
 // meter, and a ~8 s network test against POST /api/echo that tells which mode the link can sustain.
 // window.checkPage exposes the state for automated tests. Everything it loads comes from this server.
+// Pose estimation runs on the page's thread (MediaPipe's Pose solution cannot run in a Worker: see
+// pose/estimator.js) at an adaptive rate of at most 10/s; the media of a call runs on the browser's own
+// threads, so a slow estimate delays the skeleton, never the audio or video.
 import { createPoseEstimator } from './pose/estimator.js';
 import { SkeletonRenderer } from './pose/renderer.js';
 import { JOINTS } from './pose/angles.js';
@@ -50,7 +53,8 @@ function showAngles() {
 }
 
 async function startPose(video) {
-  renderer = new SkeletonRenderer($('skeleton'), { overlay: true, delayMs: 120 });
+  renderer = new SkeletonRenderer($('skeleton'), { delayMs: 120 });
+  renderer.attachVideo(video);
   const estimator = createPoseEstimator();
   estimator.addEventListener('status', (e) => {
     state.pose.state = e.detail.state;
@@ -88,14 +92,16 @@ function startMic(stream) {
     analyser.getFloatTimeDomainData(samples);
     let sum = 0;
     for (const s of samples) sum += s * s;
-    const level = Math.min(1, Math.sqrt(sum / samples.length) * 4); // speech RMS ~0.05-0.2 -> 0.2-0.8
+    const rms = Math.sqrt(sum / samples.length);
+    // Level on a dB scale: -60 dBFS (or silence) -> 0, 0 dBFS -> 1; normal speech near the phone ~0.4-0.7.
+    const level = rms > 0 ? Math.min(1, Math.max(0, (20 * Math.log10(rms) + 60) / 60)) : 0;
     if (Math.abs(level - last) > 0.01) state.mic.changes++;
     last = level;
     state.mic.level = level;
     state.mic.peak = Math.max(state.mic.peak * 0.95, level);
     $('mic-meter').value = level;
     $('mic-level').textContent = audio.state === 'running'
-      ? (state.mic.peak > 0.02 ? `${Math.round(level * 100)} %` : 'silent: say something') : 'tap the page to start the meter';
+      ? (state.mic.peak > 0.1 ? `${Math.round(level * 100)} %` : 'silent: say something') : 'tap the page to start the meter';
   }, 100);
 }
 

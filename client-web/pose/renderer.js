@@ -2,11 +2,14 @@
 // between the last two frames with a small playout delay (skeleton-math.js), with joint angles beside the
 // joints, fading when no frame arrived for a second.
 //
-//   const r = new SkeletonRenderer(canvas, { overlay: true });   // overlay: transparent canvas over a <video>
-//   r.push({ t, landmarks, width, height });                      // each received frame (t = sender ms)
-//   r.setBackdrop(imageBitmapOrNull);                             // last decoded video frame, when video stopped
+//   const r = new SkeletonRenderer(canvas);    // the canvas lies over the <video> element (same box)
+//   r.attachVideo(videoElement);               // optional: the video under the canvas
+//   r.push({ t, landmarks, width, height });   // each received (or estimated) frame, t = sender ms
 //   r.stop();
-// Without overlay the canvas shows the backdrop (the last decoded frame) or a neutral background.
+// While the attached video shows frames (one in the last second) the canvas is transparent: the skeleton is
+// drawn over the live video. When video stops (or none is attached), the canvas paints the last decoded
+// video frame, dimmed (captured once a second while video played), or a neutral background, under the
+// skeleton. setBackdrop(image) sets that picture directly (e.g. a decoded keyframe).
 import { BONES, isVisible } from './landmarks.js';
 import { JOINTS, jointAngles } from './angles.js';
 import { PlayoutBuffer } from './skeleton-math.js';
@@ -14,10 +17,13 @@ import { PlayoutBuffer } from './skeleton-math.js';
 const NEUTRAL = '#1f252d';
 
 export class SkeletonRenderer {
-  constructor(canvas, { overlay = false, delayMs = 250, showAngles = true, now = () => performance.now() } = {}) {
+  constructor(canvas, { delayMs = 250, showAngles = true, now = () => performance.now() } = {}) {
     this.canvas = canvas;
     this.ctx = canvas.getContext('2d');
-    this.overlay = overlay;
+    this.video = null;
+    this.lastVideoFrameAt = -Infinity;
+    this.lastCaptureAt = -Infinity;
+    this.videoLive = false;
     this.showAngles = showAngles;
     this.now = now;
     this.buffer = new PlayoutBuffer({ delayMs });
@@ -37,7 +43,32 @@ export class SkeletonRenderer {
   }
 
   setBackdrop(image) {
+    this.backdrop?.close?.();
     this.backdrop = image;
+  }
+
+  /** The <video> under the canvas: the renderer notices when it stops showing frames. */
+  attachVideo(video) {
+    this.video = video;
+    const onFrame = () => {
+      if (this.video !== video || !this.running) return;
+      this.lastVideoFrameAt = this.now();
+      video.requestVideoFrameCallback(onFrame);
+    };
+    if (video.requestVideoFrameCallback) video.requestVideoFrameCallback(onFrame);
+    else this.pollVideo = true; // older browsers: watch currentTime instead
+  }
+
+  watchVideo(now) {
+    const video = this.video;
+    if (!video) { this.videoLive = false; return; }
+    if (this.pollVideo && video.currentTime !== this.lastVideoTime) { this.lastVideoTime = video.currentTime; this.lastVideoFrameAt = now; }
+    this.videoLive = video.readyState >= 2 && now - this.lastVideoFrameAt < 1000;
+    if (this.videoLive && now - this.lastCaptureAt > 1000 && globalThis.createImageBitmap) {
+      this.lastCaptureAt = now;
+      createImageBitmap(video, { resizeWidth: 320, resizeHeight: Math.max(1, Math.round(320 * video.videoHeight / video.videoWidth)) })
+        .then((image) => this.setBackdrop(image), () => {});
+    }
   }
 
   fitCanvas() {
@@ -53,9 +84,13 @@ export class SkeletonRenderer {
     this.fitCanvas();
     const { ctx, canvas } = this;
     const W = canvas.width, H = canvas.height;
-    if (this.overlay) ctx.clearRect(0, 0, W, H);
-    else if (this.backdrop) ctx.drawImage(this.backdrop, 0, 0, W, H);
-    else { ctx.fillStyle = NEUTRAL; ctx.fillRect(0, 0, W, H); }
+    this.watchVideo(this.now());
+    if (this.videoLive) ctx.clearRect(0, 0, W, H);
+    else if (this.backdrop) {
+      ctx.drawImage(this.backdrop, 0, 0, W, H);
+      ctx.fillStyle = 'rgba(31,37,45,0.55)'; // dimmed: it is a still, not live video
+      ctx.fillRect(0, 0, W, H);
+    } else { ctx.fillStyle = NEUTRAL; ctx.fillRect(0, 0, W, H); }
 
     const sample = this.buffer.sample(this.now());
     if (!sample) { this.last = null; return; }

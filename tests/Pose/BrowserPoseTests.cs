@@ -62,6 +62,11 @@ public sealed class BrowserPoseTests(ITestOutputHelper output) : IAsyncLifetime
             output.WriteLine((await StateAsync(page)).ToString());
         }
 
+        // For a person to look at what the page shows (not an assertion): TELEREHAB_SCREENSHOT_DIR=<folder>.
+        var screenshots = Environment.GetEnvironmentVariable("TELEREHAB_SCREENSHOT_DIR");
+        if (!string.IsNullOrEmpty(screenshots))
+            await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(screenshots, "check.png"), FullPage = true });
+
         var state = await StateAsync(page);
         Assert.Equal(JsonValueKind.Null, state.GetProperty("error").ValueKind);
 
