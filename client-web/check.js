@@ -34,22 +34,27 @@ function showPose() {
   const p = state.pose;
   let text;
   if (p.state === 'running') {
-    text = p.tracked > 0 ? `Tracking ${p.tracked} of ${LANDMARK_COUNT} landmarks` : 'Tracking 0 landmarks: step into the picture';
-    if (p.hz) text += ` (${p.hz.toFixed(0)}/s)`;
+    text = `Tracking ${p.tracked} landmarks`;
+    text += p.tracked > 0 ? ` of ${LANDMARK_COUNT}` : ': step into the picture';
+    if (p.hz) text += ` (${p.hz.toFixed(0)} estimates/s)`;
   } else text = p.message || p.state;
   $('pose-status').textContent = text;
 }
 
+const angleItems = JOINTS.map((joint) => {
+  const li = document.createElement('li');
+  li.dataset.joint = joint.name;
+  $('angles').appendChild(li);
+  return li;
+});
+
 function showAngles() {
-  const list = $('angles');
-  list.replaceChildren(...JOINTS.map((joint) => {
-    const li = document.createElement('li');
+  JOINTS.forEach((joint, i) => {
     const value = state.angles[joint.name];
-    li.dataset.joint = joint.name;
-    li.className = value == null ? 'hidden' : '';
-    li.textContent = `${joint.label} ${value == null ? '–' : `${Math.round(value)}°`}`;
-    return li;
-  }));
+    const text = `${joint.label} ${value == null ? '–' : `${Math.round(value)}°`}`;
+    if (angleItems[i].textContent !== text) angleItems[i].textContent = text;
+    angleItems[i].className = value == null ? 'hidden' : '';
+  });
 }
 
 async function startPose(video) {
@@ -188,7 +193,13 @@ async function main() {
   });
   try { startMic(stream); } catch (error) { fail('microphone', error); }
   $('network-run').addEventListener('click', () => runNetworkTest(stream));
-  if (params.get('network') !== '0') runNetworkTest(stream);
+  // The connection test runs first and alone: the pose model (~12 MB, cached afterwards) would otherwise
+  // share the link with it and make a good link look poor.
+  if (params.get('network') !== '0') {
+    state.pose.message = 'Body tracking starts after the connection test';
+    showPose();
+    await runNetworkTest(stream);
+  }
   startPose(video).catch((error) => { state.pose.state = 'error'; fail('pose', error); showPose(); });
 }
 

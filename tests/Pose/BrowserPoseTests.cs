@@ -74,7 +74,7 @@ public sealed class BrowserPoseTests(ITestOutputHelper output) : IAsyncLifetime
         var tracked = state.GetProperty("pose").GetProperty("tracked").GetInt32();
         Assert.InRange(tracked, 1, 33);
         var status = await page.GetByTestId("pose-status").TextContentAsync();
-        Assert.Matches(@"Tracking [1-9]\d* ", status);
+        Assert.Matches(@"Tracking [1-9]\d* landmarks", status);
 
         // The skeleton canvas (a transparent overlay on the video) has drawn pixels.
         var drawn = await page.EvaluateAsync<int>("""
