@@ -1,9 +1,8 @@
 // Pre-session check (/check): camera preview with the live skeleton and joint angles, a microphone level
 // meter, and a ~8 s network test against POST /api/echo that tells which mode the link can sustain.
 // window.checkPage exposes the state for automated tests. Everything it loads comes from this server.
-// Pose estimation runs on the page's thread (MediaPipe's Pose solution cannot run in a Worker: see
-// pose/estimator.js) at an adaptive rate of at most 10/s; the media of a call runs on the browser's own
-// threads, so a slow estimate delays the skeleton, never the audio or video.
+// Pose estimation runs on the page's thread (MediaPipe's Pose solution does not work in a Worker: see
+// pose/estimator.js) at an adaptive rate of at most 10/s.
 import { createPoseEstimator } from './pose/estimator.js';
 import { SkeletonRenderer } from './pose/renderer.js';
 import { JOINTS } from './pose/angles.js';
@@ -16,7 +15,7 @@ const NETWORK_TEST_MS = Number(params.get('networkMs')) || 8000;
 
 const state = {
   error: null,
-  pose: { state: 'idle', tracked: 0, estimates: 0, hz: 0, durationMs: null, message: '' },
+  pose: { state: 'idle', tracked: 0, estimates: 0, hz: 0, durationMs: null, message: '', thread: null },
   angles: {},
   mic: { level: 0, peak: 0, changes: 0 },
   network: { state: 'idle', kbps: null, rttMs: null, loss: null, mode: null, packetsSent: 0, packetsReceived: 0, packetsLost: 0 },
@@ -64,6 +63,7 @@ async function startPose(video) {
   estimator.addEventListener('status', (e) => {
     state.pose.state = e.detail.state;
     state.pose.message = e.detail.message;
+    state.pose.thread = e.detail.thread;
     if (e.detail.state === 'error') fail('pose', e.detail.message);
     showPose();
   });

@@ -5,11 +5,13 @@
 //   estimator.addEventListener('landmarks', (e) => e.detail);  // { t, landmarks|null, tracked, durationMs, hz }
 //   await estimator.start(videoElement);  ...  estimator.stop();
 //
-// Thread: MediaPipe's legacy Pose solution loads its wasm through <script> elements and draws through a
-// WebGL canvas of the document, so it cannot run in a Worker; it runs on the page's thread, and the
-// adaptive rate (rate.js) keeps it to at most 40 % of that thread: 10 estimates/s when an estimate takes
-// <= 40 ms, fewer when it takes longer, so the page (and the call) never stutters. Estimation is skipped
-// while the page is hidden.
+// Thread: the model runs on the page's thread. MediaPipe's Pose solution (this pinned version) does have a
+// worker path (importScripts + OffscreenCanvas), but it is broken: it never stores the WebGL context its
+// send() uses, and once that is patched it runs on WebGL 1 and finds no person in any frame (tried with
+// this version in headless Chromium). So: page thread, with an adaptive rate (rate.js) that targets 10 estimates/s and
+// keeps estimation to at most 40 % of the thread (fewer estimates/s when one takes longer than 40 ms), so
+// the page stays responsive. The call's media (capture, encode, network) runs on the browser's own threads
+// and does not wait for it. Estimation pauses while the page is hidden. `thread` reports 'main'.
 import { AdaptiveRate } from './rate.js';
 import { countTracked } from './landmarks.js';
 
@@ -45,10 +47,11 @@ export class PoseEstimator extends EventTarget {
     this.running = false;
     this.pending = null;
     this.estimates = 0;
+    this.thread = 'main';
   }
 
   status(state, message = '') {
-    this.dispatchEvent(new CustomEvent('status', { detail: { state, message } }));
+    this.dispatchEvent(new CustomEvent('status', { detail: { state, message, thread: this.thread } }));
   }
 
   async start(video) {
@@ -96,7 +99,7 @@ export class PoseEstimator extends EventTarget {
     this.estimates++;
     this.dispatchEvent(new CustomEvent('landmarks', { detail: {
       t: started, landmarks, worldLandmarks: this.pending?.poseWorldLandmarks ?? null,
-      tracked: countTracked(landmarks), durationMs, hz: 1000 / interval,
+      tracked: countTracked(landmarks), durationMs, hz: 1000 / interval, thread: this.thread,
       width: video.videoWidth, height: video.videoHeight } }));
     this.schedule(interval - durationMs);
   }
