@@ -58,6 +58,14 @@ export class PoseEstimator extends EventTarget {
     if (this.running) return;
     this.video = video;
     this.running = true;
+    // Without WebGL the library would stop the page with an alert(): say so instead.
+    const probe = document.createElement('canvas');
+    const gl = probe.getContext('webgl2') ?? probe.getContext('webgl');
+    if (!gl) {
+      this.running = false;
+      throw new Error('this device cannot track body pose (no WebGL)');
+    }
+    gl.getExtension('WEBGL_lose_context')?.loseContext();
     this.status('loading', 'Loading the pose model');
     await loadScript(this.base);
     if (!this.running) return;

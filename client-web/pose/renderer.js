@@ -94,7 +94,8 @@ export class SkeletonRenderer {
 
     const sample = this.buffer.sample(this.now());
     if (!sample) { this.last = null; return; }
-    const angles = jointAngles(sample.landmarks, { aspect: this.aspect });
+    // A stale pose keeps its faded skeleton (where the patient was) but shows no numbers: they are not current.
+    const angles = sample.stale ? jointAngles(null) : jointAngles(sample.landmarks, { aspect: this.aspect });
     this.last = { ...sample, angles };
     const px = (p) => [p.x * W, p.y * H];
     const unit = Math.max(2, Math.min(W, H) / 120);

@@ -72,6 +72,9 @@ public sealed class BrowserSkeletonTests(ITestOutputHelper output) : IAsyncLifet
             }
             """);
         Assert.True(skeletonPixels > 100, $"{skeletonPixels} skeleton pixels");
+        var screenshots = Environment.GetEnvironmentVariable("TELEREHAB_SCREENSHOT_DIR"); // for a person to look at
+        if (!string.IsNullOrEmpty(screenshots))
+            await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(screenshots, "replay-live.png") });
         var angles = await page.EvaluateAsync<double?>("() => window.poseReplay.renderer.last.angles.rightShoulder");
         Assert.NotNull(angles);
 
@@ -83,8 +86,13 @@ public sealed class BrowserSkeletonTests(ITestOutputHelper output) : IAsyncLifet
             null, new PageWaitForFunctionOptions { Timeout = 10_000, PollingInterval = 100 });
         await page.WaitForFunctionAsync("() => window.poseReplay.renderer.last.opacity <= 0.16",
             null, new PageWaitForFunctionOptions { Timeout = 10_000, PollingInterval = 100 });
-        var stale = await page.EvaluateAsync<JsonElement>("() => ({ stale: window.poseReplay.renderer.last.stale, age: window.poseReplay.renderer.last.ageMs })");
+        if (!string.IsNullOrEmpty(screenshots))
+            await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(screenshots, "replay-stale.png") });
+        var stale = await page.EvaluateAsync<JsonElement>(
+            "() => ({ stale: window.poseReplay.renderer.last.stale, age: window.poseReplay.renderer.last.ageMs, " +
+            "angles: Object.values(window.poseReplay.renderer.last.angles).filter(v => v != null).length })");
         Assert.True(stale.GetProperty("stale").GetBoolean());
+        Assert.Equal(0, stale.GetProperty("angles").GetInt32()); // old numbers are not shown as if current
         Assert.True(stale.GetProperty("age").GetDouble() > 1000);
 
         // Frames again: fresh and fully opaque.
