@@ -1,8 +1,8 @@
 // Pre-session check (/check): camera preview with the live skeleton and joint angles, a microphone level
 // meter, and a ~8 s network test against POST /api/echo that tells which mode the link can sustain.
 // window.checkPage exposes the state for automated tests. Everything it loads comes from this server.
-// Pose estimation runs on the page's thread (MediaPipe's Pose solution does not work in a Worker: see
-// pose/estimator.js) at an adaptive rate of at most 10/s.
+// Pose estimation runs in a Worker (or, where the browser cannot, on the page's thread: see
+// pose/estimator.js; ?thread=main|worker forces one) at an adaptive rate of at most 10/s.
 import { createPoseEstimator } from './pose/estimator.js';
 import { SkeletonRenderer } from './pose/renderer.js';
 import { JOINTS } from './pose/angles.js';
@@ -59,11 +59,14 @@ function showAngles() {
 async function startPose(video) {
   renderer = new SkeletonRenderer($('skeleton'), { delayMs: 120 });
   renderer.attachVideo(video);
-  const estimator = createPoseEstimator();
+  const thread = ['main', 'worker'].includes(params.get('thread')) ? params.get('thread') : 'auto';
+  const estimator = createPoseEstimator({ thread });
   estimator.addEventListener('status', (e) => {
     state.pose.state = e.detail.state;
     state.pose.message = e.detail.message;
     state.pose.thread = e.detail.thread;
+    state.pose.note = e.detail.note;
+    if (e.detail.note) console.info(`pose: ${e.detail.note}`);
     if (e.detail.state === 'error') fail('pose', e.detail.message);
     showPose();
   });

@@ -5,13 +5,12 @@
 //   estimator.addEventListener('landmarks', (e) => e.detail);  // { t, landmarks|null, tracked, durationMs, hz }
 //   await estimator.start(videoElement);  ...  estimator.stop();
 //
-// Thread: the model runs on the page's thread. MediaPipe's Pose solution (this pinned version) does have a
-// worker path (importScripts + OffscreenCanvas), but it is broken: it never stores the WebGL context its
-// send() uses, and once that is patched it runs on WebGL 1 and finds no person in any frame (tried with
-// this version in headless Chromium). So: page thread, with an adaptive rate (rate.js) that targets 10 estimates/s and
-// keeps estimation to at most 40 % of the thread (fewer estimates/s when one takes longer than 40 ms), so
-// the page stays responsive. The call's media (capture, encode, network) runs on the browser's own threads
-// and does not wait for it. Estimation pauses while the page is hidden. `thread` reports 'main'.
+// Thread: by default the model runs in a dedicated Worker (pose-worker.js, with an OffscreenCanvas and
+// WebGL 2; frames go there as ImageBitmaps). Where a browser has no WebGL 2 in workers, or the worker fails
+// to start, it runs on the page's thread instead (`thread` says which, `note` why). Either way an adaptive
+// rate (rate.js) targets 10 estimates/s and slows down when an estimate takes longer than its 40 ms budget
+// (at most 40 % of a core), so the page and the call never stutter; estimation pauses while the page is
+// hidden. `thread: 'main' | 'worker'` forces one.
 import { AdaptiveRate } from './rate.js';
 import { countTracked } from './landmarks.js';
 
@@ -35,23 +34,107 @@ function loadScript(base) {
   return scriptPromise;
 }
 
+/** Runs the model on the page's thread. */
+class MainThreadBackend {
+  constructor() { this.thread = 'main'; this.pose = null; this.pending = null; }
+
+  async init(base, modelComplexity) {
+    await loadScript(base);
+    const pose = new globalThis.Pose({ locateFile: (file) => vendoredUrl(file, base) });
+    pose.setOptions({ modelComplexity, smoothLandmarks: true, enableSegmentation: false,
+      minDetectionConfidence: 0.5, minTrackingConfidence: 0.5 });
+    pose.onResults((results) => { this.pending = results; });
+    await pose.initialize();
+    this.pose = pose;
+  }
+
+  async estimate(video) {
+    this.pending = null;
+    await this.pose.send({ image: video });
+    return { landmarks: this.pending?.poseLandmarks ?? null, worldLandmarks: this.pending?.poseWorldLandmarks ?? null };
+  }
+
+  close() { this.pose?.close?.(); this.pose = null; }
+}
+
+/** Runs the model in pose-worker.js; frames go there as ImageBitmaps (transferred, not copied). */
+class WorkerBackend {
+  constructor() { this.thread = 'worker'; this.worker = null; this.waiting = null; }
+
+  static supported() {
+    if (typeof Worker !== 'function' || typeof OffscreenCanvas !== 'function' || typeof createImageBitmap !== 'function') return false;
+    const gl = new OffscreenCanvas(1, 1).getContext('webgl2');
+    gl?.getExtension('WEBGL_lose_context')?.loseContext();
+    return !!gl;
+  }
+
+  init(base, modelComplexity, timeoutMs = 120_000) {
+    return new Promise((resolve, reject) => {
+      const worker = new Worker(new URL('./pose-worker.js', import.meta.url));
+      this.worker = worker;
+      const timer = setTimeout(() => reject(new Error('the pose worker did not start in time')), timeoutMs);
+      worker.onerror = (event) => { clearTimeout(timer); reject(new Error(event.message || 'pose worker error')); };
+      worker.onmessage = (event) => {
+        const message = event.data;
+        if (message.type === 'ready') { clearTimeout(timer); resolve(); }
+        else if (message.type === 'error') { clearTimeout(timer); reject(new Error(message.message)); }
+        else if (message.type === 'result' && this.waiting) { const done = this.waiting; this.waiting = null; done(message); }
+      };
+      worker.postMessage({ type: 'init', base, modelComplexity });
+    });
+  }
+
+  async estimate(video) {
+    const image = await createImageBitmap(video);
+    const result = await new Promise((resolve) => {
+      this.waiting = resolve;
+      this.worker.postMessage({ type: 'frame', t: performance.now(), image }, [image]);
+    });
+    if (result.error) throw new Error(result.error);
+    return { landmarks: result.landmarks, worldLandmarks: result.worldLandmarks };
+  }
+
+  close() { this.worker?.terminate(); this.worker = null; }
+}
+
 export class PoseEstimator extends EventTarget {
-  constructor({ base = DEFAULT_BASE, rate = {}, modelComplexity = 0 } = {}) {
+  /** @param {{base?: string, rate?: object, modelComplexity?: number, thread?: 'auto'|'worker'|'main'}} options */
+  constructor({ base = DEFAULT_BASE, rate = {}, modelComplexity = 0, thread = 'auto' } = {}) {
     super();
     this.base = base;
     this.rate = new AdaptiveRate(rate);
     this.modelComplexity = modelComplexity;
-    this.pose = null;
+    this.preferred = thread;
+    this.thread = null; // 'worker' or 'main' once started
+    this.note = '';
+    this.backend = null;
     this.video = null;
     this.timer = null;
     this.running = false;
-    this.pending = null;
     this.estimates = 0;
-    this.thread = 'main';
   }
 
   status(state, message = '') {
-    this.dispatchEvent(new CustomEvent('status', { detail: { state, message, thread: this.thread } }));
+    this.dispatchEvent(new CustomEvent('status', { detail: { state, message, thread: this.thread, note: this.note } }));
+  }
+
+  async createBackend() {
+    if (this.preferred !== 'main' && WorkerBackend.supported()) {
+      const backend = new WorkerBackend();
+      try {
+        await backend.init(this.base, this.modelComplexity);
+        return backend;
+      } catch (error) {
+        backend.close();
+        if (this.preferred === 'worker') throw error;
+        this.note = `no pose worker (${error.message}): running on the page's thread`;
+      }
+    } else if (this.preferred !== 'main') {
+      this.note = 'no WebGL in workers here: running on the page\'s thread';
+    }
+    const backend = new MainThreadBackend();
+    await backend.init(this.base, this.modelComplexity);
+    return backend;
   }
 
   async start(video) {
@@ -67,15 +150,10 @@ export class PoseEstimator extends EventTarget {
     }
     gl.getExtension('WEBGL_lose_context')?.loseContext();
     this.status('loading', 'Loading the pose model');
-    await loadScript(this.base);
-    if (!this.running) return;
-    const pose = new globalThis.Pose({ locateFile: (file) => vendoredUrl(file, this.base) });
-    pose.setOptions({ modelComplexity: this.modelComplexity, smoothLandmarks: true, enableSegmentation: false,
-      minDetectionConfidence: 0.5, minTrackingConfidence: 0.5 });
-    pose.onResults((results) => { this.pending = results; });
-    await pose.initialize();
-    this.pose = pose;
-    if (!this.running) { this.stop(); return; }
+    const backend = await this.createBackend();
+    if (!this.running) { backend.close(); return; }
+    this.backend = backend;
+    this.thread = backend.thread;
     this.status('running', 'Model loaded');
     this.schedule(0);
   }
@@ -87,26 +165,27 @@ export class PoseEstimator extends EventTarget {
 
   async tick() {
     const video = this.video;
-    if (!this.running || !this.pose) return;
+    if (!this.running || !this.backend) return;
     if (document.hidden || !video || video.readyState < 2 || video.videoWidth === 0) {
       this.schedule(this.rate.intervalMs());
       return;
     }
     const started = performance.now();
-    this.pending = null;
+    let result;
     try {
-      await this.pose.send({ image: video });
+      result = await this.backend.estimate(video);
     } catch (error) {
       this.status('error', String(error?.message ?? error));
       this.schedule(1000);
       return;
     }
+    if (!this.running) return;
     const durationMs = performance.now() - started;
     const interval = this.rate.record(durationMs);
-    const landmarks = this.pending?.poseLandmarks ?? null;
+    const landmarks = result.landmarks ?? null;
     this.estimates++;
     this.dispatchEvent(new CustomEvent('landmarks', { detail: {
-      t: started, landmarks, worldLandmarks: this.pending?.poseWorldLandmarks ?? null,
+      t: started, landmarks, worldLandmarks: result.worldLandmarks ?? null,
       tracked: countTracked(landmarks), durationMs, hz: 1000 / interval, thread: this.thread,
       width: video.videoWidth, height: video.videoHeight } }));
     this.schedule(interval - durationMs);
@@ -116,9 +195,8 @@ export class PoseEstimator extends EventTarget {
     this.running = false;
     clearTimeout(this.timer);
     this.timer = null;
-    const pose = this.pose;
-    this.pose = null;
-    pose?.close?.();
+    this.backend?.close();
+    this.backend = null;
     this.status('stopped');
   }
 }

@@ -38,15 +38,18 @@ public sealed class BrowserPoseTests(ITestOutputHelper output) : IAsyncLifetime
 
     private async Task<JsonElement> StateAsync(IPage page) => await page.EvaluateAsync<JsonElement>("() => JSON.parse(JSON.stringify(window.checkPage))");
 
-    [Fact]
-    public async Task Check_page_tracks_a_real_person_and_loads_everything_from_the_app_itself()
+    // Default (no ?thread): a Worker, as Chromium has WebGL 2 in workers; and the page-thread fallback, forced.
+    [Theory]
+    [InlineData("", "worker")]
+    [InlineData("?thread=main", "main")]
+    public async Task Check_page_tracks_a_real_person_and_loads_everything_from_the_app_itself(string query, string thread)
     {
         var page = await _browser.NewPageAsync();
         var requests = new List<string>();
         page.Request += (_, request) => { lock (requests) requests.Add(request.Url); };
         page.Console += (_, message) => output.WriteLine($"[browser {message.Type}] {message.Text}");
         page.PageError += (_, error) => output.WriteLine($"[page error] {error}");
-        await page.GotoAsync(new Uri(_host.BaseAddress, "/check").ToString());
+        await page.GotoAsync(new Uri(_host.BaseAddress, $"/check{query}").ToString());
         try
         {
             // Generous bounds: the model loads (~10 MB) and runs in software on a loaded two-core machine.
@@ -56,6 +59,9 @@ public sealed class BrowserPoseTests(ITestOutputHelper output) : IAsyncLifetime
                 null, new PageWaitForFunctionOptions { Timeout = 60_000, PollingInterval = 250 });
             await page.WaitForFunctionAsync("() => Object.values(window.checkPage.angles).some(v => v != null)",
                 null, new PageWaitForFunctionOptions { Timeout = 20_000, PollingInterval = 250 });
+            // Estimation goes on (not just one estimate).
+            await page.WaitForFunctionAsync("() => window.checkPage.error || window.checkPage.pose.estimates >= 4",
+                null, new PageWaitForFunctionOptions { Timeout = 30_000, PollingInterval = 250 });
         }
         finally
         {
@@ -65,12 +71,13 @@ public sealed class BrowserPoseTests(ITestOutputHelper output) : IAsyncLifetime
         // For a person to look at what the page shows (not an assertion): TELEREHAB_SCREENSHOT_DIR=<folder>.
         var screenshots = Environment.GetEnvironmentVariable("TELEREHAB_SCREENSHOT_DIR");
         if (!string.IsNullOrEmpty(screenshots))
-            await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(screenshots, "check.png"), FullPage = true });
+            await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(screenshots, $"check-{thread}.png"), FullPage = true });
 
         var state = await StateAsync(page);
         Assert.Equal(JsonValueKind.Null, state.GetProperty("error").ValueKind);
 
         // Pose: landmarks tracked, shown in the status line.
+        Assert.Equal(thread, state.GetProperty("pose").GetProperty("thread").GetString());
         var tracked = state.GetProperty("pose").GetProperty("tracked").GetInt32();
         Assert.InRange(tracked, 1, 33);
         var status = await page.GetByTestId("pose-status").TextContentAsync();
