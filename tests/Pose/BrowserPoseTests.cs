@@ -47,6 +47,9 @@ public sealed class BrowserPoseTests(ITestOutputHelper output) : IAsyncLifetime
         var page = await _browser.NewPageAsync();
         var requests = new List<string>();
         page.Request += (_, request) => { lock (requests) requests.Add(request.Url); };
+        var failures = new List<string>();
+        page.Response += (_, response) => { if (response.Status >= 400) lock (failures) failures.Add($"{response.Status} {response.Url}"); };
+        page.RequestFailed += (_, request) => { lock (failures) failures.Add($"failed {request.Url}"); };
         page.Console += (_, message) => output.WriteLine($"[browser {message.Type}] {message.Text}");
         page.PageError += (_, error) => output.WriteLine($"[page error] {error}");
         await page.GotoAsync(new Uri(_host.BaseAddress, $"/check{query}").ToString());
@@ -123,6 +126,7 @@ public sealed class BrowserPoseTests(ITestOutputHelper output) : IAsyncLifetime
         string[] seen;
         lock (requests) seen = [.. requests];
         Assert.Contains(seen, url => url.Contains("/vendor/mediapipe/pose_landmark_lite.tflite"));
+        lock (failures) Assert.Empty(failures);
         Assert.All(seen, url => Assert.True(
             url.StartsWith(origin + "/", StringComparison.Ordinal) || url.StartsWith("data:", StringComparison.Ordinal) || url.StartsWith("blob:", StringComparison.Ordinal),
             $"request to another origin: {url}"));
