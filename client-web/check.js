@@ -72,7 +72,7 @@ async function startPose(video) {
   });
   estimator.addEventListener('landmarks', (e) => {
     const d = e.detail;
-    Object.assign(state.pose, { tracked: d.tracked, estimates: state.pose.estimates + 1, hz: d.hz, durationMs: d.durationMs });
+    Object.assign(state.pose, { state: 'running', tracked: d.tracked, estimates: state.pose.estimates + 1, hz: d.hz, durationMs: d.durationMs });
     renderer.push(d);
     showPose();
   });
