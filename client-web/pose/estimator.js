@@ -68,7 +68,7 @@ class WorkerBackend {
     return !!gl;
   }
 
-  init(base, modelComplexity, timeoutMs = 120_000) {
+  init(base, modelComplexity, timeoutMs = 300_000) { // generous: the model is ~12 MB on a slow link
     return new Promise((resolve, reject) => {
       const worker = new Worker(new URL('./pose-worker.js', import.meta.url));
       this.worker = worker;
