@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Installs what the test suite needs on a fresh Debian machine: the chromium browser that the
-# Playwright interop tests drive (never a browser download: Debian's own package).
+# Playwright interop tests drive (never a browser download: Debian's own package), and opencv-doc for a photo
+# of a real person (examples/data/messi5.jpg) that the pose tests turn into a fake camera clip.
 set -euo pipefail
 need=()
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
+[ -f /usr/share/doc/opencv-doc/examples/data/messi5.jpg ] || need+=(opencv-doc)
 if [ ${#need[@]} -gt 0 ]; then
   echo "installing: ${need[*]}"
   SUDO=""

@@ -62,6 +62,7 @@ public static class TeleRehabApp
         app.MapMediaMetrics();
         app.MapHub<SessionHub>(SessionHub.Path);
         app.MapGet("/join", () => Results.File(Path.Combine(clientRoot, "join.html"), "text/html; charset=utf-8"));
+        app.MapGet("/check", () => Results.File(Path.Combine(clientRoot, "check.html"), "text/html; charset=utf-8"));
         app.MapGet("/healthz", (MediaServer media) => media.IsReady
             ? Results.Text("ok", "text/plain")
             : Results.Text("media sockets not bound", "text/plain", statusCode: StatusCodes.Status503ServiceUnavailable));

@@ -1,0 +1,209 @@
+// Pre-session check (/check): camera preview with the live skeleton and joint angles, a microphone level
+// meter, and a ~8 s network test against POST /api/echo that tells which mode the link can sustain.
+// window.checkPage exposes the state for automated tests. Everything it loads comes from this server.
+// Pose estimation runs in a Worker (or, where the browser cannot, on the page's thread: see
+// pose/estimator.js; ?thread=main|worker forces one) at an adaptive rate of at most 10/s.
+import { createPoseEstimator } from './pose/estimator.js';
+import { SkeletonRenderer } from './pose/renderer.js';
+import { JOINTS } from './pose/angles.js';
+import { LANDMARK_COUNT } from './pose/landmarks.js';
+import { linkMode, lossFraction, median } from './pose/link-quality.js';
+
+const $ = (id) => document.getElementById(id);
+const params = new URLSearchParams(location.search);
+const NETWORK_TEST_MS = Number(params.get('networkMs')) || 8000;
+
+const state = {
+  error: null,
+  pose: { state: 'idle', tracked: 0, estimates: 0, hz: 0, durationMs: null, message: '', thread: null },
+  angles: {},
+  mic: { level: 0, peak: 0, changes: 0 },
+  network: { state: 'idle', kbps: null, rttMs: null, loss: null, mode: null, packetsSent: 0, packetsReceived: 0, packetsLost: 0 },
+};
+window.checkPage = state;
+
+function fail(where, error) {
+  state.error = `${where}: ${error?.message ?? error}`;
+  $('error').textContent = state.error;
+}
+
+// ---- Pose: estimator -> renderer (overlay over the live video) -> status and angles ----
+let renderer = null;
+function showPose() {
+  const p = state.pose;
+  let text;
+  if (p.state === 'running') {
+    text = `Tracking ${p.tracked} landmarks`;
+    text += p.tracked > 0 ? ` of ${LANDMARK_COUNT}` : ': step into the picture';
+    if (p.hz) text += ` (${p.hz.toFixed(0)} estimates/s)`;
+  } else text = p.message || p.state;
+  $('pose-status').textContent = text;
+}
+
+const angleItems = JOINTS.map((joint) => {
+  const li = document.createElement('li');
+  li.dataset.joint = joint.name;
+  $('angles').appendChild(li);
+  return li;
+});
+
+function showAngles() {
+  JOINTS.forEach((joint, i) => {
+    const value = state.angles[joint.name];
+    const text = `${joint.label} ${value == null ? '–' : `${Math.round(value)}°`}`;
+    if (angleItems[i].textContent !== text) angleItems[i].textContent = text;
+    angleItems[i].className = value == null ? 'hidden' : '';
+  });
+}
+
+async function startPose(video) {
+  renderer = new SkeletonRenderer($('skeleton'), { delayMs: 120 });
+  renderer.attachVideo(video);
+  const thread = ['main', 'worker'].includes(params.get('thread')) ? params.get('thread') : 'auto';
+  const estimator = createPoseEstimator({ thread });
+  estimator.addEventListener('status', (e) => {
+    state.pose.state = e.detail.state;
+    state.pose.message = e.detail.message;
+    state.pose.thread = e.detail.thread;
+    state.pose.note = e.detail.note;
+    if (e.detail.note) console.info(`pose: ${e.detail.note}`);
+    if (e.detail.state === 'error') fail('pose', e.detail.message);
+    showPose();
+  });
+  estimator.addEventListener('landmarks', (e) => {
+    const d = e.detail;
+    Object.assign(state.pose, { state: 'running', tracked: d.tracked, estimates: state.pose.estimates + 1, hz: d.hz, durationMs: d.durationMs });
+    renderer.push(d);
+    showPose();
+  });
+  // The angles shown are those of the skeleton as drawn (interpolated), refreshed a few times a second.
+  setInterval(() => {
+    state.angles = renderer.last?.angles ?? {};
+    showAngles();
+  }, 250);
+  showAngles();
+  await estimator.start(video);
+}
+
+// ---- Microphone level (Web Audio AnalyserNode, RMS of the waveform) ----
+function startMic(stream) {
+  const audio = new AudioContext();
+  const source = audio.createMediaStreamSource(stream);
+  const analyser = audio.createAnalyser();
+  analyser.fftSize = 512;
+  source.connect(analyser);
+  const samples = new Float32Array(analyser.fftSize);
+  document.addEventListener('click', () => audio.resume(), { once: true }); // phones start it suspended
+  audio.resume().catch(() => {});
+  let last = 0;
+  setInterval(() => {
+    analyser.getFloatTimeDomainData(samples);
+    let sum = 0;
+    for (const s of samples) sum += s * s;
+    const rms = Math.sqrt(sum / samples.length);
+    // Level on a dB scale: -60 dBFS (or silence) -> 0, 0 dBFS -> 1; normal speech near the phone ~0.4-0.7.
+    const level = rms > 0 ? Math.min(1, Math.max(0, (20 * Math.log10(rms) + 60) / 60)) : 0;
+    if (Math.abs(level - last) > 0.01) state.mic.changes++;
+    last = level;
+    state.mic.level = level;
+    state.mic.peak = Math.max(state.mic.peak * 0.95, level);
+    $('mic-meter').value = level;
+    $('mic-level').textContent = audio.state === 'running'
+      ? (state.mic.peak > 0.1 ? `${Math.round(level * 100)} %` : 'silent: say something') : 'tap the page to start the meter';
+  }, 100);
+}
+
+// ---- Network test against POST /api/echo ----
+async function runNetworkTest(stream) {
+  const net = state.network;
+  Object.assign(net, { state: 'connecting', kbps: null, rttMs: null, loss: null, mode: null, error: null });
+  $('network-run').disabled = true;
+  $('network-result').textContent = 'Testing the connection…';
+  const pc = new RTCPeerConnection();
+  try {
+    for (const track of stream.getTracks()) pc.addTransceiver(track, { direction: 'sendrecv', streams: [stream] });
+    await pc.setLocalDescription(await pc.createOffer());
+    const response = await fetch('/api/echo', { method: 'POST', headers: { 'Content-Type': 'application/sdp' }, body: pc.localDescription.sdp });
+    const answer = await response.text();
+    if (response.status !== 201) throw new Error(`the server refused the test (${response.status})`);
+    await pc.setRemoteDescription({ type: 'answer', sdp: answer });
+    await new Promise((resolve, reject) => {
+      const timeout = setTimeout(() => reject(new Error('could not connect to the server within 10 s')), 10_000);
+      const check = () => {
+        if (pc.connectionState === 'connected') { clearTimeout(timeout); resolve(); }
+        if (pc.connectionState === 'failed') { clearTimeout(timeout); reject(new Error('the connection failed')); }
+      };
+      pc.addEventListener('connectionstatechange', check);
+      check();
+    });
+    net.state = 'measuring';
+    const rtts = [];
+    let bwe = 0, first = null, lastSample = null;
+    const started = performance.now();
+    while (performance.now() - started < NETWORK_TEST_MS) {
+      await new Promise((r) => setTimeout(r, 1000));
+      const sample = { at: performance.now(), bytesSent: 0, packetsSent: 0, packetsReceived: 0, packetsLost: 0 };
+      for (const report of (await pc.getStats()).values()) {
+        if (report.type === 'candidate-pair' && report.nominated && report.state === 'succeeded') {
+          if (report.currentRoundTripTime != null) rtts.push(report.currentRoundTripTime * 1000);
+          if (report.availableOutgoingBitrate != null) bwe = Math.max(bwe, report.availableOutgoingBitrate);
+        }
+        if (report.type === 'outbound-rtp') { sample.bytesSent += report.bytesSent ?? 0; sample.packetsSent += report.packetsSent ?? 0; }
+        if (report.type === 'inbound-rtp') { sample.packetsReceived += report.packetsReceived ?? 0; sample.packetsLost += report.packetsLost ?? 0; }
+      }
+      first ??= sample;
+      lastSample = sample;
+      const seconds = (sample.at - first.at) / 1000;
+      const sentKbps = seconds > 0 ? (sample.bytesSent - first.bytesSent) * 8 / 1000 / seconds : 0;
+      Object.assign(net, {
+        kbps: Math.round(Math.max(bwe / 1000, sentKbps)), bweKbps: Math.round(bwe / 1000), sentKbps: Math.round(sentKbps),
+        rttMs: median(rtts), loss: lossFraction(sample.packetsReceived, sample.packetsLost),
+        packetsSent: sample.packetsSent, packetsReceived: sample.packetsReceived, packetsLost: sample.packetsLost,
+      });
+      $('network-result').textContent = `Testing… ${Math.round((performance.now() - started) / 1000)} s`;
+    }
+    if (!lastSample || lastSample.packetsReceived === 0) throw new Error('no media came back from the server');
+    net.mode = linkMode(net);
+    net.state = 'done';
+    const rtt = net.rttMs == null ? '?' : `${Math.round(net.rttMs)} ms`;
+    $('network-result').textContent = `${net.kbps} kbit/s, round trip ${rtt}, loss ${((net.loss ?? 0) * 100).toFixed(1)} %: ` +
+      `your connection can carry ${net.mode}`;
+  } catch (error) {
+    net.state = 'failed';
+    net.error = String(error?.message ?? error);
+    net.mode = 'audio + pose';
+    $('network-result').textContent = `Test failed (${net.error}): the session will start as audio + pose`;
+  } finally {
+    pc.close();
+    $('network-run').disabled = false;
+  }
+}
+
+async function main() {
+  let stream;
+  try {
+    stream = await navigator.mediaDevices.getUserMedia({
+      audio: true, video: { width: { ideal: 640 }, height: { ideal: 480 }, frameRate: { ideal: 15 } } });
+  } catch (error) {
+    fail('camera/microphone', error);
+    $('pose-status').textContent = 'No camera';
+    return;
+  }
+  const video = $('video');
+  video.srcObject = stream;
+  video.addEventListener('loadedmetadata', () => {
+    if (video.videoWidth && video.videoHeight) $('stage').style.aspectRatio = `${video.videoWidth} / ${video.videoHeight}`;
+  });
+  try { startMic(stream); } catch (error) { fail('microphone', error); }
+  $('network-run').addEventListener('click', () => runNetworkTest(stream));
+  // The connection test runs first and alone: the pose model (~12 MB, cached afterwards) would otherwise
+  // share the link with it and make a good link look poor.
+  if (params.get('network') !== '0') {
+    state.pose.message = 'Body tracking starts after the connection test';
+    showPose();
+    await runNetworkTest(stream);
+  }
+  startPose(video).catch((error) => { state.pose.state = 'error'; fail('pose', error); showPose(); });
+}
+
+main();

@@ -1,0 +1,213 @@
+// Pose estimation in the browser with MediaPipe Pose (npm @mediapipe/pose, vendored by client-web.targets
+// under vendor/mediapipe/: the script, wasm and models all come from this server, never a CDN).
+//
+//   const estimator = createPoseEstimator();
+//   estimator.addEventListener('landmarks', (e) => e.detail);  // { t, landmarks|null, tracked, durationMs, hz }
+//   await estimator.start(videoElement);  ...  estimator.stop();
+//
+// Thread: by default the model runs in a dedicated Worker (pose-worker.js, with an OffscreenCanvas and
+// WebGL 2; frames go there as ImageBitmaps). Where a browser has no WebGL 2 in workers, or the worker fails
+// to start, it runs on the page's thread instead (`thread` says which, `note` why). Either way an adaptive
+// rate (rate.js) targets 10 estimates/s and slows down when an estimate takes longer than its 40 ms budget
+// (at most 40 % of a core), so the page and the call never stutter; estimation pauses while the page is
+// hidden. `thread: 'main' | 'worker'` forces one.
+import { AdaptiveRate } from './rate.js';
+import { countTracked } from './landmarks.js';
+
+const DEFAULT_BASE = new URL('../vendor/mediapipe/', import.meta.url).href;
+
+/** Maps a file name MediaPipe asks for to its vendored URL (see client-web.targets for the ".bin" suffix). */
+export function vendoredUrl(file, base = DEFAULT_BASE) {
+  return base + file + (/\.(js|wasm)$/.test(file) ? '' : '.bin');
+}
+
+let scriptPromise = null;
+function loadScript(base) {
+  if (globalThis.Pose) return Promise.resolve();
+  scriptPromise ??= new Promise((resolve, reject) => {
+    const script = document.createElement('script');
+    script.src = base + 'pose.js';
+    script.onload = () => resolve();
+    script.onerror = () => { scriptPromise = null; reject(new Error('could not load the pose model script')); };
+    document.head.appendChild(script);
+  });
+  return scriptPromise;
+}
+
+/** Runs the model on the page's thread. */
+class MainThreadBackend {
+  constructor() { this.thread = 'main'; this.pose = null; this.pending = null; }
+
+  async init(base, modelComplexity) {
+    await loadScript(base);
+    const pose = new globalThis.Pose({ locateFile: (file) => vendoredUrl(file, base) });
+    pose.setOptions({ modelComplexity, smoothLandmarks: true, enableSegmentation: false,
+      minDetectionConfidence: 0.5, minTrackingConfidence: 0.5 });
+    pose.onResults((results) => { this.pending = results; });
+    await pose.initialize();
+    this.pose = pose;
+  }
+
+  async estimate(video) {
+    this.pending = null;
+    await this.pose.send({ image: video });
+    return { landmarks: this.pending?.poseLandmarks ?? null, worldLandmarks: this.pending?.poseWorldLandmarks ?? null };
+  }
+
+  close() { this.pose?.close?.(); this.pose = null; }
+}
+
+/** Runs the model in pose-worker.js; frames go there as ImageBitmaps (transferred, not copied). */
+class WorkerBackend {
+  constructor() { this.thread = 'worker'; this.worker = null; this.waiting = null; }
+
+  static supported() {
+    if (typeof Worker !== 'function' || typeof OffscreenCanvas !== 'function' || typeof createImageBitmap !== 'function') return false;
+    const gl = new OffscreenCanvas(1, 1).getContext('webgl2');
+    gl?.getExtension('WEBGL_lose_context')?.loseContext();
+    return !!gl;
+  }
+
+  init(base, modelComplexity, timeoutMs = 300_000) { // generous: the model is ~12 MB on a slow link
+    return new Promise((resolve, reject) => {
+      const worker = new Worker(new URL('./pose-worker.js', import.meta.url));
+      this.worker = worker;
+      const timer = setTimeout(() => reject(new Error('the pose worker did not start in time')), timeoutMs);
+      worker.onerror = (event) => { clearTimeout(timer); reject(new Error(event.message || 'pose worker error')); };
+      worker.onmessage = (event) => {
+        const message = event.data;
+        if (message.type === 'ready') { clearTimeout(timer); resolve(); }
+        else if (message.type === 'error') { clearTimeout(timer); reject(new Error(message.message)); }
+        else if (message.type === 'result' && this.waiting) { const done = this.waiting; this.waiting = null; done(message); }
+      };
+      worker.postMessage({ type: 'init', base, modelComplexity });
+    });
+  }
+
+  async estimate(video) {
+    const image = await createImageBitmap(video);
+    const result = await new Promise((resolve) => {
+      this.waiting = resolve;
+      this.worker.postMessage({ type: 'frame', t: performance.now(), image }, [image]);
+    });
+    if (result.error) throw new Error(result.error);
+    return { landmarks: result.landmarks, worldLandmarks: result.worldLandmarks };
+  }
+
+  close() { this.worker?.terminate(); this.worker = null; }
+}
+
+export class PoseEstimator extends EventTarget {
+  /** @param {{base?: string, rate?: object, modelComplexity?: number, thread?: 'auto'|'worker'|'main'}} options */
+  constructor({ base = DEFAULT_BASE, rate = {}, modelComplexity = 0, thread = 'auto' } = {}) {
+    super();
+    this.base = base;
+    this.rate = new AdaptiveRate(rate);
+    this.modelComplexity = modelComplexity;
+    this.preferred = thread;
+    this.thread = null; // 'worker' or 'main' once started
+    this.note = '';
+    this.backend = null;
+    this.video = null;
+    this.timer = null;
+    this.running = false;
+    this.estimates = 0;
+  }
+
+  status(state, message = '') {
+    this.dispatchEvent(new CustomEvent('status', { detail: { state, message, thread: this.thread, note: this.note } }));
+  }
+
+  async createBackend() {
+    if (this.preferred !== 'main' && WorkerBackend.supported()) {
+      const backend = new WorkerBackend();
+      try {
+        await backend.init(this.base, this.modelComplexity);
+        return backend;
+      } catch (error) {
+        backend.close();
+        if (this.preferred === 'worker') throw error;
+        this.note = `no pose worker (${error.message}): running on the page's thread`;
+      }
+    } else if (this.preferred !== 'main') {
+      this.note = 'no WebGL in workers here: running on the page\'s thread';
+    }
+    const backend = new MainThreadBackend();
+    await backend.init(this.base, this.modelComplexity);
+    return backend;
+  }
+
+  async start(video) {
+    if (this.running) return;
+    this.video = video;
+    this.running = true;
+    // Without WebGL the library would stop the page with an alert(): say so instead.
+    const probe = document.createElement('canvas');
+    const gl = probe.getContext('webgl2') ?? probe.getContext('webgl');
+    if (!gl) {
+      this.running = false;
+      throw new Error('this device cannot track body pose (no WebGL)');
+    }
+    gl.getExtension('WEBGL_lose_context')?.loseContext();
+    this.status('loading', 'Loading the pose model');
+    const backend = await this.createBackend();
+    if (!this.running) { backend.close(); return; }
+    this.backend = backend;
+    this.thread = backend.thread;
+    this.status('running', 'Model loaded');
+    this.schedule(0);
+  }
+
+  schedule(delayMs) {
+    if (!this.running) return;
+    this.timer = setTimeout(() => this.tick(), Math.max(0, delayMs));
+  }
+
+  async tick() {
+    const video = this.video;
+    if (!this.running || !this.backend) return;
+    if (document.hidden || !video || video.readyState < 2 || video.videoWidth === 0) {
+      this.schedule(this.rate.intervalMs());
+      return;
+    }
+    const started = performance.now();
+    let result;
+    try {
+      result = await this.backend.estimate(video);
+    } catch (error) {
+      this.status('error', String(error?.message ?? error));
+      this.schedule(1000);
+      return;
+    }
+    if (!this.running) return;
+    const durationMs = performance.now() - started;
+    const interval = this.rate.record(durationMs);
+    const landmarks = result.landmarks ?? null;
+    this.estimates++;
+    this.dispatchEvent(new CustomEvent('landmarks', { detail: {
+      t: started, landmarks, worldLandmarks: result.worldLandmarks ?? null,
+      tracked: countTracked(landmarks), durationMs, hz: 1000 / interval, thread: this.thread,
+      width: video.videoWidth, height: video.videoHeight } }));
+    this.schedule(interval - durationMs);
+  }
+
+  stop() {
+    this.running = false;
+    clearTimeout(this.timer);
+    this.timer = null;
+    this.backend?.close();
+    this.backend = null;
+    this.status('stopped');
+  }
+}
+
+export function createPoseEstimator(options) {
+  return new PoseEstimator(options);
+}
+
+/** Starts estimating on `video`; returns the estimator (an EventTarget with 'landmarks' and 'status' events). */
+export async function start(video, options) {
+  const estimator = new PoseEstimator(options);
+  await estimator.start(video);
+  return estimator;
+}
