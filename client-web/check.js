@@ -15,7 +15,7 @@ const NETWORK_TEST_MS = Number(params.get('networkMs')) || 8000;
 
 const state = {
   error: null,
-  pose: { state: 'idle', tracked: 0, estimates: 0, hz: 0, durationMs: null, message: '', thread: null },
+  pose: { state: 'idle', tracked: 0, estimates: 0, hz: 0, durationMs: null, meanDurationMs: null, message: '', thread: null },
   angles: {},
   mic: { level: 0, peak: 0, changes: 0 },
   network: { state: 'idle', kbps: null, rttMs: null, loss: null, mode: null, packetsSent: 0, packetsReceived: 0, packetsLost: 0 },
@@ -72,7 +72,11 @@ async function startPose(video) {
   });
   estimator.addEventListener('landmarks', (e) => {
     const d = e.detail;
-    Object.assign(state.pose, { state: 'running', tracked: d.tracked, estimates: state.pose.estimates + 1, hz: d.hz, durationMs: d.durationMs });
+    const estimates = state.pose.estimates + 1;
+    // Mean estimate time per frame (the first estimate includes the model's start-up and is left out).
+    const timed = Math.max(0, estimates - 1);
+    const meanMs = estimates === 1 ? null : ((state.pose.meanDurationMs ?? 0) * (timed - 1) + d.durationMs) / timed;
+    Object.assign(state.pose, { state: 'running', tracked: d.tracked, estimates, hz: d.hz, durationMs: d.durationMs, meanDurationMs: meanMs });
     renderer.push(d);
     showPose();
   });
