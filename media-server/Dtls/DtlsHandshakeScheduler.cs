@@ -59,10 +59,10 @@ public sealed class DtlsHandshakeScheduler : IDisposable
             ObjectDisposedException.ThrowIf(_disposed, this);
             _queue.Enqueue(job);
             if (_idleThreads > 0)
-            {
                 Monitor.Pulse(_lock);
-            }
-            else if (_threads < MaxConcurrentHandshakes)
+            // An idle thread counts as idle until it wakes up and takes a job: compare with the queue length, or a
+            // burst arriving while one thread is idle would be run by that thread alone, one after another.
+            if (_queue.Count > _idleThreads && _threads < MaxConcurrentHandshakes)
             {
                 _threads++;
                 var thread = new Thread(WorkerLoop) { IsBackground = true, Name = "dtls-handshake" };

@@ -1,3 +1,4 @@
+using System.Threading.Channels;
 using TeleRehab.Media.Dtls;
 
 namespace TeleRehab.Media.Tests.Dtls;
@@ -28,6 +29,11 @@ internal sealed class DtlsTestPair : IDisposable
     public Func<byte[], IReadOnlyList<byte[]>>? ClientToServerLink { get; set; }
     public Func<byte[], IReadOnlyList<byte[]>>? ServerToClientLink { get; set; }
 
+    // With a link set, datagrams are delivered by one task per direction, in order, as a network would: a sender
+    // never calls into the other session while holding its own locks (which could deadlock two connected sessions).
+    private readonly Channel<byte[]> _toServer = Channel.CreateUnbounded<byte[]>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly Channel<byte[]> _toClient = Channel.CreateUnbounded<byte[]>(new UnboundedChannelOptions { SingleReader = true });
+
     public DtlsSession Client { get; }
     public DtlsSession Server { get; }
 
@@ -48,15 +54,23 @@ internal sealed class DtlsTestPair : IDisposable
         DtlsFingerprint? serverExpects = null)
     {
         Client = new DtlsSession(DtlsRole.Client, ClientCertificate, clientExpects ?? ServerCertificate.Fingerprint,
-            d => Forward(d, ref _clientToServerCount, DropClientToServer, ClientToServerLink, () => Server!),
+            d => Forward(d, ref _clientToServerCount, DropClientToServer, ClientToServerLink, _toServer, () => Server!),
             clientScheduler, clientOptions);
         Server = new DtlsSession(DtlsRole.Server, ServerCertificate, serverExpects ?? ClientCertificate.Fingerprint,
-            d => Forward(d, ref _serverToClientCount, DropServerToClient, ServerToClientLink, () => Client),
+            d => Forward(d, ref _serverToClientCount, DropServerToClient, ServerToClientLink, _toClient, () => Client),
             serverScheduler, serverOptions);
+        _ = DeliverAsync(_toServer.Reader, Server);
+        _ = DeliverAsync(_toClient.Reader, Client);
+    }
+
+    private static async Task DeliverAsync(ChannelReader<byte[]> reader, DtlsSession target)
+    {
+        await foreach (var datagram in reader.ReadAllAsync())
+            target.HandleDatagram(datagram);
     }
 
     private void Forward(ReadOnlySpan<byte> datagram, ref int counter, Func<int, ReadOnlyMemory<byte>, bool> drop,
-        Func<byte[], IReadOnlyList<byte[]>>? link, Func<DtlsSession> target)
+        Func<byte[], IReadOnlyList<byte[]>>? link, Channel<byte[]> channel, Func<DtlsSession> target)
     {
         int n = Interlocked.Increment(ref counter) - 1;
         int size = datagram.Length;
@@ -84,7 +98,7 @@ internal sealed class DtlsTestPair : IDisposable
             return;
         }
         foreach (var delivered in link(datagram.ToArray()))
-            target().HandleDatagram(delivered);
+            channel.Writer.TryWrite(delivered);
     }
 
     public async Task<(DtlsHandshakeResult Client, DtlsHandshakeResult Server)> RunAsync(int timeoutSeconds = 60)
@@ -97,6 +111,8 @@ internal sealed class DtlsTestPair : IDisposable
 
     public void Dispose()
     {
+        _toServer.Writer.TryComplete();
+        _toClient.Writer.TryComplete();
         Client.Dispose();
         Server.Dispose();
     }
