@@ -15,6 +15,7 @@ namespace TeleRehab.Media.Hosting;
 public sealed class MediaServer : IAsyncDisposable
 {
     private const int ReceiveBufferSize = 2048;
+    private static readonly TimeSpan TcpFirstFrameTimeout = TimeSpan.FromSeconds(10);
 
     private readonly MediaServerOptions _options;
     private readonly TimeProvider _time;
@@ -295,11 +296,15 @@ public sealed class MediaServer : IAsyncDisposable
         var readBuffer = new byte[8192];
         IMediaPeer? peer = null;
         MediaWorker? worker = null;
+        // A connection must name its peer (first frame: a STUN request with a known ufrag) soon, or it is closed:
+        // idle or half-open connections must not pile up.
+        using var firstFrame = CancellationTokenSource.CreateLinkedTokenSource(cancel);
+        firstFrame.CancelAfter(TcpFirstFrameTimeout);
         try
         {
             while (!cancel.IsCancellationRequested && !path.IsClosed)
             {
-                var read = await client.ReceiveAsync(readBuffer.AsMemory(), SocketFlags.None, cancel).ConfigureAwait(false);
+                var read = await client.ReceiveAsync(readBuffer.AsMemory(), SocketFlags.None, peer is null ? firstFrame.Token : cancel).ConfigureAwait(false);
                 if (read == 0) break;
                 if (!DispatchFrames(readBuffer.AsSpan(0, read), deframer, path, ref peer, ref worker)) break;
             }
