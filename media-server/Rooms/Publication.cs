@@ -1,4 +1,3 @@
-using System.Buffers.Binary;
 using TeleRehab.Media.Rtp;
 using TeleRehab.Media.Sdp;
 using TeleRehab.Media.Sfu;
@@ -89,25 +88,17 @@ internal sealed class Publication
     /// <summary>The clock rate of the publication's first codec (audio 48 kHz Opus, video 90 kHz).</summary>
     public uint ClockRate => Media.Codecs.Count > 0 ? (uint)Media.Codecs[0].ClockRate : (IsVideo ? 90000u : 48000u);
 
-    /// <summary>RFC 4588 §4: an RTX packet carries the original sequence number in its first two payload bytes.
-    /// Rewrites it in place into the original packet (header moved two bytes on) and returns where it now starts.
-    /// False when it is not a usable RTX packet.</summary>
-    public bool TryUnwrapRtx(Span<byte> buffer, ref int length, out int start)
+    /// <summary>RFC 4588 §4: turns the publisher's RTX packet (a retransmission the SFU asked for) back into the
+    /// original packet in place. False when it is not a usable RTX packet (e.g. a padding-only probe).</summary>
+    public bool TryUnwrapRtx(Span<byte> packet, ref int length)
     {
-        start = 0;
-        if (!RtpPacketReader.TryParse(buffer[..length], out var rtx) || rtx.PayloadLength < 2 || PrimarySsrc is not { } primary) return false;
-        var apt = rtx.PayloadType < 128 ? _aptByRtxPayloadType[rtx.PayloadType] : (byte)0;
+        if (length < 2 || PrimarySsrc is not { } primary) return false;
+        var rtxPayloadType = packet[1] & 0x7F;
+        var apt = _aptByRtxPayloadType[rtxPayloadType];
         if (apt == 0) return false;
-        var headerLength = rtx.HeaderLength;
-        var originalSeq = BinaryPrimitives.ReadUInt16BigEndian(buffer[headerLength..]);
-        // Move the header over the OSN: the payload then follows it directly.
-        buffer[..headerLength].CopyTo(buffer[2..]);
-        start = 2;
-        length -= 2;
-        var packet = buffer.Slice(start, length);
-        RtpPacketRewriter.SetSequenceNumber(packet, originalSeq);
-        RtpPacketRewriter.SetSsrc(packet, primary);
-        RtpPacketRewriter.SetPayloadType(packet, apt);
+        var unwrapped = RtxPacket.TryUnwrap(packet[..length], primary, apt);
+        if (unwrapped == 0) return false;
+        length = unwrapped;
         return true;
     }
 

@@ -275,12 +275,8 @@ internal sealed class RoomParticipant : IMediaPeer, IPeerConnectionHandler
         if (!_publicationsBySsrc.TryGetValue(rtp.Ssrc, out var publication) && !TryLearnSsrc(rtp, out publication)) return;
         _room.Counters.CountIn(publication.IsVideo, length);
 
-        var start = 0;
-        if (publication.IsRtxSsrc(rtp.Ssrc))
-        {
-            if (!publication.TryUnwrapRtx(buffer, ref length, out start)) return;
-        }
-        var packet = buffer.Slice(start, length);
+        if (publication.IsRtxSsrc(rtp.Ssrc) && !publication.TryUnwrapRtx(buffer, ref length)) return;
+        var packet = buffer[..length];
         if (!RtpPacketReader.TryParse(packet, out rtp)) return;
 
         if (publication.Statistics is null) publication.EnsureStatistics(rtp.Ssrc);
