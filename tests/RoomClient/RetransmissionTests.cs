@@ -1,0 +1,123 @@
+using System.Buffers.Binary;
+using System.Collections.Concurrent;
+using TeleRehab.LoadTests;
+using TeleRehab.Media.Rtcp;
+using TeleRehab.Media.Rtp;
+using Xunit.Abstractions;
+
+namespace TeleRehab.Media.Tests.RoomClient;
+
+/// <summary>The SFU terminates RTCP per leg: it answers a subscriber's NACK from the publication's retransmission
+/// buffer (RTX where negotiated), and it NACKs the publisher for packets it did not get.</summary>
+[Collection(RoomClientCollection.Name)]
+public sealed class RetransmissionTests(ITestOutputHelper output) : IAsyncLifetime
+{
+    private RoomTestKit _kit = null!;
+
+    public async Task InitializeAsync() => _kit = await RoomTestKit.StartAsync(output);
+
+    public async Task DisposeAsync() => await _kit.DisposeAsync();
+
+    private static byte[] Nack(uint senderSsrc, uint mediaSsrc, params ushort[] lost)
+    {
+        Span<NackPair> pairs = stackalloc NackPair[lost.Length];
+        var count = TransportLayerNack.BuildPairs(lost, pairs);
+        var nack = new TransportLayerNack(senderSsrc, mediaSsrc, pairs[..count]);
+        var bytes = new byte[nack.GetSerializedLength()];
+        nack.WriteTo(bytes);
+        return bytes;
+    }
+
+    [Fact]
+    public async Task A_subscribers_nack_is_answered_from_the_buffer_with_the_original_payload()
+    {
+        var (_, therapist, patient) = await _kit.StartPairAsync("nack");
+        var videoSsrc = Assert.Single(patient.ReceivedFrom(therapist.ParticipantId, "video").Ssrcs);
+        var received = new ConcurrentQueue<(uint Ssrc, ushort Seq, byte PayloadType, byte[] Payload)>();
+        patient.Media!.RtpWithMidReceivedHandler = (packet, _) =>
+        {
+            if (RtpPacketReader.TryParse(packet, out var rtp))
+                received.Enqueue((rtp.Ssrc, rtp.SequenceNumber, rtp.PayloadType, rtp.Payload.ToArray()));
+        };
+
+        // Take a video packet the patient just received, and say it was lost.
+        Assert.True(await RoomTestKit.WaitUntilAsync(() => received.Any(p => p.Ssrc == videoSsrc), RoomTestKit.Generous));
+        var original = received.Last(p => p.Ssrc == videoSsrc);
+        var countBefore = received.Count;
+        Assert.True(patient.Media.SendRtcp(Nack(patient.Media.VideoSsrc, videoSsrc, original.Seq)));
+
+        // The retransmission: an RTX packet (RFC 4588: its own SSRC, OSN first) or the same packet again.
+        bool IsRetransmission((uint Ssrc, ushort Seq, byte PayloadType, byte[] Payload) p) =>
+            (p.Ssrc != videoSsrc && p.Payload.Length == original.Payload.Length + 2
+                && BinaryPrimitives.ReadUInt16BigEndian(p.Payload) == original.Seq && p.Payload.AsSpan(2).SequenceEqual(original.Payload))
+            || (p.Ssrc == videoSsrc && p.Seq == original.Seq && p.Payload.AsSpan().SequenceEqual(original.Payload));
+        Assert.True(await RoomTestKit.WaitUntilAsync(() => received.Skip(countBefore).Any(IsRetransmission), TimeSpan.FromSeconds(10)),
+            "no retransmission of the NACKed packet arrived");
+        var retransmission = received.Skip(countBefore).First(IsRetransmission);
+        output.WriteLine(retransmission.Ssrc == videoSsrc ? "plain retransmission" : $"RTX on SSRC {retransmission.Ssrc}, PT {retransmission.PayloadType}");
+    }
+
+    [Fact]
+    public async Task The_sfu_nacks_the_publisher_for_a_packet_it_did_not_get()
+    {
+        var session = await _kit.Api.CreateAsync("one-to-one", waitingRoom: false, title: "upstream nack");
+        // The therapist publishes, but the test sends its video packets by hand (no synthetic sender).
+        var therapist = _kit.NewClient("upstream-therapist");
+        Assert.Equal("joined", (await therapist.JoinAsync(SessionClient.TokenFromLink(session.TherapistLink)).WaitAsync(RoomTestKit.Generous)).State);
+        await therapist.WaitMediaConnectedAsync(RoomTestKit.Generous);
+        var patient = await _kit.JoinAsync("upstream-patient", session.PatientLink!);
+
+        var nacked = new ConcurrentBag<ushort>();
+        var media = therapist.Media!;
+        var previous = media.RtcpReceivedHandler;
+        media.RtcpReceivedHandler = rtcp =>
+        {
+            previous?.Invoke(rtcp);
+            foreach (var packet in new RtcpCompoundReader(rtcp))
+            {
+                if (packet.PacketType == RtcpPacketType.TransportFeedback && packet.Format == 1
+                    && TransportLayerNack.TryParse(packet.Packet, out var nack) && nack.MediaSsrc == media.VideoSsrc)
+                {
+                    foreach (var seq in nack.LostSequenceNumbers) nacked.Add(seq);
+                }
+            }
+        };
+
+        var videoPt = (byte)media.Session!.Media.First(m => m.Mid == media.SendMids["video"]).Codecs[0].PayloadType;
+        var buffer = new byte[300];
+        const ushort first = 2000;
+        for (ushort seq = first; seq < first + 12; seq++)
+        {
+            if (seq == first + 6) continue; // this one never reaches the SFU
+            var header = new RtpHeaderWriter(buffer, videoPt, seq, 90u * seq, media.VideoSsrc, marker: true, csrcs: default).Finish();
+            Assert.True(media.SendRtp(buffer.AsSpan(0, header + 100)));
+            await Task.Delay(20);
+        }
+
+        Assert.True(await RoomTestKit.WaitUntilAsync(() => nacked.Contains((ushort)(first + 6)), TimeSpan.FromSeconds(10)),
+            $"the SFU did not NACK the missing packet; NACKed: [{string.Join(", ", nacked.Distinct())}]");
+        Assert.DoesNotContain(nacked, seq => seq != first + 6);
+        Assert.NotNull(patient);
+    }
+
+    [Fact]
+    public async Task A_subscribers_keyframe_request_reaches_the_publisher_throttled()
+    {
+        var (_, therapist, patient) = await _kit.StartPairAsync("pli");
+        var videoSsrc = Assert.Single(patient.ReceivedFrom(therapist.ParticipantId, "video").Ssrcs);
+        var sender = therapist.Sender!;
+        await Task.Delay(500); // the SFU's own start-up keyframe requests are behind us
+        var before = sender.KeyframeRequests;
+
+        // A burst of ten PLIs (RFC 4585 §6.3.1) within a few milliseconds: the SFU relays one now, at most one more later.
+        var pli = new byte[PictureLossIndication.Size];
+        new PictureLossIndication(patient.Media!.VideoSsrc, videoSsrc).WriteTo(pli);
+        for (var i = 0; i < 10; i++) Assert.True(patient.Media.SendRtcp(pli));
+
+        Assert.True(await RoomTestKit.WaitUntilAsync(() => sender.KeyframeRequests > before, TimeSpan.FromSeconds(10)),
+            "the publisher never got a keyframe request");
+        await Task.Delay(1000);
+        var relayed = sender.KeyframeRequests - before;
+        Assert.InRange(relayed, 1, 2);
+    }
+}
