@@ -51,7 +51,9 @@ public sealed class SdpOfferer
         s.AddAttribute("msid-semantic", " WMS *");
 
         var (port, connection) = _local.DefaultAddress();
-        var usedPts = new HashSet<int>();
+        // One payload type per codec across the BUNDLE group (RFC 8843 §9.1.2), derived from the local codecs first and
+        // then any section-specific ones, so the same parameters give the same numbers in every (re)offer.
+        var payloadTypes = new SdpPayloadTypeTable(_local.Codecs.Concat(transceivers.SelectMany(t => t.Codecs ?? [])));
         var extIds = new Dictionary<string, int>();
         bool first = true;
         foreach (var t in transceivers)
@@ -72,8 +74,9 @@ public sealed class SdpOfferer
             var codecs = new List<NegotiatedCodec>();
             foreach (var cap in (t.Codecs ?? _local.Codecs).Where(c => c.Kind == t.Kind))
             {
-                int pt = Allocate(usedPts, cap.PreferredPayloadType);
-                int? rtx = t.Kind == "video" ? Allocate(usedPts, cap.PreferredRtxPayloadType ?? pt + 1) : null;
+                if (!payloadTypes.TryGet(cap, out int pt, out int? rtx))
+                    throw new InvalidOperationException($"out of dynamic payload types for {cap.Name}/{cap.ClockRate} (mid '{t.Mid}')");
+                if (codecs.Exists(c => c.PayloadType == pt)) continue; // the same codec listed twice for this section
                 var fbs = cap.RtcpFeedback.Select(f => ToFeedback(pt, f)).ToList();
                 codecs.Add(new NegotiatedCodec(pt, cap.Name, cap.ClockRate, cap.Channels ?? 1, cap.Fmtp, fbs, rtx));
             }
@@ -110,16 +113,6 @@ public sealed class SdpOfferer
     {
         int sp = kind.IndexOf(' ');
         return sp < 0 ? new SdpRtcpFeedback(pt, kind, null) : new SdpRtcpFeedback(pt, kind[..sp], kind[(sp + 1)..]);
-    }
-
-    private static int Allocate(HashSet<int> used, int preferred)
-    {
-        if (preferred is >= 96 and <= 127 && used.Add(preferred)) return preferred;
-        for (int pt = 96; pt <= 127; pt++)
-            if (used.Add(pt)) return pt;
-        for (int pt = 35; pt <= 63; pt++) // the other dynamic range browsers use
-            if (used.Add(pt)) return pt;
-        throw new InvalidOperationException("out of dynamic payload types");
     }
 
     public NegotiatedSession ApplyAnswer(SdpOffer offer, string answer)
@@ -198,7 +191,9 @@ public sealed class SdpOfferer
                 foreach (var af in answerFmtps)
                 {
                     var rmap = answerMaps.FirstOrDefault(r => r.PayloadType == af.PayloadType);
+                    // The rtx payload type must be one this section offered as rtx (the offer gives each PT one meaning).
                     if (rmap is not null && rmap.EncodingName.Equals("rtx", StringComparison.OrdinalIgnoreCase) && am.Formats.Contains(SdpText.Inv(af.PayloadType))
+                        && offeredMaps.Any(r => r.PayloadType == af.PayloadType && r.EncodingName.Equals("rtx", StringComparison.OrdinalIgnoreCase))
                         && af.ToDictionary().TryGetValue("apt", out var apt) && apt == SdpText.Inv(pt) && usedRtx.Add(af.PayloadType))
                     { rtx = af.PayloadType; break; }
                 }

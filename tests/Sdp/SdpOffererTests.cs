@@ -34,7 +34,7 @@ public class SdpOffererTests
     }
 
     [Fact]
-    public void Offer_CodecsPayloadTypesAndExtensionIdsAreUniqueAcrossBundle()
+    public void Offer_CodecsPayloadTypesAndExtensionIdsAreConsistentAcrossBundle()
     {
         var sdp = SessionDescription.Parse(Offer().Sdp);
         Assert.Equal(["111"], sdp.Media[0].Formats);
@@ -42,8 +42,8 @@ public class SdpOffererTests
         Assert.Equal(["96", "97", "102", "103"], sdp.Media[1].Formats);
         Assert.Equal("apt=96", sdp.Media[1].GetFmtp(97)!.Parameters);
         Assert.Equal("H264", sdp.Media[1].GetRtpMap(102)!.EncodingName);
-        // Second video section gets fresh payload types (PT space is shared across the bundle).
-        Assert.Empty(sdp.Media[2].Formats.Intersect(sdp.Media[1].Formats));
+        // The second video section reuses the same payload types: one meaning per PT across the BUNDLE (RFC 8843 §9.1.2).
+        Assert.Equal(sdp.Media[1].Formats, sdp.Media[2].Formats);
         var byId = sdp.Media.SelectMany(m => m.Extmaps).GroupBy(e => e.Id);
         Assert.All(byId, g => Assert.Single(g.Select(e => e.Uri).Distinct()));
         var byUri = sdp.Media.SelectMany(m => m.Extmaps).GroupBy(e => e.Uri);
@@ -77,7 +77,7 @@ public class SdpOffererTests
         + "m=video 9 UDP/TLS/RTP/SAVPF 96 97\r\nc=IN IP4 0.0.0.0\r\na=mid:1\r\na=extmap:1 urn:ietf:params:rtp-hdrext:sdes:mid\r\na=extmap:9 urn:x-not-offered\r\n"
         + "a=recvonly\r\na=rtcp-mux\r\na=rtcp-rsize\r\na=rtpmap:96 VP8/90000\r\na=rtcp-fb:96 nack\r\na=rtcp-fb:96 nack pli\r\na=rtcp-fb:96 x-unknown\r\n"
         + "a=rtpmap:97 rtx/90000\r\na=fmtp:97 apt=96\r\n"
-        + "m=video 9 UDP/TLS/RTP/SAVPF 98\r\nc=IN IP4 0.0.0.0\r\na=mid:2\r\na=sendonly\r\na=msid:cam camtrack\r\na=rtcp-mux\r\na=rtpmap:98 VP8/90000\r\n"
+        + "m=video 9 UDP/TLS/RTP/SAVPF 96\r\nc=IN IP4 0.0.0.0\r\na=mid:2\r\na=sendonly\r\na=msid:cam camtrack\r\na=rtcp-mux\r\na=rtpmap:96 VP8/90000\r\n"
         + "a=rid:h send\r\na=rid:m send\r\na=rid:l send\r\na=simulcast:send h;m;l\r\n"
         + "m=application 9 UDP/DTLS/SCTP webrtc-datachannel\r\nc=IN IP4 0.0.0.0\r\na=mid:3\r\na=sctp-port:5000\r\na=max-message-size:65536\r\n")
         .Replace("SETUP", setup);
@@ -150,7 +150,7 @@ public class SdpOffererTests
     [Fact]
     public void ApplyAnswer_RejectedSection()
     {
-        string answer = BrowserAnswer().Replace("m=video 9 UDP/TLS/RTP/SAVPF 98", "m=video 0 UDP/TLS/RTP/SAVPF 98");
+        string answer = BrowserAnswer().Replace("m=video 9 UDP/TLS/RTP/SAVPF 96\r\n", "m=video 0 UDP/TLS/RTP/SAVPF 96\r\n");
         var session = new SdpOfferer(SdpSamples.Server()).ApplyAnswer(Offer(), answer);
         Assert.True(session.FindMedia("2")!.IsRejected);
     }
