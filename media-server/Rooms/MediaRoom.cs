@@ -40,7 +40,11 @@ public sealed class MediaRoom
     /// <summary>Answers a participant's offer: publishes its send sections, subscribes its receive sections listed in
     /// <paramref name="subscriptions"/>. The first negotiation creates the participant's peer connection; later ones
     /// renegotiate it (same ICE and DTLS).</summary>
-    public Task<NegotiationResult> NegotiateAsync(string participantId, bool canPublish, string offerSdp, IReadOnlyList<SubscriptionRequest> subscriptions) =>
+    /// <param name="connectionTag">Which control-plane connection negotiates (e.g. the hub connection id); it comes back
+    /// in <see cref="IRoomListener.OnParticipantDisconnected"/> so a late report about an older connection of the same
+    /// participant can be told apart from one about the current connection.</param>
+    public Task<NegotiationResult> NegotiateAsync(string participantId, bool canPublish, string offerSdp, IReadOnlyList<SubscriptionRequest> subscriptions,
+        string? connectionTag = null) =>
         Run(() =>
         {
             if (_closed) return NegotiationResult.Fail("the session has ended");
@@ -56,6 +60,7 @@ public sealed class MediaRoom
                 _participants[participantId] = participant;
                 ParticipantCount = _participants.Count;
             }
+            participant.ConnectionTag = connectionTag;
             return participant.Negotiate(offerSdp, subscriptions, canPublish);
         });
 
@@ -147,6 +152,6 @@ public sealed class MediaRoom
         ParticipantCount = _participants.Count;
         foreach (var other in _participants.Values) other.DropSubscriptionsFrom(participant);
         if (hadPublications) PublicationsChanged();
-        if (!participant.ClosedByControlPlane) _listener.OnParticipantDisconnected(this, participant.Id, reason);
+        if (!participant.ClosedByControlPlane) _listener.OnParticipantDisconnected(this, participant.Id, reason, participant.ConnectionTag);
     }
 }

@@ -45,6 +45,9 @@ internal sealed class RoomParticipant : IMediaPeer, IPeerConnectionHandler
 
     public string Id { get; }
 
+    /// <summary>The control-plane connection that last negotiated this participant's media (see <see cref="MediaRoom.NegotiateAsync"/>).</summary>
+    public string? ConnectionTag { get; set; }
+
     /// <summary>The buffer a subscription copies a forwarded packet into (worker-thread only; room for SRTP's tag).</summary>
     public byte[] ForwardBuffer { get; } = new byte[2048];
 

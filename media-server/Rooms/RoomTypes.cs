@@ -26,7 +26,8 @@ public interface IRoomListener
     void OnParticipantConnected(MediaRoom room, string participantId);
 
     /// <summary>A participant's media connection ended: closed, consent lost (vanished without BYE) or failed.</summary>
-    void OnParticipantDisconnected(MediaRoom room, string participantId, string reason);
+    /// <param name="connectionTag">The tag given with the participant's last negotiation.</param>
+    void OnParticipantDisconnected(MediaRoom room, string participantId, string reason, string? connectionTag);
 }
 
 /// <summary>What one participant's media state holds (leak tests): its publications and the subscriptions fanning out

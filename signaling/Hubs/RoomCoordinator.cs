@@ -180,7 +180,7 @@ public sealed partial class RoomCoordinator : IRoomListener
         }
         if (string.IsNullOrWhiteSpace(request.Sdp)) throw new HubException("invalid: the offer's sdp is empty");
         var subscriptions = (request.Subscriptions ?? []).Select(s => new SubscriptionRequest(s?.Mid ?? "", s?.TrackId ?? "")).ToList();
-        var result = await media.NegotiateAsync(caller.ParticipantId, caller.Role != ParticipantRole.Observer, request.Sdp, subscriptions);
+        var result = await media.NegotiateAsync(caller.ParticipantId, caller.Role != ParticipantRole.Observer, request.Sdp, subscriptions, caller.ConnectionId);
         bool stillHere, gone, ended;
         lock (_lock)
         {
@@ -388,13 +388,16 @@ public sealed partial class RoomCoordinator : IRoomListener
 
     /// <summary>A media connection ended by itself (consent lost: the peer vanished without a goodbye, or DTLS
     /// failed): the participant has left the room.</summary>
-    void IRoomListener.OnParticipantDisconnected(MediaRoom media, string participantId, string reason)
+    void IRoomListener.OnParticipantDisconnected(MediaRoom media, string participantId, string reason, string? connectionTag)
     {
         var sends = new List<Outgoing>();
         HubCallerContext? context = null;
         lock (_lock)
         {
             if (!_rooms.TryGetValue(media.Id, out var room) || !room.Members.TryGetValue(participantId, out var member) || !member.Present) return;
+            // A late report about the media of an older connection (the same link joined again since) is not about
+            // the participant as it is now.
+            if (connectionTag is not null && connectionTag != member.ConnectionId) return;
             context = member.Context;
             MarkLeft(room, member, $"connection lost: {reason}", sends);
         }
