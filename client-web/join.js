@@ -24,6 +24,21 @@ const remoteStreams = new Map();  // participantId -> MediaStream
 let negotiation = Promise.resolve();
 let qualityTimer = null;
 const lastInbound = new Map();    // participantId -> { packets, lost, frames, at }
+const localQuality = new Map();   // participantId -> what this page measures of them
+const qualityRank = { unknown: 0, good: 1, fair: 2, poor: 3 };
+
+// A participant's dot shows the worse of two views: their uplink as the server receives it (ParticipantUpdated)
+// and what this page receives of them.
+function paintQuality(id) {
+  const dot = document.querySelector(`[data-testid="quality-${id}"]`);
+  if (!dot) return;
+  const server = state.participants.get(id)?.quality ?? 'unknown';
+  const local = localQuality.get(id) ?? 'unknown';
+  const quality = qualityRank[server] >= qualityRank[local] ? server : local;
+  dot.className = `quality ${quality}`;
+  dot.dataset.quality = quality;
+  dot.title = `${quality} (server: ${server}, here: ${local})`;
+}
 
 window.telerehab = {
   state,
@@ -237,12 +252,14 @@ async function negotiateOnce() {
 function upsertParticipant(participant) {
   state.participants.set(participant.id, participant);
   renderTiles();
+  paintQuality(participant.id);
 }
 
 function removeParticipant(id) {
   state.participants.delete(id);
   remoteStreams.delete(id);
   lastInbound.delete(id);
+  localQuality.delete(id);
   renderTiles();
 }
 
@@ -356,8 +373,8 @@ async function updateQuality() {
     let quality = 'good';
     if (packets === 0 || lossRate > 0.1 || (t.hasVideo && fps < 5)) quality = 'poor';
     else if (lossRate > 0.02 || (t.hasVideo && fps < 15)) quality = 'fair';
-    const dot = document.querySelector(`[data-testid="quality-${owner}"]`);
-    if (dot) { dot.className = `quality ${quality}`; dot.title = `${quality}: ${(lossRate * 100).toFixed(1)}% loss, ${fps.toFixed(0)} fps`; }
+    localQuality.set(owner, quality);
+    paintQuality(owner);
   }
 }
 

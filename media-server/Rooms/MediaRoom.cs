@@ -144,6 +144,12 @@ public sealed class MediaRoom
 
     internal void ParticipantConnected(RoomParticipant participant) => _listener.OnParticipantConnected(this, participant.Id);
 
+    internal void QualityChanged(RoomParticipant participant, string quality)
+    {
+        if (_participants.TryGetValue(participant.Id, out var current) && ReferenceEquals(current, participant))
+            _listener.OnParticipantQuality(this, participant.Id, quality);
+    }
+
     /// <summary>A participant's connection ended: it leaves the room's media state (a new negotiation starts afresh).</summary>
     internal void ParticipantClosed(RoomParticipant participant, string reason, bool hadPublications)
     {

@@ -49,6 +49,9 @@ internal sealed class Publication
 
     public bool Muted { get; set; }
 
+    /// <summary>The extended highest sequence number of the previous receiver report (a stall shows as no change).</summary>
+    public uint? LastReportedHighestSequence { get; set; }
+
     /// <summary>The subscriptions (a concrete list: the forwarding loop indexes it without an enumerator).</summary>
     public List<Subscription> Subscribers => _subscribers;
 

@@ -438,7 +438,36 @@ internal sealed class RoomParticipant : IMediaPeer, IPeerConnectionHandler
         if (count == 0) return;
         var length = RtcpReportWriter.WriteReceiverReport(_rtcpBuffer, _rtcpSsrc, blocks[..count], Cname);
         if (length > 0) _connection!.SendRtcp(_rtcpBuffer, length);
+        UpdateQuality(blocks[..count]);
     }
+
+    /// <summary>The quality of this participant's uplink as the SFU receives it, from the interval's report blocks
+    /// (RFC 3550 §6.4.1 fraction lost and interarrival jitter; a stream that sent nothing for a whole interval is a
+    /// stall). Reported to the control plane when it changes.</summary>
+    private void UpdateQuality(ReadOnlySpan<ReportBlock> blocks)
+    {
+        var worstLoss = 0.0;
+        var worstJitterMs = 0.0;
+        var stalled = false;
+        foreach (var block in blocks)
+        {
+            var publication = _publicationsBySsrc.GetValueOrDefault(block.Ssrc);
+            if (publication is null) continue;
+            worstLoss = Math.Max(worstLoss, block.FractionLost / 256.0);
+            worstJitterMs = Math.Max(worstJitterMs, block.Jitter * 1000.0 / publication.ClockRate);
+            stalled |= publication.LastReportedHighestSequence == block.ExtendedHighestSequenceNumber;
+            publication.LastReportedHighestSequence = block.ExtendedHighestSequenceNumber;
+        }
+        var quality = stalled || worstLoss >= 0.10 || worstJitterMs >= 100 ? "poor"
+            : worstLoss >= 0.02 || worstJitterMs >= 30 ? "fair"
+            : "good";
+        if (quality == Quality) return;
+        Quality = quality;
+        _room.QualityChanged(this, quality);
+    }
+
+    /// <summary>"good", "fair", "poor" or "unknown" (nothing received yet): see <see cref="UpdateQuality"/>.</summary>
+    public string Quality { get; private set; } = "unknown";
 
     // ------------------------------------------------------------------ host plumbing
 

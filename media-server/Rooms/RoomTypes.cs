@@ -22,6 +22,9 @@ public interface IRoomListener
     /// <summary>The set of published tracks changed (a participant published, republished, left or was removed).</summary>
     void OnTracksChanged(MediaRoom room, IReadOnlyList<TrackInfo> tracks);
 
+    /// <summary>The quality of a participant's uplink as the SFU receives it changed: "good", "fair" or "poor".</summary>
+    void OnParticipantQuality(MediaRoom room, string participantId, string quality);
+
     /// <summary>A participant's media connection is up (DTLS done).</summary>
     void OnParticipantConnected(MediaRoom room, string participantId);
 

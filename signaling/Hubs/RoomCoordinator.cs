@@ -56,9 +56,10 @@ public sealed partial class RoomCoordinator : IRoomListener
         public bool Removed { get; set; }
         public bool AudioMuted { get; set; }
         public bool VideoMuted { get; set; }
+        public string Quality { get; set; } = "unknown";
 
         public ParticipantDto ToDto() => new(Id, DisplayName, JoinTokenService.RoleName(Role),
-            !Present ? "left" : Joined ? "connected" : "waiting", AudioMuted, VideoMuted, "unknown");
+            !Present ? "left" : Joined ? "connected" : "waiting", AudioMuted, VideoMuted, Present && Joined ? Quality : "unknown");
     }
 
     internal sealed class LiveRoom(SessionSnapshot session, MediaRoom media)
@@ -321,6 +322,7 @@ public sealed partial class RoomCoordinator : IRoomListener
     {
         var wasJoined = member.Joined;
         member.Present = false;
+        member.Quality = "unknown";
         member.Joined = false;
         member.Context?.Items.Remove(typeof(Caller));
         member.Context = null;
@@ -384,6 +386,19 @@ public sealed partial class RoomCoordinator : IRoomListener
 
     void IRoomListener.OnParticipantConnected(MediaRoom media, string participantId)
     {
+    }
+
+    void IRoomListener.OnParticipantQuality(MediaRoom media, string participantId, string quality)
+    {
+        var sends = new List<Outgoing>();
+        lock (_lock)
+        {
+            if (!_rooms.TryGetValue(media.Id, out var room) || !ReferenceEquals(room.Media, media)
+                || !room.Members.TryGetValue(participantId, out var member) || !member.Present || !member.Joined) return;
+            member.Quality = quality;
+            Broadcast(room, sends, "ParticipantUpdated", member.ToDto());
+        }
+        Run(sends);
     }
 
     /// <summary>A media connection ended by itself (consent lost: the peer vanished without a goodbye, or DTLS

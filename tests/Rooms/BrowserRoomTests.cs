@@ -54,6 +54,12 @@ public sealed class BrowserRoomTests(ITestOutputHelper output) : IAsyncLifetime
 
         await Task.WhenAll(therapist.WaitDecodesAsync([patientId], DecodeWithin), patient.WaitDecodesAsync([therapistId], DecodeWithin));
 
+        // Each page shows the other's connection quality: on loopback it is good, from the server's view of the
+        // uplink (ParticipantUpdated) and from what the page receives.
+        await therapist.Page.WaitForFunctionAsync($"() => document.querySelector('[data-testid=\"quality-{patientId}\"]')?.dataset.quality === 'good'",
+            null, new PageWaitForFunctionOptions { Timeout = 20_000 });
+        Assert.Equal("good", await therapist.Page.EvaluateAsync<string>($"() => window.telerehab.state.participants.get('{patientId}').quality"));
+
         var state = await _api.GetAsync(session.Id);
         var joined = state.GetProperty("participants").EnumerateArray().Where(p => p.GetProperty("role").GetString() != "observer").ToList();
         Assert.Equal(2, joined.Count);
