@@ -17,6 +17,7 @@ public sealed class MediaCounters
     internal long PlisReceived;
     internal long PlisSent;
     internal long Retransmissions;
+    internal long TransportFeedbackSent;
     internal long IceFailures;
     internal long DtlsFailures;
 
@@ -48,6 +49,7 @@ public sealed class MediaCounters
         totals.PlisReceived += Volatile.Read(ref PlisReceived);
         totals.PlisSent += Volatile.Read(ref PlisSent);
         totals.Retransmissions += Volatile.Read(ref Retransmissions);
+        totals.TransportFeedbackSent += Volatile.Read(ref TransportFeedbackSent);
         totals.IceFailures += Volatile.Read(ref IceFailures);
         totals.DtlsFailures += Volatile.Read(ref DtlsFailures);
     }
@@ -69,6 +71,7 @@ public sealed class MediaTotals
     public long PlisReceived { get; set; }
     public long PlisSent { get; set; }
     public long Retransmissions { get; set; }
+    public long TransportFeedbackSent { get; set; }
     public long IceFailures { get; set; }
     public long DtlsFailures { get; set; }
 }

@@ -19,7 +19,8 @@ internal sealed class Publication
         Mid = mid;
         Kind = kind;
         Info = new TrackInfo($"{publisher.Id}-{kind}-{mid}-{sequence}", publisher.Id, kind);
-        Buffer = new RetransmissionBuffer(kind == "video" ? 512 : 64);
+        // Video keeps up to MaxRetention of packets (1,024 slots hold 3 s at 2.7 Mbit/s of 1,000-byte packets).
+        Buffer = new RetransmissionBuffer(kind == "video" ? 1024 : 64, maxAge: MinRetention);
         Nack = new NackGenerator();
         Keyframes = new KeyframeRequestThrottle();
     }
@@ -51,6 +52,30 @@ internal sealed class Publication
 
     /// <summary>The extended highest sequence number of the previous receiver report (a stall shows as no change).</summary>
     public uint? LastReportedHighestSequence { get; set; }
+
+    /// <summary>Packets are kept for retransmission at least this long, and for twice the slowest subscriber's round
+    /// trip up to <see cref="MaxRetention"/>: on a 2G leg a NACK arrives more than a second after the packet left.</summary>
+    public static readonly TimeSpan MinRetention = TimeSpan.FromSeconds(1);
+
+    public static readonly TimeSpan MaxRetention = TimeSpan.FromSeconds(3);
+
+    /// <summary>How long to keep (or keep asking for) packets on a leg with round trip <paramref name="rtt"/>.</summary>
+    public static TimeSpan RetentionFor(TimeSpan rtt)
+    {
+        var twice = rtt * 2;
+        return twice < MinRetention ? MinRetention : twice > MaxRetention ? MaxRetention : twice;
+    }
+
+    /// <summary>Sizes the retransmission buffer's age limit from the subscribers' round trips (cold path: once per report).</summary>
+    public void UpdateRetention()
+    {
+        var slowest = TimeSpan.Zero;
+        foreach (var subscription in _subscribers)
+        {
+            if (subscription.Subscriber.RoundTrip.Smoothed > slowest) slowest = subscription.Subscriber.RoundTrip.Smoothed;
+        }
+        Buffer.MaxAge = RetentionFor(slowest);
+    }
 
     /// <summary>The subscriptions (a concrete list: the forwarding loop indexes it without an enumerator).</summary>
     public List<Subscription> Subscribers => _subscribers;

@@ -1,3 +1,5 @@
+using System.Buffers.Binary;
+using TeleRehab.Media.Bwe;
 using TeleRehab.Media.Dtls;
 using TeleRehab.Media.Hosting;
 using TeleRehab.Media.Ice;
@@ -32,6 +34,8 @@ internal sealed class RoomParticipant : IMediaPeer, IPeerConnectionHandler
     private string? _remoteUfrag;
     private string? _remoteFingerprint;
     private int _midExtensionId = -1;
+    private int _transportSequenceExtensionId = -1;
+    private readonly TransportFeedbackRecorder _transportFeedback;
     private int _publicationSequence;
     private int _forwardSample;
     private TimeSpan _nextReport;
@@ -41,9 +45,13 @@ internal sealed class RoomParticipant : IMediaPeer, IPeerConnectionHandler
     {
         _room = room;
         Id = id;
+        _transportFeedback = new TransportFeedbackRecorder(_rtcpSsrc);
     }
 
     public string Id { get; }
+
+    /// <summary>This participant's leg round trip, from its reports about the SFU's streams (RFC 3550 §6.4.1).</summary>
+    public RoundTripTime RoundTrip { get; } = new();
 
     /// <summary>The control-plane connection that last negotiated this participant's media (see <see cref="MediaRoom.NegotiateAsync"/>).</summary>
     public string? ConnectionTag { get; set; }
@@ -184,9 +192,11 @@ internal sealed class RoomParticipant : IMediaPeer, IPeerConnectionHandler
         var changed = false;
         var seen = new HashSet<string>(StringComparer.Ordinal);
         _midExtensionId = -1;
+        _transportSequenceExtensionId = -1;
         foreach (var media in session.Media)
         {
             if (media.FindExtensionId(SdpHeaderExtensionCapability.Mid) is { } midId) _midExtensionId = midId;
+            if (media.FindExtensionId(SdpHeaderExtensionCapability.TransportWideCc) is { } twccId) _transportSequenceExtensionId = twccId;
             if (!canPublish || media.IsRejected || media.Kind is not ("audio" or "video")) continue;
             if (media.Direction is not (SdpDirection.RecvOnly or SdpDirection.SendRecv)) continue;
             seen.Add(media.Mid);
@@ -234,6 +244,11 @@ internal sealed class RoomParticipant : IMediaPeer, IPeerConnectionHandler
             _subscriptionsByMid[media.Mid] = subscription;
             _subscriptionsBySsrc[subscription.OutgoingSsrc] = subscription;
             wanted.AddSubscriber(subscription);
+            if (RoundTrip.Latest is not null)
+            {
+                subscription.OnRoundTrip(RoundTrip.Smoothed);
+                wanted.UpdateRetention();
+            }
             // A new receiver needs a keyframe to start decoding.
             if (wanted.IsVideo) wanted.Publisher.RequestKeyframe(wanted, _room.Worker.Now);
         }
@@ -275,6 +290,11 @@ internal sealed class RoomParticipant : IMediaPeer, IPeerConnectionHandler
     void IPeerConnectionHandler.OnRtp(PeerConnection connection, Span<byte> buffer, int length, TimeSpan now)
     {
         if (!RtpPacketReader.TryParse(buffer[..length], out var rtp)) return;
+        // Every packet with a transport-wide number counts for the publisher's estimate, RTX and padding probes too,
+        // at the time it left the socket.
+        if (_transportSequenceExtensionId > 0 && rtp.TryGetExtension(_transportSequenceExtensionId, out var transportSeq)
+            && TransportSequenceNumberExtension.TryRead(transportSeq, out var twSeq))
+            _transportFeedback.OnPacket(twSeq, length, now);
         if (!_publicationsBySsrc.TryGetValue(rtp.Ssrc, out var publication) && !TryLearnSsrc(rtp, out publication)) return;
         _room.Counters.CountIn(publication.IsVideo, length);
 
@@ -345,9 +365,47 @@ internal sealed class RoomParticipant : IMediaPeer, IPeerConnectionHandler
                     break;
                 case RtcpPacketType.SenderReport when SenderReport.TryParse(packet.Packet, out var report):
                     if (_publicationsBySsrc.TryGetValue(report.Ssrc, out var reported)) reported.Statistics?.OnSenderReport(report.NtpTimestamp, now);
+                    OnReportBlocks(report.ReportBlocks);
+                    break;
+                case RtcpPacketType.ReceiverReport when ReceiverReport.TryParse(packet.Packet, out var receiverReport):
+                    OnReportBlocks(receiverReport.ReportBlocks);
                     break;
             }
         }
+    }
+
+    /// <summary>The participant's reports about the SFU's streams give this leg's round trip, which sets how long
+    /// packets are kept and asked for on it.</summary>
+    private void OnReportBlocks(RtcpItemList<ReportBlock> blocks)
+    {
+        var measured = false;
+        uint? arrival = null;
+        foreach (var block in blocks)
+        {
+            if (!_subscriptionsBySsrc.ContainsKey(block.Ssrc) || block.LastSenderReport == 0) continue;
+            arrival ??= (uint)(SendStatistics.ToNtpTimestamp(_room.Manager.Server.Time.GetUtcNow().UtcDateTime) >> 16);
+            measured |= RoundTrip.OnReportBlock(arrival.Value, block.LastSenderReport, block.DelaySinceLastSenderReport);
+        }
+        if (!measured) return;
+        var rtt = RoundTrip.Smoothed;
+        foreach (var publication in _publications)
+        {
+            publication.Nack.Rtt = rtt;
+            publication.Nack.MaxAge = Publication.RetentionFor(rtt);
+        }
+        foreach (var subscription in _subscriptionsByMid.Values)
+        {
+            subscription.OnRoundTrip(rtt);
+            subscription.Publication.UpdateRetention();
+        }
+    }
+
+    /// <summary>A subscriber asked for a packet of <paramref name="publication"/> that the SFU never received: ask
+    /// this participant (its publisher) for it now.</summary>
+    public void RequestRetransmission(Publication publication, ushort sequenceNumber, TimeSpan now)
+    {
+        if (!publication.Nack.Request(sequenceNumber, now)) return;
+        SendNacks(publication, now);
     }
 
     /// <summary>Asks this participant (the publisher) for a keyframe of <paramref name="publication"/>, at most once
@@ -373,6 +431,7 @@ internal sealed class RoomParticipant : IMediaPeer, IPeerConnectionHandler
             var next = _connection?.NextTimeout;
             if (_connection is { State: PeerConnectionState.Connected } && (_publications.Count > 0 || _subscriptionsByMid.Count > 0))
                 next = Min(next, _nextReport);
+            if (_connection is { State: PeerConnectionState.Connected }) next = Min(next, _transportFeedback.NextTimeout);
             foreach (var publication in _publications)
             {
                 next = Min(next, publication.Nack.NextTimeout);
@@ -390,17 +449,11 @@ internal sealed class RoomParticipant : IMediaPeer, IPeerConnectionHandler
         _connection.HandleTimeout(now);
         if (_connection.State != PeerConnectionState.Connected) return;
 
-        Span<ushort> lost = stackalloc ushort[MaxNacksPerPacket];
-        Span<NackPair> pairs = stackalloc NackPair[MaxNacksPerPacket];
+        SendTransportFeedback(now);
         foreach (var publication in _publications)
         {
             if (publication.Keyframes.Poll(now)) SendKeyframeRequest(publication);
-            var count = publication.Nack.CollectNacks(now, lost);
-            if (count == 0 || publication.PrimarySsrc is not { } mediaSsrc) continue;
-            var pairCount = TransportLayerNack.BuildPairs(lost[..count], pairs);
-            var nack = new TransportLayerNack(_rtcpSsrc, mediaSsrc, pairs[..pairCount]);
-            var length = nack.WriteTo(_rtcpBuffer);
-            if (length > 0 && _connection.SendRtcp(_rtcpBuffer, length)) _room.Counters.NacksSent++;
+            SendNacks(publication, now);
         }
 
         if (now >= _nextReport)
@@ -408,6 +461,31 @@ internal sealed class RoomParticipant : IMediaPeer, IPeerConnectionHandler
             _nextReport = now + ReportInterval;
             SendReceiverReport(now);
             SendSenderReports(now);
+        }
+    }
+
+    private void SendNacks(Publication publication, TimeSpan now)
+    {
+        if (publication.PrimarySsrc is not { } mediaSsrc || _connection is not { State: PeerConnectionState.Connected }) return;
+        Span<ushort> lost = stackalloc ushort[MaxNacksPerPacket];
+        Span<NackPair> pairs = stackalloc NackPair[MaxNacksPerPacket];
+        var count = publication.Nack.CollectNacks(now, lost);
+        if (count == 0) return;
+        var pairCount = TransportLayerNack.BuildPairs(lost[..count], pairs);
+        var length = new TransportLayerNack(_rtcpSsrc, mediaSsrc, pairs[..pairCount]).WriteTo(_rtcpBuffer);
+        if (length > 0 && _connection.SendRtcp(_rtcpBuffer, length)) _room.Counters.NacksSent++;
+    }
+
+    /// <summary>Transport-wide feedback (draft-holmer-rmcat-transport-wide-cc-extensions-01 §3.1) about every packet
+    /// this participant sent with a transport-wide number, so its browser estimates its uplink.</summary>
+    private void SendTransportFeedback(TimeSpan now)
+    {
+        if (_publications.Count > 0 && _publications[0].PrimarySsrc is { } mediaSsrc) _transportFeedback.MediaSsrc = mediaSsrc;
+        for (var i = 0; i < 16; i++)
+        {
+            var length = _transportFeedback.WriteFeedback(now, _rtcpBuffer);
+            if (length == 0) break;
+            if (_connection!.SendRtcp(_rtcpBuffer, length)) _room.Counters.TransportFeedbackSent++;
         }
     }
 

@@ -72,15 +72,31 @@ internal sealed class Subscription
     }
 
     /// <summary>Answers the subscriber's NACK for <paramref name="outgoingSeq"/> from the publication's buffer
-    /// (RTX when the subscriber negotiated it). False when the packet is gone or was resent moments ago.</summary>
+    /// (RTX when the subscriber negotiated it). False when the packet is gone or was resent moments ago; a packet the
+    /// SFU itself never received is asked for upstream, and reaches the subscriber when the publisher resends it.</summary>
     public bool Retransmit(ushort outgoingSeq, TimeSpan now)
     {
         var buffer = Subscriber.ForwardBuffer;
         var length = _nacks.TryBuildRetransmission(outgoingSeq, Publication.Buffer, now, buffer.AsSpan(0, buffer.Length - 64));
-        if (length <= 0) return false;
+        if (length <= 0)
+        {
+            if (Rewriter.TryMapToSource(outgoingSeq, out var sourceSsrc, out var sourceSeq) && Publication.Buffer.IsMissing(sourceSsrc, sourceSeq))
+                Publication.Publisher.RequestRetransmission(Publication, sourceSeq, now);
+            return false;
+        }
         Subscriber.SendMedia(buffer, length, Publication.IsVideo);
         return true;
     }
+
+    /// <summary>The subscriber's leg round trip changed: a resend waits about one round trip before another (the
+    /// subscriber asks again only after its own round trip).</summary>
+    public void OnRoundTrip(TimeSpan rtt)
+    {
+        var interval = rtt * 3 / 4;
+        _nacks.MinResendInterval = interval < DefaultMinResendInterval ? DefaultMinResendInterval : interval;
+    }
+
+    private static readonly TimeSpan DefaultMinResendInterval = TimeSpan.FromMilliseconds(100);
 
     private static List<CodecDescription> Codecs(NegotiatedMedia media)
     {

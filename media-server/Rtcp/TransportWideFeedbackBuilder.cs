@@ -19,6 +19,7 @@ public sealed class TransportWideFeedbackBuilder : IRtcpPacket
     private readonly List<ushort> _chunks = new();
     private bool _encoded;
     private ushort _baseSequence;
+    private bool _baseFixed;
     private long _lastTicks;
 
     public TransportWideFeedbackBuilder(uint senderSsrc, uint mediaSsrc, byte feedbackPacketCount)
@@ -29,7 +30,7 @@ public sealed class TransportWideFeedbackBuilder : IRtcpPacket
     }
 
     public uint SenderSsrc { get; }
-    public uint MediaSsrc { get; }
+    public uint MediaSsrc { get; set; }
     public byte FeedbackPacketCount { get; private set; }
     public ushort BaseSequenceNumber => _baseSequence;
     public int PacketStatusCount => _symbols.Count;
@@ -44,6 +45,17 @@ public sealed class TransportWideFeedbackBuilder : IRtcpPacket
         _symbols.Clear();
         _deltas.Clear();
         _encoded = false;
+        _baseFixed = false;
+    }
+
+    /// <summary>Starts the message at <paramref name="baseSequence"/> even if that packet was not received: the
+    /// packets before the first one added are then reported as not received (call after <see cref="Reset"/>, before
+    /// any packet is added).</summary>
+    public void StartAt(ushort baseSequence)
+    {
+        if (_symbols.Count > 0) throw new InvalidOperationException("Packets were already added.");
+        _baseSequence = baseSequence;
+        _baseFixed = true;
     }
 
     /// <summary>
@@ -57,12 +69,12 @@ public sealed class TransportWideFeedbackBuilder : IRtcpPacket
         if (_symbols.Count == 0)
         {
             long reference = arrivalTime.Ticks / TransportWideFeedback.ReferenceTimeUnitTicks;
-            _baseSequence = sequenceNumber;
+            if (!_baseFixed) _baseSequence = sequenceNumber;
             ReferenceTimeRaw = (uint)(reference & 0xFFFFFF);
             _lastTicks = reference * TransportWideFeedback.ReferenceTimeUnitTicks;
         }
         int offset = (ushort)(sequenceNumber - _baseSequence);
-        if (_symbols.Count > 0 && offset < _symbols.Count) return false;
+        if (offset < _symbols.Count) return false;
         if (offset >= ushort.MaxValue) return false;
         long delta = (long)Math.Round((arrivalTime.Ticks - _lastTicks) / (double)TickUnit, MidpointRounding.AwayFromZero);
         if (delta is < short.MinValue or > short.MaxValue) return false;

@@ -34,7 +34,8 @@ public sealed record SdpCodecCapability(
         return profileIdc == 0x42 && ((iop & 0x40) != 0 || iop == 0x00);
     }
 
-    public static readonly IReadOnlyList<string> VideoFeedback = ["goog-remb", "transport-cc", "ccm fir", "nack", "nack pli"];
+    /// <summary>No goog-remb: the server sends transport-wide feedback (the sender estimates), not REMB.</summary>
+    public static readonly IReadOnlyList<string> VideoFeedback = ["transport-cc", "ccm fir", "nack", "nack pli"];
 
     public static SdpCodecCapability Opus { get; } =
         new("audio", "opus", 48000, 2, "minptime=10;useinbandfec=1", ["transport-cc"], PreferredPayloadType: 111);

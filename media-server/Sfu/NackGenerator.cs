@@ -37,7 +37,8 @@ public sealed class NackGenerator
 
     public int MaxRetries { get; }
 
-    public TimeSpan MaxAge { get; }
+    /// <summary>How long a missing packet is asked for (from when the gap was seen); set from the leg's round trip.</summary>
+    public TimeSpan MaxAge { get; set; }
 
     /// <summary>Round-trip time to the publisher, the interval between NACKs of one packet (initially 100 ms).</summary>
     public TimeSpan Rtt { get; set; } = TimeSpan.FromMilliseconds(100);
@@ -88,6 +89,39 @@ public sealed class NackGenerator
         if (index < 0) return false;
         RemoveAt(index);
         RecoveredCount++;
+        return true;
+    }
+
+    /// <summary>
+    /// Asks again for <paramref name="sequenceNumber"/>, a packet this side never received that someone downstream
+    /// wants (a subscriber's NACK the SFU cannot answer from its buffer): tracked as missing from <paramref name="now"/>
+    /// unless it is tracked already, was never reached, or is older than <see cref="MaxDropout"/>. True when added.
+    /// </summary>
+    public bool Request(ushort sequenceNumber, TimeSpan now)
+    {
+        if (!_unwrapper.HasValue) return false;
+        long ext = _unwrapper.Peek(sequenceNumber);
+        if (ext >= _unwrapper.Highest || ext < _unwrapper.Highest - MaxDropout) return false;
+        int lo = 0, hi = _count - 1;
+        while (lo <= hi)
+        {
+            int mid = (lo + hi) >>> 1;
+            long s = _entries[mid].Sequence;
+            if (s == ext) return false;
+            if (s < ext) lo = mid + 1;
+            else hi = mid - 1;
+        }
+        if (_count == _entries.Length)
+        {
+            if (lo == 0) return false; // older than everything tracked in a full tracker
+            RemoveAt(0);
+            GivenUpCount++;
+            lo--;
+        }
+        Array.Copy(_entries, lo, _entries, lo + 1, _count - lo);
+        _entries[lo] = new Entry { Sequence = ext, DetectedAt = now, NextSend = now };
+        _count++;
+        if (now < _nextDue) _nextDue = now;
         return true;
     }
 

@@ -104,6 +104,16 @@ public sealed class RetransmissionBuffer : IRetransmissionSource
         return true;
     }
 
+    /// <summary>True when <paramref name="sequenceNumber"/> of <paramref name="ssrc"/> falls inside what this buffer
+    /// covers but never arrived (a gap): the SFU itself lacks it, so a NACK for it belongs upstream.</summary>
+    public bool IsMissing(uint ssrc, ushort sequenceNumber)
+    {
+        if (!_hasSsrc || ssrc != _ssrc) return false;
+        long ext = _unwrapper.Peek(sequenceNumber);
+        if (ext >= _unwrapper.Highest || ext <= _unwrapper.Highest - Capacity) return false;
+        return _slotSeq[(int)(ext & _mask)] != ext;
+    }
+
     /// <inheritdoc/>
     public bool TryGet(uint ssrc, ushort sequenceNumber, TimeSpan now, out ReadOnlySpan<byte> packet)
     {

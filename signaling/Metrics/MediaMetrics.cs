@@ -39,6 +39,8 @@ public sealed class MediaMetrics
         PlisReceived = factory.CreateCounter("telerehab_plis_received_total", "RTCP picture loss indications received from subscribers.");
         PlisSent = factory.CreateCounter("telerehab_plis_sent_total", "RTCP picture loss indications sent to publishers.");
         Retransmissions = factory.CreateCounter("telerehab_retransmissions_total", "Packets retransmitted in answer to NACKs.");
+        TransportFeedbackSent = factory.CreateCounter("telerehab_transport_feedback_sent_total",
+            "Transport-wide congestion control feedback messages sent to publishers.");
         IceFailures = factory.CreateCounter("telerehab_ice_failures_total", "Peers whose ICE connectivity failed or timed out.");
         DtlsFailures = factory.CreateCounter("telerehab_dtls_failures_total", "Peers whose DTLS handshake failed.");
         ForwardingDelay = factory.CreateHistogram("telerehab_forwarding_delay_seconds",
@@ -61,6 +63,8 @@ public sealed class MediaMetrics
     public Counter PlisReceived { get; }
     public Counter PlisSent { get; }
     public Counter Retransmissions { get; }
+
+    public Counter TransportFeedbackSent { get; }
     public Counter IceFailures { get; }
     public Counter DtlsFailures { get; }
     public Histogram ForwardingDelay { get; }
@@ -86,6 +90,7 @@ public sealed class MediaMetrics
         PlisReceived.IncTo(totals.PlisReceived);
         PlisSent.IncTo(totals.PlisSent);
         Retransmissions.IncTo(totals.Retransmissions);
+        TransportFeedbackSent.IncTo(totals.TransportFeedbackSent);
         IceFailures.IncTo(totals.IceFailures);
         DtlsFailures.IncTo(totals.DtlsFailures);
     }

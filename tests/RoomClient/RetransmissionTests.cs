@@ -101,6 +101,62 @@ public sealed class RetransmissionTests(ITestOutputHelper output) : IAsyncLifeti
     }
 
     [Fact]
+    public async Task A_subscribers_nack_for_a_packet_the_sfu_never_got_is_asked_for_upstream()
+    {
+        var session = await _kit.Api.CreateAsync("one-to-one", waitingRoom: false, title: "nack relay");
+        var therapist = _kit.NewClient("relay-therapist");
+        Assert.Equal("joined", (await therapist.JoinAsync(SessionClient.TokenFromLink(session.TherapistLink)).WaitAsync(RoomTestKit.Generous)).State);
+        await therapist.WaitMediaConnectedAsync(RoomTestKit.Generous);
+        var patient = await _kit.JoinAsync("relay-patient", session.PatientLink!);
+        var received = new ConcurrentQueue<(uint Ssrc, ushort Seq, uint Timestamp)>();
+        patient.Media!.RtpWithMidReceivedHandler = (packet, _) =>
+        {
+            if (RtpPacketReader.TryParse(packet, out var rtp)) received.Enqueue((rtp.Ssrc, rtp.SequenceNumber, rtp.Timestamp));
+        };
+
+        var media = therapist.Media!;
+        var nacked = new ConcurrentQueue<ushort>();
+        var previous = media.RtcpReceivedHandler;
+        media.RtcpReceivedHandler = rtcp =>
+        {
+            previous?.Invoke(rtcp);
+            foreach (var packet in new RtcpCompoundReader(rtcp))
+            {
+                if (packet.PacketType == RtcpPacketType.TransportFeedback && packet.Format == 1
+                    && TransportLayerNack.TryParse(packet.Packet, out var nack) && nack.MediaSsrc == media.VideoSsrc)
+                {
+                    foreach (var seq in nack.LostSequenceNumbers) nacked.Enqueue(seq);
+                }
+            }
+        };
+
+        var videoPt = (byte)media.Session!.Media.First(m => m.Mid == media.SendMids["video"]).Codecs[0].PayloadType;
+        var buffer = new byte[300];
+        const ushort first = 3000;
+        const ushort missing = first + 6;
+        for (ushort seq = first; seq < first + 12; seq++)
+        {
+            if (seq == missing) continue; // never reaches the SFU
+            var header = new RtpHeaderWriter(buffer, videoPt, seq, 90u * seq, media.VideoSsrc, marker: true, csrcs: default).Finish();
+            Assert.True(media.SendRtp(buffer.AsSpan(0, header + 100)));
+            await Task.Delay(20);
+        }
+        // The SFU asks for the gap by itself, and gives up after its retries (about a second).
+        Assert.True(await RoomTestKit.WaitUntilAsync(() => nacked.Contains(missing), TimeSpan.FromSeconds(10)));
+        await Task.Delay(2500);
+
+        // The subscriber asks for the packet it saw missing: its outgoing seq is the one between its neighbours'.
+        Assert.True(await RoomTestKit.WaitUntilAsync(() => received.Count >= 11, RoomTestKit.Generous));
+        var packets = received.ToList();
+        var beforeGap = packets.Single(p => !packets.Any(q => q.Seq == (ushort)(p.Seq + 1)) && packets.Any(q => q.Seq == (ushort)(p.Seq + 2)));
+        var countBefore = nacked.Count;
+        Assert.True(patient.Media.SendRtcp(Nack(patient.Media.VideoSsrc, beforeGap.Ssrc, (ushort)(beforeGap.Seq + 1))));
+
+        Assert.True(await RoomTestKit.WaitUntilAsync(() => nacked.Skip(countBefore).Contains(missing), TimeSpan.FromSeconds(10)),
+            $"the SFU did not ask the publisher again; NACKed since: [{string.Join(", ", nacked.Skip(countBefore))}]");
+    }
+
+    [Fact]
     public async Task A_subscribers_keyframe_request_reaches_the_publisher_throttled()
     {
         var (_, therapist, patient) = await _kit.StartPairAsync("pli");

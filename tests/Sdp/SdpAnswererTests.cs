@@ -64,7 +64,7 @@ public class SdpAnswererTests
         Assert.Equal(["96", "97", "102", "103", "106", "107"], video.Formats);
         Assert.Equal("apt=96", video.GetFmtp(97)!.Parameters);
         Assert.Equal("level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42001f", video.GetFmtp(102)!.Parameters);
-        Assert.Equal(["goog-remb", "transport-cc", "ccm fir", "nack", "nack pli"], video.GetRtcpFeedback(96).Select(f => f.Kind));
+        Assert.Equal(["transport-cc", "ccm fir", "nack", "nack pli"], video.GetRtcpFeedback(96).Select(f => f.Kind));
 
         var nv = answer.Session.FindMedia("1")!;
         Assert.Equal("video", nv.Kind);
@@ -217,7 +217,7 @@ public class SdpAnswererTests
         var video = answer.Session.FindMedia("1")!;
         Assert.Equal([97, 99, 101], video.Codecs.Select(c => c.PayloadType));
         Assert.Equal(new Dictionary<int, int> { [98] = 97, [100] = 99, [102] = 101 }, video.RtxPayloadTypes);
-        Assert.Equal(["nack", "nack pli", "goog-remb"], video.FindCodec(97)!.RtcpFeedback.Select(f => f.Kind));
+        Assert.Equal(["nack", "nack pli"], video.FindCodec(97)!.RtcpFeedback.Select(f => f.Kind));
         var audio = answer.Session.FindMedia("0")!;
         var opus = Assert.Single(audio.Codecs);
         Assert.Equal(96, opus.PayloadType);

@@ -30,6 +30,26 @@ public class NackGeneratorTests
     }
 
     [Fact]
+    public void RequestAsksAgainForAPacketGivenUp()
+    {
+        var g = new NackGenerator(maxRetries: 2);
+        g.OnPacketReceived(10, Ms(0));
+        g.OnPacketReceived(12, Ms(1));
+        Assert.Equal(new ushort[] { 11 }, Collect(g, Ms(1)));
+        Assert.Equal(new ushort[] { 11 }, Collect(g, Ms(101)));
+        Assert.Empty(Collect(g, Ms(201))); // retries exhausted: given up
+        Assert.Equal(0, g.MissingCount);
+
+        // A subscriber still wants it: asked for again, in order among the others.
+        g.OnPacketReceived(15, Ms(250));
+        Assert.True(g.Request(11, Ms(260)));
+        Assert.False(g.Request(11, Ms(260)));      // tracked already
+        Assert.False(g.Request(15, Ms(260)));      // the newest: not missing
+        Assert.False(g.Request(20, Ms(260)));      // never reached
+        Assert.Equal(new ushort[] { 11, 13, 14 }, Collect(g, Ms(260)));
+    }
+
+    [Fact]
     public void RecoveredPacketClearsItsEntry()
     {
         var g = new NackGenerator();

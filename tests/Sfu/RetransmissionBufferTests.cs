@@ -23,6 +23,19 @@ public class RetransmissionBufferTests
     }
 
     [Fact]
+    public void IsMissingOnlyForGapsInsideTheWindow()
+    {
+        var b = new RetransmissionBuffer(capacity: 8);
+        foreach (ushort s in new ushort[] { 100, 101, 103 }) Assert.True(b.Store(MakeRtp(7, s, s), Ms(s)));
+        Assert.True(b.IsMissing(7, 102));
+        Assert.False(b.IsMissing(7, 101));  // held
+        Assert.False(b.IsMissing(7, 104));  // not reached yet
+        Assert.False(b.IsMissing(8, 102));  // another source
+        for (ushort s = 104; s < 120; s++) b.Store(MakeRtp(7, s, s), Ms(s));
+        Assert.False(b.IsMissing(7, 102));  // older than the ring covers
+    }
+
+    [Fact]
     public void OverwritesOldestWhenFull()
     {
         var b = new RetransmissionBuffer(capacity: 4);

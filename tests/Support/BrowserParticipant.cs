@@ -23,9 +23,12 @@ public sealed class BrowserParticipant : IAsyncDisposable
     public sealed record Inbound(int FramesDecoded, int AudioPacketsReceived, int VideoPacketsReceived);
 
     /// <summary>Opens <paramref name="link"/> (a join link) and joins at once.</summary>
-    public static async Task<BrowserParticipant> OpenAsync(IBrowser browser, string name, string link, ITestOutputHelper output)
+    /// <param name="prepare">Runs on the new browser context before the page opens (e.g. to add an init script).</param>
+    public static async Task<BrowserParticipant> OpenAsync(IBrowser browser, string name, string link, ITestOutputHelper output,
+        Func<IBrowserContext, Task>? prepare = null)
     {
         var context = await browser.NewContextAsync();
+        if (prepare is not null) await prepare(context);
         var page = await context.NewPageAsync();
         page.Console += (_, message) =>
         {
