@@ -36,6 +36,77 @@ public static class RtpPacketRewriter
         return true;
     }
 
+    /// <summary>
+    /// Sets extension <paramref name="id"/> to <paramref name="value"/> in the packet held in
+    /// <paramref name="buffer"/>[..<paramref name="length"/>]: overwrites the element when it is there with the same
+    /// length, otherwise appends an element (RFC 8285 §4.2 one-byte or §4.3 two-byte form, as the packet uses; a
+    /// packet without extensions gets a one-byte block), moving the payload back and growing
+    /// <paramref name="length"/>. False when the packet is malformed, the id or value does not fit the form, or the
+    /// buffer has no room.
+    /// </summary>
+    public static bool TrySetExtension(Span<byte> buffer, ref int length, int id, ReadOnlySpan<byte> value)
+    {
+        var packet = buffer[..length];
+        if (!RtpPacketReader.TryParse(packet, out var reader)) return false;
+        var form = reader.ExtensionForm;
+        if (form == RtpExtensionForm.Other) return false;
+        if (form != RtpExtensionForm.None && reader.TryFindExtension(id, out var existing))
+        {
+            if (existing.Value.Length != value.Length) return false;
+            value.CopyTo(packet.Slice(existing.ValueOffset, value.Length));
+            return true;
+        }
+        if (form == RtpExtensionForm.None) form = RtpExtensionForm.OneByte;
+        var elementHeader = form == RtpExtensionForm.OneByte ? 1 : 2;
+        if (!IsValidId(form, id) || value.Length < (form == RtpExtensionForm.OneByte ? 1 : 0)
+            || value.Length > (form == RtpExtensionForm.OneByte ? 16 : 255)) return false;
+
+        // Where the new element goes: after the last element (trailing padding bytes are reused), or a new block.
+        int blockStart, dataStart, dataUsed, dataLength;
+        if (reader.HasExtension)
+        {
+            dataStart = reader.ExtensionDataOffset;
+            blockStart = dataStart - 4;
+            dataLength = reader.ExtensionDataLength;
+            dataUsed = 0;
+            foreach (var e in reader.Extensions) dataUsed = e.ValueOffset + e.Value.Length - dataStart;
+        }
+        else
+        {
+            blockStart = reader.HeaderLength;
+            dataStart = blockStart + 4;
+            dataLength = 0;
+            dataUsed = 0;
+        }
+        var newDataLength = (dataUsed + elementHeader + value.Length + 3) & ~3;
+        var grow = (reader.HasExtension ? 0 : 4) + Math.Max(0, newDataLength - dataLength);
+        if (newDataLength > 4 * ushort.MaxValue || length + grow > buffer.Length) return false;
+
+        var tailStart = reader.HasExtension ? dataStart + dataLength : blockStart;
+        buffer[tailStart..length].CopyTo(buffer[(tailStart + grow)..]);
+        length += grow;
+        if (!reader.HasExtension)
+        {
+            buffer[0] |= 0x10;
+            BinaryPrimitives.WriteUInt16BigEndian(buffer[blockStart..], RtpPacketReader.OneByteExtensionProfile);
+        }
+        var newData = buffer.Slice(dataStart, Math.Max(newDataLength, dataLength));
+        newData[dataUsed..].Clear();
+        var at = dataUsed;
+        if (form == RtpExtensionForm.OneByte)
+        {
+            newData[at++] = (byte)((id << 4) | (value.Length - 1));
+        }
+        else
+        {
+            newData[at++] = (byte)id;
+            newData[at++] = (byte)value.Length;
+        }
+        value.CopyTo(newData[at..]);
+        BinaryPrimitives.WriteUInt16BigEndian(buffer[(blockStart + 2)..], (ushort)(newData.Length / 4));
+        return true;
+    }
+
     /// <summary>Changes the id of the first element with id <paramref name="fromId"/> (extmap id mapping between legs).</summary>
     public static bool TryChangeExtensionId(Span<byte> packet, int fromId, int toId)
     {
