@@ -1,0 +1,17 @@
+namespace TeleRehab.Media.Bwe;
+
+/// <summary>
+/// A request to the pacer: send at least <see cref="MinPackets"/> packets and <see cref="MinBytes"/> bytes at
+/// <see cref="TargetBitrateBps"/> in total, media it has queued first and padding (or RTX) to fill the rest, each
+/// passed to <c>OnPacketSent</c> with <see cref="Id"/> as its probe cluster id. The cluster's rate is the whole
+/// send rate during the burst, so the result measures the path, not the probe's share of it.
+/// </summary>
+public readonly record struct ProbeCluster(int Id, long TargetBitrateBps, int MinPackets, int MinBytes)
+{
+    /// <summary>The intended length of a cluster's burst at its rate.</summary>
+    public static readonly TimeSpan Duration = TimeSpan.FromMilliseconds(15);
+    public const int DefaultMinPackets = 5;
+
+    /// <summary>Interval between two probe packets of <paramref name="size"/> bytes at the cluster's rate.</summary>
+    public TimeSpan PacketInterval(int size) => TimeSpan.FromTicks(size * 8L * TimeSpan.TicksPerSecond / Math.Max(TargetBitrateBps, 1));
+}

@@ -1,0 +1,195 @@
+using TeleRehab.Media.Rtcp;
+
+namespace TeleRehab.Media.Bwe;
+
+/// <summary>
+/// Send-side bandwidth estimate of one subscriber leg from transport-wide feedback (draft-ietf-rmcat-gcc-02 with
+/// draft-holmer-rmcat-transport-wide-cc-extensions-01). Sans-I/O: time comes in as arguments, nothing is
+/// scheduled inside; used from one worker loop (no locks). <see cref="OnPacketSent"/> and
+/// <see cref="OnTransportFeedback"/> allocate nothing.
+/// <para>
+/// Target = clamp(min(delay-based, loss-based), min, max). The delay-based side is grouping
+/// (<see cref="InterArrivalDelta"/>) → <see cref="TrendlineEstimator"/> → <see cref="AimdRateControl"/> with the
+/// <see cref="AcknowledgedBitrateEstimator"/>'s throughput; the loss-based side is <see cref="LossBasedEstimator"/>.
+/// A valid probe result raises the delay-based estimate at once.
+/// </para>
+/// </summary>
+public sealed class SendSideBandwidthEstimator
+{
+    private static readonly TimeSpan AlrWindow = TimeSpan.FromMilliseconds(500);
+    private const double AlrEnterRatio = 0.65, AlrLeaveRatio = 0.8;
+    private static readonly TimeSpan CalmAfterDecrease = TimeSpan.FromSeconds(1);
+
+    private readonly SendHistory _history;
+    private readonly TransportFeedbackAdapter _adapter;
+    private readonly InterArrivalDelta _interArrival = new();
+    private readonly TrendlineEstimator _trendline = new();
+    private readonly AcknowledgedBitrateEstimator _acknowledged = new();
+    private readonly LossBasedEstimator _loss = new();
+    private readonly ProbeBitrateEstimator _probeEstimator = new();
+    private readonly ProbeController _probes;
+    private readonly AimdRateControl _aimd;
+
+    private double _minBps, _maxBps;
+    private double _targetBps;
+    private bool _haveFeedback;
+    private TimeSpan _rtt = TimeSpan.FromMilliseconds(200);
+    private TimeSpan _alrWindowStart = TimeSpan.MinValue;
+    private long _alrBytes;
+
+    public SendSideBandwidthEstimator(long minBps = 30_000, long maxBps = 5_000_000, long startBps = 300_000, int historyCapacity = 8192)
+    {
+        _history = new SendHistory(historyCapacity);
+        _adapter = new TransportFeedbackAdapter(_history);
+        _minBps = minBps;
+        _maxBps = Math.Max(minBps, maxBps);
+        _targetBps = Math.Clamp(startBps, _minBps, _maxBps);
+        _aimd = new AimdRateControl(_minBps, _maxBps, _targetBps);
+        _probes = new ProbeController(_minBps, _maxBps, _targetBps);
+    }
+
+    /// <summary>The send rate the leg should use, in bit/s.</summary>
+    public long TargetBitrate => (long)_targetBps;
+
+    /// <summary>The delay-based detector's latest verdict.</summary>
+    public BandwidthUsage State => _trendline.State;
+
+    public long DelayBasedBitrate => (long)_aimd.EstimateBps;
+
+    /// <summary>The loss-based bound, or <see cref="long.MaxValue"/> while loss imposes none.</summary>
+    public long LossBasedBitrate => double.IsPositiveInfinity(_loss.LimitBps) ? long.MaxValue : (long)_loss.LimitBps;
+
+    /// <summary>Acknowledged throughput in bit/s, or -1 while unknown.</summary>
+    public long AcknowledgedBitrate => (long)_acknowledged.BitrateBps;
+
+    public double LossFraction => _loss.LastLossFraction;
+    public double InherentLossFraction => _loss.InherentLoss;
+    public TimeSpan RoundTripTime => _rtt;
+    public bool ApplicationLimited { get; private set; }
+
+    public long FeedbacksReceived => _adapter.FeedbackCount;
+    public long OveruseSignals { get; private set; }
+    public long ProbesSent => _probes.ClustersCreated;
+    public long ProbesSucceeded => _probes.ClustersSucceeded;
+    public long LastProbeResult { get; private set; }
+
+    /// <summary>Sets the bounds; the start rate counts only before the first feedback.</summary>
+    public void SetBounds(long minBps, long maxBps, long startBps)
+    {
+        _minBps = minBps;
+        _maxBps = Math.Max(minBps, maxBps);
+        _aimd.SetBounds(_minBps, _maxBps);
+        _probes.SetBounds(_minBps, _maxBps, startBps);
+        if (!_haveFeedback) _aimd.SetEstimate(startBps, TimeSpan.Zero);
+        _targetBps = Math.Clamp(_haveFeedback ? _targetBps : startBps, _minBps, _maxBps);
+    }
+
+    /// <summary>What the leg's allocation would use if the link allowed it (drives probing).</summary>
+    public void SetWantedBitrate(long bps, TimeSpan now) => _probes.SetWantedBitrate(bps, now);
+
+    public void OnRoundTripTime(TimeSpan rtt)
+    {
+        if (rtt <= TimeSpan.Zero) return;
+        _rtt = rtt;
+        _aimd.SetRtt(rtt);
+    }
+
+    /// <summary>
+    /// Every packet stamped with a transport-wide sequence number, as it leaves (after pacing).
+    /// <paramref name="probeClusterId"/> is the id of the <see cref="ProbeCluster"/> it was sent for, or -1.
+    /// </summary>
+    public void OnPacketSent(ushort transportSequence, int size, int probeClusterId, TimeSpan now)
+    {
+        _history.Add(transportSequence, size, probeClusterId, now);
+        if (probeClusterId < 0) _alrBytes += size;
+        UpdateApplicationLimited(now);
+    }
+
+    /// <summary>A parsed transport-wide feedback from the leg's receiver.</summary>
+    public void OnTransportFeedback(in TransportWideFeedback feedback, TimeSpan now)
+    {
+        var results = _adapter.OnFeedback(feedback, now);
+        if (_adapter.ArrivalTimeBaseReset)
+        {
+            _interArrival.Reset();
+            _trendline.Reset();
+            _acknowledged.Reset();
+        }
+        if (results.IsEmpty) return;
+        _haveFeedback = true;
+
+        for (int i = 0; i < results.Length; i++)
+        {
+            ref readonly var r = ref results[i];
+            _loss.OnPacket(r.Received, r.WasReportedLost);
+            if (r.IsProbe) _probeEstimator.OnPacketResult(in r);
+            if (!r.Received) continue;
+            _acknowledged.OnPacketReceived(r.ArrivalTime, r.Size);
+            if (_interArrival.Add(r.SendTime, r.ArrivalTime, r.Size, out var sendDelta, out var arrivalDelta, out var groupArrival))
+            {
+                var before = _trendline.State;
+                if (_trendline.Update(sendDelta, arrivalDelta, groupArrival) == BandwidthUsage.Overusing && before != BandwidthUsage.Overusing)
+                    OveruseSignals++;
+            }
+        }
+        double acknowledged = _acknowledged.Update();
+
+        double previousTarget = _targetBps;
+        var usage = _trendline.State;
+        if (_probeEstimator.TryGetResult(now, out int clusterId, out double probeBps))
+        {
+            LastProbeResult = (long)probeBps;
+            _probes.OnProbeResult(clusterId, probeBps);
+            if (usage != BandwidthUsage.Overusing && probeBps > _aimd.EstimateBps)
+            {
+                _aimd.SetEstimate(probeBps, now);
+                _loss.OnProbeResult(probeBps);
+            }
+            else
+            {
+                _aimd.Update(usage, acknowledged, now);
+            }
+        }
+        else
+        {
+            _aimd.Update(usage, acknowledged, now);
+        }
+
+        bool calm = usage != BandwidthUsage.Overusing
+            && BweTime.Elapsed(now, _aimd.LastDecrease) >= CalmAfterDecrease;
+        double lossLimit = _loss.Update(previousTarget, _aimd.EstimateBps, calm, _rtt, now);
+        _targetBps = Math.Clamp(Math.Min(_aimd.EstimateBps, lossLimit), _minBps, _maxBps);
+        _probes.OnEstimate(_targetBps, _targetBps < previousTarget, now);
+    }
+
+    /// <summary>
+    /// The pacer asks before each pacing step: a cluster to send now, if one is due. It sends the cluster's
+    /// padding at <see cref="ProbeCluster.TargetBitrateBps"/> alongside media, tagging each packet with the id.
+    /// </summary>
+    public bool TryGetProbe(TimeSpan now, out ProbeCluster cluster)
+    {
+        UpdateApplicationLimited(now);
+        if (!_probes.TryGetProbe(now, out cluster)) return false;
+        _probeEstimator.Register(cluster, now);
+        return true;
+    }
+
+    /// <summary>When the estimator may next want attention (a probe due), or null.</summary>
+    public TimeSpan? NextTimeout => _probes.NextTimeout;
+
+    /// <summary>Advances time-based state (the application-limited detector); probes are then taken with <see cref="TryGetProbe"/>.</summary>
+    public void HandleTimeout(TimeSpan now) => UpdateApplicationLimited(now);
+
+    private void UpdateApplicationLimited(TimeSpan now)
+    {
+        if (_alrWindowStart == TimeSpan.MinValue) { _alrWindowStart = now; return; }
+        var elapsed = now - _alrWindowStart;
+        if (elapsed < AlrWindow) return;
+        double sentBps = _alrBytes * 8 / elapsed.TotalSeconds;
+        if (!ApplicationLimited && sentBps < AlrEnterRatio * _targetBps) ApplicationLimited = true;
+        else if (ApplicationLimited && sentBps > AlrLeaveRatio * _targetBps) ApplicationLimited = false;
+        _probes.SetApplicationLimited(ApplicationLimited);
+        _alrBytes = 0;
+        _alrWindowStart = now;
+    }
+}
