@@ -22,6 +22,54 @@ public class Vp8PayloadDescriptorTests
         return d;
     }
 
+    // RFC 7741 §4.6 draws its examples as bit diagrams; these are those descriptors as bytes.
+
+    [Fact]
+    public void Rfc7741KeyFrameInASinglePacket()
+    {
+        // §4.6.1: X=1, S=1, PID=0; I=1; PictureID=17 (7-bit), then the key frame.
+        byte[] p = [0x90, 0x80, 0x11, .. KeyframeHeader(176, 144)];
+        var d = Parse(p);
+        Assert.Equal(17, d.PictureId);
+        Assert.False(d.HasLongPictureId || d.HasTl0PicIdx || d.HasTemporalId || d.HasKeyIdx);
+        Assert.True(d.IsKeyframe);
+        Assert.True(d.TryGetKeyframeSize(out int w, out int h, out _, out _));
+        Assert.Equal((176, 144), (w, h));
+    }
+
+    [Fact]
+    public void Rfc7741InterFrameWithoutPictureId()
+    {
+        // §4.6.2: a non-discardable inter frame in a single packet, no PictureID: X=0, N=0, S=1, PID=0.
+        var d = Parse([0x10, .. InterframeHeader]);
+        Assert.False(d.HasExtension || d.IsNonReference || d.IsKeyframe);
+        Assert.True(d.IsFrameStart);
+    }
+
+    [Fact]
+    public void Rfc7741PartitionsInSeparatePackets()
+    {
+        // §4.6.3: each partition starts a packet, S=1 with PID 0, 1, ...; PictureID 17 in each.
+        var first = Parse([0x90, 0x80, 0x11, .. KeyframeHeader(320, 240)]);
+        var second = Parse([0x91, 0x80, 0x11, 0xAB, 0xCD]);
+        var continuation = Parse([0x81, 0x80, 0x11, 0xEF]);
+        Assert.True(first.IsFrameStart && first.IsKeyframe);
+        Assert.True(second.IsPartitionStart);
+        Assert.Equal(1, second.PartitionIndex);
+        Assert.False(second.IsFrameStart || second.IsKeyframe);
+        Assert.False(continuation.IsPartitionStart);
+        Assert.Equal(17, continuation.PictureId);
+    }
+
+    [Fact]
+    public void Rfc7741LongPictureId()
+    {
+        // §4.6.5: M=1, PictureID 4711 (0x1267) in two octets.
+        var d = Parse([0x90, 0x80, 0x92, 0x67, .. InterframeHeader]);
+        Assert.True(d.HasLongPictureId);
+        Assert.Equal(4711, d.PictureId);
+    }
+
     [Fact]
     public void MandatoryOctetOnly()
     {
