@@ -1,0 +1,276 @@
+using TeleRehab.Media.Sfu;
+using static TeleRehab.Media.Tests.Sfu.SfuPackets;
+
+namespace TeleRehab.Media.Tests.Sfu;
+
+public class LayerSelectorTests
+{
+    // Ladder with the default options: S0T0 100k, S0T1 140k, S0T2 180k, S1T1 350k, S1T2 450k, S2T1 1000k, S2T2 1300k.
+    private static LayerRates Rates()
+    {
+        var r = new LayerRates();
+        r.SetLayer(0, 100_000, 40_000, 40_000);
+        r.SetLayer(1, 250_000, 100_000, 100_000);
+        r.SetLayer(2, 700_000, 300_000, 300_000);
+        return r;
+    }
+
+    private static readonly LayerSelectorOptions Options = new()
+    {
+        Dwell = TimeSpan.FromSeconds(2),
+        Hysteresis = TimeSpan.FromSeconds(5),
+        KeyframeRequestInterval = TimeSpan.FromSeconds(1),
+    };
+
+    private static LayerSelector Started(long budget, out LayerRates rates, TimeSpan now = default)
+    {
+        rates = Rates();
+        var s = new LayerSelector(Options);
+        s.Update(budget, rates, now);
+        if (s.NeedsKeyframe) Assert.Equal(LayerPacketAction.ForwardSwitched, s.OnPacket(s.Target.Spatial, 0, true, true));
+        return s;
+    }
+
+    [Fact]
+    public void FirstChoiceIsTheHighestThatFitsWithHeadroomAndWaitsForItsKeyframe()
+    {
+        var rates = Rates();
+        var s = new LayerSelector(Options);
+        var d = s.Update(600_000, rates, TimeSpan.Zero); // 450k × 1.2 = 540k fits, 1000k does not
+        Assert.Equal(new VideoLayer(1, 2), d.Target);
+        Assert.Equal(LayerState.Switching, d.State);
+        Assert.True(d.NeedsKeyframe);
+        Assert.True(d.Current.IsNone);
+        Assert.Equal(LayerPacketAction.Drop, s.OnPacket(1, 0, isKeyframe: false, isFrameStart: true));
+        Assert.Equal(LayerPacketAction.Drop, s.OnPacket(0, 0, isKeyframe: true, isFrameStart: true)); // not the target layer
+        Assert.Equal(LayerPacketAction.ForwardSwitched, s.OnPacket(1, 0, isKeyframe: true, isFrameStart: true));
+        Assert.Equal(LayerState.Forwarding, s.State);
+        Assert.False(s.NeedsKeyframe);
+        Assert.Equal(new VideoLayer(1, 2), s.Current);
+        Assert.Equal(0, s.SwitchCount);
+    }
+
+    [Fact]
+    public void PacketsOfOtherLayersAreDropped()
+    {
+        var s = Started(600_000, out _);
+        Assert.Equal(LayerPacketAction.Forward, s.OnPacket(1, 0, false, false));
+        Assert.Equal(LayerPacketAction.Forward, s.OnPacket(1, 2, false, true));
+        Assert.Equal(LayerPacketAction.Drop, s.OnPacket(0, 0, false, true));
+        Assert.Equal(LayerPacketAction.Drop, s.OnPacket(2, 0, true, true)); // a key frame of a layer not targeted
+        Assert.Equal(LayerPacketAction.Forward, s.OnPacket(1, 1, false, true));
+    }
+
+    [Fact]
+    public void KeyframeRequestsAreThrottled()
+    {
+        var rates = Rates();
+        var s = new LayerSelector(Options);
+        s.Update(2_000_000, rates, Ms(0));
+        Assert.True(s.PollKeyframeRequest(Ms(0), out int layer));
+        Assert.Equal(2, layer);
+        Assert.False(s.PollKeyframeRequest(Ms(500), out _));
+        Assert.True(s.PollKeyframeRequest(Ms(1000), out _));
+        s.OnPacket(2, 0, true, true);
+        Assert.False(s.PollKeyframeRequest(Ms(5000), out _));
+    }
+
+    [Fact]
+    public void StepDropStepsDownAtOnceAndKeepsTheCurrentLayerAtItsBaseUntilTheKeyframe()
+    {
+        var s = Started(2_000_000, out var rates);
+        Assert.Equal(new VideoLayer(2, 2), s.Current);
+        var d = s.Update(400_000, rates, Ms(100)); // within the hysteresis window: down is never delayed
+        Assert.Equal(new VideoLayer(1, 1), d.Target);
+        Assert.True(d.TargetChanged);
+        Assert.Equal(LayerState.Switching, d.State);
+        Assert.True(s.PollKeyframeRequest(Ms(100), out int layer));
+        Assert.Equal(1, layer);
+        // The current layer keeps flowing at T0 until S1's key frame.
+        Assert.Equal(LayerPacketAction.Drop, s.OnPacket(2, 2, false, true));
+        Assert.Equal(LayerPacketAction.Forward, s.OnPacket(2, 0, false, true));
+        Assert.Equal(LayerPacketAction.Drop, s.OnPacket(2, 1, false, true));
+        Assert.Equal(LayerPacketAction.Drop, s.OnPacket(1, 1, false, true));
+        Assert.Equal(LayerPacketAction.ForwardSwitched, s.OnPacket(1, 0, true, true));
+        Assert.Equal(LayerPacketAction.Drop, s.OnPacket(2, 0, false, true));
+        Assert.Equal(LayerPacketAction.Forward, s.OnPacket(1, 1, false, true));
+        Assert.Equal(LayerPacketAction.Drop, s.OnPacket(1, 2, false, true));
+        Assert.Equal(1, s.SwitchCount);
+    }
+
+    [Fact]
+    public void SmallDropCostsFrameRateBeforeResolution()
+    {
+        var s = Started(2_000_000, out var rates);
+        var d = s.Update(1_200_000, rates, Ms(100)); // 1300k > 1.05 × 1200k; S2T1 (1000k) fits
+        Assert.Equal(new VideoLayer(2, 1), d.Target);
+        Assert.Equal(LayerState.Forwarding, d.State); // no key frame needed
+        Assert.False(d.NeedsKeyframe);
+        Assert.Equal(LayerPacketAction.Forward, s.OnPacket(2, 2, false, false)); // mid-frame: the frame completes
+        Assert.Equal(LayerPacketAction.Drop, s.OnPacket(2, 2, false, true));     // next T2 frame dropped
+        Assert.Equal(LayerPacketAction.Forward, s.OnPacket(2, 1, false, true));
+        // Further down: S2 may not go to T0 (one temporal step above the lowest layer), so S1T2.
+        d = s.Update(900_000, rates, Ms(200));
+        Assert.Equal(new VideoLayer(1, 2), d.Target);
+        // The lowest layer uses every temporal step: S0T2, S0T1, S0T0.
+        Assert.Equal(new VideoLayer(0, 2), s.Update(300_000, rates, Ms(300)).Target);
+        Assert.Equal(new VideoLayer(0, 1), s.Update(160_000, rates, Ms(400)).Target);
+        Assert.Equal(new VideoLayer(0, 0), s.Update(120_000, rates, Ms(500)).Target);
+    }
+
+    [Fact]
+    public void TemporalUpAppliesAtABaseOrLayerSyncFrame()
+    {
+        var s = Started(2_000_000, out var rates);
+        s.Update(1_200_000, rates, Ms(0));
+        s.OnPacket(2, 1, false, true); // applies T1
+        for (int i = 1; i <= 60; i++) s.Update(2_000_000, rates, Ms(100 * i)); // past dwell and hysteresis
+        Assert.Equal(new VideoLayer(2, 2), s.Target);
+        Assert.Equal(new VideoLayer(2, 1), s.Current);
+        Assert.Equal(LayerPacketAction.Drop, s.OnPacket(2, 2, false, true));   // a T2 frame: its reference may be missing
+        Assert.Equal(LayerPacketAction.Forward, s.OnPacket(2, 0, false, true)); // base frame: T2 from here on
+        Assert.Equal(LayerPacketAction.Forward, s.OnPacket(2, 2, false, true));
+        Assert.Equal(new VideoLayer(2, 2), s.Current);
+
+        s.Update(1_200_000, rates, Ms(6100));
+        Assert.Equal(LayerPacketAction.Forward, s.OnPacket(2, 1, false, true));
+        Assert.Equal(new VideoLayer(2, 1), s.Current);
+        for (int i = 62; i <= 120; i++) s.Update(2_000_000, rates, Ms(100 * i));
+        Assert.Equal(new VideoLayer(2, 2), s.Target);
+        Assert.Equal(LayerPacketAction.Forward, s.OnPacket(2, 2, false, true, isLayerSync: true));
+    }
+
+    [Fact]
+    public void PausesBelowTheLowestLayerAndRecoversAfterDwellAndHysteresisToTheTop()
+    {
+        var s = Started(2_000_000, out var rates);
+        var d = s.Update(80_000, rates, Ms(1000));
+        Assert.Equal(LayerState.Paused, d.State);
+        Assert.True(d.Target.IsNone && d.Current.IsNone);
+        Assert.False(d.NeedsKeyframe);
+        Assert.Equal(LayerPacketAction.Drop, s.OnPacket(2, 0, true, true));
+        Assert.Equal(LayerPacketAction.Drop, s.OnPacket(0, 0, true, true));
+
+        // The link recovers at 1.1 s: nothing before 2 s of held budget and 5 s after the pause.
+        var now = Ms(1000);
+        while (now < Ms(6000))
+        {
+            now += Ms(100);
+            d = s.Update(2_000_000, rates, now);
+            if (now < Ms(6000)) Assert.Equal(LayerState.Paused, d.State);
+        }
+        Assert.Equal(new VideoLayer(2, 2), d.Target); // straight to the top when it fits with headroom
+        Assert.Equal(LayerState.Switching, d.State);
+        Assert.Equal(LayerPacketAction.ForwardSwitched, s.OnPacket(2, 0, true, true));
+        Assert.Equal(2, s.SwitchCount);
+    }
+
+    [Fact]
+    public void UpNeedsTheBudgetHeldForTheDwellTime()
+    {
+        var s = Started(600_000, out var rates); // S1T2
+        var now = Ms(5000);
+        s.Update(2_000_000, rates, now);
+        for (int i = 0; i < 18; i++)
+        {
+            now += Ms(100);
+            Assert.Equal(new VideoLayer(1, 2), s.Update(i == 10 ? 700_000 : 2_000_000, rates, now).Target); // a dip at 6.1 s
+        }
+        // The dip leaves the held minimum once it is older than the dwell time (bucketed: up to a quarter second more).
+        while (s.Target != new VideoLayer(2, 2))
+        {
+            now += Ms(100);
+            s.Update(2_000_000, rates, now);
+            Assert.True(now <= Ms(8400), $"no up by {now}");
+        }
+        Assert.True(now >= Ms(8100), $"up at {now}");
+    }
+
+    [Fact]
+    public void CurrentLayerStoppingAtThePublisherStopsForwardingItUntilTheNewKeyframe()
+    {
+        var s = Started(2_000_000, out var rates);
+        rates.SetActive(2, false);
+        var d = s.Update(2_000_000, rates, Ms(100));
+        Assert.Equal(new VideoLayer(1, 2), d.Target);
+        Assert.True(d.Current.IsNone);
+        Assert.Equal(LayerPacketAction.Drop, s.OnPacket(2, 0, false, true));
+        Assert.Equal(LayerPacketAction.ForwardSwitched, s.OnPacket(1, 0, true, true));
+    }
+
+    /// <summary>
+    /// A noisy estimate (±20% uniform around a level, one sample per 100 ms for 5 minutes) never switches twice
+    /// within the hysteresis window, for levels across the whole ladder.
+    /// </summary>
+    [Fact]
+    public void NoisyEstimateSwitchesAtMostOncePerHysteresisWindow()
+    {
+        var rates = Rates();
+        for (int seed = 0; seed < 60; seed++)
+        {
+            var random = new Random(seed);
+            long level = 60_000 + random.NextInt64(2_000_000);
+            var s = new LayerSelector(Options);
+            var last = VideoLayer.None;
+            var lastSwitch = TimeSpan.MinValue;
+            bool first = true;
+            for (int i = 0; i < 3000; i++)
+            {
+                var now = Ms(100 * i);
+                long budget = (long)(level * (0.8 + 0.4 * random.NextDouble()));
+                var d = s.Update(budget, rates, now);
+                if (d.NeedsKeyframe) s.OnPacket(d.Target.Spatial, 0, true, true);
+                if (d.TargetChanged && !first)
+                {
+                    Assert.True(lastSwitch == TimeSpan.MinValue || now - lastSwitch >= Options.Hysteresis,
+                        $"level {level}: {last} → {d.Target} at {now}, previous switch at {lastSwitch}");
+                    lastSwitch = now;
+                }
+                first = false;
+                last = d.Target;
+            }
+            Assert.True(s.SwitchCount <= 3, $"level {level}: {s.SwitchCount} switches");
+        }
+    }
+}
+
+public class LayerBitrateMeterTests
+{
+    [Fact]
+    public void MeasuresCumulativeTemporalRatesPerSpatialLayer()
+    {
+        var m = new LayerBitrateMeter();
+        var rates = new LayerRates();
+        for (int ms = 0; ms < 3000; ms += 10) // 100 packets/s per stream
+        {
+            var now = Ms(ms);
+            m.OnPacket(0, 0, 500, now);    // 400 kbps
+            m.OnPacket(0, 1, 250, now);    // 200 kbps
+            m.OnPacket(1, 0, 1000, now);   // 800 kbps
+            m.OnPacket(1, 2, 1000, now);
+        }
+        m.GetRates(Ms(3000), ref rates);
+        Assert.InRange(rates[0, 0], 380_000, 420_000);
+        Assert.InRange(rates[0, 1], 570_000, 630_000);
+        Assert.Equal(rates[0, 1], rates[0, 2]);
+        Assert.InRange(rates[1, 0], 760_000, 840_000);
+        Assert.Equal(rates[1, 0], rates[1, 1]);
+        Assert.InRange(rates[1, 2], 1_520_000, 1_680_000);
+        Assert.True(rates.IsActive(0) && rates.IsActive(1));
+        Assert.False(rates.IsActive(2));
+        Assert.Equal(0, rates[2, 2]);
+    }
+
+    [Fact]
+    public void RateRightAfterStartIsNotDilutedAndAStoppedLayerBecomesInactive()
+    {
+        var m = new LayerBitrateMeter();
+        var rates = new LayerRates();
+        for (int ms = 10_000; ms < 10_300; ms += 10) m.OnPacket(2, 0, 1000, Ms(ms));
+        m.GetRates(Ms(10_300), ref rates);
+        Assert.InRange(rates[2, 0], 700_000, 900_000);
+        m.GetRates(Ms(11_400), ref rates);
+        Assert.False(rates.IsActive(2));
+        Assert.Equal(0, rates[2, 0]);
+    }
+}
