@@ -116,4 +116,22 @@ public class BweScenarioTests(ITestOutputHelper output)
         for (double t = 10; t < 30; t += 2)
             Assert.InRange(sim.MeanTarget(S(t), S(t + 2)), 255_000, 345_000);
     }
+
+    [Fact]
+    public void LostFeedbackBacksOffAndRecovers()
+    {
+        var sim = new SimulatedLink(new SendSideBandwidthEstimator(30_000, 5_000_000, 300_000), 1_000_000);
+        sim.RunUntil(S(10));
+        long before = sim.Bwe.TargetBitrate;
+        sim.FeedbackBlocked = true;
+        sim.RunUntil(S(14));
+        Dump(sim, "feedback blocked 10-14 s");
+        // Cut at 11.5 s, 13 s: 0.8² of the estimate, and nothing before the timeout.
+        Assert.Equal(2, sim.Bwe.FeedbackTimeouts);
+        Assert.InRange(sim.Bwe.TargetBitrate, 0.6 * before, 0.66 * before);
+        Assert.True(sim.MeanTarget(S(10), S(11.4)) > 0.9 * before);
+        sim.FeedbackBlocked = false;
+        sim.RunUntil(S(24));
+        Assert.True(sim.MeanTarget(S(20), S(24)) > 800_000);
+    }
 }

@@ -63,6 +63,9 @@ internal sealed class SimulatedLink
     public TimeSpan FeedbackInterval { get; set; } = TimeSpan.FromMilliseconds(100);
     public TimeSpan Now { get; private set; }
 
+    /// <summary>Drops every feedback message on the way back (the receiver's uplink is down).</summary>
+    public bool FeedbackBlocked { get; set; }
+
     public long PacketsSent { get; private set; }
     public long ProbePacketsSent { get; private set; }
     public long QueueDrops { get; private set; }
@@ -85,9 +88,11 @@ internal sealed class SimulatedLink
         var now = Now;
         var tickEnd = now + Tick;
 
+        Bwe.HandleTimeout(now);
         while (_feedbackInFlight.Count > 0 && _feedbackInFlight.Peek().At <= now)
         {
             var data = _feedbackInFlight.Dequeue().Data;
+            if (FeedbackBlocked) continue;
             Assert.True(TransportWideFeedback.TryParse(data, out var feedback));
             Bwe.OnTransportFeedback(in feedback, now);
         }
