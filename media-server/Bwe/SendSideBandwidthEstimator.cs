@@ -42,6 +42,7 @@ public sealed class SendSideBandwidthEstimator
     private TimeSpan _lastSend = BweTime.Never;
     private TimeSpan _lastTimeoutCut = BweTime.Never;
     private long _alrBytes;
+    private double _alrWindowTargetBps;
 
     public SendSideBandwidthEstimator(long minBps = 30_000, long maxBps = 5_000_000, long startBps = 300_000, int historyCapacity = 8192)
     {
@@ -221,14 +222,23 @@ public sealed class SendSideBandwidthEstimator
 
     private void UpdateApplicationLimited(TimeSpan now)
     {
-        if (_alrWindowStart == TimeSpan.MinValue) { _alrWindowStart = now; return; }
+        if (_alrWindowStart == TimeSpan.MinValue)
+        {
+            _alrWindowStart = now;
+            _alrWindowTargetBps = _targetBps;
+            return;
+        }
         var elapsed = now - _alrWindowStart;
         if (elapsed < AlrWindow) return;
         double sentBps = _alrBytes * 8 / elapsed.TotalSeconds;
-        if (!ApplicationLimited && sentBps < AlrEnterRatio * _targetBps) ApplicationLimited = true;
-        else if (ApplicationLimited && sentBps > AlrLeaveRatio * _targetBps) ApplicationLimited = false;
+        // Compare with the lower of the targets at the window's start and end: a target raised just now (a probe
+        // result) has not had time to be followed, which is not the application holding back.
+        double target = Math.Min(_alrWindowTargetBps, _targetBps);
+        if (!ApplicationLimited && sentBps < AlrEnterRatio * target) ApplicationLimited = true;
+        else if (ApplicationLimited && sentBps > AlrLeaveRatio * target) ApplicationLimited = false;
         _probes.SetApplicationLimited(ApplicationLimited);
         _alrBytes = 0;
         _alrWindowStart = now;
+        _alrWindowTargetBps = _targetBps;
     }
 }

@@ -134,4 +134,20 @@ public class BweScenarioTests(ITestOutputHelper output)
         sim.RunUntil(S(24));
         Assert.True(sim.MeanTarget(S(20), S(24)) > 800_000);
     }
+
+    [Fact]
+    public void ApplicationLimitedSenderIsProbedPeriodically()
+    {
+        var sim = new SimulatedLink(new SendSideBandwidthEstimator(30_000, 5_000_000, 300_000), 2_000_000);
+        sim.WantedBps = 150_000; // the application sends far less than the link takes
+        sim.RunUntil(S(10));
+        Assert.True(sim.Bwe.ApplicationLimited);
+        long probes = sim.Bwe.ProbesSent;
+        sim.RunUntil(S(30));
+        Dump(sim, "application-limited at 150k on 2M");
+        Assert.True(sim.Bwe.ApplicationLimited);
+        Assert.InRange(sim.Bwe.ProbesSent - probes, 4, 8); // one ALR probe every 5 s (plus continuations)
+        Assert.True(sim.Bwe.TargetBitrate >= 150_000);
+        Assert.Equal(0, sim.QueueDrops);
+    }
 }
