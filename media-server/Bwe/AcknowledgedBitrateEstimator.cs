@@ -7,7 +7,7 @@ namespace TeleRehab.Media.Bwe;
 /// </summary>
 public sealed class AcknowledgedBitrateEstimator
 {
-    public static readonly TimeSpan Window = TimeSpan.FromMilliseconds(500);
+    public static readonly TimeSpan Window = TimeSpan.FromMilliseconds(250);
     public static readonly TimeSpan MinSpan = TimeSpan.FromMilliseconds(150);
 
     private readonly long[] _arrivalTicks;

@@ -2,9 +2,9 @@ namespace TeleRehab.Media.Bwe;
 
 /// <summary>
 /// A request to the pacer: send at least <see cref="MinPackets"/> packets and <see cref="MinBytes"/> bytes at
-/// <see cref="TargetBitrateBps"/> in total, media it has queued first and padding (or RTX) to fill the rest, each
-/// passed to <c>OnPacketSent</c> with <see cref="Id"/> as its probe cluster id. The cluster's rate is the whole
-/// send rate during the burst, so the result measures the path, not the probe's share of it.
+/// <see cref="TargetBitrateBps"/> (≈ <see cref="Duration"/>), each passed to <c>OnPacketSent</c> with <see cref="Id"/>
+/// as its probe cluster id. Use packets of about equal size (padding, or RTX of recent packets) and hold other
+/// media for those few milliseconds, so the cluster is the whole send rate and its result measures the path.
 /// </summary>
 public readonly record struct ProbeCluster(int Id, long TargetBitrateBps, int MinPackets, int MinBytes)
 {

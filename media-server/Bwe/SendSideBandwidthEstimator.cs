@@ -19,6 +19,9 @@ public sealed class SendSideBandwidthEstimator
     private static readonly TimeSpan AlrWindow = TimeSpan.FromMilliseconds(500);
     private const double AlrEnterRatio = 0.65, AlrLeaveRatio = 0.8;
     private static readonly TimeSpan CalmAfterDecrease = TimeSpan.FromSeconds(1);
+    /// <summary>No feedback for this long while sending: the feedback path (or the leg) is in trouble.</summary>
+    public static readonly TimeSpan FeedbackTimeout = TimeSpan.FromMilliseconds(1500);
+    private const double FeedbackTimeoutFactor = 0.8;
 
     private readonly SendHistory _history;
     private readonly TransportFeedbackAdapter _adapter;
@@ -35,7 +38,11 @@ public sealed class SendSideBandwidthEstimator
     private bool _haveFeedback;
     private TimeSpan _rtt = TimeSpan.FromMilliseconds(200);
     private TimeSpan _alrWindowStart = TimeSpan.MinValue;
+    private TimeSpan _lastFeedback = BweTime.Never;
+    private TimeSpan _lastSend = BweTime.Never;
+    private TimeSpan _lastTimeoutCut = BweTime.Never;
     private long _alrBytes;
+    private double _alrWindowTargetBps;
 
     public SendSideBandwidthEstimator(long minBps = 30_000, long maxBps = 5_000_000, long startBps = 300_000, int historyCapacity = 8192)
     {
@@ -72,6 +79,7 @@ public sealed class SendSideBandwidthEstimator
     public long ProbesSent => _probes.ClustersCreated;
     public long ProbesSucceeded => _probes.ClustersSucceeded;
     public long LastProbeResult { get; private set; }
+    public long FeedbackTimeouts { get; private set; }
 
     /// <summary>Sets the bounds; the start rate counts only before the first feedback.</summary>
     public void SetBounds(long minBps, long maxBps, long startBps)
@@ -101,6 +109,7 @@ public sealed class SendSideBandwidthEstimator
     public void OnPacketSent(ushort transportSequence, int size, int probeClusterId, TimeSpan now)
     {
         _history.Add(transportSequence, size, probeClusterId, now);
+        _lastSend = now;
         if (probeClusterId < 0) _alrBytes += size;
         UpdateApplicationLimited(now);
     }
@@ -109,6 +118,7 @@ public sealed class SendSideBandwidthEstimator
     public void OnTransportFeedback(in TransportWideFeedback feedback, TimeSpan now)
     {
         var results = _adapter.OnFeedback(feedback, now);
+        _lastFeedback = now;
         if (_adapter.ArrivalTimeBaseReset)
         {
             _interArrival.Reset();
@@ -169,27 +179,66 @@ public sealed class SendSideBandwidthEstimator
     public bool TryGetProbe(TimeSpan now, out ProbeCluster cluster)
     {
         UpdateApplicationLimited(now);
+        CheckFeedbackTimeout(now);
         if (!_probes.TryGetProbe(now, out cluster)) return false;
         _probeEstimator.Register(cluster, now);
         return true;
     }
 
-    /// <summary>When the estimator may next want attention (a probe due), or null.</summary>
-    public TimeSpan? NextTimeout => _probes.NextTimeout;
+    /// <summary>When the estimator may next want attention (a probe due, or the feedback timeout), or null.</summary>
+    public TimeSpan? NextTimeout
+    {
+        get
+        {
+            var probe = _probes.NextTimeout;
+            if (_lastFeedback == BweTime.Never || _lastSend <= _lastFeedback) return probe;
+            var deadline = _lastTimeoutCut > _lastFeedback ? _lastTimeoutCut + FeedbackTimeout : _lastFeedback + FeedbackTimeout;
+            return probe is { } p && p < deadline ? p : deadline;
+        }
+    }
 
-    /// <summary>Advances time-based state (the application-limited detector); probes are then taken with <see cref="TryGetProbe"/>.</summary>
-    public void HandleTimeout(TimeSpan now) => UpdateApplicationLimited(now);
+    /// <summary>
+    /// Advances time-based state: the application-limited detector, and the feedback timeout (sending without any
+    /// feedback for <see cref="FeedbackTimeout"/> cuts the target by 20 %, again every timeout while it lasts).
+    /// Probes are then taken with <see cref="TryGetProbe"/>.
+    /// </summary>
+    public void HandleTimeout(TimeSpan now)
+    {
+        UpdateApplicationLimited(now);
+        CheckFeedbackTimeout(now);
+    }
+
+    private void CheckFeedbackTimeout(TimeSpan now)
+    {
+        if (_lastFeedback == BweTime.Never || _lastSend <= _lastFeedback) return;
+        if (now - _lastFeedback < FeedbackTimeout) return;
+        if (_lastTimeoutCut > _lastFeedback && now - _lastTimeoutCut < FeedbackTimeout) return;
+        _lastTimeoutCut = now;
+        FeedbackTimeouts++;
+        _aimd.SetEstimate(_aimd.EstimateBps * FeedbackTimeoutFactor, now);
+        _targetBps = Math.Clamp(Math.Min(_aimd.EstimateBps, _loss.LimitBps), _minBps, _maxBps);
+        _probes.OnEstimate(_targetBps, true, now);
+    }
 
     private void UpdateApplicationLimited(TimeSpan now)
     {
-        if (_alrWindowStart == TimeSpan.MinValue) { _alrWindowStart = now; return; }
+        if (_alrWindowStart == TimeSpan.MinValue)
+        {
+            _alrWindowStart = now;
+            _alrWindowTargetBps = _targetBps;
+            return;
+        }
         var elapsed = now - _alrWindowStart;
         if (elapsed < AlrWindow) return;
         double sentBps = _alrBytes * 8 / elapsed.TotalSeconds;
-        if (!ApplicationLimited && sentBps < AlrEnterRatio * _targetBps) ApplicationLimited = true;
-        else if (ApplicationLimited && sentBps > AlrLeaveRatio * _targetBps) ApplicationLimited = false;
+        // Compare with the lower of the targets at the window's start and end: a target raised just now (a probe
+        // result) has not had time to be followed, which is not the application holding back.
+        double target = Math.Min(_alrWindowTargetBps, _targetBps);
+        if (!ApplicationLimited && sentBps < AlrEnterRatio * target) ApplicationLimited = true;
+        else if (ApplicationLimited && sentBps > AlrLeaveRatio * target) ApplicationLimited = false;
         _probes.SetApplicationLimited(ApplicationLimited);
         _alrBytes = 0;
         _alrWindowStart = now;
+        _alrWindowTargetBps = _targetBps;
     }
 }

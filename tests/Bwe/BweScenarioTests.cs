@@ -8,6 +8,13 @@ public class BweScenarioTests(ITestOutputHelper output)
 {
     private static TimeSpan S(double seconds) => TimeSpan.FromSeconds(seconds);
 
+    private static SimulatedLink Link(double linkBps, int oneWayMs, int feedbackMs) =>
+        new(new SendSideBandwidthEstimator(30_000, 5_000_000, 300_000), linkBps)
+        {
+            OneWayDelay = TimeSpan.FromMilliseconds(oneWayMs),
+            FeedbackInterval = TimeSpan.FromMilliseconds(feedbackMs),
+        };
+
     private void Dump(SimulatedLink sim, string name)
     {
         output.WriteLine($"{name}: sent {sim.PacketsSent} (probe {sim.ProbePacketsSent}), queue drops {sim.QueueDrops}, random drops {sim.RandomDrops}, " +
@@ -21,10 +28,13 @@ public class BweScenarioTests(ITestOutputHelper output)
         output.WriteLine(line.ToString());
     }
 
-    [Fact]
-    public void ConvergesToA300kLinkFromA300kStart()
+    [Theory]
+    [InlineData(40, 100)]
+    [InlineData(20, 50)]
+    [InlineData(50, 100)]
+    public void ConvergesToA300kLinkFromA300kStart(int oneWayMs, int feedbackMs)
     {
-        var sim = new SimulatedLink(new SendSideBandwidthEstimator(30_000, 5_000_000, 300_000), 300_000);
+        var sim = Link(300_000, oneWayMs, feedbackMs);
         sim.RunUntil(S(30));
         Dump(sim, "300k");
         var converged = sim.FirstTime(S(0), bps => Math.Abs(bps - 300_000) <= 45_000);
@@ -41,10 +51,14 @@ public class BweScenarioTests(ITestOutputHelper output)
         Assert.InRange(min, 210_000, 400_000);
     }
 
-    [Fact]
-    public void RandomLossAloneDoesNotCollapseTheEstimate()
+    [Theory]
+    [InlineData(40, 100)]
+    [InlineData(20, 50)]
+    [InlineData(50, 100)]
+    public void RandomLossAloneDoesNotCollapseTheEstimate(int oneWayMs, int feedbackMs)
     {
-        var sim = new SimulatedLink(new SendSideBandwidthEstimator(30_000, 5_000_000, 300_000), 1_000_000) { RandomLoss = 0.05 };
+        var sim = Link(1_000_000, oneWayMs, feedbackMs);
+        sim.RandomLoss = 0.05;
         sim.RunUntil(S(30));
         Dump(sim, "5% loss, 1M");
         var (min, _) = sim.TargetRange(S(20), S(30));
@@ -52,10 +66,13 @@ public class BweScenarioTests(ITestOutputHelper output)
         Assert.True(min >= 600_000, $"min {min}");
     }
 
-    [Fact]
-    public void StepDownFrom2MTo200kIsDetectedWithinOneSecond()
+    [Theory]
+    [InlineData(40, 100)]
+    [InlineData(20, 50)]
+    [InlineData(50, 100)]
+    public void StepDownFrom2MTo200kIsDetectedWithinOneSecond(int oneWayMs, int feedbackMs)
     {
-        var sim = new SimulatedLink(new SendSideBandwidthEstimator(30_000, 5_000_000, 300_000), 2_000_000);
+        var sim = Link(2_000_000, oneWayMs, feedbackMs);
         sim.RunUntil(S(15));
         var before = sim.MeanTarget(S(12), S(15));
         Assert.True(before >= 1_400_000, $"before the drop {before}");
@@ -66,12 +83,17 @@ public class BweScenarioTests(ITestOutputHelper output)
         Assert.NotNull(detected);
         output.WriteLine($"below 400k after {(detected!.Value - S(15)).TotalMilliseconds} ms");
         Assert.True(detected <= S(16), $"detected at {detected}");
+        Assert.InRange(sim.MeanTarget(S(18), S(25)), 150_000, 230_000); // settles near the new rate
     }
 
-    [Fact]
-    public void ProbingFindsAStepUpFrom200kTo2MWithinFiveSeconds()
+    [Theory]
+    [InlineData(40, 100)]
+    [InlineData(20, 50)]
+    [InlineData(50, 100)]
+    public void ProbingFindsAStepUpFrom200kTo2MWithinFiveSeconds(int oneWayMs, int feedbackMs)
     {
-        var sim = new SimulatedLink(new SendSideBandwidthEstimator(30_000, 5_000_000, 300_000), 200_000) { WantedBps = 2_500_000 };
+        var sim = Link(200_000, oneWayMs, feedbackMs);
+        sim.WantedBps = 2_500_000; // the application wants more than the link gives: probes are needed
         sim.RunUntil(S(15));
         var before = sim.MeanTarget(S(10), S(15));
         Assert.InRange(before, 100_000, 300_000);
@@ -82,5 +104,50 @@ public class BweScenarioTests(ITestOutputHelper output)
         Assert.NotNull(found);
         output.WriteLine($"≥ 1.5M after {(found!.Value - S(15)).TotalMilliseconds} ms");
         Assert.True(found <= S(20), $"found at {found}");
+        Assert.True(sim.MeanTarget(S(20), S(25)) >= 1_500_000); // and keeps it
+    }
+
+    [Fact]
+    public void ConvergesDownFromAnOptimisticStart()
+    {
+        var sim = new SimulatedLink(new SendSideBandwidthEstimator(30_000, 5_000_000, 1_000_000), 300_000);
+        sim.RunUntil(S(30));
+        Dump(sim, "300k link, start 1M");
+        for (double t = 10; t < 30; t += 2)
+            Assert.InRange(sim.MeanTarget(S(t), S(t + 2)), 255_000, 345_000);
+    }
+
+    [Fact]
+    public void LostFeedbackBacksOffAndRecovers()
+    {
+        var sim = new SimulatedLink(new SendSideBandwidthEstimator(30_000, 5_000_000, 300_000), 1_000_000);
+        sim.RunUntil(S(10));
+        long before = sim.Bwe.TargetBitrate;
+        sim.FeedbackBlocked = true;
+        sim.RunUntil(S(14));
+        Dump(sim, "feedback blocked 10-14 s");
+        // Cut at 11.5 s, 13 s: 0.8² of the estimate, and nothing before the timeout.
+        Assert.Equal(2, sim.Bwe.FeedbackTimeouts);
+        Assert.InRange(sim.Bwe.TargetBitrate, 0.6 * before, 0.66 * before);
+        Assert.True(sim.MeanTarget(S(10), S(11.4)) > 0.9 * before);
+        sim.FeedbackBlocked = false;
+        sim.RunUntil(S(24));
+        Assert.True(sim.MeanTarget(S(20), S(24)) > 800_000);
+    }
+
+    [Fact]
+    public void ApplicationLimitedSenderIsProbedPeriodically()
+    {
+        var sim = new SimulatedLink(new SendSideBandwidthEstimator(30_000, 5_000_000, 300_000), 2_000_000);
+        sim.WantedBps = 150_000; // the application sends far less than the link takes
+        sim.RunUntil(S(10));
+        Assert.True(sim.Bwe.ApplicationLimited);
+        long probes = sim.Bwe.ProbesSent;
+        sim.RunUntil(S(30));
+        Dump(sim, "application-limited at 150k on 2M");
+        Assert.True(sim.Bwe.ApplicationLimited);
+        Assert.InRange(sim.Bwe.ProbesSent - probes, 4, 8); // one ALR probe every 5 s (plus continuations)
+        Assert.True(sim.Bwe.TargetBitrate >= 150_000);
+        Assert.Equal(0, sim.QueueDrops);
     }
 }

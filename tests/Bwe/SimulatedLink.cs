@@ -6,8 +6,8 @@ namespace TeleRehab.Media.Tests.Bwe;
 /// <summary>
 /// A deterministic sender → bottleneck → receiver → feedback loop on a virtual clock, stepped in 1 ms ticks (send
 /// times inside a tick are exact). Sender: video at min(target, wanted) as 30 frames/s, each frame split into
-/// ≤ 1,200-byte packets and paced at 2.5 × the media rate; when the estimator asks for a probe, the cluster's slots
-/// (at its rate) carry the queued media first and padding otherwise, every packet tagged with the cluster id.
+/// ≤ 1,200-byte packets and paced at 2.5 × the media rate; when the estimator asks for a probe, media waits while
+/// the cluster is sent as equal-size padding packets at the cluster's rate, each tagged with the cluster id.
 /// Bottleneck: optional random loss, then a FIFO at <see cref="LinkBps"/> with a drop-tail limit of
 /// <see cref="QueueLimit"/> of queueing delay, then <see cref="OneWayDelay"/>. Receiver: records arrivals (in its own
 /// clock, offset from the sender's) and every <see cref="FeedbackInterval"/> sends a transport-wide feedback built
@@ -63,6 +63,9 @@ internal sealed class SimulatedLink
     public TimeSpan FeedbackInterval { get; set; } = TimeSpan.FromMilliseconds(100);
     public TimeSpan Now { get; private set; }
 
+    /// <summary>Drops every feedback message on the way back (the receiver's uplink is down).</summary>
+    public bool FeedbackBlocked { get; set; }
+
     public long PacketsSent { get; private set; }
     public long ProbePacketsSent { get; private set; }
     public long QueueDrops { get; private set; }
@@ -85,9 +88,11 @@ internal sealed class SimulatedLink
         var now = Now;
         var tickEnd = now + Tick;
 
+        Bwe.HandleTimeout(now);
         while (_feedbackInFlight.Count > 0 && _feedbackInFlight.Peek().At <= now)
         {
             var data = _feedbackInFlight.Dequeue().Data;
+            if (FeedbackBlocked) continue;
             Assert.True(TransportWideFeedback.TryParse(data, out var feedback));
             Bwe.OnTransportFeedback(in feedback, now);
         }
@@ -121,7 +126,7 @@ internal sealed class SimulatedLink
         double pacingBps = 2.5 * Math.Max(Math.Min(Bwe.TargetBitrate, WantedBps), 50_000);
         while (true)
         {
-            // While a probe runs, its slots carry queued media first and padding otherwise, all tagged with the cluster.
+            // Media waits while a cluster (≈ 15 ms) is sent: the cluster is the whole send rate, in equal packets.
             bool media = !_probing && _pacerQueue.Count > 0 && Max(_pacerNext, now) < tickEnd;
             bool probe = _probing && Max(_probeNext, now) < tickEnd;
             if (!media && !probe) break;
@@ -135,11 +140,9 @@ internal sealed class SimulatedLink
             else
             {
                 var t = Max(_probeNext, now);
-                int size = _probeSize;
-                if (_pacerQueue.Count > 0) size = _pacerQueue.Dequeue();
-                else ProbePacketsSent++;
-                Send(size, _cluster.Id, t);
-                _probeNext = t + _cluster.PacketInterval(size);
+                Send(_probeSize, _cluster.Id, t);
+                ProbePacketsSent++;
+                _probeNext = t + _cluster.PacketInterval(_probeSize);
                 _pacerNext = _probeNext;
                 if (--_probeLeft == 0) _probing = false;
             }
