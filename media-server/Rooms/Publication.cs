@@ -50,6 +50,9 @@ internal sealed class Publication
 
     public bool Muted { get; set; }
 
+    /// <summary>What the publisher sends on this track (bit/s), for the subscribers' wanted rates.</summary>
+    public BitrateMeter IncomingBitrate { get; } = new();
+
     /// <summary>The extended highest sequence number of the previous receiver report (a stall shows as no change).</summary>
     public uint? LastReportedHighestSequence { get; set; }
 

@@ -16,7 +16,7 @@ namespace TeleRehab.Media.Rooms;
 /// <see cref="Publication"/>s) and subscribes (its receive sections carry <see cref="Subscription"/>s). RTCP is
 /// terminated per leg: NACKs are answered from the publication's buffer, keyframe requests are relayed upstream
 /// with a throttle, and the SFU sends its own NACKs and receiver reports to publishers. Runs on the room's worker.</summary>
-internal sealed class RoomParticipant : IMediaPeer, IPeerConnectionHandler
+internal sealed class RoomParticipant : IMediaPeer, IPeerConnectionHandler, IEgressTransport
 {
     private static readonly TimeSpan ReportInterval = TimeSpan.FromSeconds(1);
     private const int MaxNacksPerPacket = 64;
@@ -46,7 +46,12 @@ internal sealed class RoomParticipant : IMediaPeer, IPeerConnectionHandler
         _room = room;
         Id = id;
         _transportFeedback = new TransportFeedbackRecorder(_rtcpSsrc);
+        Egress = new SubscriberEgress(this);
     }
+
+    /// <summary>This participant's leg as a receiver: the one place every packet the SFU sends it passes (transport-wide
+    /// numbering, the leg's bandwidth estimate, pacing, probes).</summary>
+    public SubscriberEgress Egress { get; }
 
     public string Id { get; }
 
@@ -197,6 +202,7 @@ internal sealed class RoomParticipant : IMediaPeer, IPeerConnectionHandler
         {
             if (media.FindExtensionId(SdpHeaderExtensionCapability.Mid) is { } midId) _midExtensionId = midId;
             if (media.FindExtensionId(SdpHeaderExtensionCapability.TransportWideCc) is { } twccId) _transportSequenceExtensionId = twccId;
+            Egress.TransportSequenceExtensionId = _transportSequenceExtensionId;
             if (!canPublish || media.IsRejected || media.Kind is not ("audio" or "video")) continue;
             if (media.Direction is not (SdpDirection.RecvOnly or SdpDirection.SendRecv)) continue;
             seen.Add(media.Mid);
@@ -253,6 +259,7 @@ internal sealed class RoomParticipant : IMediaPeer, IPeerConnectionHandler
             if (wanted.IsVideo) wanted.Publisher.RequestKeyframe(wanted, _room.Worker.Now);
         }
         foreach (var subscription in _subscriptionsByMid.Values.Where(s => !planned.ContainsKey(s.Mid)).ToList()) RemoveSubscription(subscription);
+        ChoosePaddingSource();
     }
 
     public void RemoveSubscription(Subscription subscription)
@@ -261,6 +268,7 @@ internal sealed class RoomParticipant : IMediaPeer, IPeerConnectionHandler
             _subscriptionsByMid.Remove(subscription.Mid);
         _subscriptionsBySsrc.Remove(subscription.OutgoingSsrc);
         subscription.Publication.RemoveSubscriber(subscription);
+        if (ReferenceEquals(Egress.PaddingSource, subscription)) ChoosePaddingSource();
     }
 
     public void DropSubscriptionsFrom(RoomParticipant publisher)
@@ -281,11 +289,14 @@ internal sealed class RoomParticipant : IMediaPeer, IPeerConnectionHandler
 
     // ------------------------------------------------------------------ media path (per packet)
 
-    public void SendMedia(byte[] buffer, int length, bool video)
+    /// <summary>Sends a packet rewritten for this participant's leg through its egress.</summary>
+    public void SendMedia(byte[] buffer, int length, EgressKind kind, TimeSpan now)
     {
-        if (_connection is null || !_connection.SendRtp(buffer, length)) return;
-        _room.Counters.CountOut(video, length);
+        if (_connection is null || !Egress.Send(buffer, length, kind, now)) return;
+        _room.Counters.CountOut(kind != EgressKind.Audio, length);
     }
+
+    bool IEgressTransport.SendRtp(Span<byte> buffer, int length) => _connection is not null && _connection.SendRtp(buffer, length);
 
     void IPeerConnectionHandler.OnRtp(PeerConnection connection, Span<byte> buffer, int length, TimeSpan now)
     {
@@ -297,6 +308,7 @@ internal sealed class RoomParticipant : IMediaPeer, IPeerConnectionHandler
             _transportFeedback.OnPacket(twSeq, length, now);
         if (!_publicationsBySsrc.TryGetValue(rtp.Ssrc, out var publication) && !TryLearnSsrc(rtp, out publication)) return;
         _room.Counters.CountIn(publication.IsVideo, length);
+        publication.IncomingBitrate.Add(length, now);
 
         if (publication.IsRtxSsrc(rtp.Ssrc) && !publication.TryUnwrapRtx(buffer, ref length)) return;
         var packet = buffer[..length];
@@ -348,6 +360,10 @@ internal sealed class RoomParticipant : IMediaPeer, IPeerConnectionHandler
                         if (nacked.Retransmit(seq, now)) _room.Counters.Retransmissions++;
                     }
                     break;
+                case RtcpPacketType.TransportFeedback when packet.Format == TransportWideFeedback.Format
+                                                          && TransportWideFeedback.TryParse(packet.Packet, out var transportFeedback):
+                    Egress.OnTransportFeedback(transportFeedback, now);
+                    break;
                 case RtcpPacketType.PayloadSpecificFeedback when packet.Format == 1 && PictureLossIndication.TryParse(packet.Packet, out var pli):
                     if (_subscriptionsBySsrc.TryGetValue(pli.MediaSsrc, out var wantsKeyframe))
                     {
@@ -388,6 +404,7 @@ internal sealed class RoomParticipant : IMediaPeer, IPeerConnectionHandler
         }
         if (!measured) return;
         var rtt = RoundTrip.Smoothed;
+        Egress.OnRoundTripTime(rtt);
         foreach (var publication in _publications)
         {
             publication.Nack.Rtt = rtt;
@@ -431,7 +448,11 @@ internal sealed class RoomParticipant : IMediaPeer, IPeerConnectionHandler
             var next = _connection?.NextTimeout;
             if (_connection is { State: PeerConnectionState.Connected } && (_publications.Count > 0 || _subscriptionsByMid.Count > 0))
                 next = Min(next, _nextReport);
-            if (_connection is { State: PeerConnectionState.Connected }) next = Min(next, _transportFeedback.NextTimeout);
+            if (_connection is { State: PeerConnectionState.Connected })
+            {
+                next = Min(next, _transportFeedback.NextTimeout);
+                next = Min(next, Egress.NextTimeout);
+            }
             foreach (var publication in _publications)
             {
                 next = Min(next, publication.Nack.NextTimeout);
@@ -450,6 +471,7 @@ internal sealed class RoomParticipant : IMediaPeer, IPeerConnectionHandler
         if (_connection.State != PeerConnectionState.Connected) return;
 
         SendTransportFeedback(now);
+        Egress.HandleTimeout(now);
         foreach (var publication in _publications)
         {
             if (publication.Keyframes.Poll(now)) SendKeyframeRequest(publication);
@@ -461,6 +483,7 @@ internal sealed class RoomParticipant : IMediaPeer, IPeerConnectionHandler
             _nextReport = now + ReportInterval;
             SendReceiverReport(now);
             SendSenderReports(now);
+            UpdateWantedBitrate(now);
         }
     }
 
@@ -503,6 +526,21 @@ internal sealed class RoomParticipant : IMediaPeer, IPeerConnectionHandler
     }
 
     private static ReadOnlySpan<byte> Cname => "telerehab-sfu"u8;
+
+    /// <summary>What this leg would carry if its link allowed (everything it subscribes to, as the publishers send it,
+    /// plus headroom): the estimator probes towards it.</summary>
+    private void UpdateWantedBitrate(TimeSpan now)
+    {
+        long wanted = 0;
+        foreach (var subscription in _subscriptionsByMid.Values) wanted += subscription.Publication.IncomingBitrate.Bps(now);
+        if (wanted > 0) Egress.SetWantedBitrate(wanted + wanted / 4, now);
+    }
+
+    /// <summary>The video subscription whose RTX stream carries this leg's probe padding.</summary>
+    private void ChoosePaddingSource()
+    {
+        Egress.PaddingSource = _subscriptionsByMid.Values.FirstOrDefault(s => s.CanPad);
+    }
 
     /// <summary>RFC 3550 §6.4.2: a receiver report with a block per stream the SFU receives from this publisher.</summary>
     private void SendReceiverReport(TimeSpan now)

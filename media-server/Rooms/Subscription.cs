@@ -1,3 +1,4 @@
+using TeleRehab.Media.Rtp;
 using TeleRehab.Media.Sdp;
 using TeleRehab.Media.Sfu;
 
@@ -6,7 +7,7 @@ namespace TeleRehab.Media.Rooms;
 /// <summary>One publication forwarded to one subscriber on the subscriber's m-section <see cref="Mid"/>: the
 /// subscriber's own SSRC with continuous sequence numbers and timestamps (<see cref="RtpStreamRewriter"/>), its
 /// payload types and extension ids, and the answers to its NACKs. Worker-thread only; forwarding allocates nothing.</summary>
-internal sealed class Subscription
+internal sealed class Subscription : IPaddingSource
 {
     /// <summary>Extensions whose values belong to one leg and must not cross the SFU: the publisher's MID and RIDs
     /// would make the subscriber's browser route the packet to the wrong transceiver (RFC 8843 §15), and the
@@ -16,12 +17,14 @@ internal sealed class Subscription
         SdpHeaderExtensionCapability.Mid,
         SdpHeaderExtensionCapability.RtpStreamId,
         SdpHeaderExtensionCapability.RepairedRtpStreamId,
-        SdpHeaderExtensionCapability.TransportWideCc,
     ];
+    // The transport-wide number is mapped to the subscriber's id, and the leg's egress always overwrites its value
+    // with the leg's own numbering (or the element is removed when the subscriber did not negotiate it).
 
     private readonly PayloadTypeMap _payloadTypes;
     private readonly ExtensionIdMap _extensionIds;
     private readonly NackResponder _nacks;
+    private readonly byte _paddingPayloadType;
 
     public Subscription(Publication publication, RoomParticipant subscriber, NegotiatedMedia subscriberMedia)
     {
@@ -40,7 +43,11 @@ internal sealed class Subscription
         _extensionIds = ExtensionIdMap.Build(Extensions(publication.Media, keepAll: true), Extensions(subscriberMedia, keepAll: false));
         _nacks = new NackResponder(Rewriter, _payloadTypes, _extensionIds);
         if (local.RtxSsrc is { } rtxSsrc && subscriberMedia.RtxPayloadTypes.Count > 0)
-            _nacks.EnableRtx(rtxSsrc, PayloadTypeMap.GetRtxPairs(subscriberCodecs), (ushort)Random.Shared.Next(0, 0x8000));
+        {
+            var pairs = PayloadTypeMap.GetRtxPairs(subscriberCodecs).ToList();
+            _nacks.EnableRtx(rtxSsrc, pairs, (ushort)Random.Shared.Next(0, 0x8000));
+            if (pairs.Count > 0) _paddingPayloadType = pairs[0].RtxPayloadType;
+        }
     }
 
     public Publication Publication { get; }
@@ -68,7 +75,7 @@ internal sealed class Subscription
         packet.CopyTo(work);
         if (!_payloadTypes.TryRewrite(work) || !_extensionIds.TryRewrite(work) || !Rewriter.TryRewrite(work, now, out _)) return;
         Statistics.OnPacketSent(work, now);
-        Subscriber.SendMedia(buffer, packet.Length, Publication.IsVideo);
+        Subscriber.SendMedia(buffer, packet.Length, Publication.IsVideo ? EgressKind.Video : EgressKind.Audio, now);
     }
 
     /// <summary>Answers the subscriber's NACK for <paramref name="outgoingSeq"/> from the publication's buffer
@@ -84,8 +91,22 @@ internal sealed class Subscription
                 Publication.Publisher.RequestRetransmission(Publication, sourceSeq, now);
             return false;
         }
-        Subscriber.SendMedia(buffer, length, Publication.IsVideo);
+        Subscriber.SendMedia(buffer, length, EgressKind.Retransmission, now);
         return true;
+    }
+
+    /// <summary>True when this subscription can carry probe padding: video with an RTX stream (RFC 4588).</summary>
+    public bool CanPad => Publication.IsVideo && RtxSsrc is not null && _paddingPayloadType != 0;
+
+    /// <summary>A padding-only packet on the RTX stream (RFC 3550 §5.1 padding; RFC 4588 §4 sequence space shared
+    /// with retransmissions), for the leg's bandwidth probes. The receiver counts it for its feedback and drops it.</summary>
+    public int WritePadding(Span<byte> destination, int paddingBytes)
+    {
+        if (!CanPad || paddingBytes is < 1 or > 255) return 0;
+        var header = new RtpHeaderWriter(destination, _paddingPayloadType, _nacks.RtxSequenceNumber++, Statistics.LastTimestamp,
+            RtxSsrc!.Value, marker: false, csrcs: default).Finish();
+        if (destination.Length < header + paddingBytes + 64) return 0;
+        return RtpHeaderWriter.AddPadding(destination, header, paddingBytes);
     }
 
     /// <summary>The subscriber's leg round trip changed: a resend waits about one round trip before another (the

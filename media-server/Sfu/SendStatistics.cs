@@ -35,6 +35,9 @@ public sealed class SendStatistics
     /// <summary>True once a packet was sent: an SR is only meaningful after that (§6.4: "active sender").</summary>
     public bool HasSent => _hasTimestamp;
 
+    /// <summary>The newest RTP timestamp sent (0 before any).</summary>
+    public uint LastTimestamp => _lastTimestamp;
+
     /// <summary>Records a sent packet by its RTP timestamp and payload length (without header and padding).</summary>
     public void OnPacketSent(uint rtpTimestamp, int payloadLength, TimeSpan now)
     {

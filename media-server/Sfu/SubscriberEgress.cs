@@ -1,0 +1,173 @@
+using System.Buffers.Binary;
+using TeleRehab.Media.Bwe;
+using TeleRehab.Media.Rtcp;
+using TeleRehab.Media.Rtp;
+
+namespace TeleRehab.Media.Sfu;
+
+/// <summary>Where a leg's egress hands packets to be encrypted and sent (the peer connection).</summary>
+public interface IEgressTransport
+{
+    /// <summary>Encrypts <paramref name="buffer"/>[..<paramref name="length"/>] in place (the span has room for the
+    /// SRTP tag) and sends it.</summary>
+    bool SendRtp(Span<byte> buffer, int length);
+}
+
+/// <summary>Writes padding-only packets for bandwidth probes (RFC 4588 RTX stream of a video subscription).</summary>
+public interface IPaddingSource
+{
+    /// <summary>Writes a padding-only RTP packet with about <paramref name="paddingBytes"/> of padding (at most 255,
+    /// RFC 3550 §5.1) into <paramref name="destination"/>; returns its length, 0 when it cannot.</summary>
+    int WritePadding(Span<byte> destination, int paddingBytes);
+}
+
+/// <summary>What kind of packet a leg sends (its pacing class).</summary>
+public enum EgressKind : byte
+{
+    Audio,
+    Video,
+    Retransmission,
+}
+
+/// <summary>
+/// The one egress point of a subscriber leg: every RTP packet the SFU sends on the leg passes here. It numbers the
+/// leg's own transport-wide sequence (draft-holmer-rmcat-transport-wide-cc-extensions-01 §2; the publisher's numbers
+/// never cross the SFU), records each send in the leg's <see cref="SendSideBandwidthEstimator"/>, reads the
+/// subscriber's transport-wide feedback, paces video at the estimate (<see cref="Pacer"/>: audio never waits), and
+/// sends the estimator's probe clusters as RTX padding. Sans-I/O apart from the transport it is given; worker-thread
+/// only; nothing allocated per packet.
+/// </summary>
+public sealed class SubscriberEgress
+{
+    /// <summary>SRTP tag and UDP/IPv4 headers: the estimator counts what the link carries.</summary>
+    private const int Overhead = 10 + 8 + 20;
+    private const int ProbePadding = 240;
+
+    private readonly IEgressTransport _transport;
+    private readonly byte[] _probeBuffer = new byte[512];
+    private ushort _transportSequence = (ushort)Random.Shared.Next(0, 0x8000);
+    private ProbeCluster _probe;
+    private bool _probing;
+    private int _probePackets;
+    private int _probeBytes;
+    private TimeSpan _nextProbePacket;
+
+    public SubscriberEgress(IEgressTransport transport, long startBps = 300_000, long maxBps = 5_000_000)
+    {
+        _transport = transport;
+        Estimator = new SendSideBandwidthEstimator(minBps: 30_000, maxBps: maxBps, startBps: startBps);
+        Pacer.RateBps = startBps;
+    }
+
+    /// <summary>The subscriber's transport-wide sequence extension id on this leg (-1: not negotiated, so no feedback
+    /// will come and nothing is estimated).</summary>
+    public int TransportSequenceExtensionId { get; set; } = -1;
+
+    public SendSideBandwidthEstimator Estimator { get; }
+
+    public Pacer Pacer { get; } = new();
+
+    /// <summary>Where probe padding comes from (a video subscription with RTX); null: no probing.</summary>
+    public IPaddingSource? PaddingSource { get; set; }
+
+    /// <summary>The leg's estimate in bit/s (the budget layer selection spends).</summary>
+    public long EstimateBps => Estimator.TargetBitrate;
+
+    public long PacketsSent { get; private set; }
+    public long ProbePacketsSent { get; private set; }
+
+    /// <summary>
+    /// Sends (or queues, for video over the pacing budget) a rewritten packet held in <paramref name="buffer"/>
+    /// (with room behind it for the transport-wide extension and the SRTP tag). False when the packet was dropped.
+    /// </summary>
+    public bool Send(Span<byte> buffer, int length, EgressKind kind, TimeSpan now)
+    {
+        // Pacing needs an estimate: without the subscriber's feedback there is none, and packets go as they come.
+        if (kind != EgressKind.Video || Estimator.FeedbacksReceived == 0)
+        {
+            Pacer.Consume(length + Overhead, now);
+            return Transmit(buffer, length, -1, now);
+        }
+        if (Pacer.TrySendNow(length + Overhead, now)) return Transmit(buffer, length, -1, now);
+        if (Pacer.TryEnqueue(buffer[..length], now)) return true;
+        return Transmit(buffer, length, -1, now); // the queue is full: send rather than drop
+    }
+
+    /// <summary>Stamps the leg's transport-wide number, records the send, encrypts and sends.</summary>
+    private bool Transmit(Span<byte> buffer, int length, int probeClusterId, TimeSpan now)
+    {
+        if (TransportSequenceExtensionId > 0)
+        {
+            Span<byte> value = stackalloc byte[2];
+            BinaryPrimitives.WriteUInt16BigEndian(value, _transportSequence);
+            if (!RtpPacketRewriter.TrySetExtension(buffer, ref length, TransportSequenceExtensionId, value)) return false;
+            Estimator.OnPacketSent(_transportSequence, length + Overhead, probeClusterId, now);
+            _transportSequence++;
+        }
+        PacketsSent++;
+        return _transport.SendRtp(buffer, length);
+    }
+
+    /// <summary>The subscriber's transport-wide feedback about this leg.</summary>
+    public void OnTransportFeedback(in TransportWideFeedback feedback, TimeSpan now)
+    {
+        if (TransportSequenceExtensionId <= 0) return;
+        Estimator.OnTransportFeedback(feedback, now);
+        Pacer.RateBps = Estimator.TargetBitrate;
+    }
+
+    public void OnRoundTripTime(TimeSpan rtt) => Estimator.OnRoundTripTime(rtt);
+
+    /// <summary>What this leg would like to carry (all it subscribes to at full quality): probing looks for it.</summary>
+    public void SetWantedBitrate(long bps, TimeSpan now)
+    {
+        if (TransportSequenceExtensionId > 0) Estimator.SetWantedBitrate(bps, now);
+    }
+
+    public TimeSpan? NextTimeout
+    {
+        get
+        {
+            var next = Pacer.NextTimeout;
+            if (TransportSequenceExtensionId <= 0) return next;
+            var probe = _probing ? _nextProbePacket : (PaddingSource is null || Estimator.FeedbacksReceived == 0 ? null : Estimator.NextTimeout);
+            return next is null ? probe : probe is null ? next : (next < probe ? next : probe);
+        }
+    }
+
+    /// <summary>Sends what the pacer lets out now and the next probe packets.</summary>
+    public void HandleTimeout(TimeSpan now)
+    {
+        while (Pacer.TryDequeue(now, out var slots, out var offset, out var length))
+            Transmit(slots.AsSpan(offset, Pacer.SlotSize), length, -1, now);
+        if (TransportSequenceExtensionId <= 0) return;
+        Estimator.HandleTimeout(now);
+        // Probes only once the subscriber's feedback shows it measures this leg (else they would be wasted).
+        if (PaddingSource is null || Estimator.FeedbacksReceived == 0) return;
+        if (!_probing && Estimator.TryGetProbe(now, out var cluster))
+        {
+            _probe = cluster;
+            _probing = true;
+            _probePackets = 0;
+            _probeBytes = 0;
+            _nextProbePacket = now;
+        }
+        // A probe cluster: padding at the cluster's rate until it has its packets and bytes (about 15 ms).
+        while (_probing && now >= _nextProbePacket)
+        {
+            var length = PaddingSource.WritePadding(_probeBuffer, ProbePadding);
+            if (length == 0 || !Transmit(_probeBuffer, length, _probe.Id, now))
+            {
+                _probing = false;
+                break;
+            }
+            ProbePacketsSent++;
+            Pacer.Consume(length + Overhead, now);
+            _probePackets++;
+            _probeBytes += length + Overhead;
+            _nextProbePacket += _probe.PacketInterval(length + Overhead);
+            if (_probePackets >= _probe.MinPackets && _probeBytes >= _probe.MinBytes) _probing = false;
+        }
+        Pacer.RateBps = Estimator.TargetBitrate;
+    }
+}
