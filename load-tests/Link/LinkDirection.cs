@@ -113,7 +113,8 @@ public sealed class LinkDirection
         var departure = now;
         if (profile.IsRateLimited)
         {
-            var tolerance = profile.SerializationTime(profile.BurstBytes);
+            // A full bucket of B bytes lets a packet of s bytes go at once while TAT - now <= (B - s) / rate.
+            var tolerance = profile.SerializationTime(Math.Max(0, profile.BurstBytes - size));
             var tat = _theoreticalArrival > now ? _theoreticalArrival : now;
             var conforming = tat - tolerance;
             if (conforming > departure) departure = conforming;
@@ -154,7 +155,7 @@ public sealed class LinkDirection
         return false;
     }
 
-    /// <summary>How long a packet offered at <paramref name="now"/> would wait for the bottleneck.</summary>
+    /// <summary>How long a small packet offered at <paramref name="now"/> would wait for the bottleneck.</summary>
     public TimeSpan QueueDelay(TimeSpan now)
     {
         var profile = _profile;
