@@ -1,8 +1,9 @@
+using Xunit.Abstractions;
 using TeleRehab.LoadTests.Link;
 
 namespace TeleRehab.Media.Tests.Link;
 
-public class LinkDirectionTests
+public class LinkDirectionTests(ITestOutputHelper output)
 {
     public static TheoryData<string, bool> RateLimitedDirections()
     {
@@ -29,6 +30,8 @@ public class LinkDirectionTests
 
         // The queue is full after the first second; measure past the start-up burst of the token bucket.
         var delivered = sim.DeliveredKbps(TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(20));
+        output.WriteLine($"{name} {(up ? "up" : "down")}: offered {2 * profile.RateKbps} kbit/s, delivered {delivered:0.0} kbit/s " +
+                         $"(profile {profile.RateKbps}), max queue delay {sim.Deliveries.Max(d => d.QueueDelay).TotalMilliseconds:0} ms");
         Assert.InRange(delivered, 0.95 * profile.RateKbps, 1.05 * profile.RateKbps);
 
         var minDelay = sim.Deliveries.Min(d => d.OneWayDelay);
@@ -81,6 +84,8 @@ public class LinkDirectionTests
         Assert.InRange(observed, loss.Average - 5 * sigma, loss.Average + 5 * sigma);
 
         var meanBurst = sim.LossBursts().Average();
+        output.WriteLine($"{name} {(up ? "up" : "down")}: loss {observed:P3} of {counters.Offered} (profile {loss.Average:P1}, " +
+                         $"bound ±{5 * sigma:P2}), mean burst {meanBurst:0.00} packets");
         if (loss.Kind == LinkLossKind.Bursty)
             Assert.InRange(meanBurst, 0.8 * loss.MeanBurstPackets, 1.2 * loss.MeanBurstPackets);
         else

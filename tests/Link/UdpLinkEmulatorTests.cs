@@ -1,3 +1,4 @@
+using Xunit.Abstractions;
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Net;
@@ -7,7 +8,7 @@ using TeleRehab.LoadTests.Link;
 namespace TeleRehab.Media.Tests.Link;
 
 /// <summary>The emulator over real loopback sockets, with a UDP server behind it.</summary>
-public class UdpLinkEmulatorTests
+public class UdpLinkEmulatorTests(ITestOutputHelper output)
 {
     [Fact]
     public async Task RoundTripTakesTheProfileRttAndEachClientGetsItsOwnAddress()
@@ -34,6 +35,7 @@ public class UdpLinkEmulatorTests
 
         Assert.All(samples, s => Assert.True(s >= rtt, $"round trip {s.TotalMilliseconds:0.0} ms shorter than the RTT"));
         var median = samples.Order().ElementAt(samples.Count / 2);
+        output.WriteLine($"round trips (ms): {string.Join(", ", samples.Select(x => x.TotalMilliseconds.ToString("0.0")))}");
         Assert.True(median < rtt + TimeSpan.FromMilliseconds(100), $"median round trip {median.TotalMilliseconds:0.0} ms");
 
         var sources = server.Sources.Distinct().ToList();
@@ -82,6 +84,7 @@ public class UdpLinkEmulatorTests
         var from = arrivals[0].At + TimeSpan.FromMilliseconds(300); // past the token bucket's start-up burst
         var window = arrivals.Where(a => a.At >= from).ToArray();
         var kbps = window.Skip(1).Sum(a => a.Bytes) * 8 / (window[^1].At - window[0].At).TotalMilliseconds;
+        output.WriteLine($"offered {sentPackets} x 1000 bytes in 2 s, delivered {kbps:0.0} kbit/s through a 400 kbit/s link");
         Assert.InRange(kbps, 0.85 * 400, 1.15 * 400);
 
         var status = emulator.GetStatus();
