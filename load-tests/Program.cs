@@ -1,0 +1,3 @@
+using TeleRehab.LoadTests;
+
+return await LoadTestsCli.RunAsync(args);
