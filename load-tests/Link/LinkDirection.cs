@@ -121,7 +121,7 @@ public sealed class LinkDirection
             if (departure < _lastDeparture) departure = _lastDeparture;
             if (departure - now > profile.QueueLimit)
                 return Drop(LinkDrop.Queue);
-            _theoreticalArrival = tat + profile.SerializationTime(size);
+            _theoreticalArrival = (departure > tat ? departure : tat) + profile.SerializationTime(size);
         }
         else if (departure < _lastDeparture)
         {

@@ -62,7 +62,8 @@ public sealed class UdpLinkEmulator : IDisposable, IAsyncDisposable
     private readonly List<Client> _clients = new();
     private readonly List<Socket> _readable = new();
     private readonly byte[] _receiveBuffer = new byte[MaxDatagram];
-    private readonly SocketAddress _from;
+    private readonly SocketAddress _fromClient;  // receive address for the listen socket (the listen family)
+    private readonly SocketAddress _fromServer;  // receive address for the per-client sockets (the target family)
     private readonly Lock _lock = new();
     private readonly long _startTimestamp;
     private readonly Thread _thread;
@@ -94,7 +95,8 @@ public sealed class UdpLinkEmulator : IDisposable, IAsyncDisposable
         }
         _listen.Blocking = false;
         LocalEndPoint = (IPEndPoint)_listen.LocalEndPoint!;
-        _from = new SocketAddress(options.Listen.AddressFamily);
+        _fromClient = new SocketAddress(options.Listen.AddressFamily);
+        _fromServer = new SocketAddress(options.Target.AddressFamily);
 
         _startTimestamp = TimeProvider.System.GetTimestamp();
         _thread = new Thread(Run) { IsBackground = true, Name = "udp-link-emulator" };
@@ -250,9 +252,9 @@ public sealed class UdpLinkEmulator : IDisposable, IAsyncDisposable
     private void ReceiveFromClients(TimeSpan now)
     {
         var first = true;
-        while (TryReceive(_listen, ref first, out var length))
+        while (TryReceive(_listen, _fromClient, ref first, out var length))
         {
-            if (!_clientsByAddress.TryGetValue(_from, out var client))
+            if (!_clientsByAddress.TryGetValue(_fromClient, out var client))
                 client = AddClient();
             if (client.Up.Enqueue(length, now))
                 client.UpPayloads.Enqueue(Copy(length));
@@ -262,9 +264,9 @@ public sealed class UdpLinkEmulator : IDisposable, IAsyncDisposable
     private void ReceiveFromServer(Client client, TimeSpan now)
     {
         var first = true;
-        while (TryReceive(client.Socket, ref first, out var length))
+        while (TryReceive(client.Socket, _fromServer, ref first, out var length))
         {
-            if (!_from.Equals(_target)) continue; // a symmetric NAT only lets the target answer
+            if (!_fromServer.Equals(_target)) continue; // a symmetric NAT only lets the target answer
             if (client.Down.Enqueue(length, now))
                 client.DownPayloads.Enqueue(Copy(length));
         }
@@ -272,7 +274,7 @@ public sealed class UdpLinkEmulator : IDisposable, IAsyncDisposable
 
     /// <summary>Reads one datagram; the first read trusts poll's "readable", later ones ask for pending data first so
     /// draining a socket does not end in an exception.</summary>
-    private bool TryReceive(Socket socket, ref bool first, out int length)
+    private bool TryReceive(Socket socket, SocketAddress from, ref bool first, out int length)
     {
         while (true)
         {
@@ -284,7 +286,7 @@ public sealed class UdpLinkEmulator : IDisposable, IAsyncDisposable
             first = false;
             try
             {
-                length = socket.ReceiveFrom(_receiveBuffer, SocketFlags.None, _from);
+                length = socket.ReceiveFrom(_receiveBuffer, SocketFlags.None, from);
                 return true;
             }
             catch (SocketException e) when (e.SocketErrorCode == SocketError.WouldBlock)
@@ -309,8 +311,8 @@ public sealed class UdpLinkEmulator : IDisposable, IAsyncDisposable
 
     private Client AddClient()
     {
-        var address = new SocketAddress(_from.Family, _from.Size);
-        _from.Buffer.Span.CopyTo(address.Buffer.Span);
+        var address = new SocketAddress(_fromClient.Family, _fromClient.Size);
+        _fromClient.Buffer.Span[.._fromClient.Size].CopyTo(address.Buffer.Span);
 
         var target = _options.Target;
         var socket = new Socket(target.AddressFamily, SocketType.Dgram, ProtocolType.Udp);

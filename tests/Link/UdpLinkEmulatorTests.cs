@@ -44,11 +44,16 @@ public class UdpLinkEmulatorTests(ITestOutputHelper output)
         Assert.DoesNotContain(second.LocalEndPoint, sources);
         Assert.DoesNotContain(emulator.LocalEndPoint, sources);
 
+        // Like a symmetric NAT, a client's mapping only lets the server answer: a stranger's datagram is not relayed.
+        using (var stranger = NewClient())
+            stranger.SendTo("intruder"u8.ToArray(), sources[0]);
+        Assert.Equal("after", Ping(first, emulator.LocalEndPoint, "after"));
+
         var status = emulator.GetStatus();
         Assert.Equal(2, status.Clients);
         Assert.Equal("4g", status.Profile.Name);
-        Assert.Equal(11, status.Up.Delivered);
-        Assert.Equal(11, status.Down.Delivered);
+        Assert.Equal(12, status.Up.Delivered);
+        Assert.Equal(12, status.Down.Delivered);
         Assert.Equal(0, status.Up.Dropped + status.Down.Dropped);
     }
 
