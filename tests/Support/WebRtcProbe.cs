@@ -45,6 +45,7 @@ public static class WebRtcProbe
             for (const pc of window.__probe.pcs) {
               if (pc.connectionState === 'closed') continue;
               const stats = await pc.getStats();
+              const selected = new Set([...stats.values()].filter((r) => r.type === 'transport').map((r) => r.selectedCandidatePairId));
               for (const r of stats.values()) {
                 if (r.type === 'inbound-rtp' && r.kind === 'video')
                   out.video.push({ ssrc: r.ssrc, frameWidth: r.frameWidth ?? 0, frameHeight: r.frameHeight ?? 0,
@@ -56,7 +57,7 @@ public static class WebRtcProbe
                 else if (r.type === 'outbound-rtp' && r.kind === 'video')
                   out.outVideo.push({ ssrc: r.ssrc, rid: r.rid ?? null, frameWidth: r.frameWidth ?? 0, bytesSent: r.bytesSent ?? 0,
                     framesEncoded: r.framesEncoded ?? 0, qualityLimitationReason: r.qualityLimitationReason ?? '' });
-                else if (r.type === 'candidate-pair' && r.nominated && r.state === 'succeeded')
+                else if (r.type === 'candidate-pair' && selected.has(r.id))
                   out.pair = { availableOutgoingBitrate: r.availableOutgoingBitrate ?? 0, currentRoundTripTime: r.currentRoundTripTime ?? 0 };
               }
             }
