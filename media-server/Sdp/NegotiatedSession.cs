@@ -50,6 +50,32 @@ public sealed class NegotiatedMedia
     /// <summary>The peer's a=simulcast (RFC 8853), from the peer's point of view.</summary>
     public SdpSimulcast? RemoteSimulcast { get; init; }
 
+    /// <summary>
+    /// Rids the server receives in this section (RFC 8851), as answered with <c>a=rid:&lt;id&gt; recv</c>. With
+    /// simulcast, in the order of the offer's <c>a=simulcast:send</c> list (streams in order, a stream's alternatives
+    /// in order); browsers write that list in the order of <c>sendEncodings</c>, which our client gives low to high
+    /// (q, h, f), so <see cref="GetSimulcastStreamIndex"/> is the spatial layer. Empty when the section has no rids.
+    /// </summary>
+    public IReadOnlyList<string> ReceiveRids { get; init; } = [];
+
+    /// <summary>The answer's <c>a=simulcast:recv</c> (RFC 8853 §5.3; only <see cref="SdpSimulcast.Recv"/> is set), or null without simulcast.</summary>
+    public SdpSimulcast? ReceiveSimulcast { get; init; }
+
+    /// <summary>
+    /// Index of the received simulcast stream that <paramref name="rid"/> names (0 = first in the offer's list, the
+    /// lowest layer from our client), or -1 for an unknown rid or a section without simulcast. Alternatives of one
+    /// stream share its index.
+    /// </summary>
+    public int GetSimulcastStreamIndex(string rid)
+    {
+        if (ReceiveSimulcast is null) return -1;
+        var streams = ReceiveSimulcast.Recv;
+        for (int i = 0; i < streams.Count; i++)
+            foreach (var alt in streams[i])
+                if (alt.Rid == rid) return i;
+        return -1;
+    }
+
     public SdpLocalStream? LocalStream { get; init; }
 
     public bool RtcpMux { get; init; }

@@ -149,6 +149,8 @@ public sealed class SdpAnswerer
                 HeaderExtensions = plan.Extmaps.ToDictionary(e => e.Id, e => e.Uri),
                 RemoteSsrcs = om.Ssrcs, RemoteSsrcGroups = om.SsrcGroups, RemoteMsids = om.Msids,
                 RemoteRids = om.Rids, RemoteSimulcast = om.Simulcast,
+                ReceiveRids = plan.Simulcast is null ? plan.Rids.Select(r => r.Id).ToList() : plan.Simulcast.Recv.SelectMany(s => s).Select(a => a.Rid).ToList(),
+                ReceiveSimulcast = plan.Simulcast,
                 LocalStream = plan.LocalStream,
                 RtcpMux = om.RtcpMux, RtcpReducedSize = om.RtcpReducedSize,
             });
@@ -218,33 +220,63 @@ public sealed class SdpAnswerer
         };
         plan.LocalStream = plan.Direction.Sends() ? stream : null;
 
-        // RFC 8853 §5.3 / RFC 8851 §5: the offerer's send simulcast becomes our recv simulcast with the rids echoed as recv.
-        var acceptedPts = plan.Codecs.Select(c => c.PayloadType).ToHashSet();
-        var sendRids = new Dictionary<string, SdpRid>();
-        if (plan.Direction.Receives())
-        {
-            foreach (var rid in om.Rids)
-            {
-                if (rid.Direction != SdpRidDirection.Send || sendRids.ContainsKey(rid.Id)) continue;
-                var pts = rid.PayloadTypes.Where(acceptedPts.Contains).ToList();
-                if (rid.PayloadTypes.Count > 0 && pts.Count == 0) continue; // RFC 8851 §6: no usable format -> drop the rid
-                sendRids[rid.Id] = rid with { Direction = SdpRidDirection.Recv, PayloadTypes = pts };
-            }
-        }
-        if (om.Simulcast is { Send.Count: > 0 } sim && sendRids.Count > 0)
-        {
-            var streams = sim.Send
-                .Select(s => (IReadOnlyList<SdpSimulcastRid>)s.Where(a => sendRids.ContainsKey(a.Rid)).ToList())
-                .Where(s => s.Count > 0).ToList();
-            if (streams.Count > 0) plan.Simulcast = new SdpSimulcast([], streams);
-            var used = streams.SelectMany(s => s).Select(a => a.Rid).ToHashSet();
-            plan.Rids = sendRids.Values.Where(r => used.Contains(r.Id)).ToList();
-        }
-        else if (om.Simulcast is null)
-        {
-            plan.Rids = sendRids.Values.ToList();
-        }
+        PlanReceiveSimulcast(om, plan);
         return plan;
+    }
+
+    // Restrictions of RFC 8851 §5 the answer keeps; others ("depend", unknown names) are left out of the answer
+    // (RFC 8851 §6: an answerer may omit restrictions it will not honour, never add any).
+    private static readonly HashSet<string> KnownRidRestrictions =
+        ["max-width", "max-height", "max-fps", "max-fs", "max-br", "max-pps", "max-bpp"];
+
+    /// <summary>
+    /// RFC 8851 §6.2 / RFC 8853 §5.3 for a section the server receives: each offered send rid becomes a recv rid,
+    /// and the offer's <c>a=simulcast:send</c> becomes <c>a=simulcast:recv</c> with the same streams, order,
+    /// alternatives and paused marks, less the rids dropped. Whatever cannot be used is left out, never an error:
+    /// without simulcast the browser sends one stream (RFC 8853 §5.3), which is today's behaviour.
+    /// </summary>
+    private static void PlanReceiveSimulcast(SdpMediaDescription om, SectionPlan plan)
+    {
+        if (!plan.Direction.Receives() || om.Rids.Count == 0) return;
+
+        var acceptedPts = plan.Codecs.Select(c => c.PayloadType).ToHashSet();
+        var offered = om.Rids;
+        var sendRids = new Dictionary<string, SdpRid>();
+        foreach (var rid in offered)
+        {
+            if (rid.Direction != SdpRidDirection.Send) continue;
+            // RFC 8851 §6.2: a rid id repeated in the section discards every line with that id.
+            if (offered.Count(r => r.Id == rid.Id) > 1) continue;
+            var pts = rid.PayloadTypes.Where(acceptedPts.Contains).ToList();
+            if (rid.PayloadTypes.Count > 0 && pts.Count == 0) continue; // RFC 8851 §6.2: no usable format -> drop the rid
+            var restrictions = rid.Restrictions.Where(r => KnownRidRestrictions.Contains(r.Key) && r.Value is not null).ToList();
+            sendRids[rid.Id] = rid with { Direction = SdpRidDirection.Recv, PayloadTypes = pts, Restrictions = restrictions };
+        }
+        if (sendRids.Count == 0) return;
+
+        if (om.Simulcast is null)
+        {
+            // rids without simulcast: one stream with restrictions (RFC 8851), answered as before.
+            plan.Rids = offered.Where(r => sendRids.ContainsKey(r.Id)).Select(r => sendRids[r.Id]).ToList();
+            return;
+        }
+        var send = om.Simulcast.Send;
+        if (send.Count == 0) return; // the offerer only wants to receive simulcast; the server sends one stream
+        // Each simulcast stream is told apart by its rid in the RTP stream id header extension (RFC 8852 §3):
+        // without that extension negotiated, take one stream.
+        if (!plan.Extmaps.Exists(e => e.Uri == SdpHeaderExtensionCapability.RtpStreamId)) return;
+        // RFC 8853 §5.1: a rid id names one RTP stream. One listed twice makes the line ambiguous: ignore simulcast
+        // rather than guess which stream it is.
+        var all = send.SelectMany(s => s).Concat(om.Simulcast.Recv.SelectMany(s => s)).Select(a => a.Rid).ToList();
+        if (all.Count != all.Distinct().Count()) return;
+
+        // RFC 8853 §5.3: the answer may remove alternatives (and streams left empty) but not add or reorder any.
+        var streams = send
+            .Select(s => (IReadOnlyList<SdpSimulcastRid>)s.Where(a => sendRids.ContainsKey(a.Rid)).ToList())
+            .Where(s => s.Count > 0).ToList();
+        if (streams.Count == 0) return;
+        plan.Simulcast = new SdpSimulcast([], streams);
+        plan.Rids = streams.SelectMany(s => s).Select(a => sendRids[a.Rid]).ToList();
     }
 
     private List<NegotiatedCodec> NegotiateCodecs(SdpMediaDescription om)

@@ -210,6 +210,14 @@ public sealed class SdpOfferer
             var t = offer.Transceivers.FirstOrDefault(x => x.Mid == mid);
             // The answer's direction is the browser's view; the server's is its reverse (RFC 3264 §6.1).
             var direction = answer.GetDirection(am).Reverse();
+            // The browser's a=simulcast:send answers our recv list (RFC 8853 §5.3): keep the rids we offered, in its order.
+            SdpSimulcast? receiveSimulcast = null;
+            if (direction.Receives() && t is { ReceiveRids.Count: > 0 } && am.Simulcast is { Send.Count: > 0 } asim)
+            {
+                var streams = asim.Send.Select(st => (IReadOnlyList<SdpSimulcastRid>)st.Where(a => t.ReceiveRids.Contains(a.Rid)).ToList())
+                    .Where(st => st.Count > 0).ToList();
+                if (streams.Count > 0) receiveSimulcast = new SdpSimulcast([], streams);
+            }
             media.Add(new NegotiatedMedia
             {
                 Mid = mid, MLineIndex = i, Kind = om.Kind, Protocol = am.Protocol, Direction = direction,
@@ -218,6 +226,8 @@ public sealed class SdpOfferer
                 HeaderExtensions = ext,
                 RemoteSsrcs = am.Ssrcs, RemoteSsrcGroups = am.SsrcGroups, RemoteMsids = am.Msids,
                 RemoteRids = am.Rids, RemoteSimulcast = am.Simulcast,
+                ReceiveRids = receiveSimulcast?.Recv.SelectMany(st => st).Select(a => a.Rid).ToList() ?? [],
+                ReceiveSimulcast = receiveSimulcast,
                 LocalStream = direction.Sends() ? t?.LocalStream : null,
                 RtcpMux = am.RtcpMux, RtcpReducedSize = am.RtcpReducedSize && om.RtcpReducedSize,
             });

@@ -195,6 +195,118 @@ public class SdpAnswererTests
     }
 
     [Fact]
+    public void ChromeSimulcastQhf_AnsweredRecvInOfferedOrder()
+    {
+        var answer = Answer(SdpSamples.ChromeSimulcastQhf);
+        string sdp = answer.Sdp;
+        var video = Reparse(answer).Media[1];
+        Assert.Equal(SdpDirection.RecvOnly, video.Direction);
+        Assert.Contains("a=rid:q recv\r\na=rid:h recv\r\na=rid:f recv\r\na=simulcast:recv q;h;f\r\n", sdp);
+        Assert.Contains("a=extmap:10 urn:ietf:params:rtp-hdrext:sdes:rtp-stream-id\r\n", sdp);
+        Assert.Contains("a=extmap:11 urn:ietf:params:rtp-hdrext:sdes:repaired-rtp-stream-id\r\n", sdp);
+        Assert.DoesNotContain("send", video.Attributes.Where(a => a.Name is "rid" or "simulcast").Select(a => a.Value));
+
+        var nm = answer.Session.FindMedia("1")!;
+        Assert.Equal(["q", "h", "f"], nm.ReceiveRids);
+        Assert.Equal([0, 1, 2, -1], new[] { "q", "h", "f", "x" }.Select(nm.GetSimulcastStreamIndex));
+        Assert.Equal("recv q;h;f", nm.ReceiveSimulcast!.ToString());
+        Assert.Equal(10, nm.FindExtensionId(SdpHeaderExtensionCapability.RtpStreamId));
+        Assert.Equal(11, nm.FindExtensionId(SdpHeaderExtensionCapability.RepairedRtpStreamId));
+        Assert.Equal("VP8", nm.Codecs[0].Name);
+
+        var audio = answer.Session.FindMedia("0")!;
+        Assert.Empty(audio.ReceiveRids);
+        Assert.Null(audio.ReceiveSimulcast);
+        Assert.Equal(-1, audio.GetSimulcastStreamIndex("q"));
+    }
+
+    private static string WithSimulcast(string rids, string simulcast) =>
+        SdpSamples.ChromeSimulcastQhf.Replace("a=rid:q send\r\na=rid:h send\r\na=rid:f send\r\na=simulcast:send q;h;f\r\n", rids + simulcast);
+
+    // RFC 8853 §5.1 examples: "a=simulcast:send 1;2,3 recv 4" (alternatives) and "send 1;~2" style pauses.
+    [Theory]
+    [InlineData("a=rid:1 send\r\na=rid:2 send\r\na=rid:3 send\r\na=rid:4 recv\r\n", "a=simulcast:send 1;2,3 recv 4\r\n", "recv 1;2,3", "1,2,3", "0,1,1")]
+    [InlineData("a=rid:1 send\r\na=rid:2 send\r\na=rid:3 send\r\n", "a=simulcast:send 1;~2;3\r\n", "recv 1;~2;3", "1,2,3", "0,1,2")]
+    [InlineData("a=rid:1 send\r\na=rid:2 send\r\na=rid:3 send\r\na=rid:4 send\r\n", "a=simulcast:send ~1,2;3,~4\r\n", "recv ~1,2;3,~4", "1,2,3,4", "0,0,1,1")]
+    [InlineData("a=rid:1 send\r\na=rid:2 send\r\n", "a=simulcast:send 1;2;3\r\n", "recv 1;2", "1,2", "0,1")]       // 3 has no a=rid
+    [InlineData("a=rid:1 send\r\na=rid:2 recv\r\n", "a=simulcast:send 1;2\r\n", "recv 1", "1", "0")]                // 2 is not a send rid
+    [InlineData("a=rid:1 send\r\na=rid:2 send\r\na=rid:2 send max-width=320\r\n", "a=simulcast:send 1;2\r\n", "recv 1", "1", "0")] // RFC 8851 §6.2: duplicate ids discarded
+    public void Rfc8853Examples_MirroredAsRecv(string rids, string simulcast, string expectedLine, string expectedRids, string layers)
+    {
+        var answer = Answer(WithSimulcast(rids, simulcast));
+        var nm = answer.Session.FindMedia("1")!;
+        Assert.Contains("a=simulcast:" + expectedLine + "\r\n", answer.Sdp);
+        Assert.Equal(expectedRids.Split(','), nm.ReceiveRids);
+        Assert.Equal(layers.Split(',').Select(int.Parse), nm.ReceiveRids.Select(nm.GetSimulcastStreamIndex));
+        foreach (var rid in nm.ReceiveRids) Assert.Contains($"a=rid:{rid} recv\r\n", answer.Sdp);
+        Assert.Equal(nm.ReceiveRids.Count, Reparse(answer).Media[1].Rids.Count);
+    }
+
+    [Fact]
+    public void RidRestrictions_KnownKept_UnknownAndDependDropped()
+    {
+        var answer = Answer(WithSimulcast(
+            "a=rid:q send pt=96;max-width=320;max-height=180;max-fps=15;x-custom=1\r\na=rid:h send depend=q;max-br=500000\r\na=rid:f send\r\n",
+            "a=simulcast:send q;h;f\r\n"));
+        Assert.Contains("a=rid:q recv pt=96;max-width=320;max-height=180;max-fps=15\r\n", answer.Sdp);
+        Assert.Contains("a=rid:h recv max-br=500000\r\n", answer.Sdp);
+        Assert.Contains("a=simulcast:recv q;h;f\r\n", answer.Sdp);
+    }
+
+    [Theory]
+    [InlineData("a=simulcast:send q;h;q\r\n")]        // a rid listed twice
+    [InlineData("a=simulcast:send q,h;f recv h\r\n")] // the same rid in both directions
+    [InlineData("a=simulcast:send x;y\r\n")]          // no rid declared
+    [InlineData("a=simulcast:recv q;h;f\r\n")]        // the offerer wants to receive simulcast: the server sends one stream
+    public void UnusableSimulcast_AnswersOneStreamWithoutSimulcast(string simulcast)
+    {
+        var answer = Answer(WithSimulcast("a=rid:q send\r\na=rid:h send\r\na=rid:f send\r\n", simulcast));
+        var nm = answer.Session.FindMedia("1")!;
+        Assert.DoesNotContain("a=simulcast", answer.Sdp);
+        Assert.DoesNotContain("a=rid", answer.Sdp);
+        Assert.Empty(nm.ReceiveRids);
+        Assert.Null(nm.ReceiveSimulcast);
+        Assert.Equal(SdpDirection.RecvOnly, nm.Direction);
+    }
+
+    [Fact]
+    public void SimulcastWithoutRidExtension_AnswersOneStream()
+    {
+        string offer = SdpSamples.ChromeSimulcastQhf.Replace("a=extmap:10 urn:ietf:params:rtp-hdrext:sdes:rtp-stream-id\r\n", "");
+        var answer = Answer(offer);
+        Assert.DoesNotContain("a=simulcast", answer.Sdp);
+        Assert.Empty(answer.Session.FindMedia("1")!.ReceiveRids);
+    }
+
+    [Theory]
+    [InlineData("a=rid:q sideways\r\n", "a=simulcast:send q\r\n", "rid direction 'sideways'")]
+    [InlineData("a=rid:q! send\r\n", "a=simulcast:send q\r\n", "rid id 'q!'")]
+    [InlineData("a=rid:q send pt=abc\r\n", "a=simulcast:send q\r\n", "rid payload type 'abc'")]
+    [InlineData("a=rid:q send\r\n", "a=simulcast:send q;;h\r\n", "empty rid")]
+    [InlineData("a=rid:q send\r\n", "a=simulcast:up q\r\n", "simulcast direction 'up'")]
+    [InlineData("a=rid:q send\r\n", "a=simulcast:send\r\n", "has no stream list")]
+    public void MalformedRidOrSimulcast_ClearErrorWithoutThrowing(string rids, string simulcast, string expected)
+    {
+        var answerer = new SdpAnswerer(SdpSamples.Server());
+        Assert.False(answerer.TryCreateAnswer(WithSimulcast(rids, simulcast), out var answer, out var error));
+        Assert.Null(answer);
+        Assert.Contains(expected, error);
+        Assert.StartsWith("offer does not parse: line ", error);
+    }
+
+    [Theory]
+    [InlineData(nameof(SdpSamples.Chrome))]
+    [InlineData(nameof(SdpSamples.Firefox))]
+    [InlineData(nameof(SdpSamples.Aiortc))]
+    public void SectionsWithoutRids_HaveNoReceiveRidsOrSimulcast(string name)
+    {
+        var answer = Answer(SdpSamples.ByName(name));
+        Assert.DoesNotContain("a=rid", answer.Sdp);
+        Assert.DoesNotContain("a=simulcast", answer.Sdp);
+        Assert.All(answer.Session.Media, m => { Assert.Empty(m.ReceiveRids); Assert.Null(m.ReceiveSimulcast); });
+    }
+
+    [Fact]
     public void Aiortc_ExtmapIdKeepsOneMeaningAcrossBundle()
     {
         var offer = SessionDescription.Parse(SdpSamples.Aiortc);

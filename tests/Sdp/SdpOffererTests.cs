@@ -111,6 +111,8 @@ public class SdpOffererTests
         Assert.Null(recv.LocalStream);
         Assert.Equal(["h", "m", "l"], recv.RemoteRids.Select(r => r.Id));
         Assert.Equal(3, recv.RemoteSimulcast!.Send.Count);
+        Assert.Equal(["h", "m", "l"], recv.ReceiveRids);
+        Assert.Equal(2, recv.GetSimulcastStreamIndex("l"));
         Assert.Equal("camtrack", Assert.Single(recv.RemoteMsids).TrackId);
 
         Assert.Equal(65536L, session.FindMedia("3")!.MaxMessageSize);

@@ -237,6 +237,115 @@ internal static class SdpSamples
         a=simulcast:send h;m;l
         """);
 
+    /// <summary>
+    /// Chrome offer as our client makes it: audio, then VP8 sent with three rid-based simulcast encodings via
+    /// <c>addTransceiver(track, { direction: "sendonly", sendEncodings: [{ rid: "q", scaleResolutionDownBy: 4 },
+    /// { rid: "h", scaleResolutionDownBy: 2 }, { rid: "f" }] })</c>, low to high. Written by hand in Chrome's format:
+    /// no a=ssrc lines for the simulcast section, rid and repaired-rid extmaps 10 and 11.
+    /// </summary>
+    public static readonly string ChromeSimulcastQhf = Crlf("""
+        v=0
+        o=- 4611731400430051336 2 IN IP4 127.0.0.1
+        s=-
+        t=0 0
+        a=group:BUNDLE 0 1
+        a=extmap-allow-mixed
+        a=msid-semantic: WMS 0c1d2e3f-4a5b-4c6d-8e7f-901a2b3c4d5e
+        m=audio 9 UDP/TLS/RTP/SAVPF 111 63 9 0 8 13 110 126
+        c=IN IP4 0.0.0.0
+        a=rtcp:9 IN IP4 0.0.0.0
+        a=ice-ufrag:qHf7
+        a=ice-pwd:Zx9Yw8Vu7Ts6Rq5Po4Nm3Lk2
+        a=ice-options:trickle
+        a=fingerprint:sha-256 3C:4D:5E:6F:70:81:92:A3:B4:C5:D6:E7:F8:09:1A:2B:3C:4D:5E:6F:70:81:92:A3:B4:C5:D6:E7:F8:09:1A:2B
+        a=setup:actpass
+        a=mid:0
+        a=extmap:1 urn:ietf:params:rtp-hdrext:ssrc-audio-level
+        a=extmap:2 http://www.webrtc.org/experiments/rtp-hdrext/abs-send-time
+        a=extmap:3 http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-extensions-01
+        a=extmap:4 urn:ietf:params:rtp-hdrext:sdes:mid
+        a=sendonly
+        a=msid:0c1d2e3f-4a5b-4c6d-8e7f-901a2b3c4d5e 1a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5d
+        a=rtcp-mux
+        a=rtcp-rsize
+        a=rtpmap:111 opus/48000/2
+        a=rtcp-fb:111 transport-cc
+        a=fmtp:111 minptime=10;useinbandfec=1
+        a=rtpmap:63 red/48000/2
+        a=fmtp:63 111/111
+        a=rtpmap:9 G722/8000
+        a=rtpmap:0 PCMU/8000
+        a=rtpmap:8 PCMA/8000
+        a=rtpmap:13 CN/8000
+        a=rtpmap:110 telephone-event/48000
+        a=rtpmap:126 telephone-event/8000
+        a=ssrc:2718281828 cname:qhfCnameQhfCname
+        a=ssrc:2718281828 msid:0c1d2e3f-4a5b-4c6d-8e7f-901a2b3c4d5e 1a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5d
+        m=video 9 UDP/TLS/RTP/SAVPF 96 97 98 99 45 46 100 101
+        c=IN IP4 0.0.0.0
+        a=rtcp:9 IN IP4 0.0.0.0
+        a=ice-ufrag:qHf7
+        a=ice-pwd:Zx9Yw8Vu7Ts6Rq5Po4Nm3Lk2
+        a=ice-options:trickle
+        a=fingerprint:sha-256 3C:4D:5E:6F:70:81:92:A3:B4:C5:D6:E7:F8:09:1A:2B:3C:4D:5E:6F:70:81:92:A3:B4:C5:D6:E7:F8:09:1A:2B
+        a=setup:actpass
+        a=mid:1
+        a=extmap:14 urn:ietf:params:rtp-hdrext:toffset
+        a=extmap:2 http://www.webrtc.org/experiments/rtp-hdrext/abs-send-time
+        a=extmap:13 urn:3gpp:video-orientation
+        a=extmap:3 http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-extensions-01
+        a=extmap:5 http://www.webrtc.org/experiments/rtp-hdrext/playout-delay
+        a=extmap:6 http://www.webrtc.org/experiments/rtp-hdrext/video-content-type
+        a=extmap:7 http://www.webrtc.org/experiments/rtp-hdrext/video-timing
+        a=extmap:8 http://www.webrtc.org/experiments/rtp-hdrext/color-space
+        a=extmap:4 urn:ietf:params:rtp-hdrext:sdes:mid
+        a=extmap:10 urn:ietf:params:rtp-hdrext:sdes:rtp-stream-id
+        a=extmap:11 urn:ietf:params:rtp-hdrext:sdes:repaired-rtp-stream-id
+        a=sendonly
+        a=msid:0c1d2e3f-4a5b-4c6d-8e7f-901a2b3c4d5e 6f7e8d9c-0b1a-4293-a4b5-c6d7e8f90a1b
+        a=rtcp-mux
+        a=rtcp-rsize
+        a=rtpmap:96 VP8/90000
+        a=rtcp-fb:96 goog-remb
+        a=rtcp-fb:96 transport-cc
+        a=rtcp-fb:96 ccm fir
+        a=rtcp-fb:96 nack
+        a=rtcp-fb:96 nack pli
+        a=rtpmap:97 rtx/90000
+        a=fmtp:97 apt=96
+        a=rtpmap:98 VP9/90000
+        a=rtcp-fb:98 goog-remb
+        a=rtcp-fb:98 transport-cc
+        a=rtcp-fb:98 ccm fir
+        a=rtcp-fb:98 nack
+        a=rtcp-fb:98 nack pli
+        a=fmtp:98 profile-id=0
+        a=rtpmap:99 rtx/90000
+        a=fmtp:99 apt=98
+        a=rtpmap:45 AV1/90000
+        a=rtcp-fb:45 goog-remb
+        a=rtcp-fb:45 transport-cc
+        a=rtcp-fb:45 ccm fir
+        a=rtcp-fb:45 nack
+        a=rtcp-fb:45 nack pli
+        a=fmtp:45 level-idx=5;profile=0;tier=0
+        a=rtpmap:46 rtx/90000
+        a=fmtp:46 apt=45
+        a=rtpmap:100 H264/90000
+        a=rtcp-fb:100 goog-remb
+        a=rtcp-fb:100 transport-cc
+        a=rtcp-fb:100 ccm fir
+        a=rtcp-fb:100 nack
+        a=rtcp-fb:100 nack pli
+        a=fmtp:100 level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42e01f
+        a=rtpmap:101 rtx/90000
+        a=fmtp:101 apt=100
+        a=rid:q send
+        a=rid:h send
+        a=rid:f send
+        a=simulcast:send q;h;f
+        """);
+
     /// <summary>Firefox offer: session-level fingerprint, per-media ICE credentials, extmap with direction, H264 in both packetization modes.</summary>
     public static readonly string Firefox = Crlf("""
         v=0
@@ -392,14 +501,15 @@ internal static class SdpSamples
         a=setup:actpass
         """);
 
-    public static IReadOnlyList<string> All => [Chrome, ChromeSimulcast, Firefox, Aiortc];
+    public static IReadOnlyList<string> All => [Chrome, ChromeSimulcast, ChromeSimulcastQhf, Firefox, Aiortc];
 
-    public static TheoryData<string> Names => new() { nameof(Chrome), nameof(ChromeSimulcast), nameof(Firefox), nameof(Aiortc) };
+    public static TheoryData<string> Names => new() { nameof(Chrome), nameof(ChromeSimulcast), nameof(ChromeSimulcastQhf), nameof(Firefox), nameof(Aiortc) };
 
     public static string ByName(string name) => name switch
     {
         nameof(Chrome) => Chrome,
         nameof(ChromeSimulcast) => ChromeSimulcast,
+        nameof(ChromeSimulcastQhf) => ChromeSimulcastQhf,
         nameof(Firefox) => Firefox,
         _ => Aiortc,
     };

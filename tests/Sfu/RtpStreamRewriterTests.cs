@@ -147,10 +147,10 @@ public class RtpStreamRewriterTests
     }
 
     [Fact]
-    public void HistoryKeepsOnlyTheLastEightSources()
+    public void HistoryKeepsOnlyTheLast128Runs()
     {
         var r = new RtpStreamRewriter(Out, 90000, 0, 0);
-        for (uint s = 1; s <= 9; s++) Forward(r, s, 0, 0, Ms(s)); // one packet per source: out seq s-1
+        for (uint s = 1; s <= 129; s++) Forward(r, s, 0, 0, Ms(s)); // one packet (and run) per source: out seq s-1
         Assert.False(r.TryMapToSource(0, out _, out _));
         Assert.True(r.TryMapToSource(1, out uint ssrc, out _));
         Assert.Equal(2u, ssrc);
