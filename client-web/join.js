@@ -159,6 +159,7 @@ async function connectHub() {
     notify(kind === 'audio' ? 'Your therapist muted your microphone.' : 'Your therapist turned off your camera.');
   });
   hub.on('Removed', ({ reason: why }) => endCall(`You were removed from the session. ${why ?? ''}`.trim()));
+  hub.on('PublishLayers', ({ mid, activeRids }) => { publishLayers(mid, activeRids).catch(() => {}); });
   hub.on('RoomLocked', ({ locked }) => { state.locked = locked; renderLock(); });
   hub.on('SessionEnded', ({ reason: why }) => endCall(why || 'The session has ended.'));
   hub.onclose(() => { if (state.screen === 'call' || state.screen === 'waiting') endCall('The connection to the server was lost.'); });
@@ -210,10 +211,44 @@ async function enterCall(result) {
     if (pc?.connectionState === 'failed') notify('The media connection failed. Check your network; trying again may help.');
   };
   if (result.role !== 'observer' && localStream) {
-    for (const track of localStream.getTracks()) pc.addTransceiver(track, { direction: 'sendonly', streams: [localStream] });
+    for (const track of localStream.getTracks()) addSendTransceiver(track);
   }
   qualityTimer = setInterval(updateQuality, 2000);
   await renegotiate();
+}
+
+// Video goes out as two simulcast encodings of the 640x360 capture, low to high (the SFU takes their order as the
+// spatial layers; browsers send at most two layers at this size), each with three temporal layers: the server gives
+// every receiver what its link carries, from 640 px at 30 frames/s down to 320 px at 7.5 (docs/congestion.md), and
+// tells this page which encodings nobody needs so they stop using the uplink ('PublishLayers').
+const simulcastEncodings = [
+  { rid: 'h', scaleResolutionDownBy: 2, maxBitrate: 300_000 },
+  { rid: 'f', scaleResolutionDownBy: 1, maxBitrate: 2_500_000 },
+];
+
+// The server says which of this page's simulcast encodings some receiver needs; the others stop using the uplink.
+async function publishLayers(mid, activeRids) {
+  const transceiver = pc?.getTransceivers().find((t) => t.mid === mid);
+  if (!transceiver) return;
+  const parameters = transceiver.sender.getParameters();
+  if (!parameters.encodings?.length) return;
+  let changed = false;
+  for (const encoding of parameters.encodings) {
+    const active = !encoding.rid || activeRids.includes(encoding.rid);
+    if (encoding.active !== active) { encoding.active = active; changed = true; }
+  }
+  if (changed) await transceiver.sender.setParameters(parameters);
+}
+
+function addSendTransceiver(track) {
+  const init = { direction: 'sendonly', streams: [localStream] };
+  if (track.kind !== 'video') return pc.addTransceiver(track, init);
+  try {
+    return pc.addTransceiver(track, { ...init, sendEncodings: simulcastEncodings.map((e) => ({ ...e, scalabilityMode: 'L1T3' })) });
+  } catch {
+    // A browser without temporal scalability for VP8: simulcast alone.
+    return pc.addTransceiver(track, { ...init, sendEncodings: simulcastEncodings.map((e) => ({ ...e })) });
+  }
 }
 
 // One negotiation at a time; the client is always the offerer (docs/signalling.md).

@@ -97,6 +97,10 @@ public sealed class MediaRoom
     public Task<IReadOnlyDictionary<string, string>> GetParticipantStatesAsync() => Run<IReadOnlyDictionary<string, string>>(() =>
         _participants.ToDictionary(p => p.Key, p => p.Value.ConnectionState.ToString()));
 
+    /// <summary>Every participant's leg as a receiver (estimate, pacing, layers), read on the worker.</summary>
+    public Task<IReadOnlyList<LegStats>> GetLegStatsAsync() => Run<IReadOnlyList<LegStats>>(() =>
+        _participants.Values.Select(p => p.GetLegStats()).ToList());
+
     /// <summary>Diagnostics for leak tests: what each participant still holds, read on the worker.</summary>
     internal Task<IReadOnlyList<ParticipantDiagnostics>> GetDiagnosticsAsync() => Run<IReadOnlyList<ParticipantDiagnostics>>(() =>
         _participants.Values.Select(p => p.Diagnose()).ToList());
@@ -140,6 +144,12 @@ public sealed class MediaRoom
         }
         Volatile.Write(ref _tracks, tracks);
         _listener.OnTracksChanged(this, tracks);
+    }
+
+    internal void PublishedLayersChanged(RoomParticipant participant, Publication publication, IReadOnlyList<string> activeRids)
+    {
+        if (_participants.TryGetValue(participant.Id, out var current) && ReferenceEquals(current, participant))
+            _listener.OnPublishedLayers(this, participant.Id, publication.Mid, activeRids);
     }
 
     internal void ParticipantConnected(RoomParticipant participant) => _listener.OnParticipantConnected(this, participant.Id);

@@ -1,17 +1,60 @@
+using TeleRehab.Media.Codecs;
 using TeleRehab.Media.Rtp;
 using TeleRehab.Media.Sdp;
 using TeleRehab.Media.Sfu;
 
 namespace TeleRehab.Media.Rooms;
 
-/// <summary>One published track (a publisher's m-section): the streams the publisher sends on it, its
-/// retransmission buffer (the one place a packet is kept), upstream NACK generation, keyframe-request throttling,
-/// and the subscriptions it fans out to. Worker-thread only.</summary>
-internal sealed class Publication
+/// <summary>One SSRC a publisher sends on a track: the only stream of a plain track, or one simulcast encoding
+/// (RFC 8853; <see cref="Index"/> is its spatial layer, 0 = lowest). It has its own receive statistics, upstream NACKs,
+/// keyframe-request throttle and retransmission buffer (the one place a packet is kept). Worker-thread only.</summary>
+internal sealed class PublishedStream
+{
+    public PublishedStream(Publication publication, int index, string? rid)
+    {
+        Publication = publication;
+        Index = index;
+        Rid = rid;
+        // Video keeps up to Publication.MaxRetention of packets (1,024 slots hold 3 s at 2.7 Mbit/s of 1,000-byte packets).
+        Buffer = new RetransmissionBuffer(publication.IsVideo ? 1024 : 64, maxAge: Publication.MinRetention);
+    }
+
+    public Publication Publication { get; }
+
+    /// <summary>The spatial layer: the encoding's position in the negotiated simulcast list (low to high).</summary>
+    public int Index { get; }
+
+    /// <summary>The RTP stream id (RFC 8852) of a simulcast encoding; null for a plain track.</summary>
+    public string? Rid { get; }
+
+    public uint? Ssrc { get; set; }
+
+    public uint? RtxSsrc { get; set; }
+
+    public RetransmissionBuffer Buffer { get; }
+
+    public NackGenerator Nack { get; } = new();
+
+    public KeyframeRequestThrottle Keyframes { get; } = new();
+
+    public ReceiveStatistics? Statistics { get; private set; }
+
+    /// <summary>The extended highest sequence number of the previous receiver report (a stall shows as no change).</summary>
+    public uint? LastReportedHighestSequence { get; set; }
+
+    public ReceiveStatistics EnsureStatistics(uint ssrc) => Statistics ??= new ReceiveStatistics(ssrc, Publication.ClockRate);
+}
+
+/// <summary>One published track (a publisher's m-section): the streams the publisher sends on it (one, or one per
+/// simulcast encoding), what each layer carries (for the subscribers' layer choice), and the subscriptions it fans out
+/// to. Worker-thread only.</summary>
+internal sealed class Publication : IRetransmissionSource
 {
     private readonly List<Subscription> _subscribers = [];
-    private readonly HashSet<uint> _rtxSsrcs = [];
+    private readonly List<PublishedStream> _streams = [];
     private readonly byte[] _aptByRtxPayloadType = new byte[128];
+    private readonly bool[] _vp8PayloadTypes = new bool[128];
+    private readonly bool[] _h264PayloadTypes = new bool[128];
 
     public Publication(RoomParticipant publisher, string mid, string kind, int sequence)
     {
@@ -19,10 +62,6 @@ internal sealed class Publication
         Mid = mid;
         Kind = kind;
         Info = new TrackInfo($"{publisher.Id}-{kind}-{mid}-{sequence}", publisher.Id, kind);
-        // Video keeps up to MaxRetention of packets (1,024 slots hold 3 s at 2.7 Mbit/s of 1,000-byte packets).
-        Buffer = new RetransmissionBuffer(kind == "video" ? 1024 : 64, maxAge: MinRetention);
-        Nack = new NackGenerator();
-        Keyframes = new KeyframeRequestThrottle();
     }
 
     public RoomParticipant Publisher { get; }
@@ -35,26 +74,113 @@ internal sealed class Publication
 
     public bool IsVideo => Kind == "video";
 
-    /// <summary>The stream's primary SSRC once known (from SDP or the first packet).</summary>
-    public uint? PrimarySsrc { get; private set; }
-
     public NegotiatedMedia Media { get; private set; } = null!;
 
-    public RetransmissionBuffer Buffer { get; }
+    /// <summary>The streams, by spatial layer (a plain track has one).</summary>
+    public IReadOnlyList<PublishedStream> Streams => _streams;
 
-    public NackGenerator Nack { get; }
+    /// <summary>True when the publisher sends several simulcast encodings of this track.</summary>
+    public bool IsSimulcast => _streams.Count > 1;
 
-    public KeyframeRequestThrottle Keyframes { get; }
-
-    public ReceiveStatistics? Statistics { get; private set; }
+    /// <summary>The first stream's SSRC once known (from SDP or the first packet).</summary>
+    public uint? PrimarySsrc => _streams.Count > 0 ? _streams[0].Ssrc : null;
 
     public bool Muted { get; set; }
+
+    /// <summary>True once a packet showed a temporal layer above the base (VP8 TID > 0): the track has frame-rate steps.</summary>
+    public bool HasTemporalLayers { get; private set; }
+
+    /// <summary>Whether subscribers choose layers of this track: simulcast or temporal layers. A single-layer track is
+    /// forwarded whole (there is nothing lower to switch to; its publisher adapts to its own estimate).</summary>
+    public bool IsLayered => IsSimulcast || HasTemporalLayers;
 
     /// <summary>What the publisher sends on this track (bit/s), for the subscribers' wanted rates.</summary>
     public BitrateMeter IncomingBitrate { get; } = new();
 
-    /// <summary>The extended highest sequence number of the previous receiver report (a stall shows as no change).</summary>
-    public uint? LastReportedHighestSequence { get; set; }
+    /// <summary>What each spatial and temporal layer carries, for the subscribers' layer choice.</summary>
+    public LayerBitrateMeter LayerRates { get; } = new();
+
+    /// <summary>Simulcast encodings the server asked the publisher to pause (bit per spatial layer).</summary>
+    public int PausedMask { get; private set; }
+
+    private readonly Sfu.LayerRates[] _known = new Sfu.LayerRates[1];
+    private readonly TimeSpan[] _unneededSince = new TimeSpan[Sfu.LayerRates.MaxSpatialLayers];
+    private readonly TimeSpan[] _activeSince = new TimeSpan[Sfu.LayerRates.MaxSpatialLayers];
+    private int _knownMask;
+
+    /// <summary>A layer is paused at the publisher only after nobody needed it for this long; it is resumed at once.</summary>
+    public static readonly TimeSpan PauseAfter = TimeSpan.FromSeconds(3);
+
+    private static readonly TimeSpan KnownAfter = TimeSpan.FromSeconds(1.5);
+
+    /// <summary>The layer rates a subscriber's choice works from: what is measured, and for the layers the server paused
+    /// the rates they had when they last flowed (so a subscriber can still choose one, and it is resumed).</summary>
+    public void GetSelectionRates(TimeSpan now, ref Sfu.LayerRates rates)
+    {
+        LayerRates.GetRates(now, ref rates);
+        ref var known = ref _known[0];
+        for (var s = 0; s < Sfu.LayerRates.MaxSpatialLayers; s++)
+        {
+            if (rates.IsActive(s))
+            {
+                if (_activeSince[s] == TimeSpan.Zero) _activeSince[s] = now;
+                // Only a layer that has flowed for a whole meter window has a rate worth remembering (not a keyframe burst).
+                if (now - _activeSince[s] < KnownAfter) continue;
+                known.SetLayer(s, rates[s, 0], rates[s, 1] - rates[s, 0], rates[s, 2] - rates[s, 1]);
+                known.SetActive(s, true);
+                _knownMask |= 1 << s;
+                continue;
+            }
+            _activeSince[s] = TimeSpan.Zero;
+            if ((PausedMask & (1 << s)) != 0 && known.IsActive(s))
+            {
+                rates.SetLayer(s, known[s, 0], known[s, 1] - known[s, 0], known[s, 2] - known[s, 1]);
+                rates.SetActive(s, true);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Decides which encodings of a simulcast track the publisher should send: those some subscriber forwards or is
+    /// switching to (the lowest alone while nobody subscribes). Returns true when the
+    /// set changed (then tell the publisher <see cref="ActiveRids"/>).
+    /// </summary>
+    public bool UpdatePausedLayers(TimeSpan now)
+    {
+        if (!IsSimulcast) return false;
+        // With nobody watching, the lowest layer keeps flowing so that a new receiver starts at once.
+        var needed = _subscribers.Count == 0 ? 1 : 0;
+        foreach (var subscription in _subscribers)
+        {
+            if (subscription.Layers is not { } layers) continue;
+            if (!layers.Target.IsNone) needed |= 1 << layers.Target.Spatial;
+            if (!layers.Current.IsNone) needed |= 1 << layers.Current.Spatial;
+        }
+        var paused = PausedMask;
+        for (var s = 0; s < _streams.Count; s++)
+        {
+            var bit = 1 << s;
+            if ((needed & bit) != 0)
+            {
+                paused &= ~bit;
+                _unneededSince[s] = TimeSpan.MaxValue;
+                continue;
+            }
+            if (_unneededSince[s] == TimeSpan.MaxValue || _unneededSince[s] == TimeSpan.Zero) _unneededSince[s] = now;
+            // Paused only once its rate is known, so a subscriber can still choose it (and have it resumed).
+            if (now - _unneededSince[s] >= PauseAfter && (_knownMask & bit) != 0) paused |= bit;
+        }
+        if (paused == PausedMask) return false;
+        PausedMask = paused;
+        return true;
+    }
+
+    /// <summary>The rids the publisher should keep sending.</summary>
+    public IReadOnlyList<string> ActiveRids =>
+        _streams.Where(s => s.Rid is not null && (PausedMask & (1 << s.Index)) == 0).Select(s => s.Rid!).ToList();
+
+    /// <summary>The subscriptions (a concrete list: the forwarding loop indexes it without an enumerator).</summary>
+    public List<Subscription> Subscribers => _subscribers;
 
     /// <summary>Packets are kept for retransmission at least this long, and for twice the slowest subscriber's round
     /// trip up to <see cref="MaxRetention"/>: on a 2G leg a NACK arrives more than a second after the packet left.</summary>
@@ -69,7 +195,7 @@ internal sealed class Publication
         return twice < MinRetention ? MinRetention : twice > MaxRetention ? MaxRetention : twice;
     }
 
-    /// <summary>Sizes the retransmission buffer's age limit from the subscribers' round trips (cold path: once per report).</summary>
+    /// <summary>Sizes the retransmission buffers' age limit from the subscribers' round trips (cold path: once per report).</summary>
     public void UpdateRetention()
     {
         var slowest = TimeSpan.Zero;
@@ -77,53 +203,99 @@ internal sealed class Publication
         {
             if (subscription.Subscriber.RoundTrip.Smoothed > slowest) slowest = subscription.Subscriber.RoundTrip.Smoothed;
         }
-        Buffer.MaxAge = RetentionFor(slowest);
+        foreach (var stream in _streams) stream.Buffer.MaxAge = RetentionFor(slowest);
     }
-
-    /// <summary>The subscriptions (a concrete list: the forwarding loop indexes it without an enumerator).</summary>
-    public List<Subscription> Subscribers => _subscribers;
 
     /// <summary>Takes the negotiated description of the publisher's m-section (first or renegotiated).</summary>
     public void Update(NegotiatedMedia media)
     {
         Media = media;
         Array.Clear(_aptByRtxPayloadType);
+        Array.Clear(_vp8PayloadTypes);
+        Array.Clear(_h264PayloadTypes);
         foreach (var (rtx, apt) in media.RtxPayloadTypes)
         {
             if (rtx is > 0 and < 128 && apt is > 0 and < 128) _aptByRtxPayloadType[rtx] = (byte)apt;
         }
-        _rtxSsrcs.Clear();
+        foreach (var codec in media.Codecs)
+        {
+            if (codec.PayloadType is < 0 or > 127) continue;
+            if (codec.Name.Equals("VP8", StringComparison.OrdinalIgnoreCase)) _vp8PayloadTypes[codec.PayloadType] = true;
+            else if (codec.Name.Equals("H264", StringComparison.OrdinalIgnoreCase)) _h264PayloadTypes[codec.PayloadType] = true;
+        }
+
+        if (IsVideo && media.ReceiveRids.Count > 1)
+        {
+            // Simulcast (RFC 8853): one stream per negotiated rid, in the offer's order (our client lists low to high).
+            // SSRCs are learnt from the RID and repaired-RID header extensions of the first packets.
+            foreach (var rid in media.ReceiveRids)
+            {
+                var index = media.GetSimulcastStreamIndex(rid);
+                if (index < 0 || FindStreamByRid(rid) is not null) continue;
+                while (_streams.Count <= index) _streams.Add(new PublishedStream(this, _streams.Count, null));
+                if (_streams[index].Rid is null && _streams[index].Ssrc is null) _streams[index] = new PublishedStream(this, index, rid);
+            }
+            return;
+        }
+        if (_streams.Count == 0) _streams.Add(new PublishedStream(this, 0, null));
+        var stream = _streams[0];
         foreach (var group in media.RemoteSsrcGroups)
         {
             if (group.Semantics == "FID" && group.Ssrcs.Count == 2)
             {
-                PrimarySsrc ??= group.Ssrcs[0];
-                _rtxSsrcs.Add(group.Ssrcs[1]);
+                stream.Ssrc ??= group.Ssrcs[0];
+                stream.RtxSsrc ??= group.Ssrcs[1];
             }
         }
-        if (PrimarySsrc is null && media.RemoteSsrcIds.Count > 0) PrimarySsrc = media.RemoteSsrcIds[0];
+        if (stream.Ssrc is null && media.RemoteSsrcIds.Count > 0) stream.Ssrc = media.RemoteSsrcIds[0];
     }
 
-    /// <summary>The SSRCs this publication owns (primary and RTX), for the publisher's SSRC table.</summary>
-    public IEnumerable<uint> Ssrcs => PrimarySsrc is { } primary ? _rtxSsrcs.Append(primary) : _rtxSsrcs;
-
-    public bool IsRtxSsrc(uint ssrc) => _rtxSsrcs.Contains(ssrc);
-
-    public void AdoptPrimarySsrc(uint ssrc)
+    public PublishedStream? FindStreamByRid(ReadOnlySpan<byte> rid)
     {
-        PrimarySsrc = ssrc;
+        foreach (var stream in _streams)
+        {
+            if (stream.Rid is not null && RtpStringExtension.Equals(rid, stream.Rid)) return stream;
+        }
+        return null;
     }
 
-    public void AdoptRtxSsrc(uint ssrc) => _rtxSsrcs.Add(ssrc);
+    private PublishedStream? FindStreamByRid(string rid)
+    {
+        foreach (var stream in _streams)
+        {
+            if (stream.Rid == rid) return stream;
+        }
+        return null;
+    }
+
+    public PublishedStream? FindStream(uint ssrc)
+    {
+        foreach (var stream in _streams)
+        {
+            if (stream.Ssrc == ssrc) return stream;
+        }
+        return null;
+    }
+
+    /// <summary>The stream of spatial layer <paramref name="index"/>, or the nearest lower one.</summary>
+    public PublishedStream? StreamAt(int index)
+    {
+        for (var i = Math.Min(index, _streams.Count - 1); i >= 0; i--)
+        {
+            if (_streams[i].Ssrc is not null) return _streams[i];
+        }
+        return _streams.Count > 0 ? _streams[0] : null;
+    }
 
     /// <summary>The clock rate of the publication's first codec (audio 48 kHz Opus, video 90 kHz).</summary>
     public uint ClockRate => Media.Codecs.Count > 0 ? (uint)Media.Codecs[0].ClockRate : (IsVideo ? 90000u : 48000u);
 
     /// <summary>RFC 4588 §4: turns the publisher's RTX packet (a retransmission the SFU asked for) back into the
-    /// original packet in place. False when it is not a usable RTX packet (e.g. a padding-only probe).</summary>
-    public bool TryUnwrapRtx(Span<byte> packet, ref int length)
+    /// original packet of <paramref name="stream"/> in place. False when it is not a usable RTX packet (e.g. a
+    /// padding-only probe).</summary>
+    public bool TryUnwrapRtx(PublishedStream stream, Span<byte> packet, ref int length)
     {
-        if (length < 2 || PrimarySsrc is not { } primary) return false;
+        if (length < 2 || stream.Ssrc is not { } primary) return false;
         var rtxPayloadType = packet[1] & 0x7F;
         var apt = _aptByRtxPayloadType[rtxPayloadType];
         if (apt == 0) return false;
@@ -133,9 +305,41 @@ internal sealed class Publication
         return true;
     }
 
-    public void EnsureStatistics(uint ssrc)
+    /// <summary>What a video packet says about its layer and frame: the VP8 payload descriptor (RFC 7741 §4.2) or an
+    /// H.264 keyframe (RFC 6184). Packets of other codecs are one layer, each a frame start.</summary>
+    public void ReadLayerInfo(in RtpPacketReader rtp, out int temporal, out bool keyframe, out bool frameStart, out bool layerSync)
     {
-        Statistics ??= new ReceiveStatistics(ssrc, ClockRate);
+        temporal = 0;
+        keyframe = false;
+        frameStart = true;
+        layerSync = false;
+        var payloadType = rtp.PayloadType;
+        if (_vp8PayloadTypes[payloadType])
+        {
+            if (!Vp8PayloadDescriptor.TryParse(rtp.Payload, out var vp8)) return;
+            temporal = vp8.HasTemporalId ? vp8.TemporalId : 0;
+            if (temporal > 0) HasTemporalLayers = true;
+            keyframe = vp8.IsKeyframe;
+            frameStart = vp8.IsFrameStart;
+            layerSync = vp8.IsLayerSync;
+        }
+        else if (_h264PayloadTypes[payloadType])
+        {
+            keyframe = H264Keyframe.IsKeyframe(rtp.Payload);
+        }
+    }
+
+    public bool IsVp8(byte payloadType) => _vp8PayloadTypes[payloadType & 0x7F];
+
+    /// <inheritdoc/>
+    public bool TryGet(uint ssrc, ushort sequenceNumber, TimeSpan now, out ReadOnlySpan<byte> packet)
+    {
+        foreach (var stream in _streams)
+        {
+            if (stream.Ssrc == ssrc) return stream.Buffer.TryGet(ssrc, sequenceNumber, now, out packet);
+        }
+        packet = default;
+        return false;
     }
 
     public void AddSubscriber(Subscription subscription)

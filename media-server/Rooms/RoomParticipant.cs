@@ -24,7 +24,7 @@ internal sealed class RoomParticipant : IMediaPeer, IPeerConnectionHandler, IEgr
     private readonly MediaRoom _room;
     private readonly IceCredentials _ice = IceCredentials.Generate();
     private readonly Dictionary<string, Publication> _publicationsByMid = new(StringComparer.Ordinal);
-    private readonly Dictionary<uint, Publication> _publicationsBySsrc = [];
+    private readonly Dictionary<uint, PublishedStream> _streamsBySsrc = [];
     private readonly List<Publication> _publications = [];
     private readonly Dictionary<string, Subscription> _subscriptionsByMid = new(StringComparer.Ordinal);
     private readonly Dictionary<uint, Subscription> _subscriptionsBySsrc = [];
@@ -34,6 +34,10 @@ internal sealed class RoomParticipant : IMediaPeer, IPeerConnectionHandler, IEgr
     private string? _remoteUfrag;
     private string? _remoteFingerprint;
     private int _midExtensionId = -1;
+    private int _ridExtensionId = -1;
+    private int _repairedRidExtensionId = -1;
+    private TimeSpan _nextAllocation;
+    private TimeSpan _nextLayerCheck;
     private int _transportSequenceExtensionId = -1;
     private readonly TransportFeedbackRecorder _transportFeedback;
     private int _publicationSequence;
@@ -110,12 +114,23 @@ internal sealed class RoomParticipant : IMediaPeer, IPeerConnectionHandler, IEgr
         Id,
         ConnectionState.ToString(),
         _publications.Count,
-        _publicationsBySsrc.Count,
+        _streamsBySsrc.Count,
         _publications.Sum(p => p.Subscribers.Count),
         _publications.Sum(p => p.Subscribers.Count(s => s.Subscriber.IsClosed)),
         _subscriptionsByMid.Count,
         _subscriptionsBySsrc.Count,
         _subscriptionsByMid.Values.Count(s => s.Publication.Publisher.IsClosed));
+
+    internal LegStats GetLegStats() => new(
+        Id,
+        Egress.Estimator.FeedbacksReceived > 0 ? Egress.EstimateBps : 0,
+        Egress.Estimator.FeedbacksReceived,
+        RoundTrip.Smoothed,
+        Egress.Pacer.PacketsQueued,
+        Egress.Pacer.LongestWait,
+        Egress.Pacer.TotalWait,
+        Egress.ProbePacketsSent,
+        _subscriptionsByMid.Values.Select(s => s.GetStats()).ToList());
 
     // ------------------------------------------------------------------ negotiation (cold path)
 
@@ -125,10 +140,12 @@ internal sealed class RoomParticipant : IMediaPeer, IPeerConnectionHandler, IEgr
         if (!SessionDescription.TryParse(offerSdp, out var offer, out var error)) return NegotiationResult.Fail($"bad SDP offer: {error}");
 
         var requested = new Dictionary<string, string>(StringComparer.Ordinal);
+        var priorities = new Dictionary<string, int>(StringComparer.Ordinal);
         foreach (var request in requests)
         {
             if (string.IsNullOrEmpty(request.Mid) || string.IsNullOrEmpty(request.TrackId))
                 return NegotiationResult.Fail("every subscription needs a mid and a trackId");
+            priorities[request.Mid] = request.Priority;
             if (!requested.TryAdd(request.Mid, request.TrackId))
                 return NegotiationResult.Fail($"mid '{request.Mid}' is listed twice in subscriptions");
         }
@@ -188,7 +205,7 @@ internal sealed class RoomParticipant : IMediaPeer, IPeerConnectionHandler, IEgr
         }
 
         ApplyPublications(session, canPublish);
-        ApplySubscriptions(session, planned);
+        ApplySubscriptions(session, planned, priorities);
         return new NegotiationResult(answer.Sdp, null);
     }
 
@@ -197,10 +214,14 @@ internal sealed class RoomParticipant : IMediaPeer, IPeerConnectionHandler, IEgr
         var changed = false;
         var seen = new HashSet<string>(StringComparer.Ordinal);
         _midExtensionId = -1;
+        _ridExtensionId = -1;
+        _repairedRidExtensionId = -1;
         _transportSequenceExtensionId = -1;
         foreach (var media in session.Media)
         {
             if (media.FindExtensionId(SdpHeaderExtensionCapability.Mid) is { } midId) _midExtensionId = midId;
+            if (media.FindExtensionId(SdpHeaderExtensionCapability.RtpStreamId) is { } ridId) _ridExtensionId = ridId;
+            if (media.FindExtensionId(SdpHeaderExtensionCapability.RepairedRtpStreamId) is { } rridId) _repairedRidExtensionId = rridId;
             if (media.FindExtensionId(SdpHeaderExtensionCapability.TransportWideCc) is { } twccId) _transportSequenceExtensionId = twccId;
             Egress.TransportSequenceExtensionId = _transportSequenceExtensionId;
             if (!canPublish || media.IsRejected || media.Kind is not ("audio" or "video")) continue;
@@ -214,7 +235,11 @@ internal sealed class RoomParticipant : IMediaPeer, IPeerConnectionHandler, IEgr
                 changed = true;
             }
             publication.Update(media);
-            foreach (var ssrc in publication.Ssrcs) _publicationsBySsrc[ssrc] = publication;
+            foreach (var stream in publication.Streams)
+            {
+                if (stream.Ssrc is { } ssrc) _streamsBySsrc[ssrc] = stream;
+                if (stream.RtxSsrc is { } rtxSsrc) _streamsBySsrc[rtxSsrc] = stream;
+            }
         }
         foreach (var publication in _publications.Where(p => !seen.Contains(p.Mid)).ToList())
         {
@@ -228,14 +253,14 @@ internal sealed class RoomParticipant : IMediaPeer, IPeerConnectionHandler, IEgr
     {
         _publications.Remove(publication);
         _publicationsByMid.Remove(publication.Mid);
-        foreach (var (ssrc, owner) in _publicationsBySsrc.ToList())
+        foreach (var (ssrc, owner) in _streamsBySsrc.ToList())
         {
-            if (ReferenceEquals(owner, publication)) _publicationsBySsrc.Remove(ssrc);
+            if (ReferenceEquals(owner.Publication, publication)) _streamsBySsrc.Remove(ssrc);
         }
         foreach (var subscription in publication.Subscribers.ToList()) subscription.Subscriber.RemoveSubscription(subscription);
     }
 
-    private void ApplySubscriptions(NegotiatedSession session, Dictionary<string, Publication> planned)
+    private void ApplySubscriptions(NegotiatedSession session, Dictionary<string, Publication> planned, Dictionary<string, int> priorities)
     {
         foreach (var media in session.Media)
         {
@@ -243,10 +268,15 @@ internal sealed class RoomParticipant : IMediaPeer, IPeerConnectionHandler, IEgr
             var wanted = !media.IsRejected && media.LocalStream is not null && media.Direction is SdpDirection.SendOnly or SdpDirection.SendRecv
                 ? planned.GetValueOrDefault(media.Mid)
                 : null;
-            if (existing is not null && ReferenceEquals(existing.Publication, wanted)) continue;
+            if (existing is not null && ReferenceEquals(existing.Publication, wanted))
+            {
+                existing.Priority = priorities.GetValueOrDefault(media.Mid);
+                continue;
+            }
             if (existing is not null) RemoveSubscription(existing);
             if (wanted is null) continue;
-            var subscription = new Subscription(wanted, this, media);
+            var subscription = new Subscription(wanted, this, media) { Priority = priorities.GetValueOrDefault(media.Mid) };
+            _nextAllocation = _room.Worker.Now;
             _subscriptionsByMid[media.Mid] = subscription;
             _subscriptionsBySsrc[subscription.OutgoingSsrc] = subscription;
             wanted.AddSubscriber(subscription);
@@ -256,7 +286,7 @@ internal sealed class RoomParticipant : IMediaPeer, IPeerConnectionHandler, IEgr
                 wanted.UpdateRetention();
             }
             // A new receiver needs a keyframe to start decoding.
-            if (wanted.IsVideo) wanted.Publisher.RequestKeyframe(wanted, _room.Worker.Now);
+            if (wanted.IsVideo) wanted.Publisher.RequestKeyframes(wanted, _room.Worker.Now);
         }
         foreach (var subscription in _subscriptionsByMid.Values.Where(s => !planned.ContainsKey(s.Mid)).ToList()) RemoveSubscription(subscription);
         ChoosePaddingSource();
@@ -283,7 +313,7 @@ internal sealed class RoomParticipant : IMediaPeer, IPeerConnectionHandler, IEgr
         {
             if (publication.Kind != kind) continue;
             publication.Muted = muted;
-            if (!muted && publication.IsVideo) RequestKeyframe(publication, _room.Worker.Now);
+            if (!muted && publication.IsVideo) RequestKeyframes(publication, _room.Worker.Now);
         }
     }
 
@@ -306,41 +336,65 @@ internal sealed class RoomParticipant : IMediaPeer, IPeerConnectionHandler, IEgr
         if (_transportSequenceExtensionId > 0 && rtp.TryGetExtension(_transportSequenceExtensionId, out var transportSeq)
             && TransportSequenceNumberExtension.TryRead(transportSeq, out var twSeq))
             _transportFeedback.OnPacket(twSeq, length, now);
-        if (!_publicationsBySsrc.TryGetValue(rtp.Ssrc, out var publication) && !TryLearnSsrc(rtp, out publication)) return;
+        if (!_streamsBySsrc.TryGetValue(rtp.Ssrc, out var stream) && !TryLearnSsrc(rtp, out stream)) return;
+        var publication = stream.Publication;
         _room.Counters.CountIn(publication.IsVideo, length);
         publication.IncomingBitrate.Add(length, now);
 
-        if (publication.IsRtxSsrc(rtp.Ssrc) && !publication.TryUnwrapRtx(buffer, ref length)) return;
+        if (stream.RtxSsrc == rtp.Ssrc && !publication.TryUnwrapRtx(stream, buffer, ref length)) return;
         var packet = buffer[..length];
         if (!RtpPacketReader.TryParse(packet, out rtp)) return;
 
-        if (publication.Statistics is null) publication.EnsureStatistics(rtp.Ssrc);
-        publication.Statistics!.OnPacketReceived(rtp.SequenceNumber, rtp.Timestamp, now);
+        stream.EnsureStatistics(rtp.Ssrc).OnPacketReceived(rtp.SequenceNumber, rtp.Timestamp, now);
+        var layer = default(LayerInfo);
         if (publication.IsVideo)
         {
-            publication.Nack.OnPacketReceived(rtp.SequenceNumber, now);
-            publication.Buffer.Store(packet, now);
+            stream.Nack.OnPacketReceived(rtp.SequenceNumber, now);
+            stream.Buffer.Store(packet, now);
+            publication.ReadLayerInfo(rtp, out layer.Temporal, out layer.Keyframe, out layer.FrameStart, out layer.LayerSync);
+            layer.Spatial = stream.Index;
+            publication.LayerRates.OnPacket(stream.Index, layer.Temporal, length, now);
         }
         if (publication.Muted) return;
         var subscribers = publication.Subscribers;
-        for (var i = 0; i < subscribers.Count; i++) subscribers[i].Forward(packet, now);
+        for (var i = 0; i < subscribers.Count; i++) subscribers[i].Forward(packet, layer, now);
         if (subscribers.Count > 0 && (_forwardSample++ & 15) == 0 && _room.Manager.Server.ForwardingDelayObserver is { } observe)
             observe(_room.Worker.Now - now);
     }
 
-    /// <summary>An SSRC the offer did not announce: find its publication by the MID header extension (RFC 8843 §15);
-    /// a second SSRC on a video section is its RTX stream.</summary>
-    private bool TryLearnSsrc(in RtpPacketReader rtp, out Publication publication)
+    /// <summary>An SSRC the offer did not announce: find its publication by the MID header extension (RFC 8843 §15),
+    /// and for a simulcast track its encoding by the RID or repaired-RID extension (RFC 8852 §3); on a plain video
+    /// section a second SSRC is its RTX stream.</summary>
+    private bool TryLearnSsrc(in RtpPacketReader rtp, out PublishedStream stream)
     {
-        publication = null!;
-        if (_midExtensionId < 0 || _publicationsBySsrc.Count >= 64 || !rtp.TryGetExtension(_midExtensionId, out var midBytes)) return false;
+        stream = null!;
+        if (_midExtensionId < 0 || _streamsBySsrc.Count >= 64 || !rtp.TryGetExtension(_midExtensionId, out var midBytes)) return false;
         foreach (var candidate in _publications)
         {
             if (!RtpStringExtension.Equals(midBytes, candidate.Mid)) continue;
-            if (candidate.PrimarySsrc is null) candidate.AdoptPrimarySsrc(rtp.Ssrc);
-            else candidate.AdoptRtxSsrc(rtp.Ssrc);
-            _publicationsBySsrc[rtp.Ssrc] = candidate;
-            publication = candidate;
+            if (candidate.IsSimulcast)
+            {
+                if (_ridExtensionId > 0 && rtp.TryGetExtension(_ridExtensionId, out var rid) && candidate.FindStreamByRid(rid) is { Ssrc: null } media)
+                {
+                    media.Ssrc = rtp.Ssrc;
+                    stream = media;
+                }
+                else if (_repairedRidExtensionId > 0 && rtp.TryGetExtension(_repairedRidExtensionId, out var repaired)
+                         && candidate.FindStreamByRid(repaired) is { RtxSsrc: null } repairedStream)
+                {
+                    repairedStream.RtxSsrc = rtp.Ssrc;
+                    stream = repairedStream;
+                }
+                else return false;
+            }
+            else
+            {
+                stream = candidate.Streams[0];
+                if (stream.Ssrc is null) stream.Ssrc = rtp.Ssrc;
+                else if (stream.RtxSsrc is null) stream.RtxSsrc = rtp.Ssrc;
+                else return false;
+            }
+            _streamsBySsrc[rtp.Ssrc] = stream;
             return true;
         }
         return false;
@@ -368,7 +422,7 @@ internal sealed class RoomParticipant : IMediaPeer, IPeerConnectionHandler, IEgr
                     if (_subscriptionsBySsrc.TryGetValue(pli.MediaSsrc, out var wantsKeyframe))
                     {
                         _room.Counters.PlisReceived++;
-                        wantsKeyframe.Publication.Publisher.RequestKeyframe(wantsKeyframe.Publication, now);
+                        wantsKeyframe.RequestKeyframe(now);
                     }
                     break;
                 case RtcpPacketType.PayloadSpecificFeedback when packet.Format == 4 && FullIntraRequest.TryParse(packet.Packet, out var fir):
@@ -376,11 +430,11 @@ internal sealed class RoomParticipant : IMediaPeer, IPeerConnectionHandler, IEgr
                     {
                         if (!_subscriptionsBySsrc.TryGetValue(entry.Ssrc, out var firSubscription)) continue;
                         _room.Counters.PlisReceived++;
-                        firSubscription.Publication.Publisher.RequestKeyframe(firSubscription.Publication, now);
+                        firSubscription.RequestKeyframe(now);
                     }
                     break;
                 case RtcpPacketType.SenderReport when SenderReport.TryParse(packet.Packet, out var report):
-                    if (_publicationsBySsrc.TryGetValue(report.Ssrc, out var reported)) reported.Statistics?.OnSenderReport(report.NtpTimestamp, now);
+                    if (_streamsBySsrc.TryGetValue(report.Ssrc, out var reported)) reported.Statistics?.OnSenderReport(report.NtpTimestamp, now);
                     OnReportBlocks(report.ReportBlocks);
                     break;
                 case RtcpPacketType.ReceiverReport when ReceiverReport.TryParse(packet.Packet, out var receiverReport):
@@ -407,8 +461,11 @@ internal sealed class RoomParticipant : IMediaPeer, IPeerConnectionHandler, IEgr
         Egress.OnRoundTripTime(rtt);
         foreach (var publication in _publications)
         {
-            publication.Nack.Rtt = rtt;
-            publication.Nack.MaxAge = Publication.RetentionFor(rtt);
+            foreach (var stream in publication.Streams)
+            {
+                stream.Nack.Rtt = rtt;
+                stream.Nack.MaxAge = Publication.RetentionFor(rtt);
+            }
         }
         foreach (var subscription in _subscriptionsByMid.Values)
         {
@@ -417,25 +474,31 @@ internal sealed class RoomParticipant : IMediaPeer, IPeerConnectionHandler, IEgr
         }
     }
 
-    /// <summary>A subscriber asked for a packet of <paramref name="publication"/> that the SFU never received: ask
-    /// this participant (its publisher) for it now.</summary>
-    public void RequestRetransmission(Publication publication, ushort sequenceNumber, TimeSpan now)
+    /// <summary>A subscriber asked for a packet of <paramref name="stream"/> that the SFU never received: ask this
+    /// participant (its publisher) for it now.</summary>
+    public void RequestRetransmission(PublishedStream stream, ushort sequenceNumber, TimeSpan now)
     {
-        if (!publication.Nack.Request(sequenceNumber, now)) return;
-        SendNacks(publication, now);
+        if (!stream.Nack.Request(sequenceNumber, now)) return;
+        SendNacks(stream, now);
     }
 
-    /// <summary>Asks this participant (the publisher) for a keyframe of <paramref name="publication"/>, at most once
-    /// per throttle interval; a request inside the interval is sent when it ends.</summary>
-    public void RequestKeyframe(Publication publication, TimeSpan now)
+    /// <summary>Asks this participant (the publisher) for a keyframe of <paramref name="stream"/>, at most once per
+    /// throttle interval; a request inside the interval is sent when it ends.</summary>
+    public void RequestKeyframe(PublishedStream stream, TimeSpan now)
     {
-        if (publication.Keyframes.OnRequest(now)) SendKeyframeRequest(publication);
+        if (stream.Keyframes.OnRequest(now)) SendKeyframeRequest(stream);
     }
 
-    private void SendKeyframeRequest(Publication publication)
+    /// <summary>Keyframes of every stream of <paramref name="publication"/> (a new receiver, an unmute).</summary>
+    public void RequestKeyframes(Publication publication, TimeSpan now)
     {
-        if (publication.PrimarySsrc is not { } mediaSsrc || _connection is not { State: PeerConnectionState.Connected }) return;
-        var length = publication.Keyframes.WriteRequest(_rtcpBuffer, _rtcpSsrc, mediaSsrc);
+        foreach (var stream in publication.Streams) RequestKeyframe(stream, now);
+    }
+
+    private void SendKeyframeRequest(PublishedStream stream)
+    {
+        if (stream.Ssrc is not { } mediaSsrc || _connection is not { State: PeerConnectionState.Connected }) return;
+        var length = stream.Keyframes.WriteRequest(_rtcpBuffer, _rtcpSsrc, mediaSsrc);
         if (_connection.SendRtcp(_rtcpBuffer, length)) _room.Counters.PlisSent++;
     }
 
@@ -452,11 +515,16 @@ internal sealed class RoomParticipant : IMediaPeer, IPeerConnectionHandler, IEgr
             {
                 next = Min(next, _transportFeedback.NextTimeout);
                 next = Min(next, Egress.NextTimeout);
+                if (_subscriptionsByMid.Count > 0) next = Min(next, _nextAllocation);
+                if (_publications.Count > 0) next = Min(next, _nextLayerCheck);
             }
             foreach (var publication in _publications)
             {
-                next = Min(next, publication.Nack.NextTimeout);
-                next = Min(next, publication.Keyframes.NextTimeout);
+                foreach (var stream in publication.Streams)
+                {
+                    next = Min(next, stream.Nack.NextTimeout);
+                    next = Min(next, stream.Keyframes.NextTimeout);
+                }
             }
             return next;
         }
@@ -471,11 +539,16 @@ internal sealed class RoomParticipant : IMediaPeer, IPeerConnectionHandler, IEgr
         if (_connection.State != PeerConnectionState.Connected) return;
 
         SendTransportFeedback(now);
+        if (now >= _nextAllocation && _subscriptionsByMid.Count > 0) AllocateLayers(now);
+        if (now >= _nextLayerCheck) UpdatePausedLayers(now);
         Egress.HandleTimeout(now);
         foreach (var publication in _publications)
         {
-            if (publication.Keyframes.Poll(now)) SendKeyframeRequest(publication);
-            SendNacks(publication, now);
+            foreach (var stream in publication.Streams)
+            {
+                if (stream.Keyframes.Poll(now)) SendKeyframeRequest(stream);
+                SendNacks(stream, now);
+            }
         }
 
         if (now >= _nextReport)
@@ -483,16 +556,16 @@ internal sealed class RoomParticipant : IMediaPeer, IPeerConnectionHandler, IEgr
             _nextReport = now + ReportInterval;
             SendReceiverReport(now);
             SendSenderReports(now);
-            UpdateWantedBitrate(now);
+
         }
     }
 
-    private void SendNacks(Publication publication, TimeSpan now)
+    private void SendNacks(PublishedStream stream, TimeSpan now)
     {
-        if (publication.PrimarySsrc is not { } mediaSsrc || _connection is not { State: PeerConnectionState.Connected }) return;
+        if (stream.Ssrc is not { } mediaSsrc || _connection is not { State: PeerConnectionState.Connected }) return;
         Span<ushort> lost = stackalloc ushort[MaxNacksPerPacket];
         Span<NackPair> pairs = stackalloc NackPair[MaxNacksPerPacket];
-        var count = publication.Nack.CollectNacks(now, lost);
+        var count = stream.Nack.CollectNacks(now, lost);
         if (count == 0) return;
         var pairCount = TransportLayerNack.BuildPairs(lost[..count], pairs);
         var length = new TransportLayerNack(_rtcpSsrc, mediaSsrc, pairs[..pairCount]).WriteTo(_rtcpBuffer);
@@ -527,13 +600,48 @@ internal sealed class RoomParticipant : IMediaPeer, IPeerConnectionHandler, IEgr
 
     private static ReadOnlySpan<byte> Cname => "telerehab-sfu"u8;
 
-    /// <summary>What this leg would carry if its link allowed (everything it subscribes to, as the publishers send it,
-    /// plus headroom): the estimator probes towards it.</summary>
-    private void UpdateWantedBitrate(TimeSpan now)
+    private static readonly TimeSpan AllocationInterval = TimeSpan.FromMilliseconds(200);
+    private static readonly TimeSpan LayerCheckInterval = TimeSpan.FromMilliseconds(500);
+
+    /// <summary>As a publisher: tells the control plane which simulcast encodings to keep sending (a layer that no
+    /// subscriber needs is paused at the publisher, not only dropped here).</summary>
+    private void UpdatePausedLayers(TimeSpan now)
     {
+        _nextLayerCheck = now + LayerCheckInterval;
+        foreach (var publication in _publications)
+        {
+            if (publication.UpdatePausedLayers(now)) _room.PublishedLayersChanged(this, publication, publication.ActiveRids);
+        }
+    }
+    private readonly List<Subscription> _videoByPriority = [];
+
+    /// <summary>
+    /// Shares this leg's estimate out (ARCHITECTURE: the budget by priority): audio first, always; then each video in
+    /// priority order gets the best layer that fits what is left, and what does not fit is paused for this receiver
+    /// only. Without the subscriber's transport-wide feedback there is no estimate and every video gets its top layer.
+    /// The top layers' sum is what the leg would like, and the estimator probes towards it.
+    /// </summary>
+    private void AllocateLayers(TimeSpan now)
+    {
+        _nextAllocation = now + AllocationInterval;
+        var budget = Egress.Estimator.FeedbacksReceived > 0 ? Egress.EstimateBps : long.MaxValue;
         long wanted = 0;
-        foreach (var subscription in _subscriptionsByMid.Values) wanted += subscription.Publication.IncomingBitrate.Bps(now);
-        if (wanted > 0) Egress.SetWantedBitrate(wanted + wanted / 4, now);
+        _videoByPriority.Clear();
+        foreach (var subscription in _subscriptionsByMid.Values)
+        {
+            if (subscription.Layers is not null)
+            {
+                var at = 0;
+                while (at < _videoByPriority.Count && _videoByPriority[at].Priority >= subscription.Priority) at++;
+                _videoByPriority.Insert(at, subscription);
+                continue;
+            }
+            var audio = subscription.Publication.IncomingBitrate.Bps(now);
+            budget -= audio;
+            wanted += audio;
+        }
+        foreach (var subscription in _videoByPriority) wanted += subscription.Allocate(ref budget, now);
+        if (wanted > 0) Egress.SetWantedBitrate(wanted + wanted / 10, now);
     }
 
     /// <summary>The video subscription whose RTX stream carries this leg's probe padding.</summary>
@@ -549,7 +657,10 @@ internal sealed class RoomParticipant : IMediaPeer, IPeerConnectionHandler, IEgr
         var count = 0;
         foreach (var publication in _publications)
         {
-            if (publication.Statistics is { } statistics && count < blocks.Length) blocks[count++] = statistics.CreateReportBlock(now);
+            foreach (var stream in publication.Streams)
+            {
+                if (stream.Statistics is { } statistics && count < blocks.Length) blocks[count++] = statistics.CreateReportBlock(now);
+            }
         }
         if (count == 0) return;
         var length = RtcpReportWriter.WriteReceiverReport(_rtcpBuffer, _rtcpSsrc, blocks[..count], Cname);
@@ -567,12 +678,13 @@ internal sealed class RoomParticipant : IMediaPeer, IPeerConnectionHandler, IEgr
         var stalled = false;
         foreach (var block in blocks)
         {
-            var publication = _publicationsBySsrc.GetValueOrDefault(block.Ssrc);
-            if (publication is null) continue;
+            var stream = _streamsBySsrc.GetValueOrDefault(block.Ssrc);
+            if (stream is null) continue;
             worstLoss = Math.Max(worstLoss, block.FractionLost / 256.0);
-            worstJitterMs = Math.Max(worstJitterMs, block.Jitter * 1000.0 / publication.ClockRate);
-            stalled |= publication.LastReportedHighestSequence == block.ExtendedHighestSequenceNumber;
-            publication.LastReportedHighestSequence = block.ExtendedHighestSequenceNumber;
+            worstJitterMs = Math.Max(worstJitterMs, block.Jitter * 1000.0 / stream.Publication.ClockRate);
+            // A simulcast layer the publisher paused by itself (its uplink estimate) is not a stall of the track.
+            stalled |= stream.LastReportedHighestSequence == block.ExtendedHighestSequenceNumber && !stream.Publication.IsSimulcast;
+            stream.LastReportedHighestSequence = block.ExtendedHighestSequenceNumber;
         }
         var quality = stalled || worstLoss >= 0.10 || worstJitterMs >= 100 ? "poor"
             : worstLoss >= 0.02 || worstJitterMs >= 30 ? "fair"
@@ -610,7 +722,7 @@ internal sealed class RoomParticipant : IMediaPeer, IPeerConnectionHandler, IEgr
         var now = _room.Worker.Now;
         foreach (var subscription in _subscriptionsByMid.Values)
         {
-            if (subscription.Publication.IsVideo) subscription.Publication.Publisher.RequestKeyframe(subscription.Publication, now);
+            if (subscription.Publication.IsVideo) subscription.Publication.Publisher.RequestKeyframes(subscription.Publication, now);
         }
     }
 

@@ -4,8 +4,10 @@ namespace TeleRehab.Media.Rooms;
 /// m-section; it changes only when the publisher stops and republishes.</summary>
 public sealed record TrackInfo(string TrackId, string ParticipantId, string Kind);
 
-/// <summary>The client's wish that its m-section <paramref name="Mid"/> receive track <paramref name="TrackId"/>.</summary>
-public sealed record SubscriptionRequest(string Mid, string TrackId);
+/// <summary>The client's wish that its m-section <paramref name="Mid"/> receive track <paramref name="TrackId"/>.
+/// <paramref name="Priority"/> (higher first, set by the control plane from roles) orders the videos when the leg's
+/// budget is shared out.</summary>
+public sealed record SubscriptionRequest(string Mid, string TrackId, int Priority = 0);
 
 /// <summary>The outcome of a negotiation: the answer, or a reason a person can read.</summary>
 public sealed record NegotiationResult(string? AnswerSdp, string? Error)
@@ -31,6 +33,11 @@ public interface IRoomListener
     /// <summary>A participant's media connection ended: closed, consent lost (vanished without BYE) or failed.</summary>
     /// <param name="connectionTag">The tag given with the participant's last negotiation.</param>
     void OnParticipantDisconnected(MediaRoom room, string participantId, string reason, string? connectionTag);
+
+    /// <summary>Which simulcast encodings (by rid) of a participant's track on m-section <paramref name="mid"/> some
+    /// subscriber needs: the publisher should send only these and pause the others, so its uplink is not spent on layers
+    /// nobody watches.</summary>
+    void OnPublishedLayers(MediaRoom room, string participantId, string mid, IReadOnlyList<string> activeRids);
 }
 
 /// <summary>What one participant's media state holds (leak tests): its publications and the subscriptions fanning out
@@ -45,3 +52,21 @@ internal sealed record ParticipantDiagnostics(
     int Subscriptions,
     int SubscriptionSsrcs,
     int SubscriptionsToClosedPublishers);
+
+/// <summary>One subscriber leg as the SFU sees it: its bandwidth estimate, pacing, probes, and what it gets of each
+/// track it subscribes to (metrics, participant updates, tests).</summary>
+public sealed record LegStats(
+    string ParticipantId,
+    long EstimateBps,
+    long FeedbacksReceived,
+    TimeSpan RoundTrip,
+    long PacketsPaced,
+    TimeSpan PacerLongestWait,
+    TimeSpan PacerTotalWait,
+    long ProbePackets,
+    IReadOnlyList<SubscriptionStats> Subscriptions);
+
+/// <summary>What one subscriber gets of one track: the layer forwarded now and the one wanted ("S2T2", "paused", or
+/// "all" for a single-layer track), layer switches, and packets resent on its NACKs.</summary>
+public sealed record SubscriptionStats(string TrackId, string PublisherId, string Kind, string Layer, string Target, long LayerSwitches,
+    long Retransmissions, string LayerRates = "");

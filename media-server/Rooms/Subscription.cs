@@ -1,3 +1,4 @@
+using TeleRehab.Media.Codecs;
 using TeleRehab.Media.Rtp;
 using TeleRehab.Media.Sdp;
 using TeleRehab.Media.Sfu;
@@ -25,6 +26,8 @@ internal sealed class Subscription : IPaddingSource
     private readonly ExtensionIdMap _extensionIds;
     private readonly NackResponder _nacks;
     private readonly byte _paddingPayloadType;
+    private readonly Vp8Rewriter? _vp8;
+    private LayerRates _rates;
 
     public Subscription(Publication publication, RoomParticipant subscriber, NegotiatedMedia subscriberMedia)
     {
@@ -42,6 +45,11 @@ internal sealed class Subscription : IPaddingSource
         _payloadTypes = PayloadTypeMap.Build(publisherCodecs, subscriberCodecs);
         _extensionIds = ExtensionIdMap.Build(Extensions(publication.Media, keepAll: true), Extensions(subscriberMedia, keepAll: false));
         _nacks = new NackResponder(Rewriter, _payloadTypes, _extensionIds);
+        if (publication.IsVideo)
+        {
+            Layers = new LayerSelector();
+            _vp8 = new Vp8Rewriter(Random.Shared.Next(0, 0x8000), (byte)Random.Shared.Next(0, 256));
+        }
         if (local.RtxSsrc is { } rtxSsrc && subscriberMedia.RtxPayloadTypes.Count > 0)
         {
             var pairs = PayloadTypeMap.GetRtxPairs(subscriberCodecs).ToList();
@@ -66,14 +74,43 @@ internal sealed class Subscription : IPaddingSource
     /// <summary>What this leg sent, for the SFU's own sender reports to the subscriber (RFC 3550 §6.4.1).</summary>
     public SendStatistics Statistics { get; private set; } = null!;
 
-    /// <summary>Copies a publisher's packet into the subscriber's buffer, rewrites it for this leg and sends it.</summary>
-    public void Forward(ReadOnlySpan<byte> packet, TimeSpan now)
+    /// <summary>The spatial and temporal layer this subscriber gets (video), chosen from its leg's budget.</summary>
+    public LayerSelector? Layers { get; }
+
+    /// <summary>Higher first when the leg's budget is shared out (set by the control plane: a patient sees the
+    /// therapist first).</summary>
+    public int Priority { get; set; }
+
+    /// <summary>Copies a publisher's packet into the subscriber's buffer, rewrites it for this leg and sends it; video
+    /// packets of layers this subscriber does not get are dropped (their sequence numbers closed up).</summary>
+    public void Forward(ReadOnlySpan<byte> packet, in LayerInfo layer, TimeSpan now)
     {
         var buffer = Subscriber.ForwardBuffer;
         if (packet.Length > buffer.Length - 64) return;
+        var ssrc = System.Buffers.Binary.BinaryPrimitives.ReadUInt32BigEndian(packet[8..]);
+        var vp8 = _vp8 is not null && Publication.IsVp8(packet[1]);
+        if (Layers is not null && Publication.IsLayered)
+        {
+            var action = Layers.OnPacket(layer.Spatial, layer.Temporal, layer.Keyframe, layer.FrameStart, layer.LayerSync);
+            if (action == LayerPacketAction.Drop)
+            {
+                Rewriter.Drop(packet);
+                if (vp8 && RtpPacketReader.TryParse(packet, out var dropped)) _vp8!.OnDropped(dropped.Payload, ssrc);
+                return;
+            }
+            if (action == LayerPacketAction.ForwardSwitched)
+            {
+                LayerSwitches++;
+                if (vp8) _vp8!.SwitchSource(ssrc);
+            }
+        }
         var work = buffer.AsSpan(0, packet.Length);
         packet.CopyTo(work);
         if (!_payloadTypes.TryRewrite(work) || !_extensionIds.TryRewrite(work) || !Rewriter.TryRewrite(work, now, out _)) return;
+        if (vp8 && RtpPacketReader.TryParse(work, out var rewritten))
+        {
+            if (!_vp8!.TryRewrite(work.Slice(rewritten.PayloadOffset, rewritten.PayloadLength), ssrc)) return;
+        }
         Statistics.OnPacketSent(work, now);
         Subscriber.SendMedia(buffer, packet.Length, Publication.IsVideo ? EgressKind.Video : EgressKind.Audio, now);
     }
@@ -84,15 +121,70 @@ internal sealed class Subscription : IPaddingSource
     public bool Retransmit(ushort outgoingSeq, TimeSpan now)
     {
         var buffer = Subscriber.ForwardBuffer;
-        var length = _nacks.TryBuildRetransmission(outgoingSeq, Publication.Buffer, now, buffer.AsSpan(0, buffer.Length - 64));
+        var length = _nacks.TryBuildRetransmission(outgoingSeq, Publication, now, buffer.AsSpan(0, buffer.Length - 64));
         if (length <= 0)
         {
-            if (Rewriter.TryMapToSource(outgoingSeq, out var sourceSsrc, out var sourceSeq) && Publication.Buffer.IsMissing(sourceSsrc, sourceSeq))
-                Publication.Publisher.RequestRetransmission(Publication, sourceSeq, now);
+            if (Rewriter.TryMapToSource(outgoingSeq, out var sourceSsrc, out var sourceSeq) && Publication.FindStream(sourceSsrc) is { } stream
+                && stream.Buffer.IsMissing(sourceSsrc, sourceSeq))
+                Publication.Publisher.RequestRetransmission(stream, sourceSeq, now);
             return false;
         }
         Subscriber.SendMedia(buffer, length, EgressKind.Retransmission, now);
         return true;
+    }
+
+    internal SubscriptionStats GetStats() => new(Publication.Info.TrackId, Publication.Publisher.Id, Publication.Kind,
+        Layers is null || !Publication.IsLayered ? "all" : Layers.Current.IsNone ? "paused" : Layers.Current.ToString(),
+        Layers is null || !Publication.IsLayered ? "all" : Layers.Target.IsNone ? "paused" : Layers.Target.ToString(),
+        LayerSwitches, _nacks.RetransmittedCount, DescribeRates());
+
+    private string DescribeRates()
+    {
+        if (Layers is null) return "";
+        var parts = new List<string>();
+        for (var s = 0; s < Sfu.LayerRates.MaxSpatialLayers; s++)
+        {
+            if (_rates.IsActive(s)) parts.Add($"S{s} {_rates[s, 0] / 1000}/{_rates[s, 1] / 1000}/{_rates[s, 2] / 1000}");
+        }
+        return $"{string.Join(", ", parts)} kbit/s; paused at publisher {Publication.PausedMask}";
+    }
+
+    /// <summary>Spatial-layer switches this subscriber saw (metrics).</summary>
+    public long LayerSwitches { get; private set; }
+
+    /// <summary>The subscriber asked for a keyframe (PLI/FIR): of the layer it gets, or every layer before it gets one.</summary>
+    public void RequestKeyframe(TimeSpan now)
+    {
+        var current = Layers?.Current ?? VideoLayer.None;
+        if (!current.IsNone && Publication.StreamAt(current.Spatial) is { } stream) Publication.Publisher.RequestKeyframe(stream, now);
+        else Publication.Publisher.RequestKeyframes(Publication, now);
+    }
+
+    /// <summary>
+    /// Chooses this video's layer from what is left of the leg's <paramref name="budget"/> (and takes its rate from it).
+    /// Returns what the subscriber would like: the publication's top layer. A track with a single layer (no simulcast,
+    /// no temporal layers) is never paused here: there is nothing lower to switch to, and its publisher adapts itself.
+    /// </summary>
+    public long Allocate(ref long budget, TimeSpan now)
+    {
+        if (Layers is null) return 0;
+        Publication.GetSelectionRates(now, ref _rates);
+        if (_rates.ActiveMask == 0) return 0;
+        if (!Publication.IsLayered)
+        {
+            budget -= _rates[0, 2];
+            return _rates[0, 2];
+        }
+        var decision = Layers.Update(Math.Max(0, budget), _rates, now);
+        if (!decision.Target.IsNone) budget -= _rates[decision.Target.Spatial, decision.Target.Temporal];
+        if (Layers.PollKeyframeRequest(now, out var spatial) && Publication.StreamAt(spatial) is { } stream)
+            Publication.Publisher.RequestKeyframe(stream, now);
+        long top = 0;
+        for (var s = 0; s < 3; s++)
+        {
+            if (_rates.IsActive(s)) top = Math.Max(top, _rates[s, 2]);
+        }
+        return top;
     }
 
     /// <summary>True when this subscription can carry probe padding: video with an RTX stream (RFC 4588).</summary>
@@ -140,4 +232,15 @@ internal sealed class Subscription : IPaddingSource
         }
         return list;
     }
+}
+
+/// <summary>What the ingress read of a video packet: its spatial layer (simulcast encoding), temporal id, and whether it
+/// starts a keyframe, a frame, or a temporal layer sync point.</summary>
+internal struct LayerInfo
+{
+    public int Spatial;
+    public int Temporal;
+    public bool Keyframe;
+    public bool FrameStart;
+    public bool LayerSync;
 }

@@ -6,6 +6,9 @@ public sealed record ParticipantDto(string Id, string DisplayName, string Role, 
 
 public sealed record TrackDto(string TrackId, string ParticipantId, string Kind);
 
+/// <summary>Server to publisher: keep sending only these simulcast encodings (rids) of the track on m-section Mid.</summary>
+public sealed record PublishLayersDto(string Mid, IReadOnlyList<string> ActiveRids);
+
 public sealed record JoinResult(
     string SessionId, string Title, string Kind, string ParticipantId, string Role, string DisplayName,
     string State, bool Locked, IReadOnlyList<ParticipantDto> Participants, IReadOnlyList<TrackDto> Tracks);

@@ -170,17 +170,26 @@ public sealed partial class RoomCoordinator : IRoomListener
 
     // ------------------------------------------------------------------ media
 
+    /// <summary>Which videos a receiver's budget serves first: a patient (or observer) sees the therapist first, the
+    /// therapist sees the patients first.</summary>
+    private static int Priority(ParticipantRole receiver, ParticipantRole? publisher) =>
+        receiver == ParticipantRole.Therapist ? (publisher == ParticipantRole.Patient ? 1 : 0) : (publisher == ParticipantRole.Therapist ? 1 : 0);
+
     internal async Task<string> NegotiateAsync(Caller caller, NegotiateRequest request)
     {
         MediaRoom media;
+        Dictionary<string, ParticipantRole> roles;
         lock (_lock)
         {
             var (room, member) = Require(caller);
             if (!member.Joined) throw new HubException("forbidden: wait until the therapist admits you");
             media = room.Media;
+            roles = room.Members.Values.ToDictionary(m => m.Id, m => m.Role, StringComparer.Ordinal);
         }
         if (string.IsNullOrWhiteSpace(request.Sdp)) throw new HubException("invalid: the offer's sdp is empty");
-        var subscriptions = (request.Subscriptions ?? []).Select(s => new SubscriptionRequest(s?.Mid ?? "", s?.TrackId ?? "")).ToList();
+        var owners = media.Tracks.ToDictionary(t => t.TrackId, t => t.ParticipantId, StringComparer.Ordinal);
+        var subscriptions = (request.Subscriptions ?? []).Select(s => new SubscriptionRequest(s?.Mid ?? "", s?.TrackId ?? "",
+            Priority(caller.Role, owners.TryGetValue(s?.TrackId ?? "", out var owner) ? roles.GetValueOrDefault(owner) : null))).ToList();
         var result = await media.NegotiateAsync(caller.ParticipantId, caller.Role != ParticipantRole.Observer, request.Sdp, subscriptions, caller.ConnectionId);
         bool stillHere, gone, ended;
         lock (_lock)
@@ -386,6 +395,19 @@ public sealed partial class RoomCoordinator : IRoomListener
 
     void IRoomListener.OnParticipantConnected(MediaRoom media, string participantId)
     {
+    }
+
+    /// <summary>The SFU wants the participant to send only some simulcast encodings of a track (nobody needs the others).</summary>
+    void IRoomListener.OnPublishedLayers(MediaRoom media, string participantId, string mid, IReadOnlyList<string> activeRids)
+    {
+        var sends = new List<Outgoing>();
+        lock (_lock)
+        {
+            if (!_rooms.TryGetValue(media.Id, out var room) || !ReferenceEquals(room.Media, media)
+                || !room.Members.TryGetValue(participantId, out var member) || !member.Present || member.ConnectionId is not { } connectionId) return;
+            sends.Add(new Outgoing(connectionId, "PublishLayers", new PublishLayersDto(mid, activeRids)));
+        }
+        Run(sends);
     }
 
     void IRoomListener.OnParticipantQuality(MediaRoom media, string participantId, string quality)

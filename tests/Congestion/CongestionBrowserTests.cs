@@ -1,5 +1,7 @@
 using System.Net;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Playwright;
+using TeleRehab.Media.Rooms;
 using TeleRehab.LoadTests.Link;
 using TeleRehab.Media.Tests.Support;
 using Xunit.Abstractions;
@@ -21,12 +23,14 @@ public sealed class CongestionBrowserTests(ITestOutputHelper output) : IAsyncLif
     private SessionApiClient _api = null!;
     private IPlaywright _playwright = null!;
     private IBrowser _browser = null!;
+    private DirectoryInfo _clipDirectory = null!;
 
     public async Task InitializeAsync()
     {
         _host = await AppHost.StartAsync(("TeleRehab:OperatorApiKey", ApiKey), ("TeleRehab:Media:AnnouncedAddress", "127.0.0.1"));
         _api = new SessionApiClient(_host, ApiKey);
-        (_playwright, _browser) = await Chromium.LaunchAsync();
+        _clipDirectory = Directory.CreateTempSubdirectory("telerehab-clip-");
+        (_playwright, _browser) = await Chromium.LaunchAsync($"--use-file-for-fake-video-capture={BusyVideo.CreateY4m(_clipDirectory.FullName)}");
     }
 
     public async Task DisposeAsync()
@@ -35,6 +39,7 @@ public sealed class CongestionBrowserTests(ITestOutputHelper output) : IAsyncLif
         _playwright.Dispose();
         _api.Dispose();
         await _host.DisposeAsync();
+        _clipDirectory.Delete(recursive: true);
     }
 
     /// <summary>What each side received over the measured window.</summary>
@@ -56,6 +61,22 @@ public sealed class CongestionBrowserTests(ITestOutputHelper output) : IAsyncLif
         Assert.True(sfu.TherapistReceives.FramesPerSecond >= 18, $"the therapist decodes {sfu.TherapistReceives.FramesPerSecond:0.0} frames/s (want >= 18)");
         Assert.True(sfu.TherapistReceives.VideoKbps >= 0.9 * direct.TherapistReceives.VideoKbps,
             $"through the SFU {sfu.TherapistReceives.VideoKbps:0} kbit/s of video, direct {direct.TherapistReceives.VideoKbps:0} (want >= 90 %)");
+    }
+
+    private async Task PrintLegsAsync(string sessionId)
+    {
+        var rooms = _host.Services.GetRequiredService<RoomManager>();
+        foreach (var room in rooms.Rooms)
+        {
+            foreach (var leg in await room.GetLegStatsAsync())
+            {
+                output.WriteLine($"  leg {leg.ParticipantId}: estimate {leg.EstimateBps / 1000} kbit/s ({leg.FeedbacksReceived} feedbacks), rtt {leg.RoundTrip.TotalMilliseconds:0} ms, " +
+                    $"paced {leg.PacketsPaced} (longest {leg.PacerLongestWait.TotalMilliseconds:0} ms), probes {leg.ProbePackets}");
+                foreach (var s in leg.Subscriptions)
+                    output.WriteLine($"    {s.Kind} of {s.PublisherId}: {s.Layer} (target {s.Target}), {s.LayerSwitches} switches, {s.Retransmissions} resent; {s.LayerRates}");
+            }
+        }
+        _ = sessionId;
     }
 
     /// <summary>Waits <paramref name="settle"/> after both sides decode, then measures <paramref name="window"/>.</summary>
@@ -106,6 +127,10 @@ public sealed class CongestionBrowserTests(ITestOutputHelper output) : IAsyncLif
         await Task.WhenAll(therapist.WaitDecodesAsync([await patient.ParticipantIdAsync()], Connect),
             patient.WaitDecodesAsync([await therapist.ParticipantIdAsync()], Connect));
         Assert.True(link.GetStatus().Up.Delivered > 0, "the patient's media did not go through the emulator");
-        return await MeasureAsync($"SFU ({profile.Name})", therapist.Page, patient.Page, TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(5));
+        var figures = await MeasureAsync($"SFU ({profile.Name})", therapist.Page, patient.Page, TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(5));
+        foreach (var o in (await WebRtcProbe.SampleAsync(patient.Page)).OutVideo)
+            output.WriteLine($"  patient sends rid {o.Rid}: {o.FrameWidth} px, {o.FramesEncoded} frames, {o.BytesSent} bytes, limited by '{o.QualityLimitationReason}'");
+        await PrintLegsAsync(session.Id);
+        return figures;
     }
 }
