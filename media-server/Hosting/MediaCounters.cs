@@ -18,6 +18,8 @@ public sealed class MediaCounters
     internal long PlisSent;
     internal long Retransmissions;
     internal long TransportFeedbackSent;
+    internal long NackedPackets;
+    internal long NackedPacketsHeld;
     internal long IceFailures;
     internal long DtlsFailures;
 
@@ -50,6 +52,8 @@ public sealed class MediaCounters
         totals.PlisSent += Volatile.Read(ref PlisSent);
         totals.Retransmissions += Volatile.Read(ref Retransmissions);
         totals.TransportFeedbackSent += Volatile.Read(ref TransportFeedbackSent);
+        totals.NackedPackets += Volatile.Read(ref NackedPackets);
+        totals.NackedPacketsHeld += Volatile.Read(ref NackedPacketsHeld);
         totals.IceFailures += Volatile.Read(ref IceFailures);
         totals.DtlsFailures += Volatile.Read(ref DtlsFailures);
     }
@@ -72,6 +76,10 @@ public sealed class MediaTotals
     public long PlisSent { get; set; }
     public long Retransmissions { get; set; }
     public long TransportFeedbackSent { get; set; }
+
+    /// <summary>Packets subscribers NACKed, and of those the ones the SFU held when the NACK came.</summary>
+    public long NackedPackets { get; set; }
+    public long NackedPacketsHeld { get; set; }
     public long IceFailures { get; set; }
     public long DtlsFailures { get; set; }
 }

@@ -130,7 +130,10 @@ internal sealed class RoomParticipant : IMediaPeer, IPeerConnectionHandler, IEgr
         Egress.Pacer.LongestWait,
         Egress.Pacer.TotalWait,
         Egress.ProbePacketsSent,
-        _subscriptionsByMid.Values.Select(s => s.GetStats()).ToList());
+        _subscriptionsByMid.Values.Select(s => s.GetStats()).ToList(),
+        $"delay {Egress.Estimator.DelayBasedBitrate / 1000} loss {(Egress.Estimator.LossBasedBitrate == long.MaxValue ? -1 : Egress.Estimator.LossBasedBitrate / 1000)} " +
+        $"acked {Egress.Estimator.AcknowledgedBitrate / 1000} kbit/s, loss {Egress.Estimator.LossFraction:P1} (inherent {Egress.Estimator.InherentLossFraction:P1}), " +
+        $"{Egress.Estimator.State}, overuses {Egress.Estimator.OveruseSignals}, probes {Egress.Estimator.ProbesSucceeded}/{Egress.Estimator.ProbesSent} last {Egress.Estimator.LastProbeResult / 1000}");
 
     // ------------------------------------------------------------------ negotiation (cold path)
 
@@ -411,7 +414,10 @@ internal sealed class RoomParticipant : IMediaPeer, IPeerConnectionHandler, IEgr
                     _room.Counters.NacksReceived++;
                     foreach (var seq in nack.LostSequenceNumbers)
                     {
-                        if (nacked.Retransmit(seq, now)) _room.Counters.Retransmissions++;
+                        var result = nacked.Retransmit(seq, now);
+                        _room.Counters.NackedPackets++;
+                        if (result is RetransmitResult.Sent or RetransmitResult.ResentRecently) _room.Counters.NackedPacketsHeld++;
+                        if (result == RetransmitResult.Sent) _room.Counters.Retransmissions++;
                     }
                     break;
                 case RtcpPacketType.TransportFeedback when packet.Format == TransportWideFeedback.Format

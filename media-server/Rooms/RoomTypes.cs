@@ -64,7 +64,8 @@ public sealed record LegStats(
     TimeSpan PacerLongestWait,
     TimeSpan PacerTotalWait,
     long ProbePackets,
-    IReadOnlyList<SubscriptionStats> Subscriptions);
+    IReadOnlyList<SubscriptionStats> Subscriptions,
+    string Estimator = "");
 
 /// <summary>What one subscriber gets of one track: the layer forwarded now and the one wanted ("S2T2", "paused", or
 /// "all" for a single-layer track), layer switches, and packets resent on its NACKs.</summary>

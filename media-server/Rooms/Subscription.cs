@@ -118,19 +118,21 @@ internal sealed class Subscription : IPaddingSource
     /// <summary>Answers the subscriber's NACK for <paramref name="outgoingSeq"/> from the publication's buffer
     /// (RTX when the subscriber negotiated it). False when the packet is gone or was resent moments ago; a packet the
     /// SFU itself never received is asked for upstream, and reaches the subscriber when the publisher resends it.</summary>
-    public bool Retransmit(ushort outgoingSeq, TimeSpan now)
+    public RetransmitResult Retransmit(ushort outgoingSeq, TimeSpan now)
     {
         var buffer = Subscriber.ForwardBuffer;
         var length = _nacks.TryBuildRetransmission(outgoingSeq, Publication, now, buffer.AsSpan(0, buffer.Length - 64));
         if (length <= 0)
         {
-            if (Rewriter.TryMapToSource(outgoingSeq, out var sourceSsrc, out var sourceSeq) && Publication.FindStream(sourceSsrc) is { } stream
-                && stream.Buffer.IsMissing(sourceSsrc, sourceSeq))
-                Publication.Publisher.RequestRetransmission(stream, sourceSeq, now);
-            return false;
+            if (!Rewriter.TryMapToSource(outgoingSeq, out var sourceSsrc, out var sourceSeq) || Publication.FindStream(sourceSsrc) is not { } stream)
+                return RetransmitResult.Gone;
+            if (stream.Buffer.TryGet(sourceSsrc, sourceSeq, now, out _)) return RetransmitResult.ResentRecently;
+            if (!stream.Buffer.IsMissing(sourceSsrc, sourceSeq)) return RetransmitResult.Gone;
+            Publication.Publisher.RequestRetransmission(stream, sourceSeq, now);
+            return RetransmitResult.AskedUpstream;
         }
         Subscriber.SendMedia(buffer, length, EgressKind.Retransmission, now);
-        return true;
+        return RetransmitResult.Sent;
     }
 
     internal SubscriptionStats GetStats() => new(Publication.Info.TrackId, Publication.Publisher.Id, Publication.Kind,
@@ -232,6 +234,19 @@ internal sealed class Subscription : IPaddingSource
         }
         return list;
     }
+}
+
+/// <summary>What became of one NACKed packet.</summary>
+internal enum RetransmitResult
+{
+    /// <summary>Resent from the buffer.</summary>
+    Sent,
+    /// <summary>Held, but resent less than about a round trip ago (the resend is still on its way).</summary>
+    ResentRecently,
+    /// <summary>The SFU never received it: asked for upstream.</summary>
+    AskedUpstream,
+    /// <summary>Too old, or never forwarded to this subscriber.</summary>
+    Gone,
 }
 
 /// <summary>What the ingress read of a video packet: its spatial layer (simulcast encoding), temporal id, and whether it

@@ -39,6 +39,9 @@ public sealed class MediaMetrics
         PlisReceived = factory.CreateCounter("telerehab_plis_received_total", "RTCP picture loss indications received from subscribers.");
         PlisSent = factory.CreateCounter("telerehab_plis_sent_total", "RTCP picture loss indications sent to publishers.");
         Retransmissions = factory.CreateCounter("telerehab_retransmissions_total", "Packets retransmitted in answer to NACKs.");
+        NackedPackets = factory.CreateCounter("telerehab_nacked_packets_total", "Packets subscribers NACKed.");
+        NackedPacketsHeld = factory.CreateCounter("telerehab_nacked_packets_held_total",
+            "Packets subscribers NACKed that the SFU still held (retransmissions / this = how well NACKs are answered).");
         TransportFeedbackSent = factory.CreateCounter("telerehab_transport_feedback_sent_total",
             "Transport-wide congestion control feedback messages sent to publishers.");
         IceFailures = factory.CreateCounter("telerehab_ice_failures_total", "Peers whose ICE connectivity failed or timed out.");
@@ -65,6 +68,10 @@ public sealed class MediaMetrics
     public Counter Retransmissions { get; }
 
     public Counter TransportFeedbackSent { get; }
+
+    public Counter NackedPackets { get; }
+
+    public Counter NackedPacketsHeld { get; }
     public Counter IceFailures { get; }
     public Counter DtlsFailures { get; }
     public Histogram ForwardingDelay { get; }
@@ -91,6 +98,8 @@ public sealed class MediaMetrics
         PlisSent.IncTo(totals.PlisSent);
         Retransmissions.IncTo(totals.Retransmissions);
         TransportFeedbackSent.IncTo(totals.TransportFeedbackSent);
+        NackedPackets.IncTo(totals.NackedPackets);
+        NackedPacketsHeld.IncTo(totals.NackedPacketsHeld);
         IceFailures.IncTo(totals.IceFailures);
         DtlsFailures.IncTo(totals.DtlsFailures);
     }

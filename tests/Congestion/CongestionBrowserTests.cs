@@ -1,8 +1,9 @@
 using System.Net;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Playwright;
-using TeleRehab.Media.Rooms;
 using TeleRehab.LoadTests.Link;
+using TeleRehab.Media.Hosting;
+using TeleRehab.Media.Rooms;
 using TeleRehab.Media.Tests.Support;
 using Xunit.Abstractions;
 
@@ -10,14 +11,15 @@ namespace TeleRehab.Media.Tests.Congestion;
 
 /// <summary>
 /// Congestion control through the SFU, measured in real browsers beside a direct browser-to-browser call through the
-/// same emulated link in the same run: the patient's page sends and receives through the project's link emulator, the
-/// therapist's page is on clean loopback. Figures are printed for docs/congestion.md.
+/// same emulated link in the same run: each patient's page sends and receives through its own instance of the
+/// project's link emulator, the therapist's page is on clean loopback. The cameras show a moving mosaic
+/// (<see cref="BusyVideo"/>) so that video needs the bitrates of a real scene. Figures are printed for docs/congestion.md.
 /// </summary>
 [Collection(BrowserCollection.Name)]
 public sealed class CongestionBrowserTests(ITestOutputHelper output) : IAsyncLifetime
 {
     private const string ApiKey = "test-operator-key";
-    private static readonly TimeSpan Connect = TimeSpan.FromSeconds(20);
+    private static readonly TimeSpan Connect = TimeSpan.FromSeconds(30);
 
     private AppHost _host = null!;
     private SessionApiClient _api = null!;
@@ -52,9 +54,9 @@ public sealed class CongestionBrowserTests(ITestOutputHelper output) : IAsyncLif
     [Fact]
     public async Task On_4g_the_therapist_gets_the_patients_video_as_well_as_a_direct_call_does()
     {
-        var direct = await DirectCallAsync(LinkProfile.FourG);
+        var direct = await DirectCallAsync(LinkSchedule.Constant(LinkProfile.FourG), call => MeasureAsync("direct (4g)", call.Therapist, call.Patient));
         output.WriteLine(direct.ToString());
-        var sfu = await SessionAsync(LinkProfile.FourG);
+        var sfu = await OneToOneAsync(LinkSchedule.Constant(LinkProfile.FourG), rig => MeasureAsync("SFU (4g)", rig.Therapist.Page, rig.Patients[0].Person.Page));
         output.WriteLine(sfu.ToString());
 
         Assert.True(sfu.TherapistReceives.Width >= 600, $"the therapist decodes {sfu.TherapistReceives.Width} px wide (want >= 600)");
@@ -63,46 +65,209 @@ public sealed class CongestionBrowserTests(ITestOutputHelper output) : IAsyncLif
             $"through the SFU {sfu.TherapistReceives.VideoKbps:0} kbit/s of video, direct {direct.TherapistReceives.VideoKbps:0} (want >= 90 %)");
     }
 
-    private async Task PrintLegsAsync(string sessionId)
+    [Theory]
+    [InlineData("3g")]
+    [InlineData("3g-poor")]
+    public async Task On_a_3g_downlink_the_patient_gets_the_layer_it_carries_and_hears_no_worse_than_a_direct_call(string profileName)
     {
-        var rooms = _host.Services.GetRequiredService<RoomManager>();
-        foreach (var room in rooms.Rooms)
+        var schedule = LinkSchedule.Constant(LinkProfile.Parse(profileName));
+        var direct = await DirectCallAsync(schedule, call => MeasureAsync($"direct ({profileName})", call.Therapist, call.Patient));
+        output.WriteLine(direct.ToString());
+        string layer = "";
+        var sfu = await OneToOneAsync(schedule, async rig =>
         {
-            foreach (var leg in await room.GetLegStatsAsync())
+            var figures = await MeasureAsync($"SFU ({profileName})", rig.Therapist.Page, rig.Patients[0].Person.Page);
+            layer = await LayerAsync(rig.Patients[0].Person.Id, rig.Therapist.Id, "video");
+            return figures;
+        });
+        output.WriteLine($"{sfu}; the SFU forwards the therapist's video to the patient as {layer}");
+
+        // 3g (750 kbit/s down): the middle rung, 320 px at full frame rate; 3g-poor (400 kbit/s): 320 px, the full
+        // frame rate or a lower one. Either way not the 640 px layer the link cannot carry.
+        Assert.True(sfu.PatientReceives.Width is > 0 and <= 320, $"the patient decodes {sfu.PatientReceives.Width} px wide (want the 320 px layer)");
+        Assert.StartsWith("S0", layer);
+        if (profileName == "3g") Assert.True(sfu.PatientReceives.FramesPerSecond >= 18, $"{sfu.PatientReceives.FramesPerSecond:0.0} frames/s on 3g");
+        Assert.True(sfu.PatientReceives.FramesPerSecond >= 5, $"the patient decodes {sfu.PatientReceives.FramesPerSecond:0.0} frames/s");
+        Assert.True(sfu.PatientReceives.AudioConcealment <= direct.PatientReceives.AudioConcealment + 0.02,
+            $"the patient's audio is concealed {sfu.PatientReceives.AudioConcealment:P1} through the SFU, {direct.PatientReceives.AudioConcealment:P1} direct");
+    }
+
+    [Fact]
+    public async Task When_the_link_drops_to_3g_poor_and_recovers_the_layer_follows_without_flapping()
+    {
+        var schedule = LinkSchedule.Parse("0:4g,20:3g-poor,50:4g");
+        var directTimeline = await DirectCallAsync(schedule, call => WidthTimelineAsync(call.Patient, TimeSpan.FromSeconds(65)));
+        output.WriteLine($"direct (schedule): patient decodes {Describe(directTimeline)}");
+
+        var timeline = await OneToOneAsync(schedule, async rig =>
+        {
+            // The schedule's clock starts with the emulator: sample the layer the SFU forwards to the patient twice a
+            // second until 65 s.
+            var samples = new List<(double At, string Layer)>();
+            while (rig.Patients[0].Link.GetStatus().Elapsed < TimeSpan.FromSeconds(65))
             {
-                output.WriteLine($"  leg {leg.ParticipantId}: estimate {leg.EstimateBps / 1000} kbit/s ({leg.FeedbacksReceived} feedbacks), rtt {leg.RoundTrip.TotalMilliseconds:0} ms, " +
-                    $"paced {leg.PacketsPaced} (longest {leg.PacerLongestWait.TotalMilliseconds:0} ms), probes {leg.ProbePackets}");
-                foreach (var s in leg.Subscriptions)
-                    output.WriteLine($"    {s.Kind} of {s.PublisherId}: {s.Layer} (target {s.Target}), {s.LayerSwitches} switches, {s.Retransmissions} resent; {s.LayerRates}");
+                samples.Add((rig.Patients[0].Link.GetStatus().Elapsed.TotalSeconds, await LayerAsync(rig.Patients[0].Person.Id, rig.Therapist.Id, "video", current: true)));
+                await Task.Delay(500);
+            }
+            return samples;
+        });
+        output.WriteLine($"SFU (schedule): forwards {Describe(timeline)}");
+
+        static bool Top(string layer) => layer.StartsWith("S1", StringComparison.Ordinal);
+        Assert.True(Top(timeline.Last(s => s.At < 20).Layer), "not at the top layer before the drop");
+        var down = timeline.FirstOrDefault(s => s.At >= 20 && !Top(s.Layer));
+        Assert.True(down.Layer is not null && down.At <= 22, $"stepped down at {down.At:0.0} s (want within 2 s of the drop at 20 s)");
+        var up = timeline.FirstOrDefault(s => s.At >= 50 && Top(s.Layer) && timeline.Where(t => t.At > s.At).All(t => Top(t.Layer)));
+        Assert.True(up.Layer is not null && up.At <= 60, $"back at the top at {up.At:0.0} s (want within 10 s of the recovery at 50 s)");
+        // Steady on 3g-poor from 22 s to 50 s: at most one switch.
+        var steady = timeline.Where(s => s.At is >= 22 and < 50).Select(s => s.Layer.Split('T')[0]).ToList();
+        var switches = steady.Zip(steady.Skip(1)).Count(p => p.First != p.Second);
+        Assert.True(switches <= 1, $"{switches} spatial switches while the link was steady");
+    }
+
+    [Fact]
+    public async Task On_edge_nacked_packets_are_retransmitted()
+    {
+        // A flat picture here (Chromium's own fake camera): on a 120 kbit/s downlink the mosaic's lowest layer would not
+        // fit at all, and retransmissions are only at stake for video that flows.
+        var (playwright, browser) = await Chromium.LaunchAsync();
+        try
+        {
+            var schedule = LinkSchedule.Constant(LinkProfile.Edge);
+            var direct = await DirectCallAsync(schedule, call => MeasureAsync("direct (edge)", call.Therapist, call.Patient, TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(20)), browser);
+            output.WriteLine(direct.ToString());
+            var before = Totals();
+            var sfu = await OneToOneAsync(schedule,
+                rig => MeasureAsync("SFU (edge)", rig.Therapist.Page, rig.Patients[0].Person.Page, TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(20)), browser);
+            var after = Totals();
+            var nacked = after.NackedPacketsHeld - before.NackedPacketsHeld;
+            var resent = after.Retransmissions - before.Retransmissions;
+            output.WriteLine($"{sfu}; NACKed {after.NackedPackets - before.NackedPackets} packets, {nacked} of them held, {resent} retransmitted");
+            Assert.True(nacked > 0, "no NACK for a packet the SFU held: no video reached the patient?");
+            Assert.True(resent > 0.5 * nacked, $"{resent} retransmissions for {nacked} NACKed packets the SFU held (want > 50 %)");
+        }
+        finally
+        {
+            await browser.DisposeAsync();
+            playwright.Dispose();
+        }
+    }
+
+    [Fact]
+    public async Task In_a_group_each_patient_gets_the_therapists_layer_its_downlink_carries()
+    {
+        var profiles = new[] { LinkProfile.FourG, LinkProfile.ThreeG, LinkProfile.ThreeGPoor };
+        var session = await _api.CreateAsync("group", waitingRoom: false, title: "Balance class");
+        await using var rig = new Rig();
+        rig.Therapist = await OpenAsync(rig, "therapist", session.TherapistLink, null);
+        for (var i = 0; i < profiles.Length; i++)
+        {
+            var link = new UdpLinkEmulator(new UdpLinkEmulatorOptions { Target = ServerUdp, Schedule = LinkSchedule.Constant(profiles[i]), Seed = 10 + i });
+            rig.Links.Add(link);
+            rig.Patients.Add((await OpenAsync(rig, $"patient-{profiles[i].Name}", await _api.InviteAsync(session.Id, "patient", $"Patient {i + 1}"), link), link));
+        }
+        await rig.WaitConnectedAsync();
+        // Patients turn their cameras off: the test is about the therapist's video, and four pages encoding video would
+        // starve this machine's two cores.
+        foreach (var (patient, _) in rig.Patients) await patient.Page.GetByTestId("camera-button").ClickAsync();
+        await Task.Delay(TimeSpan.FromSeconds(15));
+
+        var before = new List<Dictionary<string, BrowserParticipant.Inbound>>();
+        foreach (var (patient, _) in rig.Patients) before.Add(await patient.InboundAsync());
+        await Task.Delay(TimeSpan.FromSeconds(5));
+        var layers = new List<string>();
+        for (var i = 0; i < rig.Patients.Count; i++)
+        {
+            var (patient, _) = rig.Patients[i];
+            var after = await patient.InboundAsync();
+            var decoded = after[rig.Therapist.Id].FramesDecoded - before[i][rig.Therapist.Id].FramesDecoded;
+            var layer = await LayerAsync(patient.Id, rig.Therapist.Id, "video");
+            var window = WebRtcProbe.Between(await WebRtcProbe.SampleAsync(patient.Page), await WebRtcProbe.SampleAsync(patient.Page));
+            output.WriteLine($"{profiles[i].Name}: the SFU forwards the therapist's video as {layer}; {decoded} frames decoded in 5 s");
+            Assert.True(decoded >= 5 * 5, $"the patient on {profiles[i].Name} decoded {decoded} frames of the therapist in 5 s");
+            layers.Add(layer);
+            _ = window;
+        }
+        await PrintLegsAsync();
+        Assert.Equal(layers.Count, layers.Distinct().Count());
+        Assert.StartsWith("S1", layers[0]);
+    }
+
+    // ---------------------------------------------------------------- rigs
+
+    private IPEndPoint ServerUdp => new(IPAddress.Loopback, _host.Media.UdpPort);
+
+    private sealed class Rig : IAsyncDisposable
+    {
+        public Participant Therapist = null!;
+        public readonly List<(Participant Person, UdpLinkEmulator Link)> Patients = [];
+        public readonly List<UdpLinkEmulator> Links = [];
+        public readonly List<Participant> All = [];
+
+        public async Task WaitConnectedAsync()
+        {
+            foreach (var person in All) await person.Browser.WaitForScreenAsync("call");
+            foreach (var person in All) person.Id = await person.Browser.ParticipantIdAsync();
+            await Task.WhenAll(rigDecodes());
+            IEnumerable<Task> rigDecodes()
+            {
+                foreach (var (patient, _) in Patients) yield return patient.Browser.WaitDecodesAsync([Therapist.Id], Connect);
+                yield return Therapist.Browser.WaitDecodesAsync(Patients.Select(p => p.Person.Id), Connect);
             }
         }
-        _ = sessionId;
+
+        public async ValueTask DisposeAsync()
+        {
+            foreach (var person in All) await person.Browser.DisposeAsync();
+            foreach (var link in Links) link.Dispose();
+        }
     }
 
-    /// <summary>Waits <paramref name="settle"/> after both sides decode, then measures <paramref name="window"/>.</summary>
-    private static async Task<CallFigures> MeasureAsync(string path, IPage therapist, IPage patient, TimeSpan settle, TimeSpan window)
+    private sealed class Participant(BrowserParticipant browser)
     {
-        await Task.Delay(settle);
-        var t0 = await WebRtcProbe.SampleAsync(therapist);
-        var p0 = await WebRtcProbe.SampleAsync(patient);
-        await Task.Delay(window);
-        var t1 = await WebRtcProbe.SampleAsync(therapist);
-        var p1 = await WebRtcProbe.SampleAsync(patient);
-        return new CallFigures(path, WebRtcProbe.Between(t0, t1), WebRtcProbe.Between(p0, p1), (p1.Pair?.AvailableOutgoingBitrate ?? 0) / 1000);
+        public BrowserParticipant Browser { get; } = browser;
+        public IPage Page => Browser.Page;
+        public string Id { get; set; } = "";
+        public Task<Dictionary<string, BrowserParticipant.Inbound>> InboundAsync() => Browser.InboundAsync();
     }
 
-    private async Task<CallFigures> DirectCallAsync(LinkProfile profile)
+    private async Task<Participant> OpenAsync(Rig rig, string name, string link, UdpLinkEmulator? via, IBrowser? browser = null)
+    {
+        var person = new Participant(await BrowserParticipant.OpenAsync(browser ?? _browser, name, link, output,
+            context => WebRtcProbe.InstallAsync(context, via?.LocalEndPoint)));
+        rig.All.Add(person);
+        return person;
+    }
+
+    /// <summary>A 1:1 session: the therapist on loopback, the patient through the emulator with <paramref name="schedule"/>.</summary>
+    private async Task<T> OneToOneAsync<T>(LinkSchedule schedule, Func<Rig, Task<T>> body, IBrowser? browser = null)
+    {
+        var session = await _api.CreateAsync("one-to-one", waitingRoom: false);
+        await using var rig = new Rig();
+        var link = new UdpLinkEmulator(new UdpLinkEmulatorOptions { Target = ServerUdp, Schedule = schedule });
+        rig.Links.Add(link);
+        rig.Therapist = await OpenAsync(rig, "therapist", session.TherapistLink, null, browser);
+        await rig.Therapist.Browser.WaitForScreenAsync("call");
+        rig.Patients.Add((await OpenAsync(rig, "patient", session.PatientLink!, link, browser), link));
+        await rig.WaitConnectedAsync();
+        Assert.True(link.GetStatus().Up.Delivered > 0, "the patient's media did not go through the emulator");
+        var result = await body(rig);
+        await PrintLegsAsync();
+        return result;
+    }
+
+    private async Task<T> DirectCallAsync<T>(LinkSchedule schedule, Func<DirectBrowserCall, Task<T>> body, IBrowser? browser = null)
     {
         UdpLinkEmulator? link = null;
         try
         {
-            await using var call = await DirectBrowserCall.StartAsync(_browser, _host.BaseAddress, therapist =>
+            await using var call = await DirectBrowserCall.StartAsync(browser ?? _browser, _host.BaseAddress, therapist =>
             {
-                link = new UdpLinkEmulator(new UdpLinkEmulatorOptions { Target = therapist, Schedule = LinkSchedule.Constant(profile) });
+                link = new UdpLinkEmulator(new UdpLinkEmulatorOptions { Target = therapist, Schedule = schedule });
                 return Task.FromResult(link.LocalEndPoint);
             });
             await call.WaitConnectedAsync(Connect);
-            return await MeasureAsync($"direct ({profile.Name})", call.Therapist, call.Patient, TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(5));
+            return await body(call);
         }
         finally
         {
@@ -110,27 +275,74 @@ public sealed class CongestionBrowserTests(ITestOutputHelper output) : IAsyncLif
         }
     }
 
-    private async Task<CallFigures> SessionAsync(LinkProfile profile)
+    /// <summary>Waits <paramref name="settle"/> (10 s by default) after both sides decode, then measures
+    /// <paramref name="window"/> (5 s by default).</summary>
+    private static async Task<CallFigures> MeasureAsync(string path, IPage therapist, IPage patient, TimeSpan? settle = null, TimeSpan? window = null)
     {
-        using var link = new UdpLinkEmulator(new UdpLinkEmulatorOptions
+        await Task.Delay(settle ?? TimeSpan.FromSeconds(10));
+        var t0 = await WebRtcProbe.SampleAsync(therapist);
+        var p0 = await WebRtcProbe.SampleAsync(patient);
+        await Task.Delay(window ?? TimeSpan.FromSeconds(5));
+        var t1 = await WebRtcProbe.SampleAsync(therapist);
+        var p1 = await WebRtcProbe.SampleAsync(patient);
+        return new CallFigures(path, WebRtcProbe.Between(t0, t1), WebRtcProbe.Between(p0, p1), (p1.Pair?.AvailableOutgoingBitrate ?? 0) / 1000);
+    }
+
+    /// <summary>The width of the video <paramref name="page"/> decodes, twice a second for <paramref name="length"/>.</summary>
+    private static async Task<List<(double At, string Layer)>> WidthTimelineAsync(IPage page, TimeSpan length)
+    {
+        var samples = new List<(double, string)>();
+        var start = DateTime.UtcNow;
+        while (DateTime.UtcNow - start < length)
         {
-            Target = new IPEndPoint(IPAddress.Loopback, _host.Media.UdpPort),
-            Schedule = LinkSchedule.Constant(profile),
-        });
-        var session = await _api.CreateAsync("one-to-one", waitingRoom: false);
-        await using var therapist = await BrowserParticipant.OpenAsync(_browser, "therapist", session.TherapistLink, output,
-            context => WebRtcProbe.InstallAsync(context));
-        await using var patient = await BrowserParticipant.OpenAsync(_browser, "patient", session.PatientLink!, output,
-            context => WebRtcProbe.InstallAsync(context, link.LocalEndPoint));
-        await therapist.WaitForScreenAsync("call");
-        await patient.WaitForScreenAsync("call");
-        await Task.WhenAll(therapist.WaitDecodesAsync([await patient.ParticipantIdAsync()], Connect),
-            patient.WaitDecodesAsync([await therapist.ParticipantIdAsync()], Connect));
-        Assert.True(link.GetStatus().Up.Delivered > 0, "the patient's media did not go through the emulator");
-        var figures = await MeasureAsync($"SFU ({profile.Name})", therapist.Page, patient.Page, TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(5));
-        foreach (var o in (await WebRtcProbe.SampleAsync(patient.Page)).OutVideo)
-            output.WriteLine($"  patient sends rid {o.Rid}: {o.FrameWidth} px, {o.FramesEncoded} frames, {o.BytesSent} bytes, limited by '{o.QualityLimitationReason}'");
-        await PrintLegsAsync(session.Id);
-        return figures;
+            var sample = await WebRtcProbe.SampleAsync(page);
+            samples.Add(((DateTime.UtcNow - start).TotalSeconds, $"{sample.Video.OrderByDescending(v => v.BytesReceived).FirstOrDefault()?.FrameWidth ?? 0}px"));
+            await Task.Delay(500);
+        }
+        return samples;
+    }
+
+    private static string Describe(List<(double At, string Layer)> timeline)
+    {
+        var changes = new List<string>();
+        string? last = null;
+        foreach (var (at, layer) in timeline)
+        {
+            if (layer == last) continue;
+            changes.Add($"{at:0.0}s {layer}");
+            last = layer;
+        }
+        return string.Join(", ", changes);
+    }
+
+    /// <summary>The layer the SFU forwards (or targets) of <paramref name="publisherId"/>'s track to <paramref name="subscriberId"/>.</summary>
+    private async Task<string> LayerAsync(string subscriberId, string publisherId, string kind, bool current = true)
+    {
+        foreach (var room in _host.Services.GetRequiredService<RoomManager>().Rooms)
+        {
+            foreach (var leg in await room.GetLegStatsAsync())
+            {
+                if (leg.ParticipantId != subscriberId) continue;
+                var subscription = leg.Subscriptions.FirstOrDefault(s => s.PublisherId == publisherId && s.Kind == kind);
+                if (subscription is not null) return current ? subscription.Layer : subscription.Target;
+            }
+        }
+        return "none";
+    }
+
+    private MediaTotals Totals() => _host.Media.Totals();
+
+    private async Task PrintLegsAsync()
+    {
+        foreach (var room in _host.Services.GetRequiredService<RoomManager>().Rooms)
+        {
+            foreach (var leg in await room.GetLegStatsAsync())
+            {
+                output.WriteLine($"  leg {leg.ParticipantId}: estimate {leg.EstimateBps / 1000} kbit/s ({leg.FeedbacksReceived} feedbacks), rtt {leg.RoundTrip.TotalMilliseconds:0} ms, " +
+                    $"paced {leg.PacketsPaced} (longest {leg.PacerLongestWait.TotalMilliseconds:0} ms), probes {leg.ProbePackets}; {leg.Estimator}");
+                foreach (var s in leg.Subscriptions)
+                    output.WriteLine($"    {s.Kind} of {s.PublisherId}: {s.Layer} (target {s.Target}), {s.LayerSwitches} switches, {s.Retransmissions} resent; {s.LayerRates}");
+            }
+        }
     }
 }
