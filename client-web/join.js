@@ -2,6 +2,8 @@
 // Standard WebRTC and the SignalR client only (vendored, no CDN). The protocol is in docs/signalling.md.
 // window.telerehab exposes the page's state for automated tests.
 
+import { linkView, qualityTitle } from './session/quality.js';
+
 const $ = (id) => document.getElementById(id);
 const screens = ['error', 'preview', 'waiting', 'call', 'ended'];
 
@@ -14,6 +16,7 @@ const state = {
   locked: false,
   error: null,
   notice: null,
+  linkStats: null,        // the latest LinkStats: this page's downlink as the server sees it
 };
 
 let hub = null;
@@ -25,6 +28,7 @@ let negotiation = Promise.resolve();
 let qualityTimer = null;
 const lastInbound = new Map();    // participantId -> { packets, lost, frames, at }
 const localQuality = new Map();   // participantId -> what this page measures of them
+const decodedVideo = new Map();   // participantId -> { width, height, fps } this page decodes of them
 const qualityRank = { unknown: 0, good: 1, fair: 2, poor: 3 };
 
 // A participant's dot shows the worse of two views: their uplink as the server receives it (ParticipantUpdated)
@@ -37,7 +41,7 @@ function paintQuality(id) {
   const quality = qualityRank[server] >= qualityRank[local] ? server : local;
   dot.className = `quality ${quality}`;
   dot.dataset.quality = quality;
-  dot.title = `${quality} (server: ${server}, here: ${local})`;
+  dot.title = qualityTitle({ quality, server, local, video: decodedVideo.get(id) ?? null, ...linkView(state.linkStats, id) });
 }
 
 window.telerehab = {
@@ -160,6 +164,10 @@ async function connectHub() {
   });
   hub.on('Removed', ({ reason: why }) => endCall(`You were removed from the session. ${why ?? ''}`.trim()));
   hub.on('PublishLayers', ({ mid, activeRids }) => { publishLayers(mid, activeRids).catch(() => {}); });
+  hub.on('LinkStats', (stats) => {
+    state.linkStats = stats;
+    for (const id of state.participants.keys()) if (id !== state.me?.participantId) paintQuality(id);
+  });
   hub.on('RoomLocked', ({ locked }) => { state.locked = locked; renderLock(); });
   hub.on('SessionEnded', ({ reason: why }) => endCall(why || 'The session has ended.'));
   hub.onclose(() => { if (state.screen === 'call' || state.screen === 'waiting') endCall('The connection to the server was lost.'); });
@@ -295,6 +303,7 @@ function removeParticipant(id) {
   remoteStreams.delete(id);
   lastInbound.delete(id);
   localQuality.delete(id);
+  decodedVideo.delete(id);
   renderTiles();
 }
 
@@ -390,10 +399,14 @@ async function updateQuality() {
     if (report.type !== 'inbound-rtp') continue;
     const owner = ownerOfTrackIdentifier(report.trackIdentifier) ?? ownerOfMid(report.mid);
     if (!owner) continue;
-    const t = totals.get(owner) ?? { packets: 0, lost: 0, frames: 0, hasVideo: false };
+    const t = totals.get(owner) ?? { packets: 0, lost: 0, frames: 0, hasVideo: false, width: 0, height: 0, fps: undefined };
     t.packets += report.packetsReceived ?? 0;
     t.lost += Math.max(0, report.packetsLost ?? 0);
-    if (report.kind === 'video') { t.frames += report.framesDecoded ?? 0; t.hasVideo = true; }
+    if (report.kind === 'video') {
+      t.frames += report.framesDecoded ?? 0;
+      t.hasVideo = true;
+      if (report.frameWidth) { t.width = report.frameWidth; t.height = report.frameHeight; t.fps = report.framesPerSecond; }
+    }
     totals.set(owner, t);
   }
   for (const [owner, t] of totals) {
@@ -405,6 +418,7 @@ async function updateQuality() {
     const seconds = (now - last.at) / 1000;
     const lossRate = packets + lost > 0 ? lost / (packets + lost) : 1;
     const fps = (t.frames - last.frames) / seconds;
+    if (t.hasVideo) decodedVideo.set(owner, { width: t.width, height: t.height, fps: t.fps ?? fps });
     let quality = 'good';
     if (packets === 0 || lossRate > 0.1 || (t.hasVideo && fps < 5)) quality = 'poor';
     else if (lossRate > 0.02 || (t.hasVideo && fps < 15)) quality = 'fair';

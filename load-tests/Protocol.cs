@@ -25,6 +25,14 @@ public sealed record KindInfo(string Kind);
 
 public sealed record LockedInfo(bool Locked);
 
+/// <summary>LinkStats: the client's own downlink as the SFU sees it; <see cref="Downlinks"/> only for the therapist.</summary>
+public sealed record LinkStatsInfo(int EstimateKbps, int RttMs, double PacerDelayMs, IReadOnlyList<LinkSubscriptionInfo> Subscriptions,
+    IReadOnlyList<DownlinkInfo>? Downlinks);
+
+public sealed record LinkSubscriptionInfo(string ParticipantId, string TrackId, string Kind, string Layer, string Target, long Switches, long Retransmissions);
+
+public sealed record DownlinkInfo(string ParticipantId, int EstimateKbps, int RttMs);
+
 /// <summary>One event the server sent, as received (for assertions and logs).</summary>
 public sealed record HubEvent(string Name, object? Payload, DateTimeOffset At);
 
@@ -54,4 +62,5 @@ public static class HubNames
     public const string Removed = "Removed";
     public const string RoomLocked = "RoomLocked";
     public const string SessionEnded = "SessionEnded";
+    public const string LinkStats = "LinkStats";
 }

@@ -60,6 +60,8 @@ public sealed class SessionClient : IAsyncDisposable
     private readonly ConcurrentQueue<string> _errors = new();
     private readonly ConcurrentDictionary<string, ParticipantInfo> _participants = new(StringComparer.Ordinal);
     private volatile IReadOnlyList<TrackInfoDto> _tracks = [];
+    private volatile LinkStatsInfo? _linkStats;
+    private int _linkStatsReceived;
     private long _tracksVersion;
     private long _negotiatedVersion = -1;
     private WebSocket? _webSocket;
@@ -135,6 +137,11 @@ public sealed class SessionClient : IAsyncDisposable
     public IReadOnlyList<TrackInfoDto> Tracks => _tracks;
 
     public IReadOnlyCollection<HubEvent> Events => _events.ToArray();
+
+    /// <summary>The latest LinkStats (periodic, so kept apart from <see cref="Events"/>), or null before the first.</summary>
+    public LinkStatsInfo? LinkStats => _linkStats;
+
+    public int LinkStatsReceived => Volatile.Read(ref _linkStatsReceived);
 
     /// <summary>Errors of automatic negotiations (a test asserts there were none).</summary>
     public IReadOnlyCollection<string> Errors => _errors.ToArray();
@@ -381,6 +388,11 @@ public sealed class SessionClient : IAsyncDisposable
             }
         });
         _hub.On<LockedInfo>(HubNames.RoomLocked, p => Record(HubNames.RoomLocked, p));
+        _hub.On<LinkStatsInfo>(HubNames.LinkStats, p =>
+        {
+            _linkStats = p;
+            Interlocked.Increment(ref _linkStatsReceived);
+        });
         _hub.On<List<TrackInfoDto>>(HubNames.TracksChanged, tracks =>
         {
             Record(HubNames.TracksChanged, tracks);

@@ -40,6 +40,7 @@ public static class TeleRehabApp
         builder.Services.AddMediaMetrics();
         builder.Services.AddSingleton(sp => new RoomManager(sp.GetRequiredService<MediaServer>(), sp.GetRequiredService<DtlsCertificate>()));
         builder.Services.AddSingleton<RoomCoordinator>();
+        builder.Services.AddHostedService<LinkStatsService>();
         builder.Services.AddSignalR(options =>
         {
             // Hub messages are small (SDP is the largest); anything bigger is refused and closes that connection only.

@@ -1,3 +1,5 @@
+using System.Text.Json.Serialization;
+
 namespace TeleRehab.Signaling.Hubs;
 
 // The session hub's wire types (docs/signalling.md). Strings, not enums, so the JSON is exactly what the document says.
@@ -30,3 +32,16 @@ public sealed record ReasonDto(string Reason);
 public sealed record KindDto(string Kind);
 
 public sealed record LockedDto(bool Locked);
+
+/// <summary>Server to participant, every couple of seconds: its own downlink as the SFU sees it (estimate, round trip,
+/// pacer delay over the last interval) and what it gets of each track it subscribes to. A therapist also gets
+/// <see cref="Downlinks"/>: every other participant's estimate, so a weak link shows (absent for everyone else).</summary>
+public sealed record LinkStatsDto(
+    int EstimateKbps, int RttMs, double PacerDelayMs, IReadOnlyList<LinkSubscriptionDto> Subscriptions,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] IReadOnlyList<DownlinkDto>? Downlinks = null);
+
+/// <summary>One subscription of a leg: the publisher's track, the layer forwarded now and the one wanted.</summary>
+public sealed record LinkSubscriptionDto(string ParticipantId, string TrackId, string Kind, string Layer, string Target, long Switches, long Retransmissions);
+
+/// <summary>Another participant's downlink, for the therapist.</summary>
+public sealed record DownlinkDto(string ParticipantId, int EstimateKbps, int RttMs);

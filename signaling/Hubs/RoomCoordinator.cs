@@ -58,6 +58,10 @@ public sealed partial class RoomCoordinator : IRoomListener
         public bool VideoMuted { get; set; }
         public string Quality { get; set; } = "unknown";
 
+        /// <summary>The leg's pacer totals at the last LinkStats (for the delay over the interval since).</summary>
+        public long LastPacketsPaced { get; set; }
+        public TimeSpan LastPacerWait { get; set; }
+
         public ParticipantDto ToDto() => new(Id, DisplayName, JoinTokenService.RoleName(Role),
             !Present ? "left" : Joined ? "connected" : "waiting", AudioMuted, VideoMuted, Present && Joined ? Quality : "unknown");
     }

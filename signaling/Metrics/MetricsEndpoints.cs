@@ -14,6 +14,7 @@ public static class MetricsEndpoints
     public static IServiceCollection AddMediaMetrics(this IServiceCollection services)
     {
         services.AddSingleton(_ => new MediaMetrics(Prometheus.Metrics.NewCustomRegistry()));
+        services.AddSingleton(sp => new LegMetrics(sp.GetRequiredService<MediaMetrics>().Registry));
         return services;
     }
 
@@ -54,6 +55,9 @@ public static class MetricsEndpoints
             metrics.Tracks(MediaKind.Audio).Set(audio);
             metrics.Tracks(MediaKind.Video).Set(video);
         });
+        // Per-leg series: the room workers answer on their own threads; each room is bounded by LegMetrics.RoomTimeout.
+        var legs = services.GetRequiredService<LegMetrics>();
+        metrics.Registry.AddBeforeCollectCallback(cancel => legs.UpdateAsync(services.GetRequiredService<RoomManager>().Rooms, cancel));
         app.MapMetrics(Path, metrics.Registry);
     }
 }

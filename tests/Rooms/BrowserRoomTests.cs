@@ -59,6 +59,13 @@ public sealed class BrowserRoomTests(ITestOutputHelper output) : IAsyncLifetime
         await therapist.Page.WaitForFunctionAsync($"() => document.querySelector('[data-testid=\"quality-{patientId}\"]')?.dataset.quality === 'good'",
             null, new PageWaitForFunctionOptions { Timeout = 20_000 });
         Assert.Equal("good", await therapist.Page.EvaluateAsync<string>($"() => window.telerehab.state.participants.get('{patientId}').quality"));
+        // Its tooltip tells what the page decodes of the patient, the layer the server sends (LinkStats) and, for the
+        // therapist, the patient's downlink.
+        var tooltip = $"document.querySelector('[data-testid=\"quality-{patientId}\"]')?.title ?? ''";
+        await therapist.Page.WaitForFunctionAsync($"() => {{ const t = {tooltip}; return /receiving \\d+x\\d+ at \\d+ fps/.test(t)"
+            + " && /server sends layer (S\\d+T\\d+|all)/.test(t) && /their downlink:/.test(t); }",
+            null, new PageWaitForFunctionOptions { Timeout = 20_000 });
+        output.WriteLine(await therapist.Page.EvaluateAsync<string>($"() => {tooltip}"));
 
         var state = await _api.GetAsync(session.Id);
         var joined = state.GetProperty("participants").EnumerateArray().Where(p => p.GetProperty("role").GetString() != "observer").ToList();
