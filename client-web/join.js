@@ -230,7 +230,7 @@ async function enterCall(result) {
 // every receiver what its link carries, from 640 px at 30 frames/s down to 320 px at 7.5 (docs/congestion.md), and
 // tells this page which encodings nobody needs so they stop using the uplink ('PublishLayers').
 const simulcastEncodings = [
-  { rid: 'h', scaleResolutionDownBy: 2, maxBitrate: 300_000 },
+  { rid: 'h', scaleResolutionDownBy: 2, maxBitrate: 200_000 },
   { rid: 'f', scaleResolutionDownBy: 1, maxBitrate: 2_500_000 },
 ];
 

@@ -8,9 +8,10 @@ namespace TeleRehab.Media.Bwe;
 /// </summary>
 public readonly record struct ProbeCluster(int Id, long TargetBitrateBps, int MinPackets, int MinBytes)
 {
-    /// <summary>The intended length of a cluster's burst at its rate.</summary>
-    public static readonly TimeSpan Duration = TimeSpan.FromMilliseconds(15);
-    public const int DefaultMinPackets = 5;
+    /// <summary>The intended length of a cluster's burst at its rate: long enough that a shaper's burst allowance (a
+    /// token bucket lets a few packets through at line rate) is a small part of what the cluster measures.</summary>
+    public static readonly TimeSpan Duration = TimeSpan.FromMilliseconds(30);
+    public const int DefaultMinPackets = 8;
 
     /// <summary>Interval between two probe packets of <paramref name="size"/> bytes at the cluster's rate.</summary>
     public TimeSpan PacketInterval(int size) => TimeSpan.FromTicks(size * 8L * TimeSpan.TicksPerSecond / Math.Max(TargetBitrateBps, 1));

@@ -77,7 +77,8 @@ public sealed class MediaTotals
     public long Retransmissions { get; set; }
     public long TransportFeedbackSent { get; set; }
 
-    /// <summary>Packets subscribers NACKed, and of those the ones the SFU held when the NACK came.</summary>
+    /// <summary>Packets subscribers NACKed, and of those the ones the SFU had received (resent, or too old by then; a
+    /// NACK repeated while its resend is on the way is not counted again).</summary>
     public long NackedPackets { get; set; }
     public long NackedPacketsHeld { get; set; }
     public long IceFailures { get; set; }

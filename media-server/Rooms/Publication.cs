@@ -113,32 +113,51 @@ internal sealed class Publication : IRetransmissionSource
 
     private static readonly TimeSpan KnownAfter = TimeSpan.FromSeconds(1.5);
 
-    /// <summary>The layer rates a subscriber's choice works from: what is measured, and for the layers the server paused
-    /// the rates they had when they last flowed (so a subscriber can still choose one, and it is resumed).</summary>
+    /// <summary>
+    /// The layer rates a subscriber's choice works from: per layer the higher of what is measured now and what it
+    /// carried at its peak (decaying over <see cref="PeakMemory"/>), so that a layer which has just been resumed and is
+    /// ramping up, or which the server paused, still costs what it will cost; a paused layer stays selectable (and is
+    /// resumed when chosen). A peak is taken only from a layer that has flowed for a whole meter window (not from a
+    /// keyframe burst).
+    /// </summary>
     public void GetSelectionRates(TimeSpan now, ref Sfu.LayerRates rates)
     {
         LayerRates.GetRates(now, ref rates);
-        ref var known = ref _known[0];
+        ref var peak = ref _known[0];
+        var elapsed = _lastSelection == TimeSpan.Zero ? TimeSpan.Zero : now - _lastSelection;
+        if (elapsed < TimeSpan.Zero) elapsed = TimeSpan.Zero;
+        _lastSelection = now;
+        var decay = Math.Min(1.0, elapsed / PeakMemory);
         for (var s = 0; s < Sfu.LayerRates.MaxSpatialLayers; s++)
         {
-            if (rates.IsActive(s))
+            var active = rates.IsActive(s);
+            if (active && _activeSince[s] == TimeSpan.Zero) _activeSince[s] = now;
+            if (!active) _activeSince[s] = TimeSpan.Zero;
+            var steady = active && now - _activeSince[s] >= KnownAfter;
+            if (steady)
             {
-                if (_activeSince[s] == TimeSpan.Zero) _activeSince[s] = now;
-                // Only a layer that has flowed for a whole meter window has a rate worth remembering (not a keyframe burst).
-                if (now - _activeSince[s] < KnownAfter) continue;
-                known.SetLayer(s, rates[s, 0], rates[s, 1] - rates[s, 0], rates[s, 2] - rates[s, 1]);
-                known.SetActive(s, true);
+                for (var t = 0; t < Sfu.LayerRates.MaxTemporalLayers; t++)
+                {
+                    var measured = rates[s, t];
+                    var known = peak[s, t];
+                    peak[s, t] = measured >= known ? measured : known - (long)((known - measured) * decay);
+                }
+                peak.SetActive(s, true);
                 _knownMask |= 1 << s;
-                continue;
             }
-            _activeSince[s] = TimeSpan.Zero;
-            if ((PausedMask & (1 << s)) != 0 && known.IsActive(s))
+            if ((_knownMask & (1 << s)) == 0) continue;
+            if (active || (PausedMask & (1 << s)) != 0)
             {
-                rates.SetLayer(s, known[s, 0], known[s, 1] - known[s, 0], known[s, 2] - known[s, 1]);
+                for (var t = 0; t < Sfu.LayerRates.MaxTemporalLayers; t++) rates[s, t] = Math.Max(rates[s, t], peak[s, t]);
                 rates.SetActive(s, true);
             }
         }
     }
+
+    /// <summary>How long a layer's peak rate is remembered (it decays towards what is measured over this time).</summary>
+    public static readonly TimeSpan PeakMemory = TimeSpan.FromSeconds(30);
+
+    private TimeSpan _lastSelection;
 
     /// <summary>
     /// Decides which encodings of a simulcast track the publisher should send: those some subscriber forwards or is
@@ -156,6 +175,9 @@ internal sealed class Publication : IRetransmissionSource
             if (!layers.Target.IsNone) needed |= 1 << layers.Target.Spatial;
             if (!layers.Current.IsNone) needed |= 1 << layers.Current.Spatial;
         }
+        // Nobody forwards anything (every receiver paused, or nothing measured yet): the lowest keeps flowing, so that
+        // rates stay known and video can come back.
+        if (needed == 0) needed = 1;
         var paused = PausedMask;
         for (var s = 0; s < _streams.Count; s++)
         {

@@ -133,7 +133,7 @@ internal sealed class RoomParticipant : IMediaPeer, IPeerConnectionHandler, IEgr
         _subscriptionsByMid.Values.Select(s => s.GetStats()).ToList(),
         $"delay {Egress.Estimator.DelayBasedBitrate / 1000} loss {(Egress.Estimator.LossBasedBitrate == long.MaxValue ? -1 : Egress.Estimator.LossBasedBitrate / 1000)} " +
         $"acked {Egress.Estimator.AcknowledgedBitrate / 1000} kbit/s, loss {Egress.Estimator.LossFraction:P1} (inherent {Egress.Estimator.InherentLossFraction:P1}), " +
-        $"{Egress.Estimator.State}, overuses {Egress.Estimator.OveruseSignals}, probes {Egress.Estimator.ProbesSucceeded}/{Egress.Estimator.ProbesSent} last {Egress.Estimator.LastProbeResult / 1000}");
+        $"unstampable {Egress.Unstampable}, sent {Egress.PacketsSent}, {Egress.Estimator.State}, overuses {Egress.Estimator.OveruseSignals}, probes {Egress.Estimator.ProbesSucceeded}/{Egress.Estimator.ProbesSent} last {Egress.Estimator.LastProbeResult / 1000}");
 
     // ------------------------------------------------------------------ negotiation (cold path)
 
@@ -416,7 +416,9 @@ internal sealed class RoomParticipant : IMediaPeer, IPeerConnectionHandler, IEgr
                     {
                         var result = nacked.Retransmit(seq, now);
                         _room.Counters.NackedPackets++;
-                        if (result is RetransmitResult.Sent or RetransmitResult.ResentRecently) _room.Counters.NackedPacketsHeld++;
+                        // A packet the SFU had: resent now, or too old to resend (a NACK repeated while the resend is on
+                        // its way is not counted again).
+                        if (result is RetransmitResult.Sent or RetransmitResult.TooOld) _room.Counters.NackedPacketsHeld++;
                         if (result == RetransmitResult.Sent) _room.Counters.Retransmissions++;
                     }
                     break;

@@ -26,6 +26,11 @@ internal sealed class Subscription : IPaddingSource
     private readonly ExtensionIdMap _extensionIds;
     private readonly NackResponder _nacks;
     private readonly byte _paddingPayloadType;
+    private int _probeCursor;
+    private TimeSpan _starvedSince = TimeSpan.MinValue;
+
+    /// <summary>How long the budget must stay below the lowest layer before this subscriber's video is paused.</summary>
+    public static readonly TimeSpan PauseAfterStarving = TimeSpan.FromSeconds(3);
     private readonly Vp8Rewriter? _vp8;
     private LayerRates _rates;
 
@@ -106,10 +111,18 @@ internal sealed class Subscription : IPaddingSource
         }
         var work = buffer.AsSpan(0, packet.Length);
         packet.CopyTo(work);
-        if (!_payloadTypes.TryRewrite(work) || !_extensionIds.TryRewrite(work) || !Rewriter.TryRewrite(work, now, out _)) return;
+        if (!_payloadTypes.TryRewrite(work) || !_extensionIds.TryRewrite(work) || !Rewriter.TryRewrite(work, now, out _))
+        {
+            Unforwardable++;
+            return;
+        }
         if (vp8 && RtpPacketReader.TryParse(work, out var rewritten))
         {
-            if (!_vp8!.TryRewrite(work.Slice(rewritten.PayloadOffset, rewritten.PayloadLength), ssrc)) return;
+            if (!_vp8!.TryRewrite(work.Slice(rewritten.PayloadOffset, rewritten.PayloadLength), ssrc))
+            {
+                Unforwardable++;
+                return;
+            }
         }
         Statistics.OnPacketSent(work, now);
         Subscriber.SendMedia(buffer, packet.Length, Publication.IsVideo ? EgressKind.Video : EgressKind.Audio, now);
@@ -127,10 +140,11 @@ internal sealed class Subscription : IPaddingSource
             if (!Rewriter.TryMapToSource(outgoingSeq, out var sourceSsrc, out var sourceSeq) || Publication.FindStream(sourceSsrc) is not { } stream)
                 return RetransmitResult.Gone;
             if (stream.Buffer.TryGet(sourceSsrc, sourceSeq, now, out _)) return RetransmitResult.ResentRecently;
-            if (!stream.Buffer.IsMissing(sourceSsrc, sourceSeq)) return RetransmitResult.Gone;
+            if (!stream.Buffer.IsMissing(sourceSsrc, sourceSeq)) return RetransmitResult.TooOld;
             Publication.Publisher.RequestRetransmission(stream, sourceSeq, now);
             return RetransmitResult.AskedUpstream;
         }
+        if (!RewriteResentVp8(buffer.AsSpan(0, length), outgoingSeq, now)) return RetransmitResult.Gone;
         Subscriber.SendMedia(buffer, length, EgressKind.Retransmission, now);
         return RetransmitResult.Sent;
     }
@@ -148,8 +162,11 @@ internal sealed class Subscription : IPaddingSource
         {
             if (_rates.IsActive(s)) parts.Add($"S{s} {_rates[s, 0] / 1000}/{_rates[s, 1] / 1000}/{_rates[s, 2] / 1000}");
         }
-        return $"{string.Join(", ", parts)} kbit/s; paused at publisher {Publication.PausedMask}";
+        return $"{string.Join(", ", parts)} kbit/s; paused at publisher {Publication.PausedMask}; unforwardable {Unforwardable}";
     }
+
+    /// <summary>Packets that could not be rewritten for this leg (malformed, or not continuing the forwarded stream).</summary>
+    public long Unforwardable { get; private set; }
 
     /// <summary>Spatial-layer switches this subscriber saw (metrics).</summary>
     public long LayerSwitches { get; private set; }
@@ -177,7 +194,24 @@ internal sealed class Subscription : IPaddingSource
             budget -= _rates[0, 2];
             return _rates[0, 2];
         }
-        var decision = Layers.Update(Math.Max(0, budget), _rates, now);
+        // Pausing a video is a big step: only when the budget has stayed below the lowest rung for a while, not on one
+        // dip of the estimate (stepping down to the lowest rung happens at once).
+        var lowest = long.MaxValue;
+        for (var s = 0; s < Sfu.LayerRates.MaxSpatialLayers; s++)
+        {
+            if (_rates.IsActive(s) && _rates[s, 0] > 0) lowest = Math.Min(lowest, _rates[s, 0]);
+        }
+        var offered = Math.Max(0, budget);
+        if (lowest != long.MaxValue && offered < lowest)
+        {
+            if (_starvedSince == TimeSpan.MinValue) _starvedSince = now;
+            if (now - _starvedSince < PauseAfterStarving) offered = lowest;
+        }
+        else
+        {
+            _starvedSince = TimeSpan.MinValue;
+        }
+        var decision = Layers.Update(offered, _rates, now);
         if (!decision.Target.IsNone) budget -= _rates[decision.Target.Spatial, decision.Target.Temporal];
         if (Layers.PollKeyframeRequest(now, out var spatial) && Publication.StreamAt(spatial) is { } stream)
             Publication.Publisher.RequestKeyframe(stream, now);
@@ -189,14 +223,35 @@ internal sealed class Subscription : IPaddingSource
         return top;
     }
 
+    /// <summary>
+    /// A resent packet (a retransmission, or an RTX copy used as probe) must carry the PictureID and TL0PICIDX this
+    /// subscriber saw on the original (RFC 7741 §4.2), or its receiver would assemble frames from mismatched pictures.
+    /// False when it cannot be rewritten (a packet of a source forwarded before a layer switch): then it is not sent.
+    /// </summary>
+    private bool RewriteResentVp8(Span<byte> packet, ushort outgoingSeq, TimeSpan now)
+    {
+        if (_vp8 is null || !Rewriter.TryMapToSource(outgoingSeq, out var sourceSsrc, out var sourceSeq)) return true;
+        if (!Publication.TryGet(sourceSsrc, sourceSeq, now, out var original) || !RtpPacketReader.TryParse(original, out var source)
+            || !Publication.IsVp8(source.PayloadType)) return true;
+        if (!RtpPacketReader.TryParse(packet, out var resent)) return false;
+        var rtx = resent.Ssrc == RtxSsrc;
+        var offset = resent.PayloadOffset + (rtx ? 2 : 0); // RFC 4588 §4: the OSN comes first in an RTX payload
+        var length = resent.PayloadLength - (rtx ? 2 : 0);
+        return length > 0 && _vp8.TryRewrite(packet.Slice(offset, length), sourceSsrc);
+    }
+
     /// <summary>True when this subscription can carry probe padding: video with an RTX stream (RFC 4588).</summary>
     public bool CanPad => Publication.IsVideo && RtxSsrc is not null && _paddingPayloadType != 0;
 
     /// <summary>A padding-only packet on the RTX stream (RFC 3550 §5.1 padding; RFC 4588 §4 sequence space shared
     /// with retransmissions), for the leg's bandwidth probes. The receiver counts it for its feedback and drops it.</summary>
-    public int WritePadding(Span<byte> destination, int paddingBytes)
+    public int WritePadding(Span<byte> destination, int paddingBytes, TimeSpan now)
     {
         if (!CanPad || paddingBytes is < 1 or > 255) return 0;
+        // A recent packet again on RTX makes a full-size probe packet; padding alone when there is none yet.
+        var recent = (ushort)(Rewriter.HighestOutgoingSequenceNumber - (_probeCursor++ & 7));
+        var probe = Statistics.HasSent ? _nacks.TryBuildProbe(recent, Publication, now, destination[..^64]) : 0;
+        if (probe > 0 && RewriteResentVp8(destination[..probe], recent, now)) return probe;
         var header = new RtpHeaderWriter(destination, _paddingPayloadType, _nacks.RtxSequenceNumber++, Statistics.LastTimestamp,
             RtxSsrc!.Value, marker: false, csrcs: default).Finish();
         if (destination.Length < header + paddingBytes + 64) return 0;
@@ -245,7 +300,9 @@ internal enum RetransmitResult
     ResentRecently,
     /// <summary>The SFU never received it: asked for upstream.</summary>
     AskedUpstream,
-    /// <summary>Too old, or never forwarded to this subscriber.</summary>
+    /// <summary>The SFU had it, but it is older than the buffer keeps.</summary>
+    TooOld,
+    /// <summary>Never forwarded to this subscriber.</summary>
     Gone,
 }
 

@@ -73,10 +73,21 @@ public sealed class NackResponder
     /// returns its length, or 0 if there is nothing to send: unknown seq, packet no longer buffered, resent within
     /// <see cref="MinResendInterval"/>, codec not mapped, or <paramref name="destination"/> too small.
     /// </summary>
-    public int TryBuildRetransmission(ushort outSeq, IRetransmissionSource source, TimeSpan now, Span<byte> destination)
+    public int TryBuildRetransmission(ushort outSeq, IRetransmissionSource source, TimeSpan now, Span<byte> destination) =>
+        TryBuild(outSeq, source, now, destination, probe: false);
+
+    /// <summary>
+    /// An RTX copy of outgoing seq <paramref name="outSeq"/> used as bandwidth-probe payload (RFC 4588 allows sending
+    /// an RTX packet unasked; the receiver drops a duplicate): full-size probe packets, so a probe measures the path and
+    /// not a shaper's burst allowance. Only with RTX negotiated; not counted as a retransmission.
+    /// </summary>
+    public int TryBuildProbe(ushort outSeq, IRetransmissionSource source, TimeSpan now, Span<byte> destination) =>
+        RtxSsrc is null ? 0 : TryBuild(outSeq, source, now, destination, probe: true);
+
+    private int TryBuild(ushort outSeq, IRetransmissionSource source, TimeSpan now, Span<byte> destination, bool probe)
     {
         int slot = outSeq & (HistorySize - 1);
-        if (_sentAt[slot] != 0 && _sentSeq[slot] == outSeq && now.Ticks + 1 - _sentAt[slot] < MinResendInterval.Ticks) return 0;
+        if (!probe && _sentAt[slot] != 0 && _sentSeq[slot] == outSeq && now.Ticks + 1 - _sentAt[slot] < MinResendInterval.Ticks) return 0;
         if (!_rewriter.TryMapToSource(outSeq, out uint ssrc, out ushort sourceSeq, out uint tsOffset)) return 0;
         if (!source.TryGet(ssrc, sourceSeq, now, out var original)) return 0;
         if (!RtpPacketReader.TryParse(original, out var reader)) return 0;
@@ -108,6 +119,7 @@ public sealed class NackResponder
         RtpPacketRewriter.SetTimestamp(destination, timestamp);
         if (_extensionIds is not null && !_extensionIds.TryRewrite(destination[..length])) return 0;
 
+        if (probe) return length;
         _sentSeq[slot] = outSeq;
         _sentAt[slot] = now.Ticks + 1;
         RetransmittedCount++;

@@ -9,9 +9,11 @@ namespace TeleRehab.Media.Sfu;
 /// </summary>
 public sealed class Pacer
 {
-    /// <summary>How far above the estimate the pacer lets media out (libwebrtc paces at 2.5x: the encoder's own rate
-    /// control keeps the average at the estimate, the pacer only smooths its bursts).</summary>
-    public const double PacingFactor = 2.5;
+    /// <summary>How far above the estimate the pacer lets media out. libwebrtc paces its own encoder's output at 2.5x
+    /// (the encoder's rate control keeps the average at the estimate); an SFU forwards layers whose rates only step,
+    /// and a leg's estimate can be above the link for a while after a probe through a shaper's burst allowance, so the
+    /// bursts it lets into a slow link are kept closer to the estimate.</summary>
+    public const double PacingFactor = 1.5;
 
     public static readonly TimeSpan BurstWindow = TimeSpan.FromMilliseconds(40);
 

@@ -13,12 +13,13 @@ public interface IEgressTransport
     bool SendRtp(Span<byte> buffer, int length);
 }
 
-/// <summary>Writes padding-only packets for bandwidth probes (RFC 4588 RTX stream of a video subscription).</summary>
+/// <summary>Writes bandwidth-probe packets on the RTX stream (RFC 4588) of a video subscription.</summary>
 public interface IPaddingSource
 {
-    /// <summary>Writes a padding-only RTP packet with about <paramref name="paddingBytes"/> of padding (at most 255,
-    /// RFC 3550 §5.1) into <paramref name="destination"/>; returns its length, 0 when it cannot.</summary>
-    int WritePadding(Span<byte> destination, int paddingBytes);
+    /// <summary>Writes a probe packet into <paramref name="destination"/> (room for the SRTP tag behind it): an RTX copy of
+    /// a recent packet, or padding only (<paramref name="paddingBytes"/>, at most 255: RFC 3550 §5.1) when there is none;
+    /// returns its length, 0 when it cannot.</summary>
+    int WritePadding(Span<byte> destination, int paddingBytes, TimeSpan now);
 }
 
 /// <summary>What kind of packet a leg sends (its pacing class).</summary>
@@ -44,7 +45,7 @@ public sealed class SubscriberEgress
     private const int ProbePadding = 240;
 
     private readonly IEgressTransport _transport;
-    private readonly byte[] _probeBuffer = new byte[512];
+    private readonly byte[] _probeBuffer = new byte[2048];
     private ushort _transportSequence = (ushort)Random.Shared.Next(0, 0x8000);
     private ProbeCluster _probe;
     private bool _probing;
@@ -74,6 +75,9 @@ public sealed class SubscriberEgress
     public long EstimateBps => Estimator.TargetBitrate;
 
     public long PacketsSent { get; private set; }
+
+    /// <summary>Packets dropped because the leg's transport-wide number could not be set (a malformed or full header).</summary>
+    public long Unstampable { get; private set; }
     public long ProbePacketsSent { get; private set; }
 
     /// <summary>
@@ -100,7 +104,11 @@ public sealed class SubscriberEgress
         {
             Span<byte> value = stackalloc byte[2];
             BinaryPrimitives.WriteUInt16BigEndian(value, _transportSequence);
-            if (!RtpPacketRewriter.TrySetExtension(buffer, ref length, TransportSequenceExtensionId, value)) return false;
+            if (!RtpPacketRewriter.TrySetExtension(buffer, ref length, TransportSequenceExtensionId, value))
+            {
+                Unstampable++;
+                return false;
+            }
             Estimator.OnPacketSent(_transportSequence, length + Overhead, probeClusterId, now);
             _transportSequence++;
         }
@@ -155,7 +163,7 @@ public sealed class SubscriberEgress
         // A probe cluster: padding at the cluster's rate until it has its packets and bytes (about 15 ms).
         while (_probing && now >= _nextProbePacket)
         {
-            var length = PaddingSource.WritePadding(_probeBuffer, ProbePadding);
+            var length = PaddingSource.WritePadding(_probeBuffer, ProbePadding, now);
             if (length == 0 || !Transmit(_probeBuffer, length, _probe.Id, now))
             {
                 _probing = false;

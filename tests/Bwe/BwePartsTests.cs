@@ -335,8 +335,8 @@ public class BweProbeTests
         Assert.True(c.TryGetProbe(Ms(1), out var b));
         Assert.Equal(900_000, a.TargetBitrateBps);
         Assert.Equal(1_800_000, b.TargetBitrateBps);
-        Assert.Equal(5, b.MinPackets);
-        Assert.Equal(3375, b.MinBytes); // 15 ms at 1.8 Mbit/s
+        Assert.Equal(ProbeCluster.DefaultMinPackets, b.MinPackets);
+        Assert.Equal((int)Math.Ceiling(1_800_000 * ProbeCluster.Duration.TotalSeconds / 8), b.MinBytes); // the cluster duration at 1.8 Mbit/s
         Assert.False(c.TryGetProbe(Ms(2), out _));
         c.OnProbeResult(b.Id, 1_700_000);
         Assert.True(c.TryGetProbe(Ms(200), out var next));

@@ -40,7 +40,7 @@ public class SubscriberEgressTests
             return true;
         }
 
-        public int WritePadding(Span<byte> destination, int paddingBytes)
+        public int WritePadding(Span<byte> destination, int paddingBytes, TimeSpan now)
         {
             var header = new RtpHeaderWriter(destination, 97, _rtxSeq++, 0, RtxSsrc, marker: false, csrcs: default).Finish();
             return RtpHeaderWriter.AddPadding(destination, header, paddingBytes);
