@@ -57,65 +57,17 @@ public sealed class RetransmissionTests(ITestOutputHelper output) : IAsyncLifeti
         output.WriteLine(retransmission.Ssrc == videoSsrc ? "plain retransmission" : $"RTX on SSRC {retransmission.Ssrc}, PT {retransmission.PayloadType}");
     }
 
-    [Fact]
-    public async Task The_sfu_nacks_the_publisher_for_a_packet_it_did_not_get()
+    /// <summary>A 1:1 room whose therapist publishes video packets by hand (no synthetic sender), with every NACK the
+    /// SFU sends the therapist about its video collected.</summary>
+    private async Task<(SessionClient Therapist, SessionClient Patient, ConcurrentQueue<ushort> Nacked)> HandPublishingPairAsync(string name)
     {
-        var session = await _kit.Api.CreateAsync("one-to-one", waitingRoom: false, title: "upstream nack");
-        // The therapist publishes, but the test sends its video packets by hand (no synthetic sender).
-        var therapist = _kit.NewClient("upstream-therapist");
+        var session = await _kit.Api.CreateAsync("one-to-one", waitingRoom: false, title: name);
+        var therapist = _kit.NewClient($"{name}-therapist");
         Assert.Equal("joined", (await therapist.JoinAsync(SessionClient.TokenFromLink(session.TherapistLink)).WaitAsync(RoomTestKit.Generous)).State);
         await therapist.WaitMediaConnectedAsync(RoomTestKit.Generous);
-        var patient = await _kit.JoinAsync("upstream-patient", session.PatientLink!);
-
-        var nacked = new ConcurrentBag<ushort>();
-        var media = therapist.Media!;
-        var previous = media.RtcpReceivedHandler;
-        media.RtcpReceivedHandler = rtcp =>
-        {
-            previous?.Invoke(rtcp);
-            foreach (var packet in new RtcpCompoundReader(rtcp))
-            {
-                if (packet.PacketType == RtcpPacketType.TransportFeedback && packet.Format == 1
-                    && TransportLayerNack.TryParse(packet.Packet, out var nack) && nack.MediaSsrc == media.VideoSsrc)
-                {
-                    foreach (var seq in nack.LostSequenceNumbers) nacked.Add(seq);
-                }
-            }
-        };
-
-        var videoPt = (byte)media.Session!.Media.First(m => m.Mid == media.SendMids["video"]).Codecs[0].PayloadType;
-        var buffer = new byte[300];
-        const ushort first = 2000;
-        for (ushort seq = first; seq < first + 12; seq++)
-        {
-            if (seq == first + 6) continue; // this one never reaches the SFU
-            var header = new RtpHeaderWriter(buffer, videoPt, seq, 90u * seq, media.VideoSsrc, marker: true, csrcs: default).Finish();
-            Assert.True(media.SendRtp(buffer.AsSpan(0, header + 100)));
-            await Task.Delay(20);
-        }
-
-        Assert.True(await RoomTestKit.WaitUntilAsync(() => nacked.Contains((ushort)(first + 6)), TimeSpan.FromSeconds(10)),
-            $"the SFU did not NACK the missing packet; NACKed: [{string.Join(", ", nacked.Distinct())}]");
-        Assert.DoesNotContain(nacked, seq => seq != first + 6);
-        Assert.NotNull(patient);
-    }
-
-    [Fact]
-    public async Task A_subscribers_nack_for_a_packet_the_sfu_never_got_is_asked_for_upstream()
-    {
-        var session = await _kit.Api.CreateAsync("one-to-one", waitingRoom: false, title: "nack relay");
-        var therapist = _kit.NewClient("relay-therapist");
-        Assert.Equal("joined", (await therapist.JoinAsync(SessionClient.TokenFromLink(session.TherapistLink)).WaitAsync(RoomTestKit.Generous)).State);
-        await therapist.WaitMediaConnectedAsync(RoomTestKit.Generous);
-        var patient = await _kit.JoinAsync("relay-patient", session.PatientLink!);
-        var received = new ConcurrentQueue<(uint Ssrc, ushort Seq, uint Timestamp)>();
-        patient.Media!.RtpWithMidReceivedHandler = (packet, _) =>
-        {
-            if (RtpPacketReader.TryParse(packet, out var rtp)) received.Enqueue((rtp.Ssrc, rtp.SequenceNumber, rtp.Timestamp));
-        };
-
-        var media = therapist.Media!;
+        var patient = await _kit.JoinAsync($"{name}-patient", session.PatientLink!);
         var nacked = new ConcurrentQueue<ushort>();
+        var media = therapist.Media!;
         var previous = media.RtcpReceivedHandler;
         media.RtcpReceivedHandler = rtcp =>
         {
@@ -129,18 +81,48 @@ public sealed class RetransmissionTests(ITestOutputHelper output) : IAsyncLifeti
                 }
             }
         };
+        return (therapist, patient, nacked);
+    }
 
+    /// <summary>Sends twelve small video packets from <paramref name="first"/> on, all but <paramref name="missing"/>.</summary>
+    private static async Task SendVideoAsync(SessionClient publisher, ushort first, ushort missing)
+    {
+        var media = publisher.Media!;
         var videoPt = (byte)media.Session!.Media.First(m => m.Mid == media.SendMids["video"]).Codecs[0].PayloadType;
         var buffer = new byte[300];
-        const ushort first = 3000;
-        const ushort missing = first + 6;
-        for (ushort seq = first; seq < first + 12; seq++)
+        for (var seq = first; seq < first + 12; seq++)
         {
-            if (seq == missing) continue; // never reaches the SFU
+            if (seq == missing) continue;
             var header = new RtpHeaderWriter(buffer, videoPt, seq, 90u * seq, media.VideoSsrc, marker: true, csrcs: default).Finish();
             Assert.True(media.SendRtp(buffer.AsSpan(0, header + 100)));
             await Task.Delay(20);
         }
+    }
+
+    [Fact]
+    public async Task The_sfu_nacks_the_publisher_for_a_packet_it_did_not_get()
+    {
+        var (therapist, _, nacked) = await HandPublishingPairAsync("upstream");
+        const ushort first = 2000, missing = first + 6; // this one never reaches the SFU
+        await SendVideoAsync(therapist, first, missing);
+
+        Assert.True(await RoomTestKit.WaitUntilAsync(() => nacked.Contains(missing), TimeSpan.FromSeconds(10)),
+            $"the SFU did not NACK the missing packet; NACKed: [{string.Join(", ", nacked.Distinct())}]");
+        Assert.DoesNotContain(nacked, seq => seq != missing);
+    }
+
+    [Fact]
+    public async Task A_subscribers_nack_for_a_packet_the_sfu_never_got_is_asked_for_upstream()
+    {
+        var (therapist, patient, nacked) = await HandPublishingPairAsync("relay");
+        var received = new ConcurrentQueue<(uint Ssrc, ushort Seq)>();
+        patient.Media!.RtpWithMidReceivedHandler = (packet, _) =>
+        {
+            if (RtpPacketReader.TryParse(packet, out var rtp)) received.Enqueue((rtp.Ssrc, rtp.SequenceNumber));
+        };
+        const ushort first = 3000, missing = first + 6; // never reaches the SFU
+        await SendVideoAsync(therapist, first, missing);
+
         // The SFU asks for the gap by itself, and gives up after its retries (about a second).
         Assert.True(await RoomTestKit.WaitUntilAsync(() => nacked.Contains(missing), TimeSpan.FromSeconds(10)));
         await Task.Delay(2500);
