@@ -101,7 +101,7 @@ public sealed class MediaServer : IAsyncDisposable
             _workers[i].Start();
         }
 
-        _udpLoop = Task.Factory.StartNew(() => UdpReceiveLoopAsync(_stopping.Token), TaskCreationOptions.LongRunning).Unwrap();
+        _udpLoop = Task.Factory.StartNew(() => UdpReceiveLoop(_stopping.Token), TaskCreationOptions.LongRunning);
         if (_tcp is not null) _tcpLoop = Task.Run(() => TcpAcceptLoopAsync(_stopping.Token));
         IsReady = true;
     }
@@ -215,7 +215,12 @@ public sealed class MediaServer : IAsyncDisposable
         }
     }
 
-    private async Task UdpReceiveLoopAsync(CancellationToken cancel)
+    /// <summary>
+    /// The one UDP receive loop, on a thread of its own (blocking receives, not thread-pool continuations): each
+    /// datagram is stamped the moment the kernel hands it over (<see cref="MediaWorker.PostDatagram"/>), before any
+    /// queue, so transport-wide feedback reports arrival times without the scheduling jitter of a busy thread pool.
+    /// </summary>
+    private void UdpReceiveLoop(CancellationToken cancel)
     {
         var socket = _udp!;
         var from = new SocketAddress(socket.AddressFamily);
@@ -225,11 +230,11 @@ public sealed class MediaServer : IAsyncDisposable
             int length;
             try
             {
-                length = await socket.ReceiveFromAsync(buffer.AsMemory(0, ReceiveBufferSize), SocketFlags.None, from, cancel).ConfigureAwait(false);
+                length = socket.ReceiveFrom(buffer.AsSpan(0, ReceiveBufferSize), SocketFlags.None, from);
             }
-            catch (OperationCanceledException) { break; }
             catch (ObjectDisposedException) { break; }
-            catch (SocketException) { continue; } // e.g. ICMP port unreachable from a peer that left
+            catch (SocketException) when (!cancel.IsCancellationRequested) { continue; } // e.g. ICMP port unreachable from a peer that left
+            catch (SocketException) { break; }
 
             if (_byAddress.TryGetValue(from, out var route))
             {
