@@ -1,9 +1,12 @@
+using Microsoft.AspNetCore.SignalR;
 using Microsoft.Extensions.Options;
 using TeleRehab.Media.Dtls;
 using TeleRehab.Media.Echo;
 using TeleRehab.Media.Hosting;
 using TeleRehab.Media.Rooms;
 using TeleRehab.Signaling.Hubs;
+using TeleRehab.Signaling.Limits;
+using TeleRehab.Signaling.Security;
 using TeleRehab.Signaling.Api;
 using TeleRehab.Signaling.Metrics;
 using TeleRehab.Signaling.Sessions;
@@ -27,6 +30,26 @@ public static class TeleRehabApp
             builder.WebHost.UseUrls(DefaultUrl);
         }
 
+        var limits = builder.Configuration.GetSection(ConnectionLimitsOptions.Section).Get<ConnectionLimitsOptions>() ?? new ConnectionLimitsOptions();
+        limits.Validate();
+        builder.Services.AddOptions<ConnectionLimitsOptions>().Bind(builder.Configuration.GetSection(ConnectionLimitsOptions.Section));
+        var proxies = TrustedProxies.From(builder.Configuration);
+        builder.Services.AddSingleton(proxies);
+        // One budget for every connection the process accepts (HTTP and ICE-TCP): near the open-file limit new
+        // connections are refused instead of the process failing to open what it needs.
+        var processBudget = ConnectionBudget.ForProcess(limits.FileDescriptorReserve);
+        builder.Services.AddSingleton(processBudget);
+        builder.Services.AddSingleton(sp => new HttpConnectionLimiter(limits, processBudget, proxies,
+            new RefusalLog(sp.GetRequiredService<ILogger<HttpConnectionLimiter>>(), sp.GetRequiredService<TimeProvider>(), TimeSpan.FromSeconds(10))));
+        builder.WebHost.ConfigureKestrel((context, kestrel) =>
+        {
+            kestrel.Limits.KeepAliveTimeout = TimeSpan.FromSeconds(limits.HttpIdleSeconds);
+            kestrel.Limits.RequestHeadersTimeout = TimeSpan.FromSeconds(Math.Min(limits.HttpIdleSeconds, 30));
+            kestrel.ConfigureEndpointDefaults(listen => listen.Use(next => kestrel.ApplicationServices.GetRequiredService<HttpConnectionLimiter>().Use(next)));
+        });
+        // Refused hub calls are logged once, as a warning without a stack trace, by HubGuard.
+        builder.Logging.AddFilter("Microsoft.AspNetCore.SignalR.Internal.DefaultHubDispatcher", LogLevel.Critical);
+
         builder.Services.AddOptions<MediaServerOptions>().Bind(builder.Configuration.GetSection("TeleRehab:Media"));
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton(sp => new MediaServer(sp.GetRequiredService<IOptions<MediaServerOptions>>().Value, sp.GetRequiredService<TimeProvider>()));
@@ -45,10 +68,14 @@ public static class TeleRehabApp
         {
             // Hub messages are small (SDP is the largest); anything bigger is refused and closes that connection only.
             options.MaximumReceiveMessageSize = HubMaxMessageBytes;
+            options.AddFilter<HubGuard>();
         });
+        builder.Services.AddSingleton<HubGuard>();
         configure?.Invoke(builder);
 
         var app = builder.Build();
+        if (proxies.Any) app.UseForwardedHeaders(proxies.ForwardedHeadersOptions());
+        app.UseSecurityHeaders();
         var clientRoot = Path.Combine(AppContext.BaseDirectory, "client-web");
         if (Directory.Exists(clientRoot))
         {

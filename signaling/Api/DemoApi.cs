@@ -1,4 +1,5 @@
 using System.Net;
+using TeleRehab.Signaling.Security;
 using TeleRehab.Signaling.Sessions;
 
 namespace TeleRehab.Signaling.Api;
@@ -6,7 +7,8 @@ namespace TeleRehab.Signaling.Api;
 /// <summary>When the demo page may create sessions without the operator key (<c>TeleRehab:Demo:Mode</c>).</summary>
 public enum DemoMode
 {
-    /// <summary>Only for requests from this machine (loopback): try the product on one machine, safe on a server.</summary>
+    /// <summary>Only for requests from this machine (loopback, not forwarded by a proxy): try the product on one machine.
+    /// The default, unless trusted proxies are configured (then <see cref="Off"/>).</summary>
     Local,
     /// <summary>For anyone who can reach the server: only for closed test networks.</summary>
     On,
@@ -28,7 +30,8 @@ public static class DemoApi
     public static void MapDemoApi(this WebApplication app)
     {
         var text = app.Configuration[ModeKey];
-        var mode = DemoMode.Local;
+        // Behind a proxy every request may come from loopback: the demo is then off unless configured.
+        var mode = app.Services.GetRequiredService<TrustedProxies>().Any ? DemoMode.Off : DemoMode.Local;
         if (!string.IsNullOrEmpty(text) && !Enum.TryParse(text, ignoreCase: true, out mode))
             throw new InvalidOperationException($"{ModeKey} must be local, on or off, not '{text}'.");
         app.MapGet("/api/demo", (HttpContext http) => Results.Json(new { available = Allowed(mode, http) }));
@@ -61,7 +64,8 @@ public static class DemoApi
     private static bool Allowed(DemoMode mode, HttpContext http) => mode switch
     {
         DemoMode.On => true,
-        DemoMode.Local => http.Connection.RemoteIpAddress is { } address && IPAddress.IsLoopback(address),
+        // A forwarded request is never local, whatever address the proxy or its headers give.
+        DemoMode.Local => !TrustedProxies.IsForwarded(http.Request) && http.Connection.RemoteIpAddress is { } address && IPAddress.IsLoopback(address),
         _ => false,
     };
 }

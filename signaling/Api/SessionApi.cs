@@ -1,3 +1,4 @@
+using TeleRehab.Signaling.Security;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
@@ -53,19 +54,21 @@ public static class SessionApi
     {
         var (body, error) = await ReadJsonAsync<CreateSessionRequest>(http);
         if (error is not null) return error;
-        if (ValidateText("title", body!.Title, MaxTitleLength, required: true) is { } titleError) return BadRequest(titleError);
+        // Titles and names are shown to other participants: bidi controls are stripped before anything else.
+        var (title, therapistName, patientName) = (DisplayText.Clean(body!.Title), DisplayText.Clean(body.TherapistName), DisplayText.Clean(body.PatientName));
+        if (ValidateText("title", title, MaxTitleLength, required: true) is { } titleError) return BadRequest(titleError);
         if (body.Kind is not { } kind) return BadRequest("kind is required: \"one-to-one\" or \"group\"");
-        if (ValidateText("therapistName", body.TherapistName, MaxDisplayNameLength, required: false) is { } nameError) return BadRequest(nameError);
-        if (ValidateText("patientName", body.PatientName, MaxDisplayNameLength, required: false) is { } patientError) return BadRequest(patientError);
+        if (ValidateText("therapistName", therapistName, MaxDisplayNameLength, required: false) is { } nameError) return BadRequest(nameError);
+        if (ValidateText("patientName", patientName, MaxDisplayNameLength, required: false) is { } patientError) return BadRequest(patientError);
         if (kind == SessionKind.Group && body.PatientName is not null)
             return BadRequest("patientName is for one-to-one sessions: invite a group's patients with POST /api/sessions/{id}/invites");
 
-        var session = sessions.Create(body.Title!.Trim(), kind, body.WaitingRoom ?? false);
+        var session = sessions.Create(title!, kind, body.WaitingRoom ?? false);
         var baseUrl = BaseUrl(http, settings);
         string Invite(ParticipantRole role, string name) => InviteNew(sessions, tokens, baseUrl, session.Id, role, name);
 
-        var therapist = Invite(ParticipantRole.Therapist, body.TherapistName?.Trim() is { Length: > 0 } t ? t : DefaultTherapistName);
-        var patient = kind == SessionKind.OneToOne ? Invite(ParticipantRole.Patient, body.PatientName?.Trim() ?? DefaultPatientName) : null;
+        var therapist = Invite(ParticipantRole.Therapist, therapistName is { Length: > 0 } t ? t : DefaultTherapistName);
+        var patient = kind == SessionKind.OneToOne ? Invite(ParticipantRole.Patient, patientName ?? DefaultPatientName) : null;
         var observer = Invite(ParticipantRole.Observer, DefaultObserverName);
         return Results.Json(new CreateSessionResponse(session.Id, kind, new SessionLinks(therapist, patient, observer)), ApiJson.Options,
             statusCode: StatusCodes.Status201Created).WithLocation($"{http.Request.PathBase.ToUriComponent()}/api/sessions/{session.Id}");
@@ -79,14 +82,14 @@ public static class SessionApi
         if (body!.Role is not { } role) return BadRequest("role is required: \"patient\" or \"observer\"");
         if (role == ParticipantRole.Therapist)
             return BadRequest("role must be \"patient\" or \"observer\": the therapist link comes with the session");
-        if (ValidateText("displayName", body.DisplayName, MaxDisplayNameLength, required: true) is { } nameError) return BadRequest(nameError);
+        var name = DisplayText.Clean(body.DisplayName);
+        if (ValidateText("displayName", name, MaxDisplayNameLength, required: true) is { } nameError) return BadRequest(nameError);
 
-        var name = body.DisplayName!.Trim();
-        var status = sessions.AddParticipant(id, role, name, out var participant, out var reason);
+        var status = sessions.AddParticipant(id, role, name!, out var participant, out var reason);
         return status switch
         {
             AddParticipantStatus.Added => Results.Json(
-                new CreateInviteResponse(participant!.Id, role, JoinLink(BaseUrl(http, settings), tokens.Issue(id, participant.Id, role, name))),
+                new CreateInviteResponse(participant!.Id, role, JoinLink(BaseUrl(http, settings), tokens.Issue(id, participant.Id, role, name!))),
                 ApiJson.Options, statusCode: StatusCodes.Status201Created),
             AddParticipantStatus.SessionNotFound => NotFound(id),
             AddParticipantStatus.SessionEnded => Problem(StatusCodes.Status410Gone, reason!),

@@ -58,6 +58,11 @@ public static class MetricsEndpoints
         // Per-leg series: the room workers answer on their own threads; each room is bounded by LegMetrics.RoomTimeout.
         var legs = services.GetRequiredService<LegMetrics>();
         metrics.Registry.AddBeforeCollectCallback(cancel => legs.UpdateAsync(services.GetRequiredService<RoomManager>().Rooms, cancel));
-        app.MapMetrics(Path, metrics.Registry);
+        // GET only (HEAD comes with it); any other method gets 405.
+        app.MapGet(Path, async (HttpContext http) =>
+        {
+            http.Response.ContentType = PrometheusConstants.ExporterContentTypeValue.ToString();
+            await metrics.Registry.CollectAndExportAsTextAsync(http.Response.Body, http.RequestAborted);
+        });
     }
 }

@@ -25,7 +25,10 @@ public sealed class AppHost : IAsyncDisposable
 
     public IServiceProvider Services => _app.Services;
 
-    public static async Task<AppHost> StartAsync(params (string Key, string Value)[] settings)
+    public static Task<AppHost> StartAsync(params (string Key, string Value)[] settings) => StartAsync(null, settings);
+
+    /// <summary>Starts the app; <paramref name="configure"/> may add services (e.g. a log capture) before it is built.</summary>
+    public static async Task<AppHost> StartAsync(Action<WebApplicationBuilder>? configure, params (string Key, string Value)[] settings)
     {
         var args = new List<string>
         {
@@ -37,7 +40,7 @@ public sealed class AppHost : IAsyncDisposable
             $"--TeleRehab:Tokens:SigningKey={Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32))}",
         };
         args.AddRange(settings.Select(s => $"--{s.Key}={s.Value}"));
-        var app = TeleRehabApp.Create([.. args]);
+        var app = TeleRehabApp.Create([.. args], configure);
         await app.StartAsync();
         var address = app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.First();
         return new AppHost(app, new Uri(address));
