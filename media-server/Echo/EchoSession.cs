@@ -57,6 +57,8 @@ public sealed class EchoSession : IMediaPeer, IPeerConnectionHandler
 
     public PeerConnection Connection => _connection;
 
+    public bool IsAuthenticCheck(ReadOnlySpan<byte> request) => _connection is { } connection && connection.IsAuthenticCheck(request);
+
     /// <summary>RTP packets sent back so far.</summary>
     public long PacketsEchoed => Interlocked.Read(ref _packetsEchoed);
 

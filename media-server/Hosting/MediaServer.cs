@@ -15,7 +15,8 @@ namespace TeleRehab.Media.Hosting;
 public sealed class MediaServer : IAsyncDisposable
 {
     private const int ReceiveBufferSize = 2048;
-    private static readonly TimeSpan TcpFirstFrameTimeout = TimeSpan.FromSeconds(10);
+    /// <summary>How long the accept loop pauses when the process is out of file descriptors (EMFILE/ENFILE).</summary>
+    private static readonly TimeSpan AcceptBackoff = TimeSpan.FromMilliseconds(100);
 
     private readonly MediaServerOptions _options;
     private readonly TimeProvider _time;
@@ -33,6 +34,17 @@ public sealed class MediaServer : IAsyncDisposable
     private long _droppedDatagrams;
     private int _disposed;
 
+    // ICE-TCP: every open connection (for the timeout sweep), the caps and what they did.
+    private readonly ConcurrentDictionary<TcpConnection, byte> _tcpConnections = new();
+    private readonly PerAddressLimiter _tcpPerAddress;
+    private readonly TimeSpan _tcpAuthTimeout;
+    private readonly TimeSpan _tcpIdleTimeout;
+    private ITimer? _tcpSweep;
+    private int _tcpOpen;
+    private long _tcpRefused;
+    private long _tcpTimedOut;
+    private long _tcpUnauthenticated;
+
     public MediaServer(MediaServerOptions options, TimeProvider? time = null)
     {
         options.Validate();
@@ -40,7 +52,29 @@ public sealed class MediaServer : IAsyncDisposable
         _time = time ?? TimeProvider.System;
         _origin = _time.GetTimestamp();
         _byUfragSpan = _byUfrag.GetAlternateLookup<ReadOnlySpan<char>>();
+        _tcpPerAddress = new PerAddressLimiter(options.IceTcpMaxConnectionsPerAddress);
+        _tcpAuthTimeout = TimeSpan.FromSeconds(options.IceTcpAuthTimeoutSeconds);
+        _tcpIdleTimeout = TimeSpan.FromSeconds(options.IceTcpIdleTimeoutSeconds);
     }
+
+    /// <summary>The process-wide connection budget every accepted ICE-TCP connection takes a slot of (released when it
+    /// closes), shared with the web host's connections; null (the default) means no process budget, only this
+    /// server's own caps. Set before <see cref="Start"/>.</summary>
+    public ConnectionBudget? ConnectionBudget { get; init; }
+
+    /// <summary>ICE-TCP connections open now (authenticated or not).</summary>
+    public int IceTcpConnections => Volatile.Read(ref _tcpOpen);
+
+    /// <summary>ICE-TCP connections closed on accept: over <see cref="MediaServerOptions.IceTcpMaxConnections"/>,
+    /// <see cref="MediaServerOptions.IceTcpMaxConnectionsPerAddress"/> or the <see cref="ConnectionBudget"/>.</summary>
+    public long IceTcpRefused => Interlocked.Read(ref _tcpRefused);
+
+    /// <summary>ICE-TCP connections closed for not authenticating in time or for staying silent too long.</summary>
+    public long IceTcpTimedOut => Interlocked.Read(ref _tcpTimedOut);
+
+    /// <summary>ICE-TCP connections closed before authenticating: a first frame that is not a STUN check with valid
+    /// MESSAGE-INTEGRITY and FINGERPRINT for a live peer.</summary>
+    public long IceTcpUnauthenticated => Interlocked.Read(ref _tcpUnauthenticated);
 
     /// <summary>True once the sockets are bound and the workers run.</summary>
     public bool IsReady { get; private set; }
@@ -102,7 +136,14 @@ public sealed class MediaServer : IAsyncDisposable
         }
 
         _udpLoop = Task.Factory.StartNew(() => UdpReceiveLoop(_stopping.Token), TaskCreationOptions.LongRunning);
-        if (_tcp is not null) _tcpLoop = Task.Run(() => TcpAcceptLoopAsync(_stopping.Token));
+        if (_tcp is not null)
+        {
+            // One sweep for every connection's deadline: no timer per connection.
+            var sweep = TimeSpan.FromTicks(Math.Clamp(Math.Min(_tcpAuthTimeout.Ticks, _tcpIdleTimeout.Ticks) / 4,
+                TimeSpan.FromMilliseconds(20).Ticks, TimeSpan.FromSeconds(1).Ticks));
+            _tcpSweep = _time.CreateTimer(_ => SweepTcpConnections(), null, sweep, sweep);
+            _tcpLoop = Task.Run(() => TcpAcceptLoopAsync(_stopping.Token));
+        }
         IsReady = true;
     }
 
@@ -211,8 +252,21 @@ public sealed class MediaServer : IAsyncDisposable
                         _byAddress.TryRemove(address, out _);
                 }
             }
-            foreach (var path in entry.TcpPaths) path.Dispose();
+            TcpPacketPath[] paths;
+            lock (entry.TcpPaths)
+            {
+                paths = [.. entry.TcpPaths];
+                entry.TcpPaths.Clear();
+            }
+            foreach (var path in paths) path.Dispose();
         }
+    }
+
+    /// <summary>The ICE-TCP connections attached to <paramref name="peer"/> now (tests, diagnostics).</summary>
+    internal int TcpPathCount(IMediaPeer peer)
+    {
+        if (!_peers.TryGetValue(peer, out var entry)) return 0;
+        lock (entry.TcpPaths) return entry.TcpPaths.Count;
     }
 
     /// <summary>
@@ -286,32 +340,111 @@ public sealed class MediaServer : IAsyncDisposable
             }
             catch (OperationCanceledException) { break; }
             catch (ObjectDisposedException) { break; }
-            catch (SocketException) { continue; }
-            client.NoDelay = true;
-            _ = Task.Run(() => TcpConnectionLoopAsync(client, cancel));
+            catch (SocketException ex) when (IsOutOfDescriptors(ex))
+            {
+                // Out of file descriptors: accepting again at once would fail again at once. Wait for some to free.
+                try { await Task.Delay(AcceptBackoff, _time, cancel).ConfigureAwait(false); }
+                catch (OperationCanceledException) { break; }
+                continue;
+            }
+            catch (SocketException) { continue; } // e.g. a connection reset before it was accepted
+
+            var connection = Admit(client);
+            if (connection is not null) _ = Task.Run(() => TcpConnectionLoopAsync(connection, cancel));
         }
     }
 
-    /// <summary>One ICE-TCP connection: RFC 4571 frames; the first must be a STUN request naming a known peer,
-    /// every later frame belongs to that peer. Anything else closes the connection.</summary>
-    private async Task TcpConnectionLoopAsync(Socket client, CancellationToken cancel)
+    private static bool IsOutOfDescriptors(SocketException ex) =>
+        ex.SocketErrorCode is SocketError.TooManyOpenSockets or SocketError.NoBufferSpaceAvailable
+        || (OperatingSystem.IsLinux() && ex.NativeErrorCode is 23 or 24); // ENFILE, EMFILE
+
+    /// <summary>Counts an accepted socket against the caps (total, per remote address, the process budget) and makes
+    /// its connection; over any cap the socket is closed at once (and counted) and the result is null.</summary>
+    private TcpConnection? Admit(Socket client)
     {
-        var path = new TcpPacketPath(client);
-        var deframer = new Rfc4571Deframer(ReceiveBufferSize);
-        var readBuffer = new byte[8192];
-        IMediaPeer? peer = null;
-        MediaWorker? worker = null;
-        // A connection must name its peer (first frame: a STUN request with a known ufrag) soon, or it is closed:
-        // idle or half-open connections must not pile up.
-        using var firstFrame = CancellationTokenSource.CreateLinkedTokenSource(cancel);
-        firstFrame.CancelAfter(TcpFirstFrameTimeout);
+        IPEndPoint remote;
         try
         {
-            while (!cancel.IsCancellationRequested && !path.IsClosed)
+            remote = (IPEndPoint)client.RemoteEndPoint!;
+        }
+        catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
+        {
+            client.Dispose(); // already reset by the remote
+            return null;
+        }
+
+        var admitted = false;
+        var holdsAddress = false;
+        var holdsBudget = false;
+        try
+        {
+            if (Interlocked.Increment(ref _tcpOpen) > _options.IceTcpMaxConnections) return null;
+            if (!(holdsAddress = _tcpPerAddress.TryAcquire(remote.Address))) return null;
+            if (ConnectionBudget is { } processBudget && !(holdsBudget = processBudget.TryAcquire())) return null;
+            try { client.NoDelay = true; } catch (SocketException) { }
+            var connection = new TcpConnection(client, remote, holdsBudget, _time.GetTimestamp());
+            _tcpConnections[connection] = 0;
+            admitted = true;
+            return connection;
+        }
+        finally
+        {
+            if (!admitted)
             {
-                var read = await client.ReceiveAsync(readBuffer.AsMemory(), SocketFlags.None, peer is null ? firstFrame.Token : cancel).ConfigureAwait(false);
+                if (holdsBudget) ConnectionBudget!.Release();
+                if (holdsAddress) _tcpPerAddress.Release(remote.Address);
+                Interlocked.Decrement(ref _tcpOpen);
+                Interlocked.Increment(ref _tcpRefused);
+                client.Dispose();
+            }
+        }
+    }
+
+    /// <summary>Gives back what <see cref="Admit"/> took, once, when the connection's loop ends.</summary>
+    private void ReleaseConnection(TcpConnection connection)
+    {
+        connection.Path.Dispose();
+        if (connection.Entry is { } entry)
+        {
+            lock (entry.TcpPaths) entry.TcpPaths.Remove(connection.Path);
+        }
+        _tcpConnections.TryRemove(connection, out _);
+        if (connection.HoldsBudget) ConnectionBudget!.Release();
+        _tcpPerAddress.Release(connection.Remote.Address);
+        Interlocked.Decrement(ref _tcpOpen);
+    }
+
+    /// <summary>Closes connections past their deadline: not authenticated within the auth timeout of being accepted,
+    /// or authenticated but silent for the idle timeout.</summary>
+    private void SweepTcpConnections()
+    {
+        var now = _time.GetTimestamp();
+        foreach (var connection in _tcpConnections.Keys)
+        {
+            var expired = connection.Entry is null
+                ? _time.GetElapsedTime(connection.AcceptedAt, now) >= _tcpAuthTimeout
+                : _time.GetElapsedTime(connection.LastActivity, now) >= _tcpIdleTimeout;
+            if (!expired || connection.Path.IsClosed) continue;
+            Interlocked.Increment(ref _tcpTimedOut);
+            connection.Path.Dispose(); // the connection's receive fails and its loop releases it
+        }
+    }
+
+    /// <summary>One ICE-TCP connection: RFC 4571 frames. Until it authenticates, every frame must be a STUN Binding
+    /// request with valid FINGERPRINT and MESSAGE-INTEGRITY for a live peer (found by its USERNAME's ufrag); the first
+    /// such check attaches the connection to that peer as one more path, and every later frame belongs to the peer.
+    /// Anything else closes the connection. Deadlines are kept by <see cref="SweepTcpConnections"/>.</summary>
+    private async Task TcpConnectionLoopAsync(TcpConnection connection, CancellationToken cancel)
+    {
+        var deframer = new Rfc4571Deframer(ReceiveBufferSize);
+        var readBuffer = new byte[8192];
+        try
+        {
+            while (!cancel.IsCancellationRequested && !connection.Path.IsClosed)
+            {
+                var read = await connection.Socket.ReceiveAsync(readBuffer.AsMemory(), SocketFlags.None, cancel).ConfigureAwait(false);
                 if (read == 0) break;
-                if (!DispatchFrames(readBuffer.AsSpan(0, read), deframer, path, ref peer, ref worker)) break;
+                if (!DispatchFrames(readBuffer.AsSpan(0, read), deframer, connection)) break;
             }
         }
         catch (Exception ex) when (ex is OperationCanceledException or SocketException or ObjectDisposedException)
@@ -319,29 +452,58 @@ public sealed class MediaServer : IAsyncDisposable
         }
         finally
         {
-            path.Dispose();
+            ReleaseConnection(connection);
         }
     }
 
-    /// <summary>Hands every complete frame in <paramref name="input"/> to the connection's peer. False closes the
-    /// connection: a lost frame sync (oversize or unknown frame) or a first frame that names no known peer.</summary>
-    private bool DispatchFrames(ReadOnlySpan<byte> input, Rfc4571Deframer deframer, TcpPacketPath path, ref IMediaPeer? peer, ref MediaWorker? worker)
+    /// <summary>Hands every complete frame in <paramref name="input"/> to the connection's peer, authenticating the
+    /// connection first if it is not yet. False closes the connection: a lost frame sync (oversize frame) or, before
+    /// authentication, a frame that is not an authentic check for a live peer.</summary>
+    private bool DispatchFrames(ReadOnlySpan<byte> input, Rfc4571Deframer deframer, TcpConnection connection)
     {
+        var any = false;
         while (deframer.TryReadFrame(ref input, out var frame))
         {
-            if (peer is null)
+            if (connection.Entry is null && !TryAuthenticate(connection, frame))
             {
-                if (!TryRouteNewAddress(frame, out var found, out var owner)) return false;
-                if (!_peers.TryGetValue(found, out var entry)) return false;
-                entry.TcpPaths.Add(path);
-                peer = found;
-                worker = owner;
+                Interlocked.Increment(ref _tcpUnauthenticated);
+                return false;
             }
+            if (connection.Path.IsClosed) return false; // e.g. closed as the peer's oldest path
             var buffer = ArrayPool<byte>.Shared.Rent(ReceiveBufferSize);
             frame.CopyTo(buffer);
-            worker!.PostDatagram(peer, buffer, frame.Length, path);
+            connection.Entry!.Worker.PostDatagram(connection.Peer!, buffer, frame.Length, connection.Path);
+            any = true;
         }
+        if (any) connection.LastActivity = _time.GetTimestamp();
         return !deframer.IsFaulted;
+    }
+
+    /// <summary>RFC 8445 §7.2.2 / RFC 8489 §9.1.3: the connection becomes a path of a peer only with a Binding request
+    /// that carries the peer's short-term credential (checked here, before anything reaches the peer). A peer keeps
+    /// at most <see cref="MediaServerOptions.IceTcpMaxConnectionsPerPeer"/> paths: a new one closes its oldest.</summary>
+    private bool TryAuthenticate(TcpConnection connection, ReadOnlySpan<byte> frame)
+    {
+        if (!TryRouteNewAddress(frame, out var peer, out _)) return false;
+        if (!peer.IsAuthenticCheck(frame) || !_peers.TryGetValue(peer, out var entry)) return false;
+
+        TcpPacketPath? evicted = null;
+        lock (entry.TcpPaths)
+        {
+            entry.TcpPaths.Add(connection.Path);
+            if (entry.TcpPaths.Count > _options.IceTcpMaxConnectionsPerPeer)
+            {
+                evicted = entry.TcpPaths[0];
+                entry.TcpPaths.RemoveAt(0);
+            }
+        }
+        evicted?.Dispose();
+        connection.Peer = peer;
+        connection.LastActivity = _time.GetTimestamp();
+        connection.Entry = entry;
+        // The peer may have been retired between the lookup and the attach: its paths were closed then, close this too.
+        if (!_peers.ContainsKey(peer)) connection.Path.Dispose();
+        return true;
     }
 
     public async ValueTask DisposeAsync()
@@ -351,6 +513,8 @@ public sealed class MediaServer : IAsyncDisposable
         _stopping.Cancel();
         _udp?.Dispose();
         _tcp?.Dispose();
+        _tcpSweep?.Dispose();
+        foreach (var connection in _tcpConnections.Keys) connection.Path.Dispose();
         try { await Task.WhenAll(_udpLoop, _tcpLoop).ConfigureAwait(false); } catch (OperationCanceledException) { }
         foreach (var worker in _workers) worker.Dispose();
         _stopping.Dispose();
@@ -362,6 +526,29 @@ public sealed class MediaServer : IAsyncDisposable
     {
         public MediaWorker Worker { get; } = worker;
         public List<SocketAddress> Addresses { get; } = [];
-        public ConcurrentBag<TcpPacketPath> TcpPaths { get; } = [];
+        /// <summary>Authenticated ICE-TCP paths, oldest first (lock the list); a closed connection removes its own.</summary>
+        public List<TcpPacketPath> TcpPaths { get; } = [];
+    }
+
+    /// <summary>One accepted ICE-TCP connection: its path, what it holds of the caps, and its deadlines' clocks.</summary>
+    private sealed class TcpConnection(Socket socket, IPEndPoint remote, bool holdsBudget, long acceptedAt)
+    {
+        private long _lastActivity = acceptedAt;
+        private volatile PeerEntry? _entry;
+
+        public Socket Socket { get; } = socket;
+        public TcpPacketPath Path { get; } = new(socket, remote);
+        public IPEndPoint Remote { get; } = remote;
+        public bool HoldsBudget { get; } = holdsBudget;
+        public long AcceptedAt { get; } = acceptedAt;
+
+        /// <summary>The peer, set (before <see cref="Entry"/>) once the connection authenticated.</summary>
+        public IMediaPeer? Peer { get; set; }
+
+        /// <summary>The peer's entry once authenticated; null before (the sweep reads it to pick the deadline).</summary>
+        public PeerEntry? Entry { get => _entry; set => _entry = value; }
+
+        /// <summary>Timestamp of the last frame received (after authentication).</summary>
+        public long LastActivity { get => Volatile.Read(ref _lastActivity); set => Volatile.Write(ref _lastActivity, value); }
     }
 }

@@ -26,6 +26,23 @@ public sealed class MediaServerOptions
     /// <summary>Seconds without a valid ICE check before a peer is dropped (RFC 7675 consent freshness).</summary>
     public double ConsentTimeoutSeconds { get; set; } = 30;
 
+    /// <summary>Seconds an ICE-TCP connection has, from accept, to send a STUN check with valid MESSAGE-INTEGRITY for a
+    /// live peer; it is closed otherwise.</summary>
+    public double IceTcpAuthTimeoutSeconds { get; set; } = 5;
+
+    /// <summary>Seconds an authenticated ICE-TCP connection may stay silent before it is closed (consent checks arrive
+    /// every few seconds, so a live connection never idles this long).</summary>
+    public double IceTcpIdleTimeoutSeconds { get; set; } = 30;
+
+    /// <summary>ICE-TCP connections open at once, authenticated or not; more are closed on accept.</summary>
+    public int IceTcpMaxConnections { get; set; } = 1024;
+
+    /// <summary>ICE-TCP connections open at once from one remote IP address; more are closed on accept.</summary>
+    public int IceTcpMaxConnectionsPerAddress { get; set; } = 16;
+
+    /// <summary>Authenticated ICE-TCP connections one peer keeps; a newer one closes its oldest.</summary>
+    public int IceTcpMaxConnectionsPerPeer { get; set; } = 4;
+
     internal IPAddress ParseListenAddress() =>
         IPAddress.TryParse(ListenAddress, out var address)
             ? address
@@ -38,6 +55,15 @@ public sealed class MediaServerOptions
         if (!string.IsNullOrEmpty(AnnouncedAddress) && !IPAddress.TryParse(AnnouncedAddress, out _))
             throw new ArgumentException($"TeleRehab:Media:AnnouncedAddress '{AnnouncedAddress}' is not an IP address.");
         if (ConsentTimeoutSeconds <= 0) throw new ArgumentException("TeleRehab:Media:ConsentTimeoutSeconds must be positive.");
+        if (!(IceTcpAuthTimeoutSeconds is > 0 and <= 86400))
+            throw new ArgumentException($"TeleRehab:Media:IceTcpAuthTimeoutSeconds {IceTcpAuthTimeoutSeconds} must be positive and at most 86400.");
+        if (!(IceTcpIdleTimeoutSeconds is > 0 and <= 86400))
+            throw new ArgumentException($"TeleRehab:Media:IceTcpIdleTimeoutSeconds {IceTcpIdleTimeoutSeconds} must be positive and at most 86400.");
+        if (IceTcpMaxConnections <= 0) throw new ArgumentException($"TeleRehab:Media:IceTcpMaxConnections {IceTcpMaxConnections} must be positive.");
+        if (IceTcpMaxConnectionsPerAddress <= 0)
+            throw new ArgumentException($"TeleRehab:Media:IceTcpMaxConnectionsPerAddress {IceTcpMaxConnectionsPerAddress} must be positive.");
+        if (IceTcpMaxConnectionsPerPeer <= 0)
+            throw new ArgumentException($"TeleRehab:Media:IceTcpMaxConnectionsPerPeer {IceTcpMaxConnectionsPerPeer} must be positive.");
         ParseListenAddress();
     }
 }

@@ -19,11 +19,18 @@ public sealed class TcpPacketPath : IPacketPath, IDisposable
     private readonly SemaphoreSlim _signal = new(0);
     private readonly CancellationTokenSource _closed = new();
     private int _queued;
+    private int _disposed;
 
-    public TcpPacketPath(Socket socket)
+    public TcpPacketPath(Socket socket) : this(socket, (IPEndPoint)socket.RemoteEndPoint!)
+    {
+    }
+
+    /// <summary>A path over <paramref name="socket"/>, whose remote the caller already read (reading it again can
+    /// throw once the remote has reset the connection).</summary>
+    public TcpPacketPath(Socket socket, IPEndPoint remote)
     {
         _socket = socket;
-        Remote = (IPEndPoint)socket.RemoteEndPoint!;
+        Remote = remote;
         _ = Task.Run(WriteLoopAsync);
     }
 
@@ -74,9 +81,11 @@ public sealed class TcpPacketPath : IPacketPath, IDisposable
         }
     }
 
+    /// <summary>Closes the connection (from any thread, any number of times): the writer stops, queued frames are
+    /// dropped and the socket is shut down, which also ends the host's receive loop on it.</summary>
     public void Dispose()
     {
-        if (_closed.IsCancellationRequested) return;
+        if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
         try { _closed.Cancel(); } catch (ObjectDisposedException) { }
         try { _socket.Shutdown(SocketShutdown.Both); } catch (SocketException) { } catch (ObjectDisposedException) { }
         _socket.Dispose();

@@ -174,6 +174,23 @@ public sealed class IceLiteAgent : IDisposable
         return new IceRequestResult(IceRequestOutcome.SuccessResponse, length, 0, changed);
     }
 
+    /// <summary>
+    /// True when <paramref name="request"/> is a Binding request this agent would accept as authentic: a valid
+    /// FINGERPRINT, USERNAME "localUfrag:remoteUfrag" and MESSAGE-INTEGRITY keyed with the local password (short-term
+    /// credential, RFC 8445 §7.2.2, RFC 8489 §9.1.3). Changes nothing and sends nothing. Unlike the rest of the agent
+    /// it may be called from any thread (a host authenticates a new connection before it hands it to the agent's
+    /// loop): it reads only the immutable credentials and uses a one-shot HMAC, not the agent's reusable key.
+    /// </summary>
+    public bool IsAuthenticCheck(ReadOnlySpan<byte> request)
+    {
+        if (State == IceConnectionState.Closed) return false;
+        if (!StunMessage.TryParse(request, out var message)) return false;
+        if (message.MessageType != StunMessageType.BindingRequest) return false;
+        if (!StunMessage.VerifyFingerprint(message)) return false;
+        if (!message.TryGetUsername(out var username) || !IsValidUsername(username)) return false;
+        return StunMessage.VerifyMessageIntegrity(message, LocalCredentials.PasswordBytes);
+    }
+
     private const int MaxUnknownListed = 16;
 
     private static bool IsKnown(StunAttributeType type) => type is StunAttributeType.MappedAddress

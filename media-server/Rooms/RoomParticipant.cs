@@ -74,6 +74,8 @@ internal sealed class RoomParticipant : IMediaPeer, IPeerConnectionHandler, IEgr
 
     public string LocalUfrag => _ice.Ufrag;
 
+    public bool IsAuthenticCheck(ReadOnlySpan<byte> request) => _connection is { } connection && connection.IsAuthenticCheck(request);
+
     public bool IsClosed => _closed;
 
     /// <summary>Set when the room closes this participant on the control plane's request (leave, removal, a newer

@@ -91,6 +91,11 @@ public sealed class PeerConnection : IDisposable
         ? null
         : EarliestOf(_lite?.NextTimeout ?? _controlling?.NextTimeout, State == PeerConnectionState.Connected ? null : _connectDeadline);
 
+    /// <summary>True when <paramref name="request"/> is a connectivity check carrying this connection's short-term
+    /// credential (see <see cref="IceLiteAgent.IsAuthenticCheck"/>). Callable from any thread. A controlling (client)
+    /// connection answers no checks, so for it nothing is authentic.</summary>
+    public bool IsAuthenticCheck(ReadOnlySpan<byte> request) => _lite is { } lite && lite.IsAuthenticCheck(request);
+
     private static TimeSpan? EarliestOf(TimeSpan? a, TimeSpan? b) => a is null ? b : b is null ? a : (a < b ? a : b);
 
     /// <summary>Starts the client's connectivity checks (a server waits for the browser's checks).</summary>

@@ -182,6 +182,8 @@ public sealed class WebRtcClient : IMediaPeer, IPeerConnectionHandler, IAsyncDis
 
     string IMediaPeer.LocalUfrag => _credentials.Ufrag;
 
+    bool IMediaPeer.IsAuthenticCheck(ReadOnlySpan<byte> request) => _connection is { } connection && connection.IsAuthenticCheck(request);
+
     /// <summary>Applies the server's answer: the first one starts ICE and DTLS; an answer to a
     /// <see cref="CreateOffer"/> renegotiation updates the negotiated session of the same connection (same ICE and
     /// DTLS, the peer's SSRCs mapped to their new sections). False (with a reason) for an unusable answer.</summary>

@@ -20,7 +20,7 @@ public sealed class IceTcpIdleTests : IAsyncLifetime
         using var client = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
         await client.ConnectAsync(new IPEndPoint(IPAddress.Loopback, _host.Media.TcpPort!.Value));
 
-        // The server closes it after its first-frame timeout (10 s); the bound here is generous.
+        // The server closes it after its authentication timeout (IceTcpAuthTimeoutSeconds, 5 s); the bound here is generous.
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
         var buffer = new byte[16];
         int read;

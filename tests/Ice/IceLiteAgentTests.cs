@@ -15,6 +15,23 @@ public class IceLiteAgentTests
     private static IceLiteAgent NewAgent(bool knowRemote = true) => new(Local, knowRemote ? Remote : null, tieBreaker: 1000);
 
     [Fact]
+    public void IsAuthenticCheckAcceptsOnlyChecksWithTheLocalPasswordUsernameAndFingerprint()
+    {
+        var agent = NewAgent();
+        Assert.True(agent.IsAuthenticCheck(BuildRequest(GoodUser, Local.Password)));
+        Assert.False(agent.IsAuthenticCheck(BuildRequest(GoodUser, Remote.Password)));
+        Assert.False(agent.IsAuthenticCheck(BuildRequest(GoodUser, null)));
+        Assert.False(agent.IsAuthenticCheck(BuildRequest(GoodUser, Local.Password, fingerprint: false)));
+        Assert.False(agent.IsAuthenticCheck(BuildRequest("srvU:other", Local.Password)));
+        Assert.False(agent.IsAuthenticCheck(BuildRequest(null, Local.Password)));
+        Assert.False(agent.IsAuthenticCheck([0x80, 0x60, 0, 1, 0, 0, 0, 1, 0, 0, 0, 2]));
+        Assert.Equal(IceConnectionState.New, agent.State); // nothing changed
+
+        agent.Close();
+        Assert.False(agent.IsAuthenticCheck(BuildRequest(GoodUser, Local.Password)));
+    }
+
+    [Fact]
     public void ValidCheckGetsAnAuthenticatedSuccessResponseWithTheSourceAddress()
     {
         var agent = NewAgent();
