@@ -52,7 +52,10 @@ public static class TeleRehabApp
 
         builder.Services.AddOptions<MediaServerOptions>().Bind(builder.Configuration.GetSection("TeleRehab:Media"));
         builder.Services.AddSingleton(TimeProvider.System);
-        builder.Services.AddSingleton(sp => new MediaServer(sp.GetRequiredService<IOptions<MediaServerOptions>>().Value, sp.GetRequiredService<TimeProvider>()));
+        builder.Services.AddSingleton(sp => new MediaServer(sp.GetRequiredService<IOptions<MediaServerOptions>>().Value, sp.GetRequiredService<TimeProvider>())
+        {
+            ConnectionBudget = processBudget,
+        });
         builder.Services.AddHostedService<MediaServerHostedService>();
         builder.Services.AddSingleton(_ => DtlsCertificate.Generate());
         builder.Services.AddOptions<EchoOptions>().Bind(builder.Configuration.GetSection("TeleRehab:Echo"));

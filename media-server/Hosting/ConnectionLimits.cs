@@ -23,7 +23,7 @@ public sealed class ConnectionBudget
 
     /// <summary>A budget of the process's open-file limit (raised to its hard limit first) less <paramref name="reserve"/>.</summary>
     public static ConnectionBudget ForProcess(int reserve = DefaultReserve) =>
-        new(Math.Max(64, FileDescriptorLimit.RaiseToHard() - reserve));
+        new(Math.Max(16, FileDescriptorLimit.RaiseToHard() - reserve));
 
     public int Capacity { get; }
 

@@ -2,6 +2,7 @@ using Prometheus;
 using TeleRehab.Media.Echo;
 using TeleRehab.Media.Hosting;
 using TeleRehab.Media.Rooms;
+using TeleRehab.Signaling.Limits;
 
 namespace TeleRehab.Signaling.Metrics;
 
@@ -28,6 +29,15 @@ public static class MetricsEndpoints
             "Datagrams that matched no peer or could not be demultiplexed.");
         var echoPeers = factory.CreateGauge("telerehab_echo_active_peers", "Connection-check (echo) peers running.");
 
+        var httpOpen = factory.CreateGauge("telerehab_http_connections", "HTTP connections open (WebSockets included).");
+        var refused = factory.CreateCounter("telerehab_connections_refused_total",
+            "Connections closed at once for a limit (docs/security.md), by kind and limit.", "kind", "limit");
+        var iceTcpOpen = factory.CreateGauge("telerehab_ice_tcp_connections", "ICE-TCP connections open.");
+        var iceTcpClosed = factory.CreateCounter("telerehab_ice_tcp_closed_total",
+            "ICE-TCP connections closed by the server before or after authenticating, by reason.", "reason");
+        var hubRefused = factory.CreateCounter("telerehab_hub_refused_calls_total", "Hub calls refused (bad token, bad arguments, forbidden).");
+        var hubClosed = factory.CreateCounter("telerehab_hub_connections_closed_total", "Hub connections the server closed for a limit, by reason.", "reason");
+
         var services = app.Services;
         // Resolved when first needed: a bad media setting must fail start-up with its own message, not here.
         app.Lifetime.ApplicationStarted.Register(() => services.GetRequiredService<MediaServer>().ForwardingDelayObserver = metrics.ObserveForwardingDelay);
@@ -38,6 +48,21 @@ public static class MetricsEndpoints
             dropped.IncTo(mediaServer.DroppedDatagrams);
             echoPeers.Set(services.GetRequiredService<EchoService>().ActivePeers);
             metrics.Update(mediaServer.Totals());
+            var http = services.GetRequiredService<HttpConnectionLimiter>();
+            httpOpen.Set(http.Open);
+            refused.WithLabels("http", "file_descriptors").IncTo(http.RefusedFileDescriptors);
+            refused.WithLabels("http", "total").IncTo(http.RefusedTotal);
+            refused.WithLabels("http", "per_address").IncTo(http.RefusedPerAddress);
+            iceTcpOpen.Set(mediaServer.IceTcpConnections);
+            refused.WithLabels("ice_tcp", "caps").IncTo(mediaServer.IceTcpRefused);
+            iceTcpClosed.WithLabels("timeout").IncTo(mediaServer.IceTcpTimedOut);
+            iceTcpClosed.WithLabels("unauthenticated").IncTo(mediaServer.IceTcpUnauthenticated);
+            var hub = services.GetRequiredService<HubGuard>();
+            refused.WithLabels("hub", "per_address").IncTo(hub.RefusedPerAddress);
+            hubRefused.IncTo(hub.RefusedCalls);
+            hubClosed.WithLabels("call_rate").IncTo(hub.ClosedForRate);
+            hubClosed.WithLabels("refused_calls").IncTo(hub.ClosedForRefusals);
+            hubClosed.WithLabels("join_timeout").IncTo(hub.ClosedForJoinTimeout);
             var rooms = services.GetRequiredService<RoomManager>();
             int roomCount = 0, participants = 0, audio = 0, video = 0;
             foreach (var room in rooms.Rooms)

@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text;
 using System.Text.Json;
+using TeleRehab.Media.Hosting;
 using TeleRehab.Media.Tests.Support;
 using TeleRehab.Signaling.Security;
 using TeleRehab.Signaling.Sessions;
@@ -173,5 +174,37 @@ public sealed class HttpHardeningTests
         {
             foreach (var socket in held) socket.Dispose();
         }
+    }
+
+    [Fact]
+    public async Task Near_the_open_file_limit_new_connections_are_refused_and_the_server_keeps_serving()
+    {
+        // A reserve that leaves the process's budget at its floor of 16 connections, as if the limit were near.
+        var reserve = FileDescriptorLimit.RaiseToHard();
+        await using var host = await AppHost.StartAsync(("TeleRehab:Limits:FileDescriptorReserve", reserve.ToString()));
+        var budget = host.Services.GetRequiredService<ConnectionBudget>();
+        var limiter = host.Services.GetRequiredService<TeleRehab.Signaling.Limits.HttpConnectionLimiter>();
+        Assert.Equal(16, budget.Capacity);
+        var held = new List<Socket>();
+        try
+        {
+            for (var i = 0; i < 40; i++)
+            {
+                var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+                socket.Bind(new IPEndPoint(IPAddress.Parse($"127.0.1.{i + 1}"), 0));
+                await socket.ConnectAsync(IPAddress.Loopback, host.BaseAddress.Port);
+                held.Add(socket);
+            }
+            Assert.True(await RoomClient.RoomTestKit.WaitUntilAsync(() => limiter.RefusedFileDescriptors >= 40 - budget.Capacity, TimeSpan.FromSeconds(30)),
+                $"refused {limiter.RefusedFileDescriptors}");
+            Assert.InRange(budget.InUse, 0, budget.Capacity);
+        }
+        finally
+        {
+            foreach (var socket in held) socket.Dispose();
+        }
+        // Once the flood is gone the budget is free again and the server answers.
+        Assert.True(await RoomClient.RoomTestKit.WaitUntilAsync(() => budget.InUse == 0, TimeSpan.FromSeconds(30)), $"in use {budget.InUse}");
+        Assert.Equal("ok", await host.CreateClient().GetStringAsync("/healthz"));
     }
 }
