@@ -345,6 +345,10 @@ public sealed partial class RoomCoordinator : IRoomListener
         ForgetIfEmpty(room);
     }
 
+    /// <summary>The last person left: the live room is forgotten and its media room closed. Both happen under the
+    /// coordinator's lock, and <see cref="MediaRoom.CloseAsync"/> takes the media room out of the
+    /// <see cref="RoomManager"/> before it returns, so a Join right after makes a new live room with a new media room;
+    /// it never gets the one whose close is still queued on its worker (which would refuse every Negotiate).</summary>
     private void ForgetIfEmpty(LiveRoom room)
     {
         if (room.Members.Values.Any(m => m.Present)) return;
@@ -435,9 +439,11 @@ public sealed partial class RoomCoordinator : IRoomListener
         HubCallerContext? context = null;
         lock (_lock)
         {
-            if (!_rooms.TryGetValue(media.Id, out var room) || !room.Members.TryGetValue(participantId, out var member) || !member.Present) return;
-            // A late report about the media of an older connection (the same link joined again since) is not about
-            // the participant as it is now.
+            if (!_rooms.TryGetValue(media.Id, out var room) || !ReferenceEquals(room.Media, media)
+                || !room.Members.TryGetValue(participantId, out var member) || !member.Present) return;
+            // A report from the media room of an earlier live room of this session (closed when it emptied) is about
+            // nobody here now (checked above). A late report about the media of an older connection (the same link
+            // joined again since) is not about the participant as it is now.
             if (connectionTag is not null && connectionTag != member.ConnectionId) return;
             context = member.Context;
             MarkLeft(room, member, $"connection lost: {reason}", sends);
