@@ -13,6 +13,7 @@ public sealed class MediaRoom
     private readonly Dictionary<string, RoomParticipant> _participants = new(StringComparer.Ordinal);
     private IReadOnlyList<TrackInfo> _tracks = [];
     private bool _closed;
+    private volatile bool _closing;
 
     internal MediaRoom(RoomManager manager, string id, MediaWorker worker, IRoomListener listener)
     {
@@ -84,14 +85,24 @@ public sealed class MediaRoom
         return true;
     });
 
-    /// <summary>Closes every participant; the room is then removed from its manager.</summary>
-    public Task CloseAsync(string reason) => Run(() =>
+    /// <summary>True once <see cref="CloseAsync"/> was called (the room may still be closing on its worker): the
+    /// manager no longer hands it out.</summary>
+    public bool IsClosing => _closing;
+
+    /// <summary>Closes every participant. The room leaves its manager at once, before this call returns (not when the
+    /// worker gets to it), so a <see cref="RoomManager.GetOrCreate"/> for the same id from then on makes a new room
+    /// instead of handing out this one, which is about to refuse every negotiation.</summary>
+    public Task CloseAsync(string reason)
     {
-        _closed = true;
-        foreach (var participant in _participants.Values.ToList()) participant.Close(reason);
+        _closing = true;
         _manager.Forget(this);
-        return true;
-    });
+        return Run(() =>
+        {
+            _closed = true;
+            foreach (var participant in _participants.Values.ToList()) participant.Close(reason);
+            return true;
+        });
+    }
 
     /// <summary>Diagnostics for tests and metrics: per participant, its state.</summary>
     public Task<IReadOnlyDictionary<string, string>> GetParticipantStatesAsync() => Run<IReadOnlyDictionary<string, string>>(() =>

@@ -28,8 +28,17 @@ public sealed class RoomManager
 
     public IEnumerable<MediaRoom> Rooms => _rooms.Values;
 
-    public MediaRoom GetOrCreate(string roomId, IRoomListener listener) =>
-        _rooms.GetOrAdd(roomId, id => new MediaRoom(this, id, Server.PickWorker(), listener));
+    /// <summary>The open room with this id, or a new one. Never a room whose <see cref="MediaRoom.CloseAsync"/> was
+    /// called: it leaves the map when closing starts, and one seen in the moment between is replaced here.</summary>
+    public MediaRoom GetOrCreate(string roomId, IRoomListener listener)
+    {
+        while (true)
+        {
+            var room = _rooms.GetOrAdd(roomId, id => new MediaRoom(this, id, Server.PickWorker(), listener));
+            if (!room.IsClosing) return room;
+            _rooms.TryRemove(new KeyValuePair<string, MediaRoom>(roomId, room));
+        }
+    }
 
     public bool TryGet(string roomId, out MediaRoom room) => _rooms.TryGetValue(roomId, out room!);
 

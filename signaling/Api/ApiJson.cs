@@ -89,17 +89,18 @@ public sealed record CreateSessionResponse(string Id, SessionKind Kind, SessionL
 
 public sealed record CreateInviteResponse(string ParticipantId, ParticipantRole Role, string Link);
 
-public sealed record ParticipantResponse(string Id, string DisplayName, ParticipantRole Role, ParticipantState State);
+public sealed record ParticipantResponse(string Id, string DisplayName, ParticipantRole Role, ParticipantState State, bool Removed);
 
 public sealed record SessionResponse(
     string Id,
     string Title,
     SessionKind Kind,
     bool WaitingRoom,
+    bool Locked,
     DateTimeOffset CreatedAt,
     DateTimeOffset? EndedAt,
     IReadOnlyList<ParticipantResponse> Participants)
 {
-    public static SessionResponse From(SessionSnapshot s) => new(s.Id, s.Title, s.Kind, s.WaitingRoom, s.CreatedAt, s.EndedAt,
-        s.Participants.Select(p => new ParticipantResponse(p.Id, p.DisplayName, p.Role, p.State)).ToList());
+    public static SessionResponse From(SessionSnapshot s) => new(s.Id, s.Title, s.Kind, s.WaitingRoom, s.Locked, s.CreatedAt, s.EndedAt,
+        s.Participants.Select(p => new ParticipantResponse(p.Id, p.DisplayName, p.Role, p.State, p.Removed)).ToList());
 }

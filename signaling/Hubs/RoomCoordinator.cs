@@ -4,9 +4,11 @@ using TeleRehab.Signaling.Sessions;
 
 namespace TeleRehab.Signaling.Hubs;
 
-/// <summary>The live side of sessions: who is in each room right now, who waits, who is muted, whether the room
-/// is locked, and the bridge to the room's media (<see cref="MediaRoom"/>). The hub calls it; the media plane and
-/// the session registry report to it. Cold path: one lock per room; events are sent after the lock is released.</summary>
+/// <summary>The live side of sessions: who is in each room right now, who waits, who is muted, and the bridge to the
+/// room's media (<see cref="MediaRoom"/>). What must outlast the room emptying (whether the room is locked, who was
+/// removed, who was ever admitted) is kept in the <see cref="SessionRegistry"/>'s record of the session: a live room
+/// is forgotten, and its media room closed, when its last person leaves. The hub calls it; the media plane and
+/// the session registry report to it. Cold path: one lock; events are sent after the lock is released.</summary>
 public sealed partial class RoomCoordinator : IRoomListener
 {
     private readonly SessionRegistry _registry;
@@ -53,7 +55,6 @@ public sealed partial class RoomCoordinator : IRoomListener
         public bool Joined { get; set; }
         public bool Present { get; set; }
         public bool EverAdmitted { get; set; }
-        public bool Removed { get; set; }
         public bool AudioMuted { get; set; }
         public bool VideoMuted { get; set; }
         public string Quality { get; set; } = "unknown";
@@ -73,7 +74,6 @@ public sealed partial class RoomCoordinator : IRoomListener
         public SessionKind Kind { get; } = session.Kind;
         public bool WaitingRoom { get; } = session.WaitingRoom;
         public MediaRoom Media { get; } = media;
-        public bool Locked { get; set; }
         public bool Ended { get; set; }
         public Dictionary<string, Member> Members { get; } = new(StringComparer.Ordinal);
 
@@ -103,8 +103,18 @@ public sealed partial class RoomCoordinator : IRoomListener
                 default: throw new HubException("unauthorized: this link is not an invitation to this session");
             }
 
+            // Removal and the lock live in the session's record, so they hold also when the room emptied since
+            // (its live room forgotten). Checked before a live room is made: a refused join leaves nothing behind.
+            if (_registry.IsRemoved(session.Id, token.ParticipantId))
+                throw new HubException("forbidden: the therapist removed you from this session");
+            var isTherapist = token.Role == ParticipantRole.Therapist;
+            if (!isTherapist && _registry.IsLocked(session.Id) && !_registry.WasAdmitted(session.Id, token.ParticipantId))
+                throw new HubException("forbidden: the room is locked; ask your therapist to unlock it");
+
             if (!_rooms.TryGetValue(session.Id, out var room))
             {
+                // Never a media room that is closing (the previous live room's, closed when its last person left):
+                // RoomManager drops a room from its map as soon as its closing starts.
                 room = new LiveRoom(session, _media.GetOrCreate(session.Id, this));
                 _rooms[session.Id] = room;
             }
@@ -113,10 +123,6 @@ public sealed partial class RoomCoordinator : IRoomListener
                 member = new Member(token.ParticipantId, token.DisplayName, token.Role);
                 room.Members[member.Id] = member;
             }
-            if (member.Removed) throw new HubException("forbidden: the therapist removed you from this session");
-            var isTherapist = member.Role == ParticipantRole.Therapist;
-            if (room.Locked && !isTherapist && !member.EverAdmitted)
-                throw new HubException("forbidden: the room is locked; ask your therapist to unlock it");
 
             if (member.Present && member.Context is { } previous && previous.ConnectionId != context.ConnectionId)
             {
@@ -161,7 +167,7 @@ public sealed partial class RoomCoordinator : IRoomListener
     private JoinResult Describe(LiveRoom room, Member member) => new(
         room.Id, room.Title, room.Kind == SessionKind.OneToOne ? "one-to-one" : "group",
         member.Id, JoinTokenService.RoleName(member.Role), member.DisplayName,
-        member.Joined ? "joined" : "waiting", room.Locked,
+        member.Joined ? "joined" : "waiting", _registry.IsLocked(room.Id),
         room.JoinedMembers.Select(m => m.ToDto()).ToList(),
         member.Joined ? TracksFor(room, member.Id) : []);
 
@@ -282,7 +288,7 @@ public sealed partial class RoomCoordinator : IRoomListener
             if (participantId == caller.ParticipantId) throw new HubException("invalid: use Leave or EndSession to leave your own session");
             if (!room.Members.TryGetValue(participantId, out var target) || !target.Present)
                 throw new HubException("not-found: that participant is not in the room");
-            target.Removed = true;
+            _registry.MarkRemoved(room.Id, target.Id);
             context = target.Context;
             var connectionId = target.ConnectionId;
             sends.Add(new Outgoing(connectionId, "Removed", new ReasonDto("The therapist removed you from the session.")));
@@ -300,7 +306,7 @@ public sealed partial class RoomCoordinator : IRoomListener
         lock (_lock)
         {
             var (room, _) = RequireTherapist(caller);
-            room.Locked = locked;
+            _registry.SetLocked(room.Id, locked);
             foreach (var member in room.Members.Values.Where(m => m.Present))
                 sends.Add(new Outgoing(member.ConnectionId, "RoomLocked", new LockedDto(locked)));
         }
@@ -345,6 +351,10 @@ public sealed partial class RoomCoordinator : IRoomListener
         ForgetIfEmpty(room);
     }
 
+    /// <summary>The last person left: the live room is forgotten and its media room closed. Both happen under the
+    /// coordinator's lock, and <see cref="MediaRoom.CloseAsync"/> takes the media room out of the
+    /// <see cref="RoomManager"/> before it returns, so a Join right after makes a new live room with a new media room;
+    /// it never gets the one whose close is still queued on its worker (which would refuse every Negotiate).</summary>
     private void ForgetIfEmpty(LiveRoom room)
     {
         if (room.Members.Values.Any(m => m.Present)) return;
@@ -435,9 +445,11 @@ public sealed partial class RoomCoordinator : IRoomListener
         HubCallerContext? context = null;
         lock (_lock)
         {
-            if (!_rooms.TryGetValue(media.Id, out var room) || !room.Members.TryGetValue(participantId, out var member) || !member.Present) return;
-            // A late report about the media of an older connection (the same link joined again since) is not about
-            // the participant as it is now.
+            if (!_rooms.TryGetValue(media.Id, out var room) || !ReferenceEquals(room.Media, media)
+                || !room.Members.TryGetValue(participantId, out var member) || !member.Present) return;
+            // A report from the media room of an earlier live room of this session (closed when it emptied) is about
+            // nobody here now (checked above). A late report about the media of an older connection (the same link
+            // joined again since) is not about the participant as it is now.
             if (connectionTag is not null && connectionTag != member.ConnectionId) return;
             context = member.Context;
             MarkLeft(room, member, $"connection lost: {reason}", sends);

@@ -12,10 +12,14 @@ public enum ParticipantRole { Therapist, Patient, Observer }
 /// waiting room), <see cref="Connected"/> (in the room), <see cref="Left"/> (was in, has gone).</summary>
 public enum ParticipantState { Invited, Waiting, Connected, Left }
 
-/// <summary>A participant as it was when the snapshot was taken.</summary>
-public sealed record ParticipantSnapshot(string Id, string DisplayName, ParticipantRole Role, ParticipantState State);
+/// <summary>A participant as it was when the snapshot was taken. <paramref name="Admitted"/>: it was let into the room at
+/// least once (a locked room still takes it back); <paramref name="Removed"/>: the therapist removed it, its link no
+/// longer joins.</summary>
+public sealed record ParticipantSnapshot(string Id, string DisplayName, ParticipantRole Role, ParticipantState State,
+    bool Admitted = false, bool Removed = false);
 
-/// <summary>A session as it was when the snapshot was taken (immutable; the registry keeps the live state).</summary>
+/// <summary>A session as it was when the snapshot was taken (immutable; the registry keeps the live state).
+/// <paramref name="Locked"/>: the therapist locked the room (kept while the session runs, also when the room empties).</summary>
 public sealed record SessionSnapshot(
     string Id,
     string Title,
@@ -23,7 +27,8 @@ public sealed record SessionSnapshot(
     bool WaitingRoom,
     DateTimeOffset CreatedAt,
     DateTimeOffset? EndedAt,
-    IReadOnlyList<ParticipantSnapshot> Participants)
+    IReadOnlyList<ParticipantSnapshot> Participants,
+    bool Locked = false)
 {
     public bool IsEnded => EndedAt is not null;
 }

@@ -149,6 +149,56 @@ public sealed class SessionRegistry
     /// <summary>The participant has gone (also allowed after the session ended, as the hub disconnects everyone).</summary>
     public ParticipantUpdateStatus MarkLeft(string sessionId, string participantId) => Mark(sessionId, participantId, ParticipantState.Left);
 
+    /// <summary>The therapist removed the participant: its link no longer joins this session, however often the
+    /// room empties and fills again (kept here, not in the live room, which is forgotten when everyone has gone).</summary>
+    public ParticipantUpdateStatus MarkRemoved(string sessionId, string participantId)
+    {
+        lock (_lock)
+        {
+            var status = Find(sessionId, participantId, allowEnded: true, out _, out var participant);
+            if (status == ParticipantUpdateStatus.Updated) participant!.Removed = true;
+            return status;
+        }
+    }
+
+    /// <summary>Whether the therapist removed the participant from the session (false for an unknown one).</summary>
+    public bool IsRemoved(string sessionId, string participantId)
+    {
+        lock (_lock)
+        {
+            return Find(sessionId, participantId, allowEnded: true, out _, out var participant) == ParticipantUpdateStatus.Updated
+                && participant!.Removed;
+        }
+    }
+
+    /// <summary>Whether the participant was ever let into the room (joined, or admitted from the waiting room).</summary>
+    public bool WasAdmitted(string sessionId, string participantId)
+    {
+        lock (_lock)
+        {
+            return Find(sessionId, participantId, allowEnded: true, out _, out var participant) == ParticipantUpdateStatus.Updated
+                && participant!.Admitted;
+        }
+    }
+
+    /// <summary>Locks or unlocks the session's room: while locked, nobody who was never admitted gets in. Kept for the
+    /// session's life, across the room emptying. False when there is no such session or it has ended.</summary>
+    public bool SetLocked(string sessionId, bool locked)
+    {
+        lock (_lock)
+        {
+            if (!_sessions.TryGetValue(sessionId, out var session) || session.EndedAt is not null) return false;
+            session.Locked = locked;
+            return true;
+        }
+    }
+
+    /// <summary>Whether the session's room is locked (false for an unknown session).</summary>
+    public bool IsLocked(string sessionId)
+    {
+        lock (_lock) return _sessions.TryGetValue(sessionId, out var session) && session.Locked;
+    }
+
     /// <summary>Ends the session: records the time and raises <see cref="SessionEnded"/> once.</summary>
     public EndSessionStatus End(string sessionId)
     {
@@ -169,7 +219,11 @@ public sealed class SessionRegistry
         lock (_lock)
         {
             var status = Find(sessionId, participantId, allowEnded: state == ParticipantState.Left, out _, out var participant);
-            if (status == ParticipantUpdateStatus.Updated) participant!.State = state;
+            if (status == ParticipantUpdateStatus.Updated)
+            {
+                participant!.State = state;
+                if (state == ParticipantState.Connected) participant.Admitted = true;
+            }
             return status;
         }
     }
@@ -220,10 +274,11 @@ public sealed class SessionRegistry
         public bool WaitingRoom { get; } = waitingRoom;
         public DateTimeOffset CreatedAt { get; } = createdAt;
         public DateTimeOffset? EndedAt { get; set; }
+        public bool Locked { get; set; }
         public List<Participant> Participants { get; } = [];
 
         public SessionSnapshot Snapshot() =>
-            new(Id, Title, Kind, WaitingRoom, CreatedAt, EndedAt, Participants.ConvertAll(p => p.Snapshot()));
+            new(Id, Title, Kind, WaitingRoom, CreatedAt, EndedAt, Participants.ConvertAll(p => p.Snapshot()), Locked);
     }
 
     private sealed class Participant(string id, string displayName, ParticipantRole role)
@@ -232,7 +287,9 @@ public sealed class SessionRegistry
         public string DisplayName { get; } = displayName;
         public ParticipantRole Role { get; } = role;
         public ParticipantState State { get; set; } = ParticipantState.Invited;
+        public bool Admitted { get; set; }
+        public bool Removed { get; set; }
 
-        public ParticipantSnapshot Snapshot() => new(Id, DisplayName, Role, State);
+        public ParticipantSnapshot Snapshot() => new(Id, DisplayName, Role, State, Admitted, Removed);
     }
 }

@@ -80,6 +80,43 @@ public sealed class SessionRegistryTests
     }
 
     [Fact]
+    public void Lock_removal_and_admission_are_kept_in_the_session_record()
+    {
+        var registry = Create();
+        var s = registry.Create("t", SessionKind.Group, true);
+        registry.AddParticipant(s.Id, ParticipantRole.Patient, "Ana", out var ana, out _);
+        registry.AddParticipant(s.Id, ParticipantRole.Patient, "Bo", out var bo, out _);
+        Assert.False(registry.IsLocked(s.Id));
+        Assert.False(registry.IsRemoved(s.Id, ana!.Id));
+        Assert.False(registry.WasAdmitted(s.Id, ana.Id));
+
+        registry.MarkWaiting(s.Id, ana.Id);
+        Assert.False(registry.WasAdmitted(s.Id, ana.Id));
+        registry.MarkConnected(s.Id, ana.Id);
+        registry.MarkLeft(s.Id, ana.Id);
+        Assert.True(registry.WasAdmitted(s.Id, ana.Id)); // admitted once: kept after leaving
+
+        Assert.True(registry.SetLocked(s.Id, true));
+        Assert.Equal(ParticipantUpdateStatus.Updated, registry.MarkRemoved(s.Id, bo!.Id));
+        Assert.True(registry.IsLocked(s.Id));
+        Assert.True(registry.IsRemoved(s.Id, bo.Id));
+        Assert.False(registry.IsRemoved(s.Id, ana.Id));
+        Assert.True(registry.TryGet(s.Id, out var read));
+        Assert.True(read!.Locked);
+        Assert.True(read.Participants.Single(p => p.Id == bo.Id).Removed);
+        Assert.True(read.Participants.Single(p => p.Id == ana.Id).Admitted);
+
+        Assert.True(registry.SetLocked(s.Id, false));
+        Assert.False(registry.IsLocked(s.Id));
+        Assert.Equal(ParticipantUpdateStatus.ParticipantNotFound, registry.MarkRemoved(s.Id, "unknown"));
+        Assert.False(registry.IsRemoved("unknown", bo.Id));
+        Assert.False(registry.SetLocked("unknown", true));
+        registry.End(s.Id);
+        Assert.False(registry.SetLocked(s.Id, true));
+        Assert.True(registry.IsRemoved(s.Id, bo.Id));
+    }
+
+    [Fact]
     public void Snapshots_do_not_change_after_the_fact()
     {
         var registry = Create();
