@@ -9,7 +9,9 @@ public sealed class RaceTests(ITestOutputHelper output) : IAsyncLifetime
 {
     private RoomTestKit _kit = null!;
 
-    public async Task InitializeAsync() => _kit = await RoomTestKit.StartAsync(output);
+    // Races are driven faster than any page calls: the per-connection call rate is not what these tests are about.
+    public async Task InitializeAsync() => _kit = await RoomTestKit.StartAsync(output,
+        ("TeleRehab:Limits:HubCallsPerSecond", "100000"), ("TeleRehab:Limits:HubCallBurst", "100000"));
 
     public async Task DisposeAsync() => await _kit.DisposeAsync();
 
