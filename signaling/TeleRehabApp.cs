@@ -64,7 +64,16 @@ public static class TeleRehabApp
         builder.Services.AddEchoRateLimit(builder.Configuration);
         builder.Services.AddSessions(builder.Configuration);
         builder.Services.AddMediaMetrics();
-        builder.Services.AddSingleton(sp => new RoomManager(sp.GetRequiredService<MediaServer>(), sp.GetRequiredService<DtlsCertificate>()));
+        builder.Services.AddOptions<LimitsOptions>().Bind(builder.Configuration.GetSection("TeleRehab:Limits"))
+            .Validate(limits => { limits.Validate(); return true; }).ValidateOnStart();
+        builder.Services.AddSingleton(sp =>
+        {
+            var limits = sp.GetRequiredService<IOptions<LimitsOptions>>().Value;
+            return new RoomManager(sp.GetRequiredService<MediaServer>(), sp.GetRequiredService<DtlsCertificate>(),
+                new RetransmissionMemory(limits.RetransmissionMemoryMB * RetransmissionMemory.Megabyte,
+                    limits.RetransmissionMemoryPerParticipantMB * RetransmissionMemory.Megabyte),
+                limits.MaxMediaSections);
+        });
         builder.Services.AddSingleton<RoomCoordinator>();
         builder.Services.AddHostedService<LinkStatsService>();
         builder.Services.AddSignalR(options =>

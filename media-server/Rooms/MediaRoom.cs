@@ -40,16 +40,25 @@ public sealed class MediaRoom
 
     /// <summary>Answers a participant's offer: publishes its send sections, subscribes its receive sections listed in
     /// <paramref name="subscriptions"/>. The first negotiation creates the participant's peer connection; later ones
-    /// renegotiate it (same ICE and DTLS).</summary>
+    /// renegotiate it (same ICE and DTLS). An offer over the limits (<see cref="RoomManager.MaxMediaSections"/>,
+    /// <paramref name="limits"/>, the retransmission memory budget) is refused before anything of it is applied: the
+    /// participant keeps its peer, publications and subscriptions, and nobody else hears of it.</summary>
+    /// <param name="limits">What the participant may publish (from its role); <see cref="PublishLimits.None"/>
+    /// publishes nothing.</param>
     /// <param name="connectionTag">Which control-plane connection negotiates (e.g. the hub connection id); it comes back
     /// in <see cref="IRoomListener.OnParticipantDisconnected"/> so a late report about an older connection of the same
     /// participant can be told apart from one about the current connection.</param>
-    public Task<NegotiationResult> NegotiateAsync(string participantId, bool canPublish, string offerSdp, IReadOnlyList<SubscriptionRequest> subscriptions,
-        string? connectionTag = null) =>
-        Run(() =>
+    public Task<NegotiationResult> NegotiateAsync(string participantId, PublishLimits limits, string offerSdp, IReadOnlyList<SubscriptionRequest> subscriptions,
+        string? connectionTag = null)
+    {
+        ArgumentNullException.ThrowIfNull(limits);
+        return Run(() =>
         {
             if (_closed) return NegotiationResult.Fail("the session has ended");
-            if (_participants.TryGetValue(participantId, out var existing) && existing.IsNewConnection(offerSdp))
+            if (!Sdp.SessionDescription.TryParse(offerSdp, out var offer, out var error)) return NegotiationResult.Fail($"bad SDP offer: {error}");
+            // Refused before a newer connection replaces the participant's current one (or a participant is made).
+            if (RoomParticipant.CheckOffer(offer!, limits, _manager.MaxMediaSections) is { } refusal) return NegotiationResult.Fail(refusal);
+            if (_participants.TryGetValue(participantId, out var existing) && existing.IsNewConnection(offer!))
             {
                 // The same participant came back with a new RTCPeerConnection (a page reload, another device):
                 // the old connection ends quietly and the new one starts afresh.
@@ -61,9 +70,13 @@ public sealed class MediaRoom
                 _participants[participantId] = participant;
                 ParticipantCount = _participants.Count;
             }
+            var previousTag = participant.ConnectionTag;
             participant.ConnectionTag = connectionTag;
-            return participant.Negotiate(offerSdp, subscriptions, canPublish);
+            var result = participant.Negotiate(offer!, subscriptions, limits);
+            if (!result.Succeeded && previousTag is not null) participant.ConnectionTag = previousTag; // a refusal changes nothing
+            return result;
         });
+    }
 
     /// <summary>Stops forwarding (or resumes) a participant's audio or video: muting enforced by the server.</summary>
     public Task SetMutedAsync(string participantId, string kind, bool muted) => Run(() =>

@@ -15,9 +15,17 @@ internal sealed class PublishedStream
         Publication = publication;
         Index = index;
         Rid = rid;
-        // Video keeps up to Publication.MaxRetention of packets (1,024 slots hold 3 s at 2.7 Mbit/s of 1,000-byte packets).
-        Buffer = new RetransmissionBuffer(publication.IsVideo ? 1024 : 64, maxAge: Publication.MinRetention);
+        Buffer = new RetransmissionBuffer(publication.IsVideo ? VideoBufferPackets : AudioBufferPackets, maxAge: Publication.MinRetention);
     }
+
+    /// <summary>Video keeps up to <see cref="Publication.MaxRetention"/> of packets (1,024 slots hold 3 s at 2.7 Mbit/s
+    /// of 1,000-byte packets); audio is not retransmitted by browsers, a few packets do.</summary>
+    public const int VideoBufferPackets = 1024;
+
+    public const int AudioBufferPackets = 64;
+
+    /// <summary>What one stream's retransmission buffer allocates (about 1.5 MB for video, 0.1 MB for audio).</summary>
+    public static long BufferBytes(bool video) => RetransmissionBuffer.FootprintBytes(video ? VideoBufferPackets : AudioBufferPackets);
 
     public Publication Publication { get; }
 
@@ -86,6 +94,10 @@ internal sealed class Publication : IRetransmissionSource
     public uint? PrimarySsrc => _streams.Count > 0 ? _streams[0].Ssrc : null;
 
     public bool Muted { get; set; }
+
+    /// <summary>The bytes this publication holds in the server's <see cref="RetransmissionMemory"/> for its streams'
+    /// buffers (reserved before they are made, released when it is unpublished).</summary>
+    public long RetransmissionBytes { get; set; }
 
     /// <summary>True once a packet showed a temporal layer above the base (VP8 TID > 0): the track has frame-rate steps.</summary>
     public bool HasTemporalLayers { get; private set; }

@@ -10,9 +10,21 @@ public sealed class RoomManager
 {
     private readonly ConcurrentDictionary<string, MediaRoom> _rooms = new(StringComparer.Ordinal);
 
-    public RoomManager(MediaServer server, DtlsCertificate certificate)
+    /// <summary>The default of <see cref="MaxMediaSections"/>: a full group room (13 people) whose participants each
+    /// publish two tracks needs 26 m-lines in an offer; a patient at the default role limits (5 tracks) with twelve others
+    /// publishing two each needs 29.</summary>
+    public const int DefaultMaxMediaSections = 64;
+
+    /// <param name="retransmissionMemory">The budget for publications' retransmission buffers
+    /// (<see cref="Rooms.RetransmissionMemory.CreateDefault"/> when null).</param>
+    /// <param name="maxMediaSections">The most m-lines an offer may have (see <see cref="MaxMediaSections"/>).</param>
+    public RoomManager(MediaServer server, DtlsCertificate certificate, RetransmissionMemory? retransmissionMemory = null,
+        int maxMediaSections = DefaultMaxMediaSections)
     {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(maxMediaSections);
         Server = server;
+        RetransmissionMemory = retransmissionMemory ?? RetransmissionMemory.CreateDefault();
+        MaxMediaSections = maxMediaSections;
         PeerOptions = new PeerConnectionOptions
         {
             Certificate = certificate,
@@ -21,6 +33,14 @@ public sealed class RoomManager
     }
 
     public MediaServer Server { get; }
+
+    /// <summary>The server-wide budget every publication's retransmission buffers are reserved from
+    /// (<see cref="RetransmissionMemory.ReservedBytes"/> is the metric).</summary>
+    public RetransmissionMemory RetransmissionMemory { get; }
+
+    /// <summary>The most m-lines (of any kind, rejected ones included) one offer may have; a larger offer is refused
+    /// before anything of it is answered or applied.</summary>
+    public int MaxMediaSections { get; }
 
     internal PeerConnectionOptions PeerOptions { get; }
 

@@ -44,6 +44,7 @@ internal sealed class RoomParticipant : IMediaPeer, IPeerConnectionHandler, IEgr
     private int _forwardSample;
     private TimeSpan _nextReport;
     private bool _closed;
+    private long _retransmissionBytes;
 
     public RoomParticipant(MediaRoom room, string id)
     {
@@ -70,6 +71,9 @@ internal sealed class RoomParticipant : IMediaPeer, IPeerConnectionHandler, IEgr
 
     public IReadOnlyList<Publication> Publications => _publications;
 
+    /// <summary>The retransmission memory this participant's publications hold in the server's budget.</summary>
+    public long RetransmissionBytes => _retransmissionBytes;
+
     public PeerConnectionState ConnectionState => _connection?.State ?? PeerConnectionState.New;
 
     public string LocalUfrag => _ice.Ufrag;
@@ -85,13 +89,13 @@ internal sealed class RoomParticipant : IMediaPeer, IPeerConnectionHandler, IEgr
     /// <summary>True once a newer connection of the same participant took this one's place.</summary>
     public bool IsReplaced { get; private set; }
 
-    /// <summary>Whether <paramref name="offerSdp"/> comes from a different RTCPeerConnection than this one (another
+    /// <summary>Whether <paramref name="offer"/> comes from a different RTCPeerConnection than this one (another
     /// ICE ufrag), or this one has closed.</summary>
-    public bool IsNewConnection(string offerSdp)
+    public bool IsNewConnection(SessionDescription offer)
     {
         if (_closed) return true;
-        if (_remoteUfrag is null || !SessionDescription.TryParse(offerSdp, out var offer, out _)) return false;
-        var ufrag = offer!.IceUfrag ?? offer.Media.Select(m => m.IceUfrag).FirstOrDefault(u => u is not null);
+        if (_remoteUfrag is null) return false;
+        var ufrag = offer.IceUfrag ?? offer.Media.Select(m => m.IceUfrag).FirstOrDefault(u => u is not null);
         return ufrag is not null && ufrag != _remoteUfrag;
     }
 
@@ -139,10 +143,44 @@ internal sealed class RoomParticipant : IMediaPeer, IPeerConnectionHandler, IEgr
 
     // ------------------------------------------------------------------ negotiation (cold path)
 
-    public NegotiationResult Negotiate(string offerSdp, IReadOnlyList<SubscriptionRequest> requests, bool canPublish)
+    /// <summary>
+    /// Cheap checks of an offer before anything of it is answered, allocated or applied: at most
+    /// <paramref name="maxMediaSections"/> m-lines; at most <paramref name="limits"/>' audio and video send sections
+    /// (<c>sendonly</c>/<c>sendrecv</c>, not rejected; ignored for a participant that publishes nothing, whose send
+    /// sections are answered without being published); at most <see cref="LayerRates.MaxSpatialLayers"/> simulcast
+    /// encodings per video send section. Returns why the offer is refused, or null.
+    /// </summary>
+    internal static string? CheckOffer(SessionDescription offer, PublishLimits limits, int maxMediaSections)
+    {
+        if (offer.Media.Count > maxMediaSections)
+            return $"the offer has {offer.Media.Count} m-lines; at most {maxMediaSections}";
+        if (!limits.CanPublish) return null;
+        int audio = 0, video = 0;
+        foreach (var media in offer.Media)
+        {
+            if (media.IsRejected || media.Kind is not ("audio" or "video")) continue;
+            if (offer.GetDirection(media) is not (SdpDirection.SendOnly or SdpDirection.SendRecv)) continue;
+            if (media.Kind == "audio")
+            {
+                audio++;
+                continue;
+            }
+            video++;
+            if (media.Simulcast is { } simulcast && simulcast.Send.Count > LayerRates.MaxSpatialLayers)
+                return $"m-line '{media.Mid}' sends {simulcast.Send.Count} simulcast encodings; at most {LayerRates.MaxSpatialLayers}";
+        }
+        if (audio > limits.Audio) return $"{limits.Who} may publish at most {Tracks(limits.Audio, "audio")}; the offer sends {audio}";
+        if (video > limits.Video) return $"{limits.Who} may publish at most {Tracks(limits.Video, "video")}; the offer sends {video}";
+        return null;
+
+        static string Tracks(int count, string kind) => count == 1 ? $"1 {kind} track" : $"{count} {kind} tracks";
+    }
+
+    public NegotiationResult Negotiate(SessionDescription offer, IReadOnlyList<SubscriptionRequest> requests, PublishLimits limits)
     {
         if (_closed) return NegotiationResult.Fail("this participant's media connection has closed; join again");
-        if (!SessionDescription.TryParse(offerSdp, out var offer, out var error)) return NegotiationResult.Fail($"bad SDP offer: {error}");
+        if (CheckOffer(offer, limits, _room.Manager.MaxMediaSections) is { } refusal) return NegotiationResult.Fail(refusal);
+        string? error;
 
         var requested = new Dictionary<string, string>(StringComparer.Ordinal);
         var priorities = new Dictionary<string, int>(StringComparer.Ordinal);
@@ -184,11 +222,12 @@ internal sealed class RoomParticipant : IMediaPeer, IPeerConnectionHandler, IEgr
         var session = answer!.Session;
         var fingerprint = $"{session.RemoteFingerprint.Algorithm} {session.RemoteFingerprint.Value}";
 
+        DtlsFingerprint? remoteFingerprint = null;
+        IceCredentials? remoteIce = null;
         if (_connection is null)
         {
-            if (!DtlsFingerprint.TryParse(fingerprint, out var remoteFingerprint))
+            if (!DtlsFingerprint.TryParse(fingerprint, out remoteFingerprint))
                 return NegotiationResult.Fail("the offer's a=fingerprint is not a usable certificate fingerprint");
-            IceCredentials remoteIce;
             try
             {
                 remoteIce = new IceCredentials(session.RemoteIceUfrag, session.RemoteIcePwd);
@@ -197,24 +236,80 @@ internal sealed class RoomParticipant : IMediaPeer, IPeerConnectionHandler, IEgr
             {
                 return NegotiationResult.Fail($"bad ICE credentials in the offer: {ex.Message}");
             }
-            var dtlsRole = session.LocalSetup == SdpSetupRole.Active ? DtlsRole.Client : DtlsRole.Server;
-            _connection = PeerConnection.CreateIceLite(_ice, remoteIce, remoteFingerprint!, dtlsRole, _room.Manager.PeerOptions, this, action => _room.Worker.PostFor(this, action));
-            _connection.Start(_room.Worker.Now);
-            _remoteUfrag = session.RemoteIceUfrag;
-            _remoteFingerprint = fingerprint;
-            _room.Manager.Server.Register(this, _room.Worker);
         }
         else if (session.RemoteIceUfrag != _remoteUfrag || !string.Equals(fingerprint, _remoteFingerprint, StringComparison.OrdinalIgnoreCase))
         {
             return NegotiationResult.Fail("ICE restarts and certificate changes are not supported: leave and join again");
         }
 
-        ApplyPublications(session, canPublish);
+        // The publications' retransmission buffers are reserved before any is allocated (the last refusal).
+        var reservations = PlanRetransmissionMemory(session, limits.CanPublish, out var growing, out var releasing);
+        var memory = _room.Manager.RetransmissionMemory;
+        switch (memory.TryReserve(growing, _retransmissionBytes, releasing))
+        {
+            case RetransmissionReservation.ParticipantFull:
+                return NegotiationResult.Fail($"this participant's retransmission memory would be {RetransmissionMemory.ToMB(_retransmissionBytes - releasing + growing)} MB " +
+                                              $"with this offer; at most {RetransmissionMemory.ToMB(memory.PerParticipantBytes)} MB");
+            case RetransmissionReservation.ServerFull:
+                return NegotiationResult.Fail("the server's retransmission memory is full; publish fewer tracks or try again later");
+        }
+        _retransmissionBytes += growing;
+
+        if (_connection is null)
+        {
+            var dtlsRole = session.LocalSetup == SdpSetupRole.Active ? DtlsRole.Client : DtlsRole.Server;
+            _connection = PeerConnection.CreateIceLite(_ice, remoteIce!, remoteFingerprint!, dtlsRole, _room.Manager.PeerOptions, this, action => _room.Worker.PostFor(this, action));
+            _connection.Start(_room.Worker.Now);
+            _remoteUfrag = session.RemoteIceUfrag;
+            _remoteFingerprint = fingerprint;
+            _room.Manager.Server.Register(this, _room.Worker);
+        }
+
+        ApplyPublications(session, limits.CanPublish, reservations);
         ApplySubscriptions(session, planned, priorities);
         return new NegotiationResult(answer.Sdp, null);
     }
 
-    private void ApplyPublications(NegotiatedSession session, bool canPublish)
+    /// <summary>Whether a negotiated section is one of this participant's publications (the server receives on it).</summary>
+    private static bool IsPublished(NegotiatedMedia media) =>
+        !media.IsRejected && media.Kind is "audio" or "video" && media.Direction is SdpDirection.RecvOnly or SdpDirection.SendRecv;
+
+    /// <summary>The retransmission memory each publication will hold once <paramref name="session"/> is applied (by
+    /// mid), the bytes to reserve beyond what they hold now, and the bytes of the publications it drops. A publication's
+    /// streams are those <see cref="Publication.Update"/> makes: one per simulcast encoding (they are never removed), or
+    /// one.</summary>
+    private Dictionary<string, long> PlanRetransmissionMemory(NegotiatedSession session, bool canPublish, out long growing, out long releasing)
+    {
+        var reservations = new Dictionary<string, long>(StringComparer.Ordinal);
+        growing = 0;
+        releasing = 0;
+        if (canPublish)
+        {
+            foreach (var media in session.Media)
+            {
+                if (!IsPublished(media)) continue;
+                var existing = _publicationsByMid.GetValueOrDefault(media.Mid);
+                var video = (existing?.Kind ?? media.Kind) == "video";
+                var streams = 1;
+                if (video && media.ReceiveRids.Count > 1)
+                {
+                    streams = 0;
+                    foreach (var rid in media.ReceiveRids) streams = Math.Max(streams, media.GetSimulcastStreamIndex(rid) + 1);
+                }
+                var held = existing?.RetransmissionBytes ?? 0;
+                var bytes = Math.Max(held, Math.Max(streams, existing?.Streams.Count ?? 0) * PublishedStream.BufferBytes(video));
+                reservations[media.Mid] = bytes;
+                growing += bytes - held;
+            }
+        }
+        foreach (var publication in _publications)
+        {
+            if (!reservations.ContainsKey(publication.Mid)) releasing += publication.RetransmissionBytes;
+        }
+        return reservations;
+    }
+
+    private void ApplyPublications(NegotiatedSession session, bool canPublish, Dictionary<string, long> reservations)
     {
         var changed = false;
         var seen = new HashSet<string>(StringComparer.Ordinal);
@@ -229,8 +324,7 @@ internal sealed class RoomParticipant : IMediaPeer, IPeerConnectionHandler, IEgr
             if (media.FindExtensionId(SdpHeaderExtensionCapability.RepairedRtpStreamId) is { } rridId) _repairedRidExtensionId = rridId;
             if (media.FindExtensionId(SdpHeaderExtensionCapability.TransportWideCc) is { } twccId) _transportSequenceExtensionId = twccId;
             Egress.TransportSequenceExtensionId = _transportSequenceExtensionId;
-            if (!canPublish || media.IsRejected || media.Kind is not ("audio" or "video")) continue;
-            if (media.Direction is not (SdpDirection.RecvOnly or SdpDirection.SendRecv)) continue;
+            if (!canPublish || !IsPublished(media)) continue;
             seen.Add(media.Mid);
             if (!_publicationsByMid.TryGetValue(media.Mid, out var publication))
             {
@@ -239,6 +333,7 @@ internal sealed class RoomParticipant : IMediaPeer, IPeerConnectionHandler, IEgr
                 _publications.Add(publication);
                 changed = true;
             }
+            publication.RetransmissionBytes = reservations[media.Mid];
             publication.Update(media);
             foreach (var stream in publication.Streams)
             {
@@ -256,6 +351,10 @@ internal sealed class RoomParticipant : IMediaPeer, IPeerConnectionHandler, IEgr
 
     private void Unpublish(Publication publication)
     {
+        // Every way a publication ends (renegotiated away, the participant leaving, the room closing) passes here.
+        _room.Manager.RetransmissionMemory.Release(publication.RetransmissionBytes);
+        _retransmissionBytes -= publication.RetransmissionBytes;
+        publication.RetransmissionBytes = 0;
         _publications.Remove(publication);
         _publicationsByMid.Remove(publication.Mid);
         foreach (var (ssrc, owner) in _streamsBySsrc.ToList())

@@ -9,6 +9,18 @@ public sealed record TrackInfo(string TrackId, string ParticipantId, string Kind
 /// budget is shared out.</summary>
 public sealed record SubscriptionRequest(string Mid, string TrackId, int Priority = 0);
 
+/// <summary>How many tracks of each kind a participant may publish (its offer's <c>sendonly</c>/<c>sendrecv</c> audio and
+/// video m-lines), set by the control plane from the participant's role. <paramref name="Who"/> names the publisher in
+/// refusals ("a patient may publish at most 3 video tracks; the offer sends 5"). With <see cref="None"/> the participant
+/// publishes nothing and its send sections are answered without being published (observers).</summary>
+public sealed record PublishLimits(int Audio, int Video, string Who = "this participant")
+{
+    /// <summary>Publishes nothing (send sections are ignored, not refused).</summary>
+    public static PublishLimits None { get; } = new(0, 0);
+
+    public bool CanPublish => Audio > 0 || Video > 0;
+}
+
 /// <summary>The outcome of a negotiation: the answer, or a reason a person can read.</summary>
 public sealed record NegotiationResult(string? AnswerSdp, string? Error)
 {

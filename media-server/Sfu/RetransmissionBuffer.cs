@@ -53,6 +53,11 @@ public sealed class RetransmissionBuffer : IRetransmissionSource
 
     public int MaxPacketSize { get; }
 
+    /// <summary>The bytes a buffer of <paramref name="capacity"/> packets of up to <paramref name="maxPacketSize"/>
+    /// bytes allocates (its packet slots and per-slot bookkeeping), for memory budgets.</summary>
+    public static long FootprintBytes(int capacity, int maxPacketSize = 1500) =>
+        (long)capacity * (maxPacketSize + sizeof(long) + sizeof(long) + sizeof(int));
+
     public TimeSpan MaxAge { get; set; }
 
     /// <summary>SSRC of the packets held (null when empty).</summary>

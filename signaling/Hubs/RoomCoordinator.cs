@@ -1,5 +1,7 @@
 using Microsoft.AspNetCore.SignalR;
+using Microsoft.Extensions.Options;
 using TeleRehab.Media.Rooms;
+using TeleRehab.Signaling.Limits;
 using TeleRehab.Signaling.Sessions;
 
 namespace TeleRehab.Signaling.Hubs;
@@ -17,9 +19,15 @@ public sealed partial class RoomCoordinator : IRoomListener
     private readonly ILogger<RoomCoordinator> _logger;
     private readonly Lock _lock = new();
     private readonly Dictionary<string, LiveRoom> _rooms = new(StringComparer.Ordinal);
+    private readonly PublishLimits _patientLimits;
+    private readonly PublishLimits _therapistLimits;
 
-    public RoomCoordinator(SessionRegistry registry, RoomManager media, IHubContext<SessionHub> hub, ILogger<RoomCoordinator> logger)
+    public RoomCoordinator(SessionRegistry registry, RoomManager media, IHubContext<SessionHub> hub, ILogger<RoomCoordinator> logger,
+        IOptions<LimitsOptions> limits)
     {
+        var options = limits.Value;
+        _patientLimits = new PublishLimits(options.PatientAudioTracks, options.PatientVideoTracks, "a patient");
+        _therapistLimits = new PublishLimits(options.TherapistAudioTracks, options.TherapistVideoTracks, "a therapist");
         _registry = registry;
         _media = media;
         _hub = hub;
@@ -185,6 +193,14 @@ public sealed partial class RoomCoordinator : IRoomListener
     private static int Priority(ParticipantRole receiver, ParticipantRole? publisher) =>
         receiver == ParticipantRole.Therapist ? (publisher == ParticipantRole.Patient ? 1 : 0) : (publisher == ParticipantRole.Therapist ? 1 : 0);
 
+    /// <summary>What a role may publish (<c>TeleRehab:Limits</c>); observers publish nothing.</summary>
+    private PublishLimits PublishLimitsFor(ParticipantRole role) => role switch
+    {
+        ParticipantRole.Therapist => _therapistLimits,
+        ParticipantRole.Patient => _patientLimits,
+        _ => PublishLimits.None,
+    };
+
     internal async Task<string> NegotiateAsync(Caller caller, NegotiateRequest request)
     {
         MediaRoom media;
@@ -200,7 +216,7 @@ public sealed partial class RoomCoordinator : IRoomListener
         var owners = media.Tracks.ToDictionary(t => t.TrackId, t => t.ParticipantId, StringComparer.Ordinal);
         var subscriptions = (request.Subscriptions ?? []).Select(s => new SubscriptionRequest(s?.Mid ?? "", s?.TrackId ?? "",
             Priority(caller.Role, owners.TryGetValue(s?.TrackId ?? "", out var owner) ? roles.GetValueOrDefault(owner) : null))).ToList();
-        var result = await media.NegotiateAsync(caller.ParticipantId, caller.Role != ParticipantRole.Observer, request.Sdp, subscriptions, caller.ConnectionId);
+        var result = await media.NegotiateAsync(caller.ParticipantId, PublishLimitsFor(caller.Role), request.Sdp, subscriptions, caller.ConnectionId);
         bool stillHere, gone, ended;
         lock (_lock)
         {
