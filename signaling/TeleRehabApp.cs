@@ -30,9 +30,10 @@ public static class TeleRehabApp
             builder.WebHost.UseUrls(DefaultUrl);
         }
 
-        var limits = builder.Configuration.GetSection(ConnectionLimitsOptions.Section).Get<ConnectionLimitsOptions>() ?? new ConnectionLimitsOptions();
+        // Limits are checked before anything uses them: a bad value stops start-up with a message naming its key.
+        var limits = builder.Configuration.GetSection(LimitsOptions.Section).Get<LimitsOptions>() ?? new LimitsOptions();
         limits.Validate();
-        builder.Services.AddOptions<ConnectionLimitsOptions>().Bind(builder.Configuration.GetSection(ConnectionLimitsOptions.Section));
+        builder.Services.AddOptions<LimitsOptions>().Bind(builder.Configuration.GetSection(LimitsOptions.Section));
         var proxies = TrustedProxies.From(builder.Configuration);
         builder.Services.AddSingleton(proxies);
         // One budget for every connection the process accepts (HTTP and ICE-TCP): near the open-file limit new
@@ -64,8 +65,6 @@ public static class TeleRehabApp
         builder.Services.AddEchoRateLimit(builder.Configuration);
         builder.Services.AddSessions(builder.Configuration);
         builder.Services.AddMediaMetrics();
-        builder.Services.AddOptions<LimitsOptions>().Bind(builder.Configuration.GetSection("TeleRehab:Limits"))
-            .Validate(limits => { limits.Validate(); return true; }).ValidateOnStart();
         builder.Services.AddSingleton(sp =>
         {
             var limits = sp.GetRequiredService<IOptions<LimitsOptions>>().Value;

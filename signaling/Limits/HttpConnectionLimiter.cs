@@ -17,7 +17,7 @@ public sealed class HttpConnectionLimiter
     private readonly RefusalLog _log;
     private long _refusedFileDescriptors, _refusedTotal;
 
-    public HttpConnectionLimiter(ConnectionLimitsOptions options, ConnectionBudget process, TrustedProxies proxies, RefusalLog log)
+    public HttpConnectionLimiter(LimitsOptions options, ConnectionBudget process, TrustedProxies proxies, RefusalLog log)
     {
         _process = process;
         _total = new ConnectionBudget(options.HttpConnections);
@@ -52,7 +52,7 @@ public sealed class HttpConnectionLimiter
             if (!_total.TryAcquire())
             {
                 Interlocked.Increment(ref _refusedTotal);
-                _log.Refused("http-total", $"HTTP connection refused: {_total.Capacity} are open ({ConnectionLimitsOptions.Section}:HttpConnections)");
+                _log.Refused("http-total", $"HTTP connection refused: {_total.Capacity} are open ({LimitsOptions.Section}:HttpConnections)");
                 connection.Abort();
                 return;
             }
@@ -60,7 +60,7 @@ public sealed class HttpConnectionLimiter
             {
                 if (perAddress && !_perAddress.TryAcquire(address!))
                 {
-                    _log.Refused("http-address", $"HTTP connection from {address} refused: it holds {_perAddress.Limit} ({ConnectionLimitsOptions.Section}:HttpConnectionsPerAddress)");
+                    _log.Refused("http-address", $"HTTP connection from {address} refused: it holds {_perAddress.Limit} ({LimitsOptions.Section}:HttpConnectionsPerAddress)");
                     connection.Abort();
                     return;
                 }

@@ -14,14 +14,14 @@ public sealed partial class HubGuard : IHubFilter
     public const int LoggedRefusalsPerConnection = 3;
     private const int MaxLoggedMessage = 200;
 
-    private readonly ConnectionLimitsOptions _options;
+    private readonly LimitsOptions _options;
     private readonly TimeProvider _time;
     private readonly ILogger<HubGuard> _logger;
     private readonly RefusalLog _refusals;
     private readonly PerAddressLimiter _perAddress;
     private long _refusedCalls, _closedForRate, _closedForRefusals, _closedForJoinTimeout;
 
-    public HubGuard(IOptions<ConnectionLimitsOptions> options, TimeProvider time, ILogger<HubGuard> logger)
+    public HubGuard(IOptions<LimitsOptions> options, TimeProvider time, ILogger<HubGuard> logger)
     {
         _options = options.Value;
         _time = time;
@@ -58,7 +58,7 @@ public sealed partial class HubGuard : IHubFilter
         {
             if (!_perAddress.TryAcquire(address))
             {
-                _refusals.Refused("hub-address", $"hub connection from {address} refused: it holds {_perAddress.Limit} ({ConnectionLimitsOptions.Section}:HubConnectionsPerAddress)");
+                _refusals.Refused("hub-address", $"hub connection from {address} refused: it holds {_perAddress.Limit} ({LimitsOptions.Section}:HubConnectionsPerAddress)");
                 state.Closing = true;
                 hub.Abort();
                 return Task.CompletedTask;

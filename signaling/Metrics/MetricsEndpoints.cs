@@ -36,6 +36,8 @@ public static class MetricsEndpoints
         var iceTcpClosed = factory.CreateCounter("telerehab_ice_tcp_closed_total",
             "ICE-TCP connections closed by the server before or after authenticating, by reason.", "reason");
         var hubRefused = factory.CreateCounter("telerehab_hub_refused_calls_total", "Hub calls refused (bad token, bad arguments, forbidden).");
+        var retransmissionMemory = factory.CreateGauge("telerehab_retransmission_memory_bytes",
+            "Bytes of retransmission buffers the publications on this server hold (capped by TeleRehab:Limits:RetransmissionMemoryMB).");
         var hubClosed = factory.CreateCounter("telerehab_hub_connections_closed_total", "Hub connections the server closed for a limit, by reason.", "reason");
 
         var services = app.Services;
@@ -64,6 +66,7 @@ public static class MetricsEndpoints
             hubClosed.WithLabels("refused_calls").IncTo(hub.ClosedForRefusals);
             hubClosed.WithLabels("join_timeout").IncTo(hub.ClosedForJoinTimeout);
             var rooms = services.GetRequiredService<RoomManager>();
+            retransmissionMemory.Set(rooms.RetransmissionMemory.ReservedBytes);
             int roomCount = 0, participants = 0, audio = 0, video = 0;
             foreach (var room in rooms.Rooms)
             {

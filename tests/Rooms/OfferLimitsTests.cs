@@ -1,4 +1,6 @@
 using System.Text;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.DependencyInjection;
 using TeleRehab.Media.Dtls;
 using TeleRehab.Media.Hosting;
@@ -311,17 +313,21 @@ public sealed class OfferLimitsTests : IAsyncLifetime
     [InlineData("RetransmissionMemoryPerParticipantMB", "0")]
     public async Task Invalid_limit_stops_start_up_naming_the_key(string key, string value)
     {
-        var app = TeleRehabApp.Create([
+        WebApplication? app = null;
+        var exception = await Assert.ThrowsAnyAsync<Exception>(async () =>
+        {
+            app = TeleRehabApp.Create([
             "--urls=http://127.0.0.1:0",
             "--TeleRehab:Media:UdpPort=0",
             "--TeleRehab:Media:TcpPort=-1",
             "--TeleRehab:Media:ListenAddress=127.0.0.1",
             "--Logging:LogLevel:Default=None",
             $"--TeleRehab:Limits:{key}={value}",
-        ]);
+            ]);
+            await app.StartAsync();
+        });
         try
         {
-            var exception = await Assert.ThrowsAnyAsync<Exception>(() => app.StartAsync());
             var messages = new List<string>();
             for (Exception? e = exception; e is not null; e = e.InnerException) messages.Add(e.Message);
             if (exception is AggregateException aggregate) messages.AddRange(aggregate.InnerExceptions.Select(e => e.Message));
@@ -329,8 +335,11 @@ public sealed class OfferLimitsTests : IAsyncLifetime
         }
         finally
         {
-            try { await app.StopAsync(); } catch (Exception) { }
-            await app.DisposeAsync();
+            if (app is not null)
+            {
+                try { await app.StopAsync(); } catch (Exception) { }
+                await app.DisposeAsync();
+            }
         }
     }
 

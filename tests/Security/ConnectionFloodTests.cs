@@ -26,7 +26,7 @@ public sealed class ConnectionFloodTests(ITestOutputHelper output)
         var media = kit.Host.Media;
         var http = kit.Host.Services.GetRequiredService<HttpConnectionLimiter>();
         var budget = kit.Host.Services.GetRequiredService<ConnectionBudget>();
-        var limits = new ConnectionLimitsOptions();
+        var limits = new LimitsOptions();
         var forwardedBefore = media.Totals().VideoPacketsOut + media.Totals().AudioPacketsOut;
 
         var script = Path.Combine(AppContext.BaseDirectory, "Support", "silent_connections.py");

@@ -104,8 +104,8 @@ public sealed class HttpHardeningTests
     {
         var error = await Assert.ThrowsAsync<InvalidOperationException>(() => AppHost.StartAsync(("TeleRehab:Proxy:KnownProxies", "proxy.example")));
         Assert.Contains(TrustedProxies.KnownProxiesKey, error.Message);
-        error = await Assert.ThrowsAsync<InvalidOperationException>(() => AppHost.StartAsync(("TeleRehab:Limits:HubCallsPerSecond", "0")));
-        Assert.Contains("TeleRehab:Limits:HubCallsPerSecond", error.Message);
+        var limitError = await Assert.ThrowsAsync<ArgumentException>(() => AppHost.StartAsync(("TeleRehab:Limits:HubCallsPerSecond", "0")));
+        Assert.Contains("TeleRehab:Limits:HubCallsPerSecond", limitError.Message);
     }
 
     [Fact]

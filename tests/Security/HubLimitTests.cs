@@ -59,7 +59,7 @@ public sealed class HubLimitTests(Xunit.Abstractions.ITestOutputHelper output)
         }
         await closed.WaitAsync(Generous);
         Assert.True(refused < 10_000, "the server never closed the connection");
-        Assert.InRange(refused, 1, new ConnectionLimitsOptions().HubRefusedCalls);
+        Assert.InRange(refused, 1, new LimitsOptions().HubRefusedCalls);
 
         // Another fires 10,000 calls without waiting for answers: closed for its rate.
         await using var flooder = Connect(host);
