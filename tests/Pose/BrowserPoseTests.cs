@@ -50,7 +50,12 @@ public sealed class BrowserPoseTests(ITestOutputHelper output) : IAsyncLifetime
         var failures = new List<string>();
         page.Response += (_, response) => { if (response.Status >= 400) lock (failures) failures.Add($"{response.Status} {response.Url}"); };
         page.RequestFailed += (_, request) => { lock (failures) failures.Add($"failed {request.Url}"); };
-        page.Console += (_, message) => output.WriteLine($"[browser {message.Type}] {message.Text}");
+        var cspViolations = new List<string>();
+        page.Console += (_, message) =>
+        {
+            output.WriteLine($"[browser {message.Type}] {message.Text}");
+            if (message.Text.Contains("Content Security Policy", StringComparison.Ordinal)) lock (cspViolations) cspViolations.Add(message.Text);
+        };
         page.PageError += (_, error) => output.WriteLine($"[page error] {error}");
         await page.GotoAsync(new Uri(_host.BaseAddress, $"/check{query}").ToString());
         try
@@ -70,6 +75,8 @@ public sealed class BrowserPoseTests(ITestOutputHelper output) : IAsyncLifetime
         {
             output.WriteLine((await StateAsync(page)).ToString());
         }
+        // The page, its worker and the estimator's WebAssembly all run under the app's Content-Security-Policy.
+        lock (cspViolations) Assert.Empty(cspViolations);
 
         // For a person to look at what the page shows (not an assertion): TELEREHAB_SCREENSHOT_DIR=<folder>.
         var screenshots = Environment.GetEnvironmentVariable("TELEREHAB_SCREENSHOT_DIR");

@@ -88,6 +88,9 @@ public sealed class BrowserRoomTests(ITestOutputHelper output) : IAsyncLifetime
         Assert.True(Metric(metrics, "telerehab_packets_in_total{kind=\"video\"}") > 0);
         Assert.True(Metric(metrics, "telerehab_packets_out_total{kind=\"audio\"}") > 0);
         Assert.True(Metric(metrics, "telerehab_forwarding_delay_seconds_count") > 0);
+        // Both pages ran whole under the app's Content-Security-Policy (no inline script, no framing).
+        Assert.Empty(therapist.CspViolations);
+        Assert.Empty(patient.CspViolations);
     }
 
     private static double Metric(string exposition, string name)

@@ -20,6 +20,14 @@ public sealed class BrowserParticipant : IAsyncDisposable
 
     public IPage Page { get; }
 
+    private List<string> _cspViolations = [];
+
+    /// <summary>What the browser refused under the app's Content-Security-Policy (console reports), so far.</summary>
+    public IReadOnlyList<string> CspViolations
+    {
+        get { lock (_cspViolations) return _cspViolations.ToList(); }
+    }
+
     public sealed record Inbound(int FramesDecoded, int AudioPacketsReceived, int VideoPacketsReceived);
 
     /// <summary>Opens <paramref name="link"/> (a join link) and joins at once.</summary>
@@ -30,14 +38,16 @@ public sealed class BrowserParticipant : IAsyncDisposable
         var context = await browser.NewContextAsync();
         if (prepare is not null) await prepare(context);
         var page = await context.NewPageAsync();
+        var participant = new List<string>();
         page.Console += (_, message) =>
         {
             if (message.Type is "error" or "warning") output.WriteLine($"[{name}] {message.Text}");
+            if (message.Text.Contains("Content Security Policy", StringComparison.Ordinal)) lock (participant) participant.Add(message.Text);
         };
         var hash = link.IndexOf('#');
         var url = hash < 0 ? link : $"{link[..hash]}?autojoin=1{link[hash..]}";
         await page.GotoAsync(url);
-        return new BrowserParticipant(name, context, page);
+        return new BrowserParticipant(name, context, page) { _cspViolations = participant };
     }
 
     /// <summary>Reloads the page (the same link): a participant who left joins again.</summary>
