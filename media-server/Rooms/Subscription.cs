@@ -106,6 +106,9 @@ internal sealed class Subscription : IPaddingSource
             if (action == LayerPacketAction.ForwardSwitched)
             {
                 LayerSwitches++;
+                // The switch is explicit: the rewriter's own auto-switch refuses a source it forwarded before (late
+                // packets of an old layer), and going back down to a layer forwarded earlier is exactly that source.
+                Rewriter.SwitchSource(ssrc);
                 if (vp8) _vp8!.SwitchSource(ssrc);
             }
         }

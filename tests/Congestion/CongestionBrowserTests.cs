@@ -155,7 +155,12 @@ public sealed class CongestionBrowserTests(ITestOutputHelper output) : IAsyncLif
         rig.Patients.Add((await OpenAsync(rig, "patient", session.PatientLink!, link, browser), link));
         await rig.WaitConnectedAsync();
         Assert.True(link.GetStatus().Up.Delivered > 0, "the patient's media did not go through the emulator");
+        // A line a second of what the SFU decides per leg, so a run that goes wrong shows when and how.
+        using var stopTimeline = new CancellationTokenSource();
+        var timeline = TimelineAsync(rig.Patients[0].Person.Page, stopTimeline.Token);
         var result = await body(rig);
+        stopTimeline.Cancel();
+        foreach (var line in await timeline) output.WriteLine(line);
         await PrintLegsAsync();
         return result;
     }
@@ -206,6 +211,50 @@ public sealed class CongestionBrowserTests(ITestOutputHelper output) : IAsyncLif
         }
         return "none";
     }
+
+    private async Task<List<string>> TimelineAsync(IPage patient, CancellationToken stop)
+    {
+        var lines = new List<string>();
+        var start = DateTime.UtcNow;
+        while (!stop.IsCancellationRequested)
+        {
+            var parts = new List<string>();
+            foreach (var room in _host.Services.GetRequiredService<RoomManager>().Rooms)
+            {
+                foreach (var leg in await room.GetLegStatsAsync())
+                {
+                    var videos = string.Join(" ", leg.Subscriptions.Where(s => s.Kind == "video").Select(s => $"{s.Layer}->{s.Target}"));
+                    parts.Add($"{leg.ParticipantId[..4]} est {leg.EstimateBps / 1000} rtt {leg.RoundTrip.TotalMilliseconds:0} {videos}");
+                }
+            }
+            var sender = await patient.EvaluateAsync<string>(PatientSenderScript);
+            lines.Add($"  t+{(DateTime.UtcNow - start).TotalSeconds:0}s {string.Join(" | ", parts)} || patient sends: {sender}");
+            try
+            {
+                await Task.Delay(1000, stop);
+            }
+            catch (OperationCanceledException)
+            {
+            }
+        }
+        return lines;
+    }
+
+    /// <summary>The patient's own view of its uplink: its send estimate, what each encoding sends and why it is limited,
+    /// and the loss the SFU's receiver reports tell it.</summary>
+    private const string PatientSenderScript = """
+        async () => {
+          const out = [];
+          for (const pc of window.__probe.pcs) {
+            for (const r of (await pc.getStats()).values()) {
+              if (r.type === 'candidate-pair' && r.nominated && r.availableOutgoingBitrate) out.push(`est ${Math.round(r.availableOutgoingBitrate / 1000)}`);
+              if (r.type === 'outbound-rtp' && r.kind === 'video') out.push(`${r.rid ?? '-'} ${r.frameWidth ?? 0}px ${r.qualityLimitationReason}`);
+              if (r.type === 'remote-inbound-rtp' && r.kind === 'video') out.push(`rr ${r.ssrc % 1000} lost ${r.fractionLost?.toFixed(3)}/${r.packetsLost}`);
+            }
+          }
+          return out.join(' ');
+        }
+        """;
 
     private async Task PrintLegsAsync()
     {

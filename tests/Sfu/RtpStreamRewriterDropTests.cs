@@ -121,6 +121,25 @@ public class RtpStreamRewriterDropTests
         Assert.Equal(0, r.ClosedGapCount);
     }
 
+    /// <summary>Simulcast up and back down (S0 -> S1 -> S0, as on a link that improves and then degrades): the
+    /// layer selector's explicit switch brings back a source forwarded before, which the rewriter's auto-switch alone
+    /// refuses (late packets of an old layer). Before Subscription switched explicitly, every packet of the lower layer
+    /// was refused after such a round trip and the receiver froze.</summary>
+    [Fact]
+    public void ExplicitSwitchBackToAnEarlierSourceForwardsItWhileAutoSwitchRefusesIt()
+    {
+        const uint S0 = 1000, S1 = 2000;
+        var r = new RtpStreamRewriter(Out, 90000, initialSequenceNumber: 0);
+        Assert.Equal((ushort)0, Fwd(r, 100, ssrc: S0));
+        r.SwitchSource(S1);
+        Assert.Equal((ushort)1, Fwd(r, 40000, ssrc: S1));
+        Assert.Null(Fwd(r, 101, ssrc: S0)); // a late packet of the old layer: refused
+        r.SwitchSource(S0);                // the selector goes back down at S0's key frame
+        Assert.Equal((ushort)2, Fwd(r, 150, ssrc: S0));
+        Assert.Equal((ushort)3, Fwd(r, 151, ssrc: S0));
+        Assert.Null(Fwd(r, 40001, ssrc: S1)); // and now S1's late packets are the old ones
+    }
+
     [Fact]
     public void DropsThenSourceSwitch_NewSourceContinuesAndOldMapsBack()
     {
