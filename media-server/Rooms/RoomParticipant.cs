@@ -518,7 +518,7 @@ internal sealed class RoomParticipant : IMediaPeer, IPeerConnectionHandler, IEgr
                         var result = nacked.Retransmit(seq, now);
                         _room.Counters.NackedPackets++;
                         // A packet the SFU had: resent now, or too old to resend (a NACK repeated while the resend is on
-                        // its way is not counted again).
+                        // its way, or after it was answered, is not counted again).
                         if (result is RetransmitResult.Sent or RetransmitResult.TooOld) _room.Counters.NackedPacketsHeld++;
                         if (result == RetransmitResult.Sent) _room.Counters.Retransmissions++;
                     }

@@ -143,7 +143,8 @@ internal sealed class Subscription : IPaddingSource
             if (!Rewriter.TryMapToSource(outgoingSeq, out var sourceSsrc, out var sourceSeq) || Publication.FindStream(sourceSsrc) is not { } stream)
                 return RetransmitResult.Gone;
             if (stream.Buffer.TryGet(sourceSsrc, sourceSeq, now, out _)) return RetransmitResult.ResentRecently;
-            if (!stream.Buffer.IsMissing(sourceSsrc, sourceSeq)) return RetransmitResult.TooOld;
+            if (!stream.Buffer.IsMissing(sourceSsrc, sourceSeq))
+                return _nacks.WasResent(outgoingSeq) ? RetransmitResult.AskedAgain : RetransmitResult.TooOld;
             Publication.Publisher.RequestRetransmission(stream, sourceSeq, now);
             return RetransmitResult.AskedUpstream;
         }
@@ -303,8 +304,11 @@ internal enum RetransmitResult
     ResentRecently,
     /// <summary>The SFU never received it: asked for upstream.</summary>
     AskedUpstream,
-    /// <summary>The SFU had it, but it is older than the buffer keeps.</summary>
+    /// <summary>The SFU had it, but it is older than the buffer keeps, and never resent it.</summary>
     TooOld,
+    /// <summary>Resent before and since aged out of the buffer: the receiver asks again for a packet already answered
+    /// (browsers re-NACK each round trip up to ten times).</summary>
+    AskedAgain,
     /// <summary>Never forwarded to this subscriber.</summary>
     Gone,
 }

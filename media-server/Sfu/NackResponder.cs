@@ -84,6 +84,14 @@ public sealed class NackResponder
     public int TryBuildProbe(ushort outSeq, IRetransmissionSource source, TimeSpan now, Span<byte> destination) =>
         RtxSsrc is null ? 0 : TryBuild(outSeq, source, now, destination, probe: true);
 
+    /// <summary>True when outgoing seq <paramref name="outSeq"/> was resent before (as a retransmission, not a probe) and
+    /// is still in the resend history: a NACK for it now is the receiver asking again, not a new loss.</summary>
+    public bool WasResent(ushort outSeq)
+    {
+        int slot = outSeq & (HistorySize - 1);
+        return _sentAt[slot] != 0 && _sentSeq[slot] == outSeq;
+    }
+
     private int TryBuild(ushort outSeq, IRetransmissionSource source, TimeSpan now, Span<byte> destination, bool probe)
     {
         int slot = outSeq & (HistorySize - 1);

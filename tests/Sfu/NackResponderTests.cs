@@ -53,6 +53,22 @@ public class NackResponderTests
         Assert.Equal(Convert.FromHexString("B0E41388" + "00015F90" + "11111111" + "BEDE0001" + "30AB0000" + "00010203040506070809" + "00000004"),
             Original());
 
+    /// <summary>A packet asked for again after it was resent is known as such (the SFU then counts the NACK as a
+    /// repeat, not as a new loss it failed to answer); a probe copy is not a resend.</summary>
+    [Fact]
+    public void RemembersWhatItResentButNotProbes()
+    {
+        var s = new Setup(rtx: true);
+        ushort first = s.Publish(Original(), Ms(0));
+        var work = new byte[1500];
+        Assert.False(s.Responder.WasResent(first));
+        Assert.True(s.Responder.TryBuildProbe(first, s.Buffer, Ms(10), work) > 0);
+        Assert.False(s.Responder.WasResent(first));
+        Assert.True(s.Responder.TryBuildRetransmission(first, s.Buffer, Ms(20), work) > 0);
+        Assert.True(s.Responder.WasResent(first));
+        Assert.False(s.Responder.WasResent((ushort)(first + 1)));
+    }
+
     [Fact]
     public void ResendsRewrittenAsForwarded()
     {
