@@ -249,7 +249,11 @@ internal sealed class Publication : IRetransmissionSource
         var slowest = TimeSpan.Zero;
         foreach (var subscription in _subscribers)
         {
-            if (subscription.Subscriber.RoundTrip.Smoothed > slowest) slowest = subscription.Subscriber.RoundTrip.Smoothed;
+            // The latest measurement too: on a link whose queue fills, the smoothed round trip lags by several reports,
+            // and NACKs arrive after the real one (seen on EDGE: buffers kept 1 s while NACKs came after 2 s).
+            var roundTrip = subscription.Subscriber.RoundTrip;
+            var rtt = roundTrip.Latest is { } latest && latest > roundTrip.Smoothed ? latest : roundTrip.Smoothed;
+            if (rtt > slowest) slowest = rtt;
         }
         foreach (var stream in _streams) stream.Buffer.MaxAge = RetentionFor(slowest);
     }

@@ -515,11 +515,11 @@ internal sealed class RoomParticipant : IMediaPeer, IPeerConnectionHandler, IEgr
                     _room.Counters.NacksReceived++;
                     foreach (var seq in nack.LostSequenceNumbers)
                     {
-                        var result = nacked.Retransmit(seq, now);
+                        var result = nacked.Retransmit(seq, now, out var firstRequest);
                         _room.Counters.NackedPackets++;
-                        // A packet the SFU had: resent now, or too old to resend (a NACK repeated while the resend is on
-                        // its way, or after it was answered, is not counted again).
-                        if (result is RetransmitResult.Sent or RetransmitResult.TooOld) _room.Counters.NackedPacketsHeld++;
+                        // A packet the SFU had, the first time it is asked for: resent now, or too old to resend (the
+                        // browser's repeats of the same NACK, every round trip, are not counted again).
+                        if (firstRequest && result is RetransmitResult.Sent or RetransmitResult.TooOld) _room.Counters.NackedPacketsHeld++;
                         if (result == RetransmitResult.Sent) _room.Counters.Retransmissions++;
                     }
                     break;

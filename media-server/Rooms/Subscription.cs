@@ -134,8 +134,9 @@ internal sealed class Subscription : IPaddingSource
     /// <summary>Answers the subscriber's NACK for <paramref name="outgoingSeq"/> from the publication's buffer
     /// (RTX when the subscriber negotiated it). False when the packet is gone or was resent moments ago; a packet the
     /// SFU itself never received is asked for upstream, and reaches the subscriber when the publisher resends it.</summary>
-    public RetransmitResult Retransmit(ushort outgoingSeq, TimeSpan now)
+    public RetransmitResult Retransmit(ushort outgoingSeq, TimeSpan now, out bool firstRequest)
     {
+        firstRequest = _nacks.NoteRequest(outgoingSeq);
         var buffer = Subscriber.ForwardBuffer;
         var length = _nacks.TryBuildRetransmission(outgoingSeq, Publication, now, buffer.AsSpan(0, buffer.Length - 64));
         if (length <= 0)
@@ -143,8 +144,7 @@ internal sealed class Subscription : IPaddingSource
             if (!Rewriter.TryMapToSource(outgoingSeq, out var sourceSsrc, out var sourceSeq) || Publication.FindStream(sourceSsrc) is not { } stream)
                 return RetransmitResult.Gone;
             if (stream.Buffer.TryGet(sourceSsrc, sourceSeq, now, out _)) return RetransmitResult.ResentRecently;
-            if (!stream.Buffer.IsMissing(sourceSsrc, sourceSeq))
-                return _nacks.WasResent(outgoingSeq) ? RetransmitResult.AskedAgain : RetransmitResult.TooOld;
+            if (!stream.Buffer.IsMissing(sourceSsrc, sourceSeq)) return RetransmitResult.TooOld;
             Publication.Publisher.RequestRetransmission(stream, sourceSeq, now);
             return RetransmitResult.AskedUpstream;
         }
@@ -304,11 +304,8 @@ internal enum RetransmitResult
     ResentRecently,
     /// <summary>The SFU never received it: asked for upstream.</summary>
     AskedUpstream,
-    /// <summary>The SFU had it, but it is older than the buffer keeps, and never resent it.</summary>
+    /// <summary>The SFU had it, but it is older than the buffer keeps.</summary>
     TooOld,
-    /// <summary>Resent before and since aged out of the buffer: the receiver asks again for a packet already answered
-    /// (browsers re-NACK each round trip up to ten times).</summary>
-    AskedAgain,
     /// <summary>Never forwarded to this subscriber.</summary>
     Gone,
 }

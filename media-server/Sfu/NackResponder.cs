@@ -29,6 +29,8 @@ public sealed class NackResponder
     private readonly byte[] _rtxPayloadType = new byte[128];
     private readonly ushort[] _sentSeq = new ushort[HistorySize];
     private readonly long[] _sentAt = new long[HistorySize]; // ticks + 1 (0 = never)
+    private readonly ushort[] _requestedSeq = new ushort[HistorySize];
+    private readonly bool[] _requested = new bool[HistorySize];
 
     /// <param name="rewriter">The rewriter of the subscriber's outgoing stream.</param>
     /// <param name="payloadTypes">Publisher-to-subscriber payload type map, if the forward path applies one.</param>
@@ -84,12 +86,16 @@ public sealed class NackResponder
     public int TryBuildProbe(ushort outSeq, IRetransmissionSource source, TimeSpan now, Span<byte> destination) =>
         RtxSsrc is null ? 0 : TryBuild(outSeq, source, now, destination, probe: true);
 
-    /// <summary>True when outgoing seq <paramref name="outSeq"/> was resent before (as a retransmission, not a probe) and
-    /// is still in the resend history: a NACK for it now is the receiver asking again, not a new loss.</summary>
-    public bool WasResent(ushort outSeq)
+    /// <summary>Notes that the receiver NACKed outgoing seq <paramref name="outSeq"/>, and returns true if this is the
+    /// first time (within the last <c>HistorySize</c> seqs): browsers NACK a packet again every round trip until it
+    /// arrives or they give up, and a repeat is not a new loss.</summary>
+    public bool NoteRequest(ushort outSeq)
     {
         int slot = outSeq & (HistorySize - 1);
-        return _sentAt[slot] != 0 && _sentSeq[slot] == outSeq;
+        if (_requested[slot] && _requestedSeq[slot] == outSeq) return false;
+        _requested[slot] = true;
+        _requestedSeq[slot] = outSeq;
+        return true;
     }
 
     private int TryBuild(ushort outSeq, IRetransmissionSource source, TimeSpan now, Span<byte> destination, bool probe)

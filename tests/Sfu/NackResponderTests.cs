@@ -53,20 +53,18 @@ public class NackResponderTests
         Assert.Equal(Convert.FromHexString("B0E41388" + "00015F90" + "11111111" + "BEDE0001" + "30AB0000" + "00010203040506070809" + "00000004"),
             Original());
 
-    /// <summary>A packet asked for again after it was resent is known as such (the SFU then counts the NACK as a
-    /// repeat, not as a new loss it failed to answer); a probe copy is not a resend.</summary>
+    /// <summary>Browsers NACK a lost packet again every round trip: the first request for an outgoing seq is told
+    /// apart from the repeats (the SFU counts a packet it held once, however often it is asked for).</summary>
     [Fact]
-    public void RemembersWhatItResentButNotProbes()
+    public void TellsTheFirstRequestForASeqFromItsRepeats()
     {
         var s = new Setup(rtx: true);
-        ushort first = s.Publish(Original(), Ms(0));
-        var work = new byte[1500];
-        Assert.False(s.Responder.WasResent(first));
-        Assert.True(s.Responder.TryBuildProbe(first, s.Buffer, Ms(10), work) > 0);
-        Assert.False(s.Responder.WasResent(first));
-        Assert.True(s.Responder.TryBuildRetransmission(first, s.Buffer, Ms(20), work) > 0);
-        Assert.True(s.Responder.WasResent(first));
-        Assert.False(s.Responder.WasResent((ushort)(first + 1)));
+        Assert.True(s.Responder.NoteRequest(10));
+        Assert.False(s.Responder.NoteRequest(10));
+        Assert.False(s.Responder.NoteRequest(10));
+        Assert.True(s.Responder.NoteRequest(11));
+        Assert.True(s.Responder.NoteRequest(10 + 1024)); // the same slot, a newer seq
+        Assert.True(s.Responder.NoteRequest(10));        // ... which pushed the old one out of the history
     }
 
     [Fact]
