@@ -48,7 +48,7 @@ public static class Crc32c
         return crc;
     }
 
-    private static uint UpdateSse42X64(uint crc, ReadOnlySpan<byte> data)
+    internal static uint UpdateSse42X64(uint crc, ReadOnlySpan<byte> data)
     {
         ulong c = crc;
         while (data.Length >= 8)
@@ -61,7 +61,7 @@ public static class Crc32c
         return crc;
     }
 
-    private static uint UpdateSse42(uint crc, ReadOnlySpan<byte> data)
+    internal static uint UpdateSse42(uint crc, ReadOnlySpan<byte> data)
     {
         while (data.Length >= 4)
         {
@@ -72,7 +72,7 @@ public static class Crc32c
         return crc;
     }
 
-    private static uint UpdateArm64(uint crc, ReadOnlySpan<byte> data)
+    internal static uint UpdateArm64(uint crc, ReadOnlySpan<byte> data)
     {
         while (data.Length >= 8)
         {

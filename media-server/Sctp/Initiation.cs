@@ -19,7 +19,6 @@ public readonly ref struct Initiation : ISctpChunkWriter
         InitialTsn = initialTsn;
         SupportedExtensions = supportedExtensions;
         ForwardTsnSupported = forwardTsnSupported;
-
         Parameters = default;
         HasUnrecognizedParametersToReport = false;
     }
@@ -33,7 +32,6 @@ public readonly ref struct Initiation : ISctpChunkWriter
         InitialTsn = p.InitialTsn;
         SupportedExtensions = p.SupportedExtensions;
         ForwardTsnSupported = p.ForwardTsnSupported;
-
         Parameters = p.Parameters;
         HasUnrecognizedParametersToReport = p.HasUnrecognizedParametersToReport;
     }
@@ -49,7 +47,6 @@ public readonly ref struct Initiation : ISctpChunkWriter
 
     /// <summary>Whether the Forward-TSN-Supported parameter (RFC 3758 §3.1) is present.</summary>
     public bool ForwardTsnSupported { get; }
-
 
     /// <summary>All parameters as received (empty when built), for the association to re-walk with <see cref="SctpTlvReader"/>.</summary>
     public ReadOnlySpan<byte> Parameters { get; }

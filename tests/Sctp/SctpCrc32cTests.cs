@@ -36,6 +36,18 @@ public class SctpCrc32cTests
     }
 
     [Fact]
+    public void Every_hardware_path_this_machine_has_matches_the_table()
+    {
+        Gen.Byte.Array[0, 100].Sample(data =>
+        {
+            uint expected = Crc32c.UpdateSoftware(0xFFFFFFFFu, data);
+            if (System.Runtime.Intrinsics.X86.Sse42.IsSupported) Assert.Equal(expected, Crc32c.UpdateSse42(0xFFFFFFFFu, data));
+            if (System.Runtime.Intrinsics.X86.Sse42.X64.IsSupported) Assert.Equal(expected, Crc32c.UpdateSse42X64(0xFFFFFFFFu, data));
+            if (System.Runtime.Intrinsics.Arm.Crc32.Arm64.IsSupported) Assert.Equal(expected, Crc32c.UpdateArm64(0xFFFFFFFFu, data));
+        }, iter: 1000);
+    }
+
+    [Fact]
     public void Hardware_and_software_paths_agree()
     {
         Gen.Byte.Array[0, 200].Select(Gen.Int[0, 200]).Sample((data, split) =>

@@ -134,6 +134,42 @@ public class SctpPacketTests
         Assert.False(SctpPacket.TryParse(Hex("1388 1388 00000001 00000000 0A00 0009 0102030405 0B00 0004"), out _));
     }
 
+    [Fact]
+    public void Chunk_length_may_or_may_not_include_the_last_parameters_padding()
+    {
+        // INIT whose last parameter (Supported Extensions, 1 byte of value) is followed by 3 padding bytes,
+        // once counted in the Chunk Length (28) and once not (25, then padded on the wire).
+        foreach (var chunkLength in new[] { "001C", "0019" })
+        {
+            var bytes = Hex("1388 1388 00000000 00000000 01 00 " + chunkLength + " 00000001 00010000 0001 0001 00000001 8008 0005 C0 000000");
+            Assert.True(SctpPacket.TryParse(bytes, out var packet));
+            var chunks = packet.Chunks;
+            Assert.True(chunks.TryReadNext(out var chunk));
+            Assert.True(Initiation.TryParse(chunk, out var init));
+            Assert.Equal(new byte[] { 0xC0 }, init.SupportedExtensions.ToArray());
+            Assert.False(chunks.TryReadNext(out _));
+            Assert.False(chunks.IsMalformed);
+        }
+    }
+
+    [Fact]
+    public void Parsing_allocates_nothing()
+    {
+        var bytes = BrowserInitPacket();
+        Parse(bytes); // warm up
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int i = 0; i < 100; i++) Parse(bytes);
+        Assert.Equal(before, GC.GetAllocatedBytesForCurrentThread());
+
+        static void Parse(byte[] bytes)
+        {
+            Assert.True(SctpPacket.HasValidChecksum(bytes));
+            Assert.True(SctpPacket.TryParse(bytes, out var packet));
+            foreach (var chunk in packet.Chunks)
+                Assert.True(Initiation.TryParse(chunk, out _));
+        }
+    }
+
     [Theory]
     [InlineData("")]
     [InlineData("1388")]
