@@ -99,27 +99,6 @@ public sealed class CongestionBrowserTests(ITestOutputHelper output) : IAsyncLif
         Assert.True(sfu.PatientReceives.FramesPerSecond >= 5, $"the patient decodes {sfu.PatientReceives.FramesPerSecond:0.0} frames/s");
     }
 
-    /// <summary>On EDGE (600 ms round trip, 3 % bursty loss, a deep queue) the patient's browser NACKs what the link
-    /// lost of the therapist's media; the SFU answers from its buffer, which keeps packets for twice the leg's round
-    /// trip. A packet NACKed again after it was resent is counted once.</summary>
-    [Fact]
-    public async Task On_edge_retransmissions_answer_the_nacks()
-    {
-        var schedule = LinkSchedule.Constant(LinkProfile.Parse("edge"));
-        var totals = await OneToOneAsync(schedule, async rig =>
-        {
-            var before = _host.Media.Totals();
-            var figures = await MeasureAsync("SFU (edge)", rig.Therapist.Page, rig.Patients[0].Person.Page, settle: TimeSpan.FromSeconds(15), window: TimeSpan.FromSeconds(10));
-            output.WriteLine(figures.ToString());
-            var after = _host.Media.Totals();
-            return (Nacked: after.NackedPackets - before.NackedPackets, Held: after.NackedPacketsHeld - before.NackedPacketsHeld,
-                Resent: after.Retransmissions - before.Retransmissions);
-        });
-        output.WriteLine($"edge: packets NACKed {totals.Nacked}, of them held by the SFU {totals.Held}, retransmissions {totals.Resent}");
-        Assert.True(totals.Held > 0, "no NACK for a packet the SFU held: the link lost nothing?");
-        Assert.True(totals.Resent > 0.5 * totals.Held, $"{totals.Resent} retransmissions for {totals.Held} NACKed packets the SFU held (want > 50 %)");
-    }
-
     // ---------------------------------------------------------------- rigs
 
     private IPEndPoint ServerUdp => new(IPAddress.Loopback, _host.Media.UdpPort);
