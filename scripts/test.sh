@@ -23,6 +23,13 @@ dotnet test TeleRehab.Media.sln -c Release --logger "console;verbosity=normal" "
 status=${PIPESTATUS[0]}
 set -e
 
+# The failed tests again, with their messages, just above the closing line, so the end of the log says what failed.
+if grep -qE '^ +Failed [A-Za-z_]' "$log"; then
+  echo "failed tests:"
+  awk '/^ +Failed [A-Za-z_]/ { n = 25 } n > 0 { print; n-- }' "$log" | cut -c1-400
+fi
+grep -E '^not ok ' "$node_log" || true
+
 # One plain closing line for both runners: "tests: N passed, N failed, N skipped".
 count() { grep -E "^ *$1: +[0-9]+ *$" "$log" | tail -n 1 | grep -oE '[0-9]+' || echo 0; }
 node_count() { grep -E "^# $1 [0-9]+$" "$node_log" | tail -n 1 | grep -oE '[0-9]+' || echo 0; }
