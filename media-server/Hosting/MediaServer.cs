@@ -88,6 +88,11 @@ public sealed class MediaServer : IAsyncDisposable
     /// <summary>Datagrams that matched no peer (unknown address and no known ufrag) or were not demultiplexable.</summary>
     public long DroppedDatagrams => Interlocked.Read(ref _droppedDatagrams);
 
+    /// <summary>UDP datagrams whose arrival time is the kernel's receive time (0 where the platform has none).</summary>
+    public long KernelStampedDatagrams => Volatile.Read(ref _stampedReceiver)?.KernelStamped ?? 0;
+
+    private KernelTimestampedReceiver? _stampedReceiver;
+
     public MediaServerOptions Options => _options;
 
     /// <summary>The sum of every worker's counters now.</summary>
@@ -279,12 +284,26 @@ public sealed class MediaServer : IAsyncDisposable
         var socket = _udp!;
         var from = new SocketAddress(socket.AddressFamily);
         var buffer = ArrayPool<byte>.Shared.Rent(ReceiveBufferSize);
+        // Kernel arrival times where the platform has them and the server runs on the system clock (tests with a fake
+        // clock stamp on that clock, in user space).
+        using var stamped = _time == TimeProvider.System ? KernelTimestampedReceiver.TryCreate(socket) : null;
+        _stampedReceiver = stamped;
         while (!cancel.IsCancellationRequested)
         {
             int length;
+            long receivedAt;
             try
             {
-                length = socket.ReceiveFrom(buffer.AsSpan(0, ReceiveBufferSize), SocketFlags.None, from);
+                if (stamped is not null)
+                {
+                    length = stamped.Receive(buffer.AsSpan(0, ReceiveBufferSize), from, StopPollInterval, out receivedAt);
+                    if (length == 0) continue; // nothing within the poll interval (or an empty datagram): look at cancel
+                }
+                else
+                {
+                    length = socket.ReceiveFrom(buffer.AsSpan(0, ReceiveBufferSize), SocketFlags.None, from);
+                    receivedAt = _time.GetTimestamp();
+                }
             }
             catch (ObjectDisposedException) { break; }
             catch (SocketException) when (!cancel.IsCancellationRequested) { continue; } // e.g. ICMP port unreachable from a peer that left
@@ -293,14 +312,14 @@ public sealed class MediaServer : IAsyncDisposable
             if (_byAddress.TryGetValue(from, out var route))
             {
                 // Zero copy: the worker takes this buffer; the loop rents the next one.
-                route.Worker.PostDatagram(route.Peer, buffer, length, route.Path);
+                route.Worker.PostDatagram(route.Peer, buffer, length, route.Path, receivedAt);
                 buffer = ArrayPool<byte>.Shared.Rent(ReceiveBufferSize);
                 continue;
             }
 
             if (TryRouteNewAddress(buffer.AsSpan(0, length), out var peer, out var worker))
             {
-                worker.PostDatagram(peer, buffer, length, new UdpPacketPath(socket, from));
+                worker.PostDatagram(peer, buffer, length, new UdpPacketPath(socket, from), receivedAt);
                 buffer = ArrayPool<byte>.Shared.Rent(ReceiveBufferSize);
                 continue;
             }
@@ -308,6 +327,9 @@ public sealed class MediaServer : IAsyncDisposable
         }
         ArrayPool<byte>.Shared.Return(buffer);
     }
+
+    /// <summary>How often the kernel-stamped receive loop looks at the stop signal while no datagram comes.</summary>
+    private static readonly TimeSpan StopPollInterval = TimeSpan.FromMilliseconds(250);
 
     /// <summary>An address not seen before is accepted only with a STUN request whose USERNAME names a known peer
     /// (RFC 8445 §7.3: the peer's ICE agent then checks MESSAGE-INTEGRITY before it binds the address).</summary>

@@ -62,9 +62,14 @@ public sealed class MediaWorker : IDisposable
 
     /// <summary>Hands a received datagram to <paramref name="peer"/>. The worker copies nothing: it takes ownership of
     /// <paramref name="pooledBuffer"/> (rented from <see cref="ArrayPool{T}.Shared"/>) and returns it after handling.</summary>
-    public void PostDatagram(IMediaPeer peer, byte[] pooledBuffer, int length, IPacketPath path)
+    public void PostDatagram(IMediaPeer peer, byte[] pooledBuffer, int length, IPacketPath path) =>
+        PostDatagram(peer, pooledBuffer, length, path, _time.GetTimestamp());
+
+    /// <summary>As <see cref="PostDatagram(IMediaPeer, byte[], int, IPacketPath)"/>, with the datagram's arrival time
+    /// (a <see cref="TimeProvider.GetTimestamp"/> value of this worker's clock, e.g. the kernel's receive time).</summary>
+    public void PostDatagram(IMediaPeer peer, byte[] pooledBuffer, int length, IPacketPath path, long receivedAt)
     {
-        _queue.Enqueue(new WorkItem(peer, pooledBuffer, length, path, null, _time.GetTimestamp()));
+        _queue.Enqueue(new WorkItem(peer, pooledBuffer, length, path, null, receivedAt));
         _wake.Set();
     }
 

@@ -1,0 +1,220 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using System.Runtime.InteropServices;
+
+namespace TeleRehab.Media.Hosting;
+
+/// <summary>
+/// Receives UDP datagrams with the time the kernel took them off the wire (Linux <c>SO_TIMESTAMPNS</c>, socket(7)),
+/// expressed on <see cref="Stopwatch"/>'s clock. Transport-wide feedback reports arrival times, and the sender's
+/// delay-based estimator reads their spacing: a timestamp taken in user space carries every scheduling delay of the
+/// receiving thread, so on a busy machine a descheduled receive loop stamps a burst of queued datagrams at once and
+/// the publisher's browser sees a queue that is not on the link (and backs off). Chrome stamps its own receive path
+/// the same way, from the kernel.
+/// <para>
+/// One receiver serves the single UDP receive loop: not thread-safe, no allocation per datagram. Only on 64-bit
+/// Linux (<see cref="TryCreate"/> returns null elsewhere, and the loop stamps in user space as before).
+/// </para>
+/// </summary>
+internal sealed unsafe class KernelTimestampedReceiver : IDisposable
+{
+    private const int SolSocket = 1;
+    private const int SoTimestampNs = 35; // SO_TIMESTAMPNS_OLD on 64-bit Linux; the control message type is the same
+    private const int MsgDontWait = 0x40;
+    private const int PollIn = 0x001;
+    private const int EAgain = 11, EIntr = 4;
+    private const int ControlSize = 64;
+    private const long UnixEpochTicks = 621_355_968_000_000_000; // DateTime.UnixEpoch.Ticks
+    private static readonly long MaxAgeTicks = TimeSpan.TicksPerSecond;
+
+    private readonly Socket _socket;
+    private readonly SafeHandle _handle;
+    private readonly byte* _control;
+
+    private KernelTimestampedReceiver(Socket socket)
+    {
+        _socket = socket;
+        _handle = socket.SafeHandle;
+        _control = (byte*)NativeMemory.AlignedAlloc(ControlSize, 8);
+    }
+
+    /// <summary>A receiver on <paramref name="socket"/>, or null where kernel timestamps are not available.</summary>
+    public static KernelTimestampedReceiver? TryCreate(Socket socket)
+    {
+        if (!OperatingSystem.IsLinux() || !Environment.Is64BitProcess) return null;
+        try
+        {
+            Span<byte> on = stackalloc byte[4];
+            BitConverter.TryWriteBytes(on, 1);
+            socket.SetRawSocketOption(SolSocket, SoTimestampNs, on);
+            return new KernelTimestampedReceiver(socket);
+        }
+        catch (Exception ex) when (ex is SocketException or PlatformNotSupportedException or DllNotFoundException or EntryPointNotFoundException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>Datagrams received with a kernel timestamp (the rest, if any, were stamped on arrival in user space).</summary>
+    public long KernelStamped { get; private set; }
+
+    /// <summary>
+    /// Waits up to <paramref name="wait"/> for one datagram. Returns its length (0 when none came in time), the
+    /// sender in <paramref name="from"/>, and in <paramref name="receivedAt"/> the <see cref="Stopwatch"/> timestamp of
+    /// its arrival. Throws <see cref="SocketException"/> for errors other than "nothing yet", e.g. ICMP port unreachable
+    /// reported for an earlier send, as <see cref="Socket.ReceiveFrom(Span{byte}, SocketFlags, SocketAddress)"/> does,
+    /// and <see cref="ObjectDisposedException"/> once the socket is disposed.
+    /// </summary>
+    public int Receive(Span<byte> buffer, SocketAddress from, TimeSpan wait, out long receivedAt)
+    {
+        while (true)
+        {
+            // Each system call holds a reference on the socket's handle, as .NET's own calls do: a socket disposed
+            // meanwhile keeps its descriptor (whose number could be reused) until the call returns, and then the next
+            // call throws ObjectDisposedException.
+            var length = TryReceive(buffer, from, out receivedAt, out var errno);
+            if (length >= 0) return length;
+            if (errno == EIntr) continue;
+            if (errno != EAgain) throw new SocketException((int)SocketErrorFromErrno(errno));
+            var ready = Poll(wait);
+            if (ready == 0) return 0;
+            if (ready < 0 && Marshal.GetLastPInvokeError() != EIntr) throw new SocketException((int)SocketErrorFromErrno(Marshal.GetLastPInvokeError()));
+        }
+    }
+
+    private int Poll(TimeSpan wait)
+    {
+        var added = false;
+        try
+        {
+            _handle.DangerousAddRef(ref added);
+            var fds = new PollFd { Fd = (int)_handle.DangerousGetHandle(), Events = PollIn };
+            return poll(&fds, 1, (int)Math.Clamp(wait.TotalMilliseconds, 0, int.MaxValue));
+        }
+        finally
+        {
+            if (added) _handle.DangerousRelease();
+        }
+    }
+
+    private int TryReceive(Span<byte> buffer, SocketAddress from, out long receivedAt, out int errno)
+    {
+        receivedAt = 0;
+        errno = 0;
+        var name = from.Buffer.Span;
+        fixed (byte* data = buffer)
+        fixed (byte* address = name)
+        {
+            var iov = new IoVec { Base = data, Length = (nuint)buffer.Length };
+            var header = new MessageHeader
+            {
+                Name = address,
+                NameLength = (uint)name.Length,
+                Iov = &iov,
+                IovLength = 1,
+                Control = _control,
+                ControlLength = ControlSize,
+            };
+            var received = recvmsg(_handle, &header, MsgDontWait);
+            if (received < 0)
+            {
+                errno = Marshal.GetLastPInvokeError();
+                return -1;
+            }
+            var stamp = Stopwatch.GetTimestamp();
+            var utcNow = DateTime.UtcNow.Ticks;
+            from.Size = (int)header.NameLength;
+            receivedAt = stamp;
+            if (TryReadTimestamp(&header, out var kernelTicks))
+            {
+                // The kernel's clock is the wall clock; how long ago it stamped the datagram is measured on that clock
+                // and carried over to the monotonic one (RFC-style arrival times need spacing, not the wall time).
+                var age = Math.Clamp(utcNow - kernelTicks, 0, MaxAgeTicks);
+                receivedAt = stamp - (long)(age * (double)Stopwatch.Frequency / TimeSpan.TicksPerSecond);
+                KernelStamped++;
+            }
+            return (int)received;
+        }
+    }
+
+    private static bool TryReadTimestamp(MessageHeader* header, out long ticks)
+    {
+        ticks = 0;
+        // cmsg(3): headers aligned to sizeof(size_t); SCM_TIMESTAMPNS carries a struct timespec.
+        var offset = 0;
+        var end = (int)header->ControlLength;
+        var control = (byte*)header->Control;
+        while (offset + sizeof(ControlHeader) <= end)
+        {
+            var cmsg = (ControlHeader*)(control + offset);
+            var length = (int)cmsg->Length;
+            if (length < sizeof(ControlHeader) || offset + length > end) return false;
+            if (cmsg->Level == SolSocket && cmsg->Type == SoTimestampNs && length >= sizeof(ControlHeader) + 16)
+            {
+                var spec = (long*)(control + offset + sizeof(ControlHeader));
+                ticks = UnixEpochTicks + spec[0] * TimeSpan.TicksPerSecond + spec[1] / 100;
+                return true;
+            }
+            offset += (length + 7) & ~7;
+        }
+        return false;
+    }
+
+    private static SocketError SocketErrorFromErrno(int errno) => errno switch
+    {
+        111 => SocketError.ConnectionRefused, // ECONNREFUSED: ICMP port unreachable for an earlier send
+        9 => SocketError.OperationAborted,    // EBADF
+        _ => SocketError.SocketError,
+    };
+
+    public void Dispose()
+    {
+        if (_disposed) return;
+        _disposed = true;
+        NativeMemory.AlignedFree(_control);
+    }
+
+    private bool _disposed;
+
+    [StructLayout(LayoutKind.Sequential)]
+    private struct IoVec
+    {
+        public byte* Base;
+        public nuint Length;
+    }
+
+    [StructLayout(LayoutKind.Sequential)]
+    private struct MessageHeader
+    {
+        public byte* Name;
+        public uint NameLength;
+        public IoVec* Iov;
+        public nuint IovLength;
+        public byte* Control;
+        public nuint ControlLength;
+        public int Flags;
+    }
+
+    [StructLayout(LayoutKind.Sequential)]
+    private struct ControlHeader
+    {
+        public nuint Length;
+        public int Level;
+        public int Type;
+    }
+
+    [StructLayout(LayoutKind.Sequential)]
+    private struct PollFd
+    {
+        public int Fd;
+        public short Events;
+        public short Revents;
+    }
+
+    [DllImport("libc", SetLastError = true)]
+    private static extern nint recvmsg(SafeHandle socket, MessageHeader* message, int flags);
+
+    [DllImport("libc", SetLastError = true)]
+    private static extern int poll(PollFd* fds, nuint count, int timeoutMs);
+}
