@@ -60,6 +60,8 @@ public sealed class BrowserPoseTests(ITestOutputHelper output) : IAsyncLifetime
         await page.GotoAsync(new Uri(_host.BaseAddress, $"/check{query}").ToString());
         try
         {
+            // Body tracking starts once the movement tracker is stored: the page offers it after the network test.
+            await page.GetByTestId("model-download").ClickAsync(new LocatorClickOptions { Timeout = 60_000 });
             // Generous bounds: the model loads (~10 MB) and runs in software on a loaded two-core machine.
             await page.WaitForFunctionAsync("() => window.checkPage.error || window.checkPage.pose.tracked > 0",
                 null, new PageWaitForFunctionOptions { Timeout = 90_000, PollingInterval = 250 });
