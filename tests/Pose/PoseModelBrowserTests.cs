@@ -17,6 +17,7 @@ namespace TeleRehab.Media.Tests.Pose;
 [Collection(BrowserCollection.Name)]
 public sealed partial class PoseModelBrowserTests(ITestOutputHelper output) : IAsyncLifetime
 {
+    private const string ApiKey = "test-operator-key";
     private readonly RequestLog _log = new();
     private AppHost _host = null!;
     private IPlaywright _playwright = null!;
@@ -30,7 +31,7 @@ public sealed partial class PoseModelBrowserTests(ITestOutputHelper output) : IA
     public async Task InitializeAsync()
     {
         _host = await AppHost.StartAsync(builder => builder.Services.AddSingleton<IStartupFilter>(_log),
-            ("TeleRehab:Media:AnnouncedAddress", "127.0.0.1"));
+            ("TeleRehab:Media:AnnouncedAddress", "127.0.0.1"), ("TeleRehab:OperatorApiKey", ApiKey));
         (_playwright, _browser) = await Chromium.LaunchAsync(WebGlArgs);
     }
 
@@ -135,5 +136,46 @@ public sealed partial class PoseModelBrowserTests(ITestOutputHelper output) : IA
         output.WriteLine($"second visit, model responses seen by the browser: {string.Join(", ", seen.Select(s => $"{s.Url} sw={s.FromServiceWorker}"))}");
         Assert.All(seen, s => Assert.True(s.FromServiceWorker, $"{s.Url} came from the network"));
         Assert.Equal(simdFiles, seen.Select(s => s.Url).Distinct().Order());
+    }
+
+    // The Network Information API as the patient's phone would report it, switchable by the test.
+    private const string FakeConnection = """
+        window.fakeConnection = Object.assign(new EventTarget(), { type: 'cellular', effectiveType: '2g', downlink: 0.05, rtt: 1800, saveData: false });
+        Object.defineProperty(Navigator.prototype, 'connection', { configurable: true, get() { return window.fakeConnection; } });
+        """;
+
+    [Fact]
+    public async Task Session_without_the_files_starts_without_tracking_says_why_and_fetches_them_only_once_the_link_allows()
+    {
+        using var api = new SessionApiClient(_host, ApiKey);
+        var session = await api.CreateAsync("one-to-one", waitingRoom: false);
+        await using var therapist = await BrowserParticipant.OpenAsync(_browser, "therapist", session.TherapistLink, output);
+        await using var patient = await BrowserParticipant.OpenAsync(_browser, "patient", session.PatientLink!, output,
+            context => context.AddInitScriptAsync(FakeConnection));
+        await therapist.WaitForScreenAsync("call");
+        await patient.WaitForScreenAsync("call");
+
+        // On 2G: the call runs, movement tracking is off and the page says why; nothing is fetched, even after the
+        // server's downlink figures (LinkStats) have come in.
+        var page = patient.Page;
+        await WaitAsync(page, "() => window.telerehab.state.poseFiles.state === 'missing' && window.telerehab.state.linkStats != null", 30_000);
+        output.WriteLine(await page.EvaluateAsync<string>("() => JSON.stringify(window.telerehab.state.linkStats)"));
+        await WaitAsync(page, "() => window.telerehab.state.poseFiles.reason === 'slow-connection'", 20_000);
+        Assert.Equal("Movement tracking is off: its files are not on this phone yet.", await page.GetByTestId("pose-files").TextContentAsync());
+        Assert.True(await page.GetByTestId("pose-files").IsVisibleAsync());
+        Assert.False(await therapist.Page.GetByTestId("pose-files").IsVisibleAsync()); // the therapist's device tracks nobody
+        await Task.Delay(2000);
+        Assert.Equal("missing", await page.EvaluateAsync<string>("() => window.telerehab.state.poseFiles.state"));
+        Assert.DoesNotContain(_log.Requests, r => HashedPath().IsMatch(r.Path));
+
+        // The phone reaches 4G: the files come in the background, and tracking can start from them.
+        await page.EvaluateAsync("() => { Object.assign(window.fakeConnection, { effectiveType: '4g', downlink: 10, rtt: 50 }); window.fakeConnection.dispatchEvent(new Event('change')); }");
+        await WaitAsync(page, "() => window.telerehab.state.poseFiles.state === 'stored'", 90_000);
+        var poseFiles = await page.EvaluateAsync<JsonElement>("() => JSON.parse(JSON.stringify(window.telerehab.state.poseFiles))");
+        output.WriteLine($"{poseFiles}, downlink estimate {await page.EvaluateAsync<int>("() => window.telerehab.state.linkStats.estimateKbps")} kbit/s");
+        Assert.StartsWith("Movement tracking is ready", await page.GetByTestId("pose-files").TextContentAsync());
+        Assert.Contains(_log.Requests, r => HashedPath().IsMatch(r.Path));
+        Assert.Equal("call", await patient.ScreenAsync());
+        Assert.Empty(patient.CspViolations);
     }
 }
