@@ -49,10 +49,11 @@ public static class PoseModelEndpoints
                 return;
             }
             var isHead = HttpMethods.IsHead(context.Request.Method);
-            if (AcceptsGzip(context.Request))
+            var encoding = PreferredEncoding(context.Request);
+            if (encoding is not null)
             {
-                var body = file.Gzip;
-                headers.ContentEncoding = "gzip";
+                var body = encoding == "br" ? file.Brotli : file.Gzip;
+                headers.ContentEncoding = encoding;
                 context.Response.ContentLength = body.Length;
                 if (!isHead) await context.Response.Body.WriteAsync(body, context.RequestAborted);
                 return;
@@ -63,12 +64,16 @@ public static class PoseModelEndpoints
         return app;
     }
 
-    private static bool AcceptsGzip(HttpRequest request)
+    /// <summary>"br" when the request accepts Brotli, else "gzip" when it accepts gzip, else null (the file as it is).</summary>
+    private static string? PreferredEncoding(HttpRequest request)
     {
+        bool brotli = false, gzip = false;
         foreach (var value in request.GetTypedHeaders().AcceptEncoding)
         {
-            if (value.Value.Equals("gzip", StringComparison.OrdinalIgnoreCase) && value.Quality is not 0) return true;
+            if (value.Quality is 0) continue;
+            if (value.Value.Equals("br", StringComparison.OrdinalIgnoreCase)) brotli = true;
+            else if (value.Value.Equals("gzip", StringComparison.OrdinalIgnoreCase)) gzip = true;
         }
-        return false;
+        return brotli ? "br" : gzip ? "gzip" : null;
     }
 }

@@ -89,7 +89,8 @@ public sealed class PoseModelFiles
 /// it, null when every browser does.</summary>
 public sealed class PoseModelFile(string name, string url, long bytes, string sha256, bool? simd, string path, string contentType)
 {
-    private readonly Lazy<byte[]> _gzip = new(() => Compress(path));
+    private readonly Lazy<byte[]> _gzip = new(() => Compress(path, output => new GZipStream(output, CompressionLevel.SmallestSize, leaveOpen: true)));
+    private readonly Lazy<byte[]> _brotli = new(() => CompressBrotli(path));
 
     public string Name { get; } = name;
     public string Url { get; } = url;
@@ -100,18 +101,36 @@ public sealed class PoseModelFile(string name, string url, long bytes, string sh
     public string ContentType { get; } = contentType;
 
     /// <summary>The file gzipped at the smallest size (made on first use, then kept): the wasm shrinks to under a third
-    /// on the wire; the models, which are mostly weights, by about a tenth.</summary>
+    /// on the wire; the models, which are mostly weights, by a tenth to a fifth.</summary>
     public byte[] Gzip => _gzip.Value;
 
-    private static byte[] Compress(string path)
+    /// <summary>The file in Brotli (browsers ask for it over HTTPS only), about 6 % smaller in all than gzip.</summary>
+    public byte[] Brotli => _brotli.Value;
+
+    /// <summary>Brotli quality 5 with a 16 MB window: about half a second for all the files, where the best quality
+    /// (11) takes about a minute of CPU for 8 % less.</summary>
+    public const int BrotliQuality = 5;
+    public const int BrotliWindow = 24;
+
+    private static byte[] Compress(string path, Func<Stream, Stream> compressor)
     {
         using var output = new MemoryStream();
-        using (var gzip = new GZipStream(output, CompressionLevel.SmallestSize, leaveOpen: true))
+        using (var compressing = compressor(output))
         using (var input = File.OpenRead(path))
         {
-            input.CopyTo(gzip);
+            input.CopyTo(compressing);
         }
         return output.ToArray();
+    }
+
+    private static byte[] CompressBrotli(string path)
+    {
+        var source = File.ReadAllBytes(path);
+        using var encoder = new BrotliEncoder(BrotliQuality, BrotliWindow);
+        var destination = new byte[BrotliEncoder.GetMaxCompressedLength(source.Length)];
+        var status = encoder.Compress(source, destination, out _, out var written, isFinalBlock: true);
+        if (status != System.Buffers.OperationStatus.Done) throw new InvalidOperationException($"brotli: {status}");
+        return destination.AsSpan(0, written).ToArray();
     }
 }
 

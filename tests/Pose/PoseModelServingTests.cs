@@ -70,7 +70,7 @@ public sealed class PoseModelServingTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Every_listed_file_is_served_at_its_url_immutable_with_the_listed_bytes_plain_or_gzipped()
+    public async Task Every_listed_file_is_served_at_its_url_immutable_with_the_listed_bytes_plain_gzip_or_brotli()
     {
         var manifest = await ManifestAsync();
         using var plain = new HttpClient(new SocketsHttpHandler { AutomaticDecompression = DecompressionMethods.None }) { BaseAddress = _host.BaseAddress };
@@ -78,10 +78,10 @@ public sealed class PoseModelServingTests : IAsyncLifetime
         {
             var url = file.GetProperty("url").GetString()!;
             var name = file.GetProperty("name").GetString()!;
-            foreach (var gzip in new[] { false, true })
+            foreach (var encoding in new[] { "", "gzip", "gzip, br" })
             {
                 using var request = new HttpRequestMessage(HttpMethod.Get, url);
-                if (gzip) request.Headers.AcceptEncoding.Add(new StringWithQualityHeaderValue("gzip"));
+                if (encoding != "") request.Headers.TryAddWithoutValidation("Accept-Encoding", encoding);
                 using var response = await plain.SendAsync(request);
                 Assert.Equal(HttpStatusCode.OK, response.StatusCode);
                 Assert.Equal("public, max-age=31536000, immutable", string.Join(", ", response.Headers.GetValues("Cache-Control")));
@@ -89,12 +89,18 @@ public sealed class PoseModelServingTests : IAsyncLifetime
                 Assert.Equal(name.EndsWith(".wasm") ? "application/wasm" : name.EndsWith(".js") ? "text/javascript" : "application/octet-stream",
                     response.Content.Headers.ContentType?.MediaType);
                 var body = await response.Content.ReadAsByteArrayAsync();
-                Assert.Equal(gzip ? "gzip" : null, response.Content.Headers.ContentEncoding.SingleOrDefault());
-                if (gzip)
+                var expected = encoding switch { "" => null, "gzip" => "gzip", _ => "br" };
+                Assert.Equal(expected, response.Content.Headers.ContentEncoding.SingleOrDefault());
+                if (expected is not null)
                 {
                     using var decompressed = new MemoryStream();
-                    await using (var stream = new GZipStream(new MemoryStream(body), CompressionMode.Decompress)) await stream.CopyToAsync(decompressed);
-                    if (name.EndsWith(".wasm")) Assert.True(body.Length < decompressed.Length / 2, $"{name}: gzip {body.Length} of {decompressed.Length}");
+                    await using (Stream stream = expected == "gzip"
+                        ? new GZipStream(new MemoryStream(body), CompressionMode.Decompress)
+                        : new BrotliStream(new MemoryStream(body), CompressionMode.Decompress))
+                    {
+                        await stream.CopyToAsync(decompressed);
+                    }
+                    if (name.EndsWith(".wasm")) Assert.True(body.Length < decompressed.Length / 2, $"{name}: {expected} {body.Length} of {decompressed.Length}");
                     body = decompressed.ToArray();
                 }
                 Assert.Equal(file.GetProperty("bytes").GetInt64(), body.LongLength);
