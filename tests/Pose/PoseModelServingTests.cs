@@ -117,8 +117,6 @@ public sealed class PoseModelServingTests : IAsyncLifetime
     [InlineData("/pose-model/{hash}x/pose.js")]
     [InlineData("/pose-model/pose.js")]
     [InlineData("/pose-model/{hash}/../pose-model/pose.js")]
-    [InlineData("/vendor/mediapipe/pose.js")]                       // the unhashed URLs of before
-    [InlineData("/vendor/mediapipe/pose_landmark_lite.tflite.bin")]
     public async Task A_wrong_or_unhashed_url_is_404(string template)
     {
         var manifest = await ManifestAsync();
