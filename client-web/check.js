@@ -134,6 +134,10 @@ async function checkModel() {
 
 async function downloadModel() {
   $('model-download').disabled = true;
+  if (!manifest) { // the manifest could not be read before: try again first
+    await checkModel();
+    if (!manifest || state.model.state !== 'missing') { $('model-download').disabled = false; modelReady(); return; }
+  }
   state.model.state = 'downloading';
   showModel('Downloading the movement tracker…');
   try {
