@@ -21,16 +21,17 @@ self.addEventListener('fetch', (event) => {
   if (request.method !== 'GET') return;
   const url = new URL(request.url);
   if (url.origin !== self.location.origin) return;
-  if (POSE_FILE.test(url.pathname)) event.respondWith(poseFile(request, url));
+  if (POSE_FILE.test(url.pathname)) event.respondWith(poseFile(request, url, event));
   else if (url.pathname === POSE_MANIFEST) event.respondWith(poseManifest(request, event));
 });
 
-async function poseFile(request, url) {
+// A file from the network streams to the page as it arrives (so its progress shows) while a copy is stored.
+async function poseFile(request, url, event) {
   const cache = await caches.open(POSE_CACHE);
   const stored = await cache.match(url.href);
   if (stored) return stored;
   const response = await fetch(request);
-  if (response.status === 200) await cache.put(url.href, response.clone());
+  if (response.status === 200) event.waitUntil(cache.put(url.href, response.clone()).catch(() => {}));
   return response;
 }
 
