@@ -2,8 +2,12 @@
 // meter, and a ~8 s network test against POST /api/echo that tells which mode the link can sustain.
 // window.checkPage exposes the state for automated tests. Everything it loads comes from this server.
 // Pose estimation runs in a Worker (or, where the browser cannot, on the page's thread: see
-// pose/estimator.js; ?thread=main|worker forces one) at an adaptive rate of at most 10/s.
+// pose/estimator.js; ?thread=main|worker forces one) at an adaptive rate of at most 10/s. The estimator's files
+// (~12 MB) are offered for download here, on a good connection, and kept on the device (pose/model-store.js,
+// sw.js), so that a session on a weak link never has to fetch them; body tracking starts once they are stored.
 import { createPoseEstimator } from './pose/estimator.js';
+import { formatMegabytes, urlMap } from './pose/model-manifest.js';
+import { downloadMissing, fetchManifest, registerServiceWorker, storedStatus } from './pose/model-store.js';
 import { SkeletonRenderer } from './pose/renderer.js';
 import { JOINTS } from './pose/angles.js';
 import { LANDMARK_COUNT } from './pose/landmarks.js';
@@ -19,6 +23,9 @@ const state = {
   angles: {},
   mic: { level: 0, peak: 0, changes: 0 },
   network: { state: 'idle', kbps: null, rttMs: null, loss: null, mode: null, packetsSent: 0, packetsReceived: 0, packetsLost: 0 },
+  // The estimator's files: 'checking' | 'missing' | 'downloading' | 'stored' | 'unavailable' (no Cache Storage:
+  // the browser's HTTP cache only) | 'failed'.
+  model: { state: 'checking', loadedBytes: 0, totalBytes: 0, message: '' },
 };
 window.checkPage = state;
 
@@ -56,11 +63,11 @@ function showAngles() {
   });
 }
 
-async function startPose(video) {
+async function startPose(video, files) {
   renderer = new SkeletonRenderer($('skeleton'), { delayMs: 120 });
   renderer.attachVideo(video);
   const thread = ['main', 'worker'].includes(params.get('thread')) ? params.get('thread') : 'auto';
-  const estimator = createPoseEstimator({ thread });
+  const estimator = createPoseEstimator({ thread, files });
   estimator.addEventListener('status', (e) => {
     state.pose.state = e.detail.state;
     state.pose.message = e.detail.message;
@@ -87,6 +94,84 @@ async function startPose(video) {
   }, 250);
   showAngles();
   await estimator.start(video);
+}
+
+// ---- The estimator's files: stored on this device, or offered for download ----
+let manifest = null;
+function showModel(message) {
+  state.model.message = message;
+  $('model-status').textContent = message;
+  const downloading = state.model.state === 'downloading';
+  $('model-progress').hidden = !downloading;
+  if (state.model.totalBytes) $('model-progress').value = state.model.loadedBytes / state.model.totalBytes;
+  $('model-download').hidden = state.model.state !== 'missing' && state.model.state !== 'failed';
+}
+
+async function checkModel() {
+  try {
+    manifest = await fetchManifest();
+  } catch (error) {
+    state.model.state = 'failed';
+    showModel(`The movement tracker cannot be found (${error.message}).`);
+    return;
+  }
+  const status = await storedStatus(manifest).catch(() => null);
+  state.model.totalBytes = status?.totalBytes ?? 0;
+  if (!status || status.noCache) {
+    state.model.state = 'unavailable';
+    showModel('This browser cannot keep the movement tracker: it loads when body tracking starts.');
+  } else if (status.complete) {
+    state.model.state = 'stored';
+    state.model.loadedBytes = status.totalBytes;
+    showModel(`Stored on this phone (${formatMegabytes(status.totalBytes)}): sessions need not download it.`);
+  } else {
+    state.model.state = 'missing';
+    state.model.loadedBytes = status.storedBytes;
+    $('model-download').textContent = `Download (${formatMegabytes(status.totalBytes - status.storedBytes)})`;
+    showModel(`Download the movement tracker (${formatMegabytes(status.totalBytes)}) now, on Wi-Fi, so the session does not need to.`);
+  }
+}
+
+async function downloadModel() {
+  $('model-download').disabled = true;
+  if (!manifest) { // the manifest could not be read before: try again first
+    await checkModel();
+    if (!manifest || state.model.state !== 'missing') { $('model-download').disabled = false; modelReady(); return; }
+  }
+  state.model.state = 'downloading';
+  showModel('Downloading the movement tracker…');
+  try {
+    await downloadMissing(manifest, {
+      onProgress: ({ loadedBytes, totalBytes }) => {
+        Object.assign(state.model, { loadedBytes, totalBytes });
+        showModel(`Downloading the movement tracker: ${formatMegabytes(loadedBytes)} of ${formatMegabytes(totalBytes)}`);
+      },
+    });
+    state.model.state = 'stored';
+    showModel(`Stored on this phone (${formatMegabytes(state.model.totalBytes)}): sessions need not download it.`);
+    modelReady();
+  } catch (error) {
+    state.model.state = 'failed';
+    $('model-download').textContent = 'Try again';
+    showModel(`The download stopped (${error.message}); what arrived is kept.`);
+  } finally {
+    $('model-download').disabled = false;
+  }
+}
+
+// Body tracking starts when the files are stored (or cannot be: then from the network as they load).
+let video = null;
+let networkDone = false;
+let poseStarted = false;
+function modelReady() {
+  if (poseStarted || !networkDone || !video || !manifest) return;
+  if (state.model.state !== 'stored' && state.model.state !== 'unavailable') {
+    state.pose.message = 'Body tracking starts once the movement tracker is downloaded';
+    showPose();
+    return;
+  }
+  poseStarted = true;
+  startPose(video, urlMap(manifest)).catch((error) => { state.pose.state = 'error'; fail('pose', error); showPose(); });
 }
 
 // ---- Microphone level (Web Audio AnalyserNode, RMS of the waveform) ----
@@ -184,6 +269,9 @@ async function runNetworkTest(stream) {
 }
 
 async function main() {
+  registerServiceWorker();
+  const model = checkModel();
+  $('model-download').addEventListener('click', () => downloadModel());
   let stream;
   try {
     stream = await navigator.mediaDevices.getUserMedia({
@@ -191,23 +279,28 @@ async function main() {
   } catch (error) {
     fail('camera/microphone', error);
     $('pose-status').textContent = 'No camera';
+    await model;
+    $('model-download').disabled = false; // the files can still be stored for the session
     return;
   }
-  const video = $('video');
+  video = $('video');
   video.srcObject = stream;
   video.addEventListener('loadedmetadata', () => {
     if (video.videoWidth && video.videoHeight) $('stage').style.aspectRatio = `${video.videoWidth} / ${video.videoHeight}`;
   });
   try { startMic(stream); } catch (error) { fail('microphone', error); }
   $('network-run').addEventListener('click', () => runNetworkTest(stream));
-  // The connection test runs first and alone: the pose model (~12 MB, cached afterwards) would otherwise
-  // share the link with it and make a good link look poor.
+  // The connection test runs first and alone: the pose model (~12 MB, stored afterwards) would otherwise
+  // share the link with it and make a good link look poor. So the download is offered after it.
   if (params.get('network') !== '0') {
     state.pose.message = 'Body tracking starts after the connection test';
     showPose();
     await runNetworkTest(stream);
   }
-  startPose(video).catch((error) => { state.pose.state = 'error'; fail('pose', error); showPose(); });
+  await model;
+  networkDone = true;
+  $('model-download').disabled = false;
+  modelReady();
 }
 
 main();

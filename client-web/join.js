@@ -3,6 +3,8 @@
 // window.telerehab exposes the page's state for automated tests.
 
 import { linkView, qualityTitle } from './session/quality.js';
+import { backgroundFetchDecision, isAudioOnly, poseFilesMessage } from './session/pose-files.js';
+import { downloadMissing, fetchManifest, registerServiceWorker, storedStatus } from './pose/model-store.js';
 
 const $ = (id) => document.getElementById(id);
 const screens = ['error', 'preview', 'waiting', 'call', 'ended'];
@@ -17,6 +19,9 @@ const state = {
   error: null,
   notice: null,
   linkStats: null,        // the latest LinkStats: this page's downlink as the server sees it
+  // The patient's pose estimator files (session/pose-files.js): 'checking' | 'missing' | 'fetching' | 'stored' |
+  // 'unavailable'; `reason` is the last background-fetch decision's.
+  poseFiles: { state: 'checking', loadedBytes: 0, totalBytes: 0, reason: null },
 };
 
 let hub = null;
@@ -166,6 +171,7 @@ async function connectHub() {
   hub.on('PublishLayers', ({ mid, activeRids }) => { publishLayers(mid, activeRids).catch(() => {}); });
   hub.on('LinkStats', (stats) => {
     state.linkStats = stats;
+    considerPoseFiles();
     for (const id of state.participants.keys()) if (id !== state.me?.participantId) paintQuality(id);
   });
   hub.on('RoomLocked', ({ locked }) => { state.locked = locked; renderLock(); });
@@ -222,7 +228,68 @@ async function enterCall(result) {
     for (const track of localStream.getTracks()) addSendTransceiver(track);
   }
   qualityTimer = setInterval(updateQuality, 2000);
+  if (result.role === 'patient') checkPoseFiles();
   await renegotiate();
+}
+
+// ---------------------------------------------------------------- pose estimator files (patients)
+// The session never waits for them: without them it runs without movement tracking and says why; they are
+// fetched behind the call only while the link has plenty to spare (session/pose-files.js), and once stored,
+// pose can start from this device's copy (sw.js) without touching the network.
+
+let poseManifest = null;
+let poseFetch = null; // AbortController of the background download
+
+function showPoseFiles() {
+  const message = poseFilesMessage(state.poseFiles);
+  $('pose-files').textContent = message;
+  $('pose-files').hidden = !message;
+}
+
+async function checkPoseFiles() {
+  try {
+    poseManifest = await fetchManifest();
+    const status = await storedStatus(poseManifest);
+    state.poseFiles.totalBytes = status.totalBytes;
+    state.poseFiles.loadedBytes = status.storedBytes;
+    state.poseFiles.state = status.noCache ? 'unavailable' : status.complete ? 'stored' : 'missing';
+  } catch {
+    state.poseFiles.state = 'missing';
+  }
+  showPoseFiles();
+  considerPoseFiles();
+  navigator.connection?.addEventListener?.('change', considerPoseFiles);
+}
+
+function considerPoseFiles() {
+  const files = state.poseFiles;
+  if (!poseManifest || (files.state !== 'missing' && files.state !== 'fetching')) return;
+  const decision = backgroundFetchDecision({
+    stored: false, connection: navigator.connection ?? null,
+    downlinkKbps: state.linkStats?.estimateKbps ?? null, audioOnly: isAudioOnly(state.linkStats),
+  });
+  files.reason = decision.reason;
+  if (decision.fetch && !poseFetch) fetchPoseFiles();
+  else if (!decision.fetch && poseFetch) poseFetch.abort();
+}
+
+async function fetchPoseFiles() {
+  const controller = new AbortController();
+  poseFetch = controller;
+  state.poseFiles.state = 'fetching';
+  showPoseFiles();
+  try {
+    const status = await downloadMissing(poseManifest, {
+      signal: controller.signal,
+      onProgress: ({ loadedBytes, totalBytes }) => { Object.assign(state.poseFiles, { loadedBytes, totalBytes }); showPoseFiles(); },
+    });
+    state.poseFiles.state = status.complete ? 'stored' : 'missing';
+  } catch {
+    state.poseFiles.state = 'missing'; // stopped (the link got worse, or the call ended): what arrived is kept
+  } finally {
+    poseFetch = null;
+    showPoseFiles();
+  }
 }
 
 // Video goes out as two simulcast encodings of the 640x360 capture, low to high (the SFU takes their order as the
@@ -442,6 +509,7 @@ function isLocalMuted(kind) {
 
 function endCall(message) {
   clearInterval(qualityTimer);
+  poseFetch?.abort();
   pc?.close();
   pc = null;
   localStream?.getTracks().forEach((t) => t.stop());
@@ -464,6 +532,7 @@ for (const select of [$('camera-select'), $('mic-select')]) {
 }
 
 async function main() {
+  registerServiceWorker();
   const token = tokenFromLink();
   const claims = token ? peekToken(token) : null;
   if (!claims) {

@@ -9,6 +9,7 @@ using TeleRehab.Signaling.Limits;
 using TeleRehab.Signaling.Security;
 using TeleRehab.Signaling.Api;
 using TeleRehab.Signaling.Metrics;
+using TeleRehab.Signaling.PoseModel;
 using TeleRehab.Signaling.Sessions;
 
 namespace TeleRehab.Signaling;
@@ -82,6 +83,7 @@ public static class TeleRehabApp
             options.AddFilter<HubGuard>();
         });
         builder.Services.AddSingleton<HubGuard>();
+        builder.Services.AddPoseModel();
         configure?.Invoke(builder);
 
         var app = builder.Build();
@@ -95,6 +97,7 @@ public static class TeleRehabApp
             app.UseStaticFiles(new StaticFileOptions { FileProvider = files });
         }
         app.UseRateLimiter();
+        app.MapPoseModel();
         app.MapEcho();
         app.MapSessionApi();
         app.MapDemoApi();

@@ -1,5 +1,6 @@
-// Pose estimation in the browser with MediaPipe Pose (npm @mediapipe/pose, vendored by client-web.targets
-// under vendor/mediapipe/: the script, wasm and models all come from this server, never a CDN).
+// Pose estimation in the browser with MediaPipe Pose (npm @mediapipe/pose, lite model). Its files come from this
+// server under content-hashed URLs listed in /pose-model/manifest.json (never a CDN); once stored on the device
+// (pose/model-store.js) the service worker (sw.js) answers for them, so the estimator starts with no network.
 //
 //   const estimator = createPoseEstimator();
 //   estimator.addEventListener('landmarks', (e) => e.detail);  // { t, landmarks|null, tracked, durationMs, hz }
@@ -10,23 +11,24 @@
 // to start, it runs on the page's thread instead (`thread` says which, `note` why). Either way an adaptive
 // rate (rate.js) targets 10 estimates/s and slows down when an estimate takes longer than its 40 ms budget
 // (at most 40 % of a core), so the page and the call never stutter; estimation pauses while the page is
-// hidden. `thread: 'main' | 'worker'` forces one.
+// hidden. `thread: 'main' | 'worker'` forces one. `files` (file name -> URL, see model-manifest.js urlMap)
+// may be given; otherwise the manifest is fetched.
 import { AdaptiveRate } from './rate.js';
 import { countTracked } from './landmarks.js';
+import { urlMap } from './model-manifest.js';
+import { fetchManifest } from './model-store.js';
 
-const DEFAULT_BASE = new URL('../vendor/mediapipe/', import.meta.url).href;
-
-/** Maps a file name MediaPipe asks for to its vendored URL (see client-web.targets for the ".bin" suffix). */
-export function vendoredUrl(file, base = DEFAULT_BASE) {
-  return base + file + (/\.(js|wasm)$/.test(file) ? '' : '.bin');
+/** MediaPipe's locateFile over a name -> URL map (a file the manifest does not list cannot load). */
+export function locator(files) {
+  return (file) => files[file] ?? `/pose-model/unlisted/${file}`;
 }
 
 let scriptPromise = null;
-function loadScript(base) {
+function loadScript(files) {
   if (globalThis.Pose) return Promise.resolve();
   scriptPromise ??= new Promise((resolve, reject) => {
     const script = document.createElement('script');
-    script.src = base + 'pose.js';
+    script.src = locator(files)('pose.js');
     script.onload = () => resolve();
     script.onerror = () => { scriptPromise = null; reject(new Error('could not load the pose model script')); };
     document.head.appendChild(script);
@@ -38,9 +40,9 @@ function loadScript(base) {
 class MainThreadBackend {
   constructor() { this.thread = 'main'; this.pose = null; this.pending = null; }
 
-  async init(base, modelComplexity) {
-    await loadScript(base);
-    const pose = new globalThis.Pose({ locateFile: (file) => vendoredUrl(file, base) });
+  async init(files, modelComplexity) {
+    await loadScript(files);
+    const pose = new globalThis.Pose({ locateFile: locator(files) });
     pose.setOptions({ modelComplexity, smoothLandmarks: true, enableSegmentation: false,
       minDetectionConfidence: 0.5, minTrackingConfidence: 0.5 });
     pose.onResults((results) => { this.pending = results; });
@@ -68,7 +70,7 @@ class WorkerBackend {
     return !!gl;
   }
 
-  init(base, modelComplexity, timeoutMs = 300_000) { // generous: the model is ~12 MB on a slow link
+  init(files, modelComplexity, timeoutMs = 300_000) { // generous: the model is ~12 MB on a slow link
     return new Promise((resolve, reject) => {
       const worker = new Worker(new URL('./pose-worker.js', import.meta.url));
       this.worker = worker;
@@ -80,7 +82,7 @@ class WorkerBackend {
         else if (message.type === 'error') { clearTimeout(timer); reject(new Error(message.message)); }
         else if (message.type === 'result' && this.waiting) { const done = this.waiting; this.waiting = null; done(message); }
       };
-      worker.postMessage({ type: 'init', base, modelComplexity });
+      worker.postMessage({ type: 'init', files, modelComplexity });
     });
   }
 
@@ -98,10 +100,10 @@ class WorkerBackend {
 }
 
 export class PoseEstimator extends EventTarget {
-  /** @param {{base?: string, rate?: object, modelComplexity?: number, thread?: 'auto'|'worker'|'main'}} options */
-  constructor({ base = DEFAULT_BASE, rate = {}, modelComplexity = 0, thread = 'auto' } = {}) {
+  /** @param {{files?: Object<string, string>, rate?: object, modelComplexity?: number, thread?: 'auto'|'worker'|'main'}} options */
+  constructor({ files = null, rate = {}, modelComplexity = 0, thread = 'auto' } = {}) {
     super();
-    this.base = base;
+    this.files = files;
     this.rate = new AdaptiveRate(rate);
     this.modelComplexity = modelComplexity;
     this.preferred = thread;
@@ -122,7 +124,7 @@ export class PoseEstimator extends EventTarget {
     if (this.preferred !== 'main' && WorkerBackend.supported()) {
       const backend = new WorkerBackend();
       try {
-        await backend.init(this.base, this.modelComplexity);
+        await backend.init(this.files, this.modelComplexity);
         return backend;
       } catch (error) {
         backend.close();
@@ -133,7 +135,7 @@ export class PoseEstimator extends EventTarget {
       this.note = 'no WebGL in workers here: running on the page\'s thread';
     }
     const backend = new MainThreadBackend();
-    await backend.init(this.base, this.modelComplexity);
+    await backend.init(this.files, this.modelComplexity);
     return backend;
   }
 
@@ -150,7 +152,14 @@ export class PoseEstimator extends EventTarget {
     }
     gl.getExtension('WEBGL_lose_context')?.loseContext();
     this.status('loading', 'Loading the pose model');
-    const backend = await this.createBackend();
+    let backend;
+    try {
+      this.files ??= urlMap(await fetchManifest());
+      backend = await this.createBackend();
+    } catch (error) {
+      this.running = false;
+      throw error;
+    }
     if (!this.running) { backend.close(); return; }
     this.backend = backend;
     this.thread = backend.thread;

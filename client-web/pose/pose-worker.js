@@ -1,6 +1,6 @@
 // MediaPipe Pose in a dedicated Worker (classic worker: the library loads its wasm with importScripts and
 // draws into an OffscreenCanvas with WebGL). Messages:
-//   in : { type: 'init', base, modelComplexity }   out: { type: 'ready' } | { type: 'error', message }
+//   in : { type: 'init', files, modelComplexity }   files: file name -> hashed URL (the manifest's)   out: { type: 'ready' } | { type: 'error', message }
 //   in : { type: 'frame', t, image: ImageBitmap }   out: { type: 'result', t, landmarks, worldLandmarks, error? }
 /* global Pose */
 'use strict';
@@ -8,8 +8,8 @@
 let pose = null;
 let latest = null;
 
-function vendoredUrl(base, file) {
-  return base + file + (/\.(js|wasm)$/.test(file) ? '' : '.bin'); // the rule of estimator.js / client-web.targets
+function locator(files) {
+  return (file) => files[file] ?? `/pose-model/unlisted/${file}`; // the rule of estimator.js
 }
 
 // @mediapipe/pose 0.5.1675469404 has a worker path with two faults, patched here (the version is pinned):
@@ -39,12 +39,12 @@ function storeGlContext(solution) {
     inner.K = inner.m.getContext('webgl2') ?? inner.m.getContext('webgl');
 }
 
-async function init({ base, modelComplexity }) {
-  const locateFile = (file) => vendoredUrl(base, file);
+async function init({ files, modelComplexity }) {
+  const locateFile = locator(files);
   const importOriginal = self.importScripts.bind(self);
   self.importScripts = patchedImportScripts(importOriginal);
   self.createMediapipeSolutionsPackedAssets = { locateFile }; // the packed-assets loader reads this global
-  importOriginal(base + 'pose.js');
+  importOriginal(locateFile('pose.js'));
   pose = new Pose({ locateFile });
   pose.setOptions({ modelComplexity, smoothLandmarks: true, enableSegmentation: false,
     minDetectionConfidence: 0.5, minTrackingConfidence: 0.5 });

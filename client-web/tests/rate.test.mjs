@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { AdaptiveRate } from '../pose/rate.js';
-import { vendoredUrl } from '../pose/estimator.js';
+import { locator } from '../pose/estimator.js';
 
 test('fast estimates run at the 10/s target', () => {
   const rate = new AdaptiveRate();
@@ -26,9 +26,8 @@ test('one slow estimate does not halve the rate (smoothed)', () => {
   assert.equal(rate.intervalMs(), 100);
 });
 
-test('vendored files: scripts and wasm as they are, other files with the .bin suffix', () => {
-  assert.equal(vendoredUrl('pose.js', '/v/'), '/v/pose.js');
-  assert.equal(vendoredUrl('pose_solution_simd_wasm_bin.wasm', '/v/'), '/v/pose_solution_simd_wasm_bin.wasm');
-  assert.equal(vendoredUrl('pose_landmark_lite.tflite', '/v/'), '/v/pose_landmark_lite.tflite.bin');
-  assert.equal(vendoredUrl('pose_web.binarypb', '/v/'), '/v/pose_web.binarypb.bin');
+test('MediaPipe finds its files at the manifest\'s hashed URLs; an unlisted file gets a URL that is never served', () => {
+  const locate = locator({ 'pose.js': '/pose-model/0123456789abcdef/pose.js' });
+  assert.equal(locate('pose.js'), '/pose-model/0123456789abcdef/pose.js');
+  assert.equal(locate('pose_landmark_full.tflite'), '/pose-model/unlisted/pose_landmark_full.tflite');
 });

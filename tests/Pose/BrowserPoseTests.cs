@@ -60,6 +60,8 @@ public sealed class BrowserPoseTests(ITestOutputHelper output) : IAsyncLifetime
         await page.GotoAsync(new Uri(_host.BaseAddress, $"/check{query}").ToString());
         try
         {
+            // Body tracking starts once the movement tracker is stored: the page offers it after the network test.
+            await page.GetByTestId("model-download").ClickAsync(new LocatorClickOptions { Timeout = 60_000 });
             // Generous bounds: the model loads (~10 MB) and runs in software on a loaded two-core machine.
             await page.WaitForFunctionAsync("() => window.checkPage.error || window.checkPage.pose.tracked > 0",
                 null, new PageWaitForFunctionOptions { Timeout = 90_000, PollingInterval = 250 });
@@ -132,7 +134,7 @@ public sealed class BrowserPoseTests(ITestOutputHelper output) : IAsyncLifetime
         var origin = _host.BaseAddress.GetLeftPart(UriPartial.Authority);
         string[] seen;
         lock (requests) seen = [.. requests];
-        Assert.Contains(seen, url => url.Contains("/vendor/mediapipe/pose_landmark_lite.tflite"));
+        Assert.Contains(seen, url => url.Contains("/pose-model/", StringComparison.Ordinal) && url.EndsWith("/pose_landmark_lite.tflite", StringComparison.Ordinal));
         lock (failures) Assert.Empty(failures);
         Assert.All(seen, url => Assert.True(
             url.StartsWith(origin + "/", StringComparison.Ordinal) || url.StartsWith("data:", StringComparison.Ordinal) || url.StartsWith("blob:", StringComparison.Ordinal),
@@ -140,15 +142,13 @@ public sealed class BrowserPoseTests(ITestOutputHelper output) : IAsyncLifetime
     }
 }
 
-/// <summary>The check page and the vendored MediaPipe files are served by the app (no browser needed).</summary>
+/// <summary>The check page, the service worker and the pose model's manifest are served by the app (no browser needed;
+/// the model files themselves: <see cref="PoseModelServingTests"/>).</summary>
 public sealed class BrowserPoseAssetTests
 {
     [Theory]
-    [InlineData("/vendor/mediapipe/pose.js")]
-    [InlineData("/vendor/mediapipe/pose_solution_simd_wasm_bin.wasm")]
-    [InlineData("/vendor/mediapipe/pose_solution_packed_assets.data.bin")]
-    [InlineData("/vendor/mediapipe/pose_landmark_lite.tflite.bin")]
-    [InlineData("/vendor/mediapipe/pose_web.binarypb.bin")]
+    [InlineData("/pose-model/manifest.json")]
+    [InlineData("/sw.js")]
     [InlineData("/check")]
     public async Task App_serves_the_check_page_and_the_vendored_pose_model(string path)
     {
