@@ -159,7 +159,6 @@ public sealed class PeerConnection : IDisposable
     public void HandleDatagram(Span<byte> buffer, int length, IPacketPath path, TimeSpan now)
     {
         if (State is PeerConnectionState.Closed or PeerConnectionState.Failed || length <= 0) return;
-        _lastInput = now;
         var datagram = buffer[..length];
         switch (PacketClassifier.Classify(datagram))
         {
@@ -168,7 +167,11 @@ public sealed class PeerConnection : IDisposable
                 break;
             case PacketKind.Dtls:
                 // DTLS only from a path ICE has validated (RFC 8445 §12: media flows on a valid pair).
-                if (_selectedPath is not null) _dtls?.HandleDatagram(datagram);
+                if (_selectedPath is not null && _dtls is { } dtls)
+                {
+                    _lastInput = now; // the time of the application data it may hold (OnApplicationData)
+                    dtls.HandleDatagram(datagram);
+                }
                 break;
             case PacketKind.Rtp:
                 if (_srtp is not null && _srtp.TryUnprotectRtp(buffer, length, out var rtpLength))

@@ -155,6 +155,28 @@ public class SdpDataChannelTests
     }
 
     [Fact]
+    public void Data_sections_count_against_the_room_m_line_cap()
+    {
+        // Issue 14's cap is on every m-line: 62 audio sections + video + data = 64 pass, one more data section does not.
+        var offer = SdpDataChannelSamples.Chromium;
+        var dataStart = offer.IndexOf("m=application", StringComparison.Ordinal);
+        var extra = string.Concat(Enumerable.Range(10, 61).Select(i =>
+            $"m=audio 9 UDP/TLS/RTP/SAVPF 111\r\nc=IN IP4 0.0.0.0\r\na=mid:{i}\r\na=recvonly\r\na=rtcp-mux\r\na=rtpmap:111 opus/48000/2\r\n"));
+        var sixtyFour = offer + extra;
+        var limits = new TeleRehab.Media.Rooms.PublishLimits(2, 3, "a patient");
+        Assert.Equal(64, SessionDescription.Parse(sixtyFour).Media.Count);
+        Assert.Null(TeleRehab.Media.Rooms.RoomParticipant.CheckOffer(SessionDescription.Parse(sixtyFour), limits, 64));
+
+        var sixtyFive = sixtyFour + offer[dataStart..].Replace("a=mid:2", "a=mid:99");
+        Assert.Equal("the offer has 65 m-lines; at most 64",
+            TeleRehab.Media.Rooms.RoomParticipant.CheckOffer(SessionDescription.Parse(sixtyFive), limits, 64));
+        // Answered (by the SDP layer alone), the second data section would be rejected, the first kept.
+        var answer = Answer(sixtyFive);
+        Assert.Equal("2", answer.Session.DataChannel!.Mid);
+        Assert.True(answer.Session.FindMedia("99")!.IsRejected);
+    }
+
+    [Fact]
     public void Legacy_dtls_sctp_with_sctpmap_is_refused_cleanly()
     {
         // The pre-RFC 8841 form (draft-ietf-mmusic-sctp-sdp-05 and before, old Chrome and Firefox).
