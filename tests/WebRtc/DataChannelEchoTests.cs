@@ -31,12 +31,7 @@ public sealed class DataChannelEchoTests : IAsyncLifetime
     private async Task<(WebRtcClient Client, EchoSession Echo)> ConnectAsync(bool dataChannel)
     {
         var client = new WebRtcClient(_worker.Worker, _certificate, new WebRtcClientOptions { Audio = true, Video = false, DataChannel = dataChannel });
-        using var http = _host.CreateClient();
-        using var content = new StringContent(client.Offer, Encoding.UTF8);
-        content.Headers.ContentType = new MediaTypeHeaderValue("application/sdp");
-        using var response = await http.PostAsync("/api/echo?transport=udp", content);
-        var answer = await response.Content.ReadAsStringAsync();
-        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+        var answer = await PostOfferAsync(_host, client.Offer);
         Assert.True(client.TryApplyAnswer(answer, out var error), error);
         await client.Connected.WaitAsync(TimeSpan.FromSeconds(20));
         var ufrag = SessionDescription.Parse(answer).Media[0].IceUfrag!;
@@ -44,6 +39,17 @@ public sealed class DataChannelEchoTests : IAsyncLifetime
         // The client is up once its side of the handshake is; the server's result reaches its worker a moment later.
         await WaitUntilAsync(() => echo.Connection.State == PeerConnectionState.Connected, "the server never connected");
         return (client, echo);
+    }
+
+    private static async Task<string> PostOfferAsync(AppHost host, string offer)
+    {
+        using var http = host.CreateClient();
+        using var content = new StringContent(offer, Encoding.UTF8);
+        content.Headers.ContentType = new MediaTypeHeaderValue("application/sdp");
+        using var response = await http.PostAsync("/api/echo?transport=udp", content);
+        var answer = await response.Content.ReadAsStringAsync();
+        Assert.True(response.StatusCode == HttpStatusCode.Created, $"{(int)response.StatusCode}: {answer}");
+        return answer;
     }
 
     /// <summary>Sends <paramref name="count"/> audio packets and waits until at least <paramref name="expected"/> more
@@ -134,12 +140,7 @@ public sealed class DataChannelEchoTests : IAsyncLifetime
     {
         await using var host = await AppHost.StartAsync(("TeleRehab:Media:DataChannelMaxMessageSize", "1024"));
         await using var client = new WebRtcClient(_worker.Worker, _certificate, new WebRtcClientOptions { Video = false, DataChannel = true });
-        using var http = host.CreateClient();
-        using var content = new StringContent(client.Offer, Encoding.UTF8);
-        content.Headers.ContentType = new MediaTypeHeaderValue("application/sdp");
-        using var response = await http.PostAsync("/api/echo", content);
-        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
-        var data = Assert.Single(SessionDescription.Parse(await response.Content.ReadAsStringAsync()).Media, m => m.Kind == "application");
+        var data = Assert.Single(SessionDescription.Parse(await PostOfferAsync(host, client.Offer)).Media, m => m.Kind == "application");
         Assert.Equal(1024L, data.MaxMessageSize);
 
         var error = Assert.Throws<ArgumentException>(() => new TeleRehab.Media.Hosting.MediaServer(new TeleRehab.Media.Hosting.MediaServerOptions { DataChannelMaxMessageSize = -1 }));
