@@ -31,6 +31,9 @@ public sealed record SessionClientOptions
 
     public TimeSpan ConsentTimeout { get; init; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>Offer a data channel section (RFC 8841) beside the media, as the browser client's pose overlay will.</summary>
+    public bool DataChannel { get; init; }
+
     /// <summary>A name for logs.</summary>
     public string Name { get; init; } = "client";
 }
@@ -275,6 +278,7 @@ public sealed class SessionClient : IAsyncDisposable
             Codecs = OneCodecPerKind,
             ConsentInterval = _options.ConsentInterval,
             ConsentTimeout = _options.ConsentTimeout,
+            DataChannel = _options.DataChannel,
         });
         media.RtpReceivedHandler = OnRtp;
         media.RtcpReceivedHandler = rtcp => _sender?.OnRtcp(rtcp);

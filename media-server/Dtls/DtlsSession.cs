@@ -109,8 +109,18 @@ public sealed class DtlsSession : IDisposable
     /// <summary>Completes once with the handshake outcome (never faults).</summary>
     public Task<DtlsHandshakeResult> HandshakeCompletion => _completion.Task;
 
-    /// <summary>Decrypted application data, raised on the <see cref="HandleDatagram"/> caller's thread.</summary>
+    /// <summary>Decrypted application data, raised on the <see cref="HandleDatagram"/> caller's thread (and, for records
+    /// that arrived while the handshake finished, on the handshake thread or, with
+    /// <see cref="DeferEarlyApplicationData"/>, on the <see cref="ReceivePending"/> caller's thread).</summary>
     public event DtlsApplicationDataHandler? ApplicationDataReceived;
+
+    /// <summary>
+    /// When true, records that arrived while the handshake finished are not decrypted on the handshake thread: they
+    /// stay queued until the owner calls <see cref="ReceivePending"/> (or the next <see cref="HandleDatagram"/>), so
+    /// <see cref="ApplicationDataReceived"/> is raised only on the owner's threads. A peer run by one loop sets it and
+    /// calls <see cref="ReceivePending"/> when the handshake result reaches that loop. Set before <see cref="Start"/>.
+    /// </summary>
+    public bool DeferEarlyApplicationData { get; init; }
 
     /// <summary>The established connection ended (local or remote close, or fatal alert). Raised once.</summary>
     public event Action<DtlsSession, DtlsCloseReason>? Closed;
@@ -265,7 +275,16 @@ public sealed class DtlsSession : IDisposable
         _completion.TrySetResult(DtlsHandshakeResult.Succeeded(Role, _context.SelectedProfile, _context.KeyingMaterial,
             _context.RemoteFingerprint));
         // Datagrams that arrived while BouncyCastle finished (e.g. early application data) are still queued.
-        Pump();
+        if (!DeferEarlyApplicationData) Pump();
+    }
+
+    /// <summary>
+    /// Decrypts the datagrams still queued (those that arrived while the handshake finished) on the calling thread and
+    /// raises <see cref="ApplicationDataReceived"/> for their records. Does nothing before the handshake completed.
+    /// </summary>
+    public void ReceivePending()
+    {
+        if (_state == DtlsSessionState.Connected && !_localCloseRequested) Pump();
     }
 
     private (DtlsFailureReason, string) Classify(Exception ex)

@@ -93,7 +93,9 @@ public sealed class EchoService
                 Fingerprint = _peerOptions.Certificate.SdpFingerprint,
                 Candidates = candidates.Select(c => c.ToString()).ToList(),
                 LocalStreams = streams,
-                AcceptDataChannels = false,
+                // A data channel section gets the peer's SCTP transport (PeerConnection.ApplyDataChannels below).
+                AcceptDataChannels = true,
+                MaxMessageSize = _server.Options.DataChannelMaxMessageSize,
             };
             if (!new SdpAnswerer(local).TryCreateAnswer(offer, out var answer, out error)) return EchoStartStatus.BadOffer;
             var negotiated = answer!.Session;
@@ -110,6 +112,7 @@ public sealed class EchoService
             var connection = PeerConnection.CreateIceLite(credentials, new IceCredentials(negotiated.RemoteIceUfrag, negotiated.RemoteIcePwd),
                 remoteFingerprint!, dtlsRole, _peerOptions, echo, action => worker!.PostFor(echo, action));
             echo.Attach(connection);
+            connection.ApplyDataChannels(negotiated);
             connection.Start(_server.Now);
             worker = _server.Register(echo);
             answerSdp = answer.Sdp;

@@ -57,6 +57,9 @@ public sealed class EchoSession : IMediaPeer, IPeerConnectionHandler
 
     public PeerConnection Connection => _connection;
 
+    /// <summary>The SCTP side of the peer's data channel, when its offer had one.</summary>
+    public DataChannelTransport? DataChannels => _connection.DataChannels;
+
     public bool IsAuthenticCheck(ReadOnlySpan<byte> request) => _connection is { } connection && connection.IsAuthenticCheck(request);
 
     /// <summary>RTP packets sent back so far.</summary>

@@ -228,6 +228,10 @@ public sealed class MediaServer : IAsyncDisposable
         return worker;
     }
 
+    /// <summary>The live peer the server gave <paramref name="localUfrag"/> (its ICE ufrag in our SDP), or null
+    /// (diagnostics and tests; the packet path never looks peers up this way).</summary>
+    public IMediaPeer? FindPeer(string localUfrag) => _byUfrag.GetValueOrDefault(localUfrag);
+
     /// <summary>Called by a peer (on its worker) once ICE has validated <paramref name="path"/>: packets from that
     /// address then go straight to the peer without a STUN lookup.</summary>
     public void BindPath(IMediaPeer peer, IPacketPath path)
@@ -236,6 +240,15 @@ public sealed class MediaServer : IAsyncDisposable
         var route = new Route(peer, entry.Worker, udp);
         _byAddress[udp.Address] = route;
         lock (entry.Addresses) entry.Addresses.Add(udp.Address);
+    }
+
+    /// <summary>Runs <paramref name="command"/> on <paramref name="peer"/>'s worker (from any thread); false when the peer
+    /// is not registered.</summary>
+    public bool PostTo(IMediaPeer peer, Action command)
+    {
+        if (!_peers.TryGetValue(peer, out var entry)) return false;
+        entry.Worker.PostFor(peer, command);
+        return true;
     }
 
     /// <summary>Closes a peer from any thread; its worker retires it.</summary>

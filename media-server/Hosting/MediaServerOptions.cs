@@ -43,6 +43,10 @@ public sealed class MediaServerOptions
     /// <summary>Authenticated ICE-TCP connections one peer keeps; a newer one closes its oldest.</summary>
     public int IceTcpMaxConnectionsPerPeer { get; set; } = 4;
 
+    /// <summary>The largest data channel message peers may send us, announced as <c>a=max-message-size</c> (RFC 8841
+    /// §6). 0 announces no limit.</summary>
+    public long DataChannelMaxMessageSize { get; set; } = Sdp.SdpLocalParameters.DefaultMaxMessageSize;
+
     internal IPAddress ParseListenAddress() =>
         IPAddress.TryParse(ListenAddress, out var address)
             ? address
@@ -64,6 +68,8 @@ public sealed class MediaServerOptions
             throw new ArgumentException($"TeleRehab:Media:IceTcpMaxConnectionsPerAddress {IceTcpMaxConnectionsPerAddress} must be positive.");
         if (IceTcpMaxConnectionsPerPeer <= 0)
             throw new ArgumentException($"TeleRehab:Media:IceTcpMaxConnectionsPerPeer {IceTcpMaxConnectionsPerPeer} must be positive.");
+        if (DataChannelMaxMessageSize is < 0 or > int.MaxValue)
+            throw new ArgumentException($"TeleRehab:Media:DataChannelMaxMessageSize {DataChannelMaxMessageSize} must be between 0 (no limit) and {int.MaxValue}.");
         ParseListenAddress();
     }
 }

@@ -76,6 +76,9 @@ internal sealed class RoomParticipant : IMediaPeer, IPeerConnectionHandler, IEgr
 
     public PeerConnectionState ConnectionState => _connection?.State ?? PeerConnectionState.New;
 
+    /// <summary>The SCTP side of the participant's data channel, once an offer with one was answered.</summary>
+    public DataChannelTransport? DataChannels => _connection?.DataChannels;
+
     public string LocalUfrag => _ice.Ufrag;
 
     public bool IsAuthenticCheck(ReadOnlySpan<byte> request) => _connection is { } connection && connection.IsAuthenticCheck(request);
@@ -216,7 +219,8 @@ internal sealed class RoomParticipant : IMediaPeer, IPeerConnectionHandler, IEgr
             Fingerprint = _room.Manager.PeerOptions.Certificate.SdpFingerprint,
             Candidates = _room.Manager.Server.LocalCandidates().Select(c => c.ToString()).ToList(),
             LocalStreams = streams,
-            AcceptDataChannels = false,
+            AcceptDataChannels = true,
+            MaxMessageSize = _room.Manager.Server.Options.DataChannelMaxMessageSize,
         };
         if (!new SdpAnswerer(local).TryCreateAnswer(offer, out var answer, out error)) return NegotiationResult.Fail($"cannot answer the offer: {error}");
         var session = answer!.Session;
@@ -265,6 +269,7 @@ internal sealed class RoomParticipant : IMediaPeer, IPeerConnectionHandler, IEgr
             _room.Manager.Server.Register(this, _room.Worker);
         }
 
+        _connection.ApplyDataChannels(session);
         ApplyPublications(session, limits.CanPublish, reservations);
         ApplySubscriptions(session, planned, priorities);
         return new NegotiationResult(answer.Sdp, null);

@@ -82,10 +82,22 @@ public sealed class NegotiatedMedia
 
     public bool RtcpReducedSize { get; init; }
 
-    /// <summary>SCTP port for a data channel section (RFC 8841).</summary>
+    /// <summary>The peer's SCTP port for a data channel section (RFC 8841 §5: its a=sctp-port, 5000 when absent);
+    /// the destination port of the SCTP packets we send and the source port of those we receive.</summary>
     public int? SctpPort { get; init; }
 
+    /// <summary>The largest message the peer can receive on a data channel section (RFC 8841 §6: its
+    /// a=max-message-size, 65536 when absent; 0 means no limit).</summary>
     public long? MaxMessageSize { get; init; }
+
+    /// <summary>Our SCTP port for a data channel section, as our SDP announced it.</summary>
+    public int? LocalSctpPort { get; init; }
+
+    /// <summary>The largest message we said we can receive on a data channel section (0 means no limit).</summary>
+    public long? LocalMaxMessageSize { get; init; }
+
+    /// <summary>True for an accepted data channel section (<c>m=application .. webrtc-datachannel</c>).</summary>
+    public bool IsDataChannel => !IsRejected && Kind == "application";
 
     /// <summary>Distinct remote SSRCs announced with a=ssrc.</summary>
     public IReadOnlyList<uint> RemoteSsrcIds => RemoteSsrcs.Select(s => s.Ssrc).Distinct().ToList();
@@ -118,4 +130,7 @@ public sealed class NegotiatedSession
     public IReadOnlyList<NegotiatedMedia> Media { get; init; } = [];
 
     public NegotiatedMedia? FindMedia(string mid) => Media.FirstOrDefault(m => m.Mid == mid);
+
+    /// <summary>The accepted data channel section (at most one is accepted), or null.</summary>
+    public NegotiatedMedia? DataChannel => Media.FirstOrDefault(m => m.IsDataChannel);
 }

@@ -61,7 +61,11 @@ public sealed class SdpAnswerer
         var extensionTable = new SdpSectionWriter.ExtensionTable();
         var plans = new List<SectionPlan>();
         for (int i = 0; i < offer.Media.Count; i++)
-            plans.Add(PlanSection(offer.Media[i], offer.GetDirection(offer.Media[i]), i, extensionTable));
+        {
+            // One SCTP association per transport (RFC 8841 §4.2): the first usable data channel section is accepted.
+            bool dataTaken = plans.Exists(p => p.IsData && !p.Rejected);
+            plans.Add(PlanSection(offer.Media[i], offer.GetDirection(offer.Media[i]), i, extensionTable, dataTaken));
+        }
 
         // RFC 8843 §7.3.3: the answerer cannot reject the offerer-tagged m= section; of the allowed choices
         // we reject the whole offer, with a reason. (An offer that itself disabled its tag section is tolerated.)
@@ -119,13 +123,14 @@ public sealed class SdpAnswerer
             am.AddAttribute("mid", plan.Mid);
             if (plan.IsData)
             {
-                am.AddAttribute("sctp-port", SdpText.Inv(_local.SctpPort));
-                am.AddAttribute("max-message-size", _local.MaxMessageSize.ToString(System.Globalization.CultureInfo.InvariantCulture));
+                // RFC 8841 §5-§6: our port and the largest message we take; the peer's are recorded for the transport.
+                SdpDataChannel.WriteAttributes(am, _local);
                 answer0.Media.Add(am);
                 media.Add(new NegotiatedMedia
                 {
                     Mid = plan.Mid, MLineIndex = plan.Index, Kind = om.Kind, Protocol = om.Protocol, Direction = SdpDirection.SendRecv,
-                    SctpPort = om.SctpPort ?? 5000, MaxMessageSize = om.MaxMessageSize ?? 65536,
+                    SctpPort = plan.RemoteSctpPort, MaxMessageSize = plan.RemoteMaxMessageSize,
+                    LocalSctpPort = _local.SctpPort, LocalMaxMessageSize = _local.MaxMessageSize,
                 });
                 continue;
             }
@@ -172,6 +177,8 @@ public sealed class SdpAnswerer
         public string Mid = "";
         public bool Rejected;
         public bool IsData;
+        public int RemoteSctpPort;
+        public long RemoteMaxMessageSize;
         public SdpDirection Direction;
         public List<NegotiatedCodec> Codecs = [];
         public List<SdpExtmap> Extmaps = [];
@@ -180,17 +187,20 @@ public sealed class SdpAnswerer
         public SdpLocalStream? LocalStream;
     }
 
-    private SectionPlan PlanSection(SdpMediaDescription om, SdpDirection offeredDirection, int index, SdpSectionWriter.ExtensionTable table)
+    private SectionPlan PlanSection(SdpMediaDescription om, SdpDirection offeredDirection, int index, SdpSectionWriter.ExtensionTable table,
+        bool dataTaken)
     {
         var plan = new SectionPlan { Index = index, Mid = om.Mid ?? SdpText.Inv(index) };
         if (om.IsRejected || om.Mid is null) { plan.Rejected = true; return plan; }
 
         if (om.Kind == "application")
         {
-            // RFC 8841: m=application <port> UDP/DTLS/SCTP webrtc-datachannel
+            // RFC 8841: m=application <port> UDP/DTLS/SCTP webrtc-datachannel, at most one per transport. The legacy
+            // DTLS/SCTP + a=sctpmap form, a malformed a=sctp-port or a=max-message-size, a second data section, or data
+            // channels turned off: rejected with port 0 (the rest of the offer is answered as usual).
             plan.IsData = true;
-            plan.Rejected = !_local.AcceptDataChannels || !om.Protocol.EndsWith("DTLS/SCTP", StringComparison.Ordinal)
-                || !om.Formats.Contains("webrtc-datachannel");
+            plan.Rejected = !_local.AcceptDataChannels || dataTaken
+                || !SdpDataChannel.TryRead(om, out plan.RemoteSctpPort, out plan.RemoteMaxMessageSize, out _);
             return plan;
         }
         // WebRTC media must be DTLS-SRTP with RTCP feedback (RFC 8827, RFC 8834 §5.1): plain RTP/AVP sections are rejected.

@@ -97,12 +97,20 @@ public sealed class SdpLocalParameters
 
     public IReadOnlyList<SdpHeaderExtensionCapability> HeaderExtensions { get; init; } = SdpHeaderExtensionCapability.Defaults;
 
-    /// <summary>Answer <c>m=application .. webrtc-datachannel</c> sections (RFC 8841) instead of rejecting them.</summary>
+    /// <summary>Answer <c>m=application .. webrtc-datachannel</c> sections (RFC 8841) instead of rejecting them. At
+    /// most one such section is accepted per answer (one SCTP association per transport, RFC 8841 §4.2); further ones
+    /// are rejected with port 0.</summary>
     public bool AcceptDataChannels { get; init; } = true;
 
-    public int SctpPort { get; init; } = 5000;
+    /// <summary>Our <c>a=sctp-port</c> (RFC 8841 §5).</summary>
+    public int SctpPort { get; init; } = SdpDataChannel.DefaultSctpPort;
 
-    public long MaxMessageSize { get; init; } = 262144;
+    /// <summary>Our <c>a=max-message-size</c>: the largest data channel message we accept (RFC 8841 §6; 0 means no
+    /// limit).</summary>
+    public long MaxMessageSize { get; init; } = DefaultMaxMessageSize;
+
+    /// <summary>The server's default <see cref="MaxMessageSize"/>: 256 KiB, as Chromium announces.</summary>
+    public const long DefaultMaxMessageSize = 262144;
 
     /// <summary>Streams the server sends, keyed by mid. A mid without an entry is receive-only for the server.</summary>
     public IReadOnlyDictionary<string, SdpLocalStream> LocalStreams { get; init; } = new Dictionary<string, SdpLocalStream>();

@@ -60,12 +60,11 @@ public sealed class SdpOfferer
         {
             if (t.Kind == "application")
             {
-                var dm = new SdpMediaDescription("application", port, "UDP/DTLS/SCTP", ["webrtc-datachannel"]);
+                var dm = new SdpMediaDescription("application", port, "UDP/DTLS/SCTP", [SdpDataChannel.Format]);
                 dm.Connections.Add(connection);
                 SdpSectionWriter.WriteTransport(dm, _local, SdpSetupRole.ActPass, first);
                 dm.AddAttribute("mid", t.Mid);
-                dm.AddAttribute("sctp-port", SdpText.Inv(_local.SctpPort));
-                dm.AddAttribute("max-message-size", _local.MaxMessageSize.ToString(System.Globalization.CultureInfo.InvariantCulture));
+                SdpDataChannel.WriteAttributes(dm, _local);
                 s.Media.Add(dm);
                 first = false;
                 continue;
@@ -164,10 +163,16 @@ public sealed class SdpOfferer
             }
             if (om.Kind == "application")
             {
+                // RFC 8841: the answer's a=sctp-port and a=max-message-size are the peer's (defaults when absent).
+                if (!SdpDataChannel.TryRead(am, out var remotePort, out var remoteMax, out var reason))
+                { error = $"answer m-line {i} (mid '{mid}'): {reason}"; return false; }
+                if (media.Exists(m => m.IsDataChannel))
+                { error = $"answer m-line {i} (mid '{mid}') accepts a second data channel section (one SCTP association per transport, RFC 8841 §4.2)"; return false; }
                 media.Add(new NegotiatedMedia
                 {
                     Mid = mid, MLineIndex = i, Kind = om.Kind, Protocol = am.Protocol, Direction = SdpDirection.SendRecv,
-                    SctpPort = am.SctpPort ?? 5000, MaxMessageSize = am.MaxMessageSize ?? 65536,
+                    SctpPort = remotePort, MaxMessageSize = remoteMax,
+                    LocalSctpPort = _local.SctpPort, LocalMaxMessageSize = _local.MaxMessageSize,
                 });
                 continue;
             }

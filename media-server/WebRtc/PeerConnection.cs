@@ -3,6 +3,7 @@ using System.Net.Sockets;
 using TeleRehab.Media.Dtls;
 using TeleRehab.Media.Ice;
 using TeleRehab.Media.Net;
+using TeleRehab.Media.Sdp;
 using TeleRehab.Media.Srtp;
 
 namespace TeleRehab.Media.WebRtc;
@@ -30,6 +31,10 @@ public sealed class PeerConnection : IDisposable
     private volatile IPacketPath? _selectedPath;
     private IPacketPath? _controllingPath;
     private TimeSpan? _connectDeadline;
+    private DataChannelTransport? _dataChannels;
+    /// <summary>The time of the latest input on the loop, for application data the handshake result releases.</summary>
+    private TimeSpan _lastInput;
+    private long _unroutedApplicationData;
 
     private PeerConnection(PeerConnectionOptions options, IPeerConnectionHandler handler, Action<Action> dispatch,
         DtlsFingerprint remoteFingerprint, DtlsRole dtlsRole, IceLiteAgent? lite, IceControllingAgent? controlling,
@@ -84,12 +89,20 @@ public sealed class PeerConnection : IDisposable
 
     public DtlsRole DtlsRole => _dtlsRole;
 
+    /// <summary>The SCTP side of this connection's data channels, once an accepted data channel section was applied
+    /// (<see cref="ApplyDataChannels"/>); null otherwise.</summary>
+    public DataChannelTransport? DataChannels => _dataChannels;
+
+    /// <summary>DTLS application records received while no data channel section was negotiated (dropped).</summary>
+    public long UnroutedApplicationData => Interlocked.Read(ref _unroutedApplicationData);
+
     /// <summary>The next time <see cref="HandleTimeout"/> must run (ICE retransmissions and consent freshness).</summary>
     public TimeSpan? NextTimeout => State is PeerConnectionState.Closed or PeerConnectionState.Failed
         // The controlling agent has checks due at once, but they start with Start(), not with the host's timer.
         || (State == PeerConnectionState.New && _controlling is not null)
         ? null
-        : EarliestOf(_lite?.NextTimeout ?? _controlling?.NextTimeout, State == PeerConnectionState.Connected ? null : _connectDeadline);
+        : EarliestOf(_lite?.NextTimeout ?? _controlling?.NextTimeout,
+            State == PeerConnectionState.Connected ? _dataChannels?.NextTimeout : _connectDeadline);
 
     /// <summary>True when <paramref name="request"/> is a connectivity check carrying this connection's short-term
     /// credential (see <see cref="IceLiteAgent.IsAuthenticCheck"/>). Callable from any thread. A controlling (client)
@@ -97,6 +110,39 @@ public sealed class PeerConnection : IDisposable
     public bool IsAuthenticCheck(ReadOnlySpan<byte> request) => _lite is { } lite && lite.IsAuthenticCheck(request);
 
     private static TimeSpan? EarliestOf(TimeSpan? a, TimeSpan? b) => a is null ? b : b is null ? a : (a < b ? a : b);
+
+    /// <summary>
+    /// Gives this connection the SCTP transport of <paramref name="session"/>'s accepted data channel section (RFC 8841),
+    /// if it has one and this connection has none yet: from then on the peer's DTLS application records go to it, and
+    /// its timer is part of <see cref="NextTimeout"/>. One association lives as long as the DTLS connection, so a
+    /// renegotiation keeps the transport it has. Returns the transport (null without a data channel section). Called on
+    /// the owner's loop (or before the peer is registered).
+    /// </summary>
+    public DataChannelTransport? ApplyDataChannels(NegotiatedSession session)
+    {
+        if (_dataChannels is not null || DataChannelParameters.FromSession(session) is not { } parameters) return _dataChannels;
+        _dataChannels = new DataChannelTransport(parameters);
+        if (State == PeerConnectionState.Connected && _dtls is { } dtls) StartDataChannels(dtls);
+        return _dataChannels;
+    }
+
+    /// <summary>Sends <paramref name="data"/> as one DTLS application record. False when not connected or too large for
+    /// one record. Data channels send through their <see cref="DataChannelTransport"/>; this is the raw way (tests).</summary>
+    public bool SendApplicationData(ReadOnlySpan<byte> data)
+        => State == PeerConnectionState.Connected && _dtls is { } dtls && dtls.Send(data);
+
+    private void StartDataChannels(DtlsSession dtls)
+        => _dataChannels?.Start(SendApplicationData, dtls.MaxApplicationDataSize, _lastInput);
+
+    /// <summary>A decrypted DTLS application record. Raised on the owner's loop only: from <see cref="HandleDatagram"/>,
+    /// or from <see cref="OnHandshakeDone"/> for records that arrived while the handshake finished
+    /// (<see cref="DtlsSession.DeferEarlyApplicationData"/>).</summary>
+    private void OnApplicationData(DtlsSession dtls, ReadOnlySpan<byte> data)
+    {
+        if (!ReferenceEquals(dtls, _dtls) || State is PeerConnectionState.Closed or PeerConnectionState.Failed) return;
+        if (_dataChannels is { } transport) transport.HandlePacket(data, _lastInput);
+        else Interlocked.Increment(ref _unroutedApplicationData);
+    }
 
     /// <summary>Starts the client's connectivity checks (a server waits for the browser's checks).</summary>
     public void Start(TimeSpan now)
@@ -121,7 +167,11 @@ public sealed class PeerConnection : IDisposable
                 break;
             case PacketKind.Dtls:
                 // DTLS only from a path ICE has validated (RFC 8445 §12: media flows on a valid pair).
-                if (_selectedPath is not null) _dtls?.HandleDatagram(datagram);
+                if (_selectedPath is not null && _dtls is { } dtls)
+                {
+                    _lastInput = now; // the time of the application data it may hold (OnApplicationData)
+                    dtls.HandleDatagram(datagram);
+                }
                 break;
             case PacketKind.Rtp:
                 if (_srtp is not null && _srtp.TryUnprotectRtp(buffer, length, out var rtpLength))
@@ -163,6 +213,9 @@ public sealed class PeerConnection : IDisposable
     {
         if (State is PeerConnectionState.Closed or PeerConnectionState.Failed) return;
         if (State == PeerConnectionState.New && _controlling is not null) return; // see NextTimeout
+        _lastInput = now;
+        if (State == PeerConnectionState.Connected && _dataChannels is { NextTimeout: { } due } transport && due <= now)
+            transport.HandleTimeout(now);
         if (State != PeerConnectionState.Connected && _connectDeadline is { } deadline && now >= deadline)
         {
             Fail(State == PeerConnectionState.Connecting ? PeerFailure.Dtls : PeerFailure.Ice,
@@ -228,7 +281,12 @@ public sealed class PeerConnection : IDisposable
 
     private void StartDtls()
     {
-        var dtls = new DtlsSession(_dtlsRole, _options.Certificate, _remoteFingerprint, SendDtls, _options.HandshakeScheduler, _options.Dtls);
+        // Application data is delivered on this loop only, never on the handshake pool (see OnApplicationData).
+        var dtls = new DtlsSession(_dtlsRole, _options.Certificate, _remoteFingerprint, SendDtls, _options.HandshakeScheduler, _options.Dtls)
+        {
+            DeferEarlyApplicationData = true,
+        };
+        dtls.ApplicationDataReceived += OnApplicationData;
         _dtls = dtls;
         dtls.Closed += (_, reason) => _dispatch(() =>
         {
@@ -256,6 +314,10 @@ public sealed class PeerConnection : IDisposable
         _srtp = SrtpSession.FromDtlsExporter(profile, result.KeyingMaterial, result.Role == DtlsRole.Client);
         State = PeerConnectionState.Connected;
         _handler.OnConnected(this);
+        if (State != PeerConnectionState.Connected) return; // the handler closed it
+        StartDataChannels(dtls);
+        // Records that arrived while the handshake finished (a browser's first SCTP INIT often does) are decrypted here.
+        dtls.ReceivePending();
     }
 
     /// <summary>Encrypts RTP in place (<paramref name="buffer"/> needs <see cref="MaxSrtpOverhead"/> spare bytes after

@@ -15,6 +15,9 @@ public sealed record WebRtcClientOptions
 {
     public bool Audio { get; init; } = true;
     public bool Video { get; init; } = true;
+    /// <summary>Offer a data channel section (<c>m=application .. UDP/DTLS/SCTP webrtc-datachannel</c>, RFC 8841) after
+    /// the media sections; the answer's accepted section gives the connection its <see cref="DataChannelTransport"/>.</summary>
+    public bool DataChannel { get; init; }
     /// <summary>Codecs offered on every section; null offers the stack's defaults. Each section takes its own payload
     /// types from one dynamic range, so a client with many receive sections should offer one codec per kind.</summary>
     public IReadOnlyList<SdpCodecCapability>? Codecs { get; init; }
@@ -87,6 +90,8 @@ public sealed class WebRtcClient : IMediaPeer, IPeerConnectionHandler, IAsyncDis
                 LocalStream = new SdpLocalStream(VideoSsrc, "telerehab-client", "client", "client-video", RandomSsrc()),
             });
         }
+        if (_options.DataChannel)
+            _sendTransceivers.Add(new SdpTransceiver("application", _sendTransceivers.Count.ToString(), SdpDirection.SendRecv));
         _offer = Offerer().CreateOffer(_sendTransceivers);
         _ = Task.Run(ReceiveLoopAsync);
     }
@@ -94,7 +99,7 @@ public sealed class WebRtcClient : IMediaPeer, IPeerConnectionHandler, IAsyncDis
     /// <summary>The first SDP offer (the send sections, <c>sendrecv</c>), for a one-shot exchange such as the echo.</summary>
     public string Offer => _offer.Sdp;
 
-    /// <summary>The mids of this client's own send sections by kind ("audio" / "video").</summary>
+    /// <summary>The mids of this client's own sections by kind ("audio" / "video", and "application" for the data channel).</summary>
     public IReadOnlyDictionary<string, string> SendMids => _sendTransceivers.ToDictionary(t => t.Kind, t => t.Mid);
 
     /// <summary>The receive sections offered so far, in m-line order after the send sections.</summary>
@@ -237,6 +242,9 @@ public sealed class WebRtcClient : IMediaPeer, IPeerConnectionHandler, IAsyncDis
             }
         }
         Volatile.Write(ref _midBySsrc, map);
+        // The data channel section (first accepted one) gives the connection its SCTP transport, on the worker.
+        if (_connection is { } connection && negotiated.DataChannel is not null)
+            _worker.PostFor(this, () => connection.ApplyDataChannels(negotiated));
     }
 
     private bool TryStart(string answerSdp, NegotiatedSession session, out string? error)
@@ -275,12 +283,18 @@ public sealed class WebRtcClient : IMediaPeer, IPeerConnectionHandler, IAsyncDis
     }
 
     /// <summary>Sends one RTP packet (copied, then encrypted on the worker). False before the connection is up.</summary>
-    public bool SendRtp(ReadOnlySpan<byte> rtpPacket) => Post(rtpPacket, rtcp: false);
+    public bool SendRtp(ReadOnlySpan<byte> rtpPacket) => Post(rtpPacket, OutboundKind.Rtp);
 
     /// <summary>Sends one RTCP compound packet; as <see cref="SendRtp"/>.</summary>
-    public bool SendRtcp(ReadOnlySpan<byte> rtcpPacket) => Post(rtcpPacket, rtcp: true);
+    public bool SendRtcp(ReadOnlySpan<byte> rtcpPacket) => Post(rtcpPacket, OutboundKind.Rtcp);
 
-    private bool Post(ReadOnlySpan<byte> packet, bool rtcp)
+    /// <summary>Sends <paramref name="data"/> as one DTLS application record, whatever it holds (an SCTP packet, or
+    /// garbage to test the server); as <see cref="SendRtp"/>.</summary>
+    public bool SendApplicationData(ReadOnlySpan<byte> data) => Post(data, OutboundKind.ApplicationData);
+
+    private enum OutboundKind { Rtp, Rtcp, ApplicationData }
+
+    private bool Post(ReadOnlySpan<byte> packet, OutboundKind kind)
     {
         var connection = _connection;
         if (connection is null || connection.State != PeerConnectionState.Connected || packet.Length > ReceiveBufferSize - 64) return false;
@@ -291,8 +305,12 @@ public sealed class WebRtcClient : IMediaPeer, IPeerConnectionHandler, IAsyncDis
         {
             try
             {
-                if (rtcp) connection.SendRtcp(buffer, length);
-                else connection.SendRtp(buffer, length);
+                switch (kind)
+                {
+                    case OutboundKind.Rtp: connection.SendRtp(buffer, length); break;
+                    case OutboundKind.Rtcp: connection.SendRtcp(buffer, length); break;
+                    default: connection.SendApplicationData(buffer.AsSpan(0, length)); break;
+                }
             }
             finally
             {

@@ -62,6 +62,50 @@ public class DtlsApplicationDataTests
     }
 
     [Fact]
+    public async Task Deferred_early_application_data_waits_for_the_owner_and_never_runs_on_the_handshake_thread()
+    {
+        for (var round = 0; round < 5; round++)
+        {
+            // The server's last flight (it starts with ChangeCipherSpec) is held until its first application record,
+            // then both reach the client back to back: the record is queued while the client's handshake finishes.
+            using var pair = new DtlsTestPair(clientScheduler: s_scheduler, serverScheduler: s_scheduler, clientDefersEarlyData: true);
+            var held = new List<byte[]>();
+            pair.ServerToClientLink = datagram =>
+            {
+                lock (held)
+                {
+                    if (datagram[0] == 20) { held.Add(datagram); return []; }
+                    if (datagram[0] != 23) return [datagram];
+                    var all = held.Append(datagram).ToList();
+                    held.Clear();
+                    return all;
+                }
+            };
+            var deliveredOn = new ConcurrentQueue<string?>();
+            var received = new ConcurrentQueue<byte[]>();
+            pair.Client.ApplicationDataReceived += (_, data) =>
+            {
+                deliveredOn.Enqueue(Thread.CurrentThread.Name);
+                received.Enqueue(data.ToArray());
+            };
+
+            var server = pair.Server.Start();
+            var client = pair.Client.Start();
+            Assert.True((await server.WaitAsync(TimeSpan.FromSeconds(30))).Success);
+            Assert.True(pair.Server.Send("early"u8));
+            Assert.True((await client.WaitAsync(TimeSpan.FromSeconds(30))).Success);
+            await Task.Delay(20);
+            // Either the delivery thread's HandleDatagram saw the session connected and decrypted it, or it waits here.
+            pair.Client.ReceivePending();
+
+            Assert.Equal("early"u8.ToArray(), Assert.Single(received));
+            Assert.DoesNotContain("dtls-handshake", deliveredOn);
+            pair.Client.ReceivePending();
+            Assert.Single(received);
+        }
+    }
+
+    [Fact]
     public async Task Oversized_application_data_is_refused()
     {
         var (pair, _, atServer) = await ConnectAsync();

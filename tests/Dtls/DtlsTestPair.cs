@@ -51,11 +51,15 @@ internal sealed class DtlsTestPair : IDisposable
         DtlsHandshakeScheduler? clientScheduler = null,
         DtlsHandshakeScheduler? serverScheduler = null,
         DtlsFingerprint? clientExpects = null,
-        DtlsFingerprint? serverExpects = null)
+        DtlsFingerprint? serverExpects = null,
+        bool clientDefersEarlyData = false)
     {
         Client = new DtlsSession(DtlsRole.Client, ClientCertificate, clientExpects ?? ServerCertificate.Fingerprint,
             d => Forward(d, ref _clientToServerCount, DropClientToServer, ClientToServerLink, _toServer, () => Server!),
-            clientScheduler, clientOptions);
+            clientScheduler, clientOptions)
+        {
+            DeferEarlyApplicationData = clientDefersEarlyData,
+        };
         Server = new DtlsSession(DtlsRole.Server, ServerCertificate, serverExpects ?? ClientCertificate.Fingerprint,
             d => Forward(d, ref _serverToClientCount, DropServerToClient, ServerToClientLink, _toClient, () => Client),
             serverScheduler, serverOptions);
