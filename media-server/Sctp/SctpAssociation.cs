@@ -187,7 +187,12 @@ public sealed partial class SctpAssociation
     {
         _now = now;
         Counters.PacketsReceived++;
-        if (_terminated || !SctpPacket.HasValidChecksum(packet) || !SctpPacket.TryParse(packet, out var parsed)
+        if (_terminated)
+        {
+            AnswerAfterClose(packet);
+            return;
+        }
+        if (!SctpPacket.HasValidChecksum(packet) || !SctpPacket.TryParse(packet, out var parsed)
             || parsed.SourcePort != _options.RemotePort || parsed.DestinationPort != _options.LocalPort)
         {
             Counters.BadPacketsDropped++;
@@ -239,7 +244,7 @@ public sealed partial class SctpAssociation
                 case SctpChunkType.HeartbeatAck: HandleHeartbeatAck(chunk, now); break;
                 case SctpChunkType.Shutdown: HandleShutdown(chunk, now); break;
                 case SctpChunkType.ShutdownAck: HandleShutdownAck(chunk); break;
-                case SctpChunkType.Error: HandleError(chunk); break;
+                case SctpChunkType.Error: HandleError(chunk, now); break;
                 case SctpChunkType.CookieAck: HandleCookieAck(chunk, now); break;
                 case SctpChunkType.ReConfig: HandleReConfig(chunk, now); break;
                 case SctpChunkType.ForwardTsn: HandleForwardTsn(chunk, now); break;
@@ -654,11 +659,40 @@ public sealed partial class SctpAssociation
         Terminate(reason, graceful: false);
     }
 
-    private void HandleError(SctpChunk chunk)
+    /// <summary>
+    /// §8.4 item 5: a SHUTDOWN ACK after we closed means our SHUTDOWN COMPLETE was lost; answer with
+    /// SHUTDOWN COMPLETE, T bit set, reflecting the packet's tag. Everything else is dropped.
+    /// </summary>
+    private void AnswerAfterClose(ReadOnlySpan<byte> packet)
     {
-        // ERROR reports do not change our state here (§3.3.10); a Stale Cookie would call for a new INIT
-        // with a Cookie Preservative (§5.2.6), which T1 retransmission covers in practice.
-        if (!OperationError.TryParse(chunk, out _)) Counters.ChunksDropped++;
+        Counters.BadPacketsDropped++;
+        if (!SctpPacket.HasValidChecksum(packet) || !SctpPacket.TryParse(packet, out var parsed)
+            || parsed.SourcePort != _options.RemotePort || parsed.DestinationPort != _options.LocalPort
+            || parsed.VerificationTag == 0 || parsed.VerificationTag != _localTag) return;
+        var reader = parsed.Chunks;
+        if (reader.TryReadNext(out var chunk) && chunk.Type == SctpChunkType.ShutdownAck && _rawPackets.Count < 4)
+            QueueRawPacket(parsed.VerificationTag, new ShutdownComplete(true));
+    }
+
+    private void HandleError(SctpChunk chunk, TimeSpan now)
+    {
+        if (!OperationError.TryParse(chunk, out var error))
+        {
+            Counters.ChunksDropped++;
+            return;
+        }
+        // §5.2.6: our cookie went stale on the way; start again with a new INIT (without the optional
+        // Cookie Preservative). Other reports do not change our state (§3.3.10).
+        if (State == SctpAssociationState.CookieEchoed && SctpErrorCause.TryRead(error.ErrorCauses, out var cause, out _)
+            && cause.Code == SctpErrorCauseCode.StaleCookie)
+        {
+            State = SctpAssociationState.CookieWait;
+            _peerTag = 0;
+            _cookieEcho = null;
+            _controlChunks.Clear();
+            QueueInit();
+            _t1 = now + _rto;
+        }
     }
 
     private void Terminate(string reason, bool graceful)

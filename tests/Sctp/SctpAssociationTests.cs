@@ -118,6 +118,17 @@ public class SctpAssociationTests
         Assert.True(SctpErrorCause.TryRead(op.ErrorCauses, out var cause, out _));
         Assert.Equal(SctpErrorCauseCode.StaleCookie, cause.Code);
         Assert.Equal(1_000_000u, BinaryPrimitives.ReadUInt32BigEndian(cause.Information)); // 1 s past the 60 s life, in µs
+
+        // §5.2.6: the initiator starts over with a fresh INIT, and this time the handshake completes.
+        a.HandlePacket(error, later);
+        Assert.Equal(SctpAssociationState.CookieWait, a.State);
+        for (int i = 0; i < 10 && !(a.State == SctpAssociationState.Established && b.State == SctpAssociationState.Established); i++)
+        {
+            while (a.TryPollTransmit(buffer, out n)) b.HandlePacket(buffer.AsSpan(0, n), later);
+            while (b.TryPollTransmit(buffer, out n)) a.HandlePacket(buffer.AsSpan(0, n), later);
+        }
+        Assert.Equal(SctpAssociationState.Established, a.State);
+        Assert.Equal(SctpAssociationState.Established, b.State);
     }
 
     [Theory]
@@ -448,6 +459,32 @@ public class SctpAssociationTests
         Assert.Equal(SctpAssociationState.Closed, net.B.State);
         Assert.Null(net.A.NextTimeout);
         Assert.Null(net.B.NextTimeout);
+    }
+
+    [Fact]
+    public void Lost_shutdown_complete_is_answered_again_after_close()
+    {
+        var net = new SctpTestNetwork(15);
+        Assert.True(net.Connect());
+        int completes = 0;
+        net.Drop = (toB, p) => ChunkTypes(p).Contains(SctpChunkType.ShutdownComplete) && ++completes == 1;
+        net.B.Shutdown(net.Now);
+        Assert.True(net.RunUntil(() => net.EventsA.OfType<SctpClosed>().Any() && net.EventsB.OfType<SctpClosed>().Any(), TimeSpan.FromSeconds(30)));
+        Assert.Equal(2, completes); // the second one, with the T bit, came from the closed side (§8.4)
+        Assert.True(net.EventsA.OfType<SctpClosed>().Single().Graceful);
+        Assert.True(net.EventsB.OfType<SctpClosed>().Single().Graceful);
+    }
+
+    [Fact]
+    public void Shutdown_from_both_sides_at_once_completes()
+    {
+        var net = new SctpTestNetwork(16);
+        Assert.True(net.Connect());
+        net.A.Shutdown(net.Now);
+        net.B.Shutdown(net.Now);
+        Assert.True(net.RunUntil(() => net.EventsA.OfType<SctpClosed>().Any() && net.EventsB.OfType<SctpClosed>().Any(), TimeSpan.FromSeconds(30)));
+        Assert.True(net.EventsA.OfType<SctpClosed>().Single().Graceful);
+        Assert.True(net.EventsB.OfType<SctpClosed>().Single().Graceful);
     }
 
     [Fact]
