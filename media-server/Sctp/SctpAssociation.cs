@@ -17,6 +17,8 @@ public sealed partial class SctpAssociation
 {
     private static readonly byte[] SupportedExtensionTypes = [(byte)SctpChunkType.ReConfig, (byte)SctpChunkType.ForwardTsn];
     private const int MaxReportedChunkLength = 1000;
+    private const int MaxQueuedControlChunks = 256;
+    private const int MaxQueuedRawPackets = 16;
 
     private readonly SctpAssociationOptions _options;
     private readonly Random _random;
@@ -801,6 +803,7 @@ public sealed partial class SctpAssociation
 
     private void QueueControl<T>(T chunk) where T : ISctpChunkWriter, allows ref struct
     {
+        if (_controlChunks.Count >= MaxQueuedControlChunks) return; // a peer flooding us with requests gets no more answers
         var bytes = new byte[chunk.GetSerializedLength()];
         chunk.WriteTo(bytes);
         _controlChunks.Enqueue(bytes);
@@ -808,6 +811,7 @@ public sealed partial class SctpAssociation
 
     private void QueueRawPacket<T>(uint verificationTag, T chunk) where T : ISctpChunkWriter, allows ref struct
     {
+        if (_rawPackets.Count >= MaxQueuedRawPackets) return;
         var bytes = new byte[SctpPacket.CommonHeaderSize + chunk.GetSerializedLength()];
         var writer = new SctpPacketWriter(bytes, _options.LocalPort, _options.RemotePort, verificationTag);
         writer.Append(chunk);

@@ -7,7 +7,7 @@ namespace TeleRehab.Media.Tests.Sctp;
 public class SctpAssociationRobustnessTests
 {
     /// <summary>A packet from A to B with the right tag and checksum around the given chunks.</summary>
-    private static byte[] PacketToB(SctpTestNetwork net, uint tag, params byte[][] chunks)
+    internal static byte[] PacketToB(SctpTestNetwork net, uint tag, params byte[][] chunks)
     {
         var packet = new byte[SctpPacket.CommonHeaderSize + chunks.Sum(c => c.Length)];
         SctpPacket.WriteCommonHeader(packet, 5000, 5000, tag);
@@ -21,7 +21,7 @@ public class SctpAssociationRobustnessTests
         return packet;
     }
 
-    private static byte[] Chunk<T>(T chunk) where T : ISctpChunkWriter, allows ref struct
+    internal static byte[] Chunk<T>(T chunk) where T : ISctpChunkWriter, allows ref struct
     {
         var bytes = new byte[chunk.GetSerializedLength()];
         chunk.WriteTo(bytes);
@@ -29,7 +29,7 @@ public class SctpAssociationRobustnessTests
     }
 
     /// <summary>Connects, sends one message A→B and returns B's tag and the TSN of that message.</summary>
-    private static (SctpTestNetwork Net, uint TagAtB, uint LastTsn) Established(int seed = 21)
+    internal static (SctpTestNetwork Net, uint TagAtB, uint LastTsn) Established(int seed = 21)
     {
         var net = new SctpTestNetwork(seed);
         Assert.True(net.Connect());

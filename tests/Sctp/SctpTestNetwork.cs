@@ -25,6 +25,11 @@ internal sealed class SctpTestNetwork
     public TimeSpan Now { get; private set; } = TimeSpan.FromSeconds(1);
     public TimeSpan Delay { get; set; } = TimeSpan.FromMilliseconds(10);
     public TimeSpan Jitter { get; set; } = TimeSpan.Zero;
+    /// <summary>Time each packet occupies the link (a simple rate model): packets sent together arrive spread out.</summary>
+    public TimeSpan TransmissionTime { get; set; } = TimeSpan.FromTicks(1000);
+    private TimeSpan _linkFreeAtoB;
+    private TimeSpan _linkFreeBtoA;
+
     public double LossRate { get; set; }
     public double DuplicateRate { get; set; }
 
@@ -63,13 +68,16 @@ internal sealed class SctpTestNetwork
     {
         if (toB) PacketsAtoB++;
         else PacketsBtoA++;
+        ref var linkFree = ref toB ? ref _linkFreeAtoB : ref _linkFreeBtoA;
+        var sent = (linkFree > Now ? linkFree : Now) + TransmissionTime;
+        linkFree = sent;
         if (Drop?.Invoke(toB, packet) == true) return;
         if (LossRate > 0 && Random.NextDouble() < LossRate) return;
         int copies = DuplicateRate > 0 && Random.NextDouble() < DuplicateRate ? 2 : 1;
         for (int i = 0; i < copies; i++)
         {
             var jitter = Jitter > TimeSpan.Zero ? TimeSpan.FromTicks((long)(Random.NextDouble() * Jitter.Ticks)) : TimeSpan.Zero;
-            _inFlight.Add(new InFlight(Now + Delay + jitter, _sequence++, toB, packet));
+            _inFlight.Add(new InFlight(sent + Delay + jitter, _sequence++, toB, packet));
         }
     }
 
