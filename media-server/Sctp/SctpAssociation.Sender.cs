@@ -140,7 +140,7 @@ public sealed partial class SctpAssociation
                 AbandonMessage(c.Message);
                 continue;
             }
-            if (PayloadData.FixedSize + c.Length > writer.Remaining) break;
+            if (SctpChunk.PaddedLength(PayloadData.FixedSize + c.Length) > writer.Remaining) break;
             if (sentAny && flight >= _cwnd) break;
             WriteChunk(ref writer, c);
             c.NeedsRetransmit = false;

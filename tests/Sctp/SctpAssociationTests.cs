@@ -234,6 +234,28 @@ public class SctpAssociationTests
     }
 
     [Fact]
+    public void Odd_sized_chunks_are_bundled_within_an_odd_mtu()
+    {
+        // Chunks whose length is not a multiple of 4 are padded on the wire; bundling must count the padding,
+        // also when the MTU (or the caller's buffer) is not a multiple of 4.
+        for (int seed = 0; seed < 20; seed++)
+        {
+            var net = new SctpTestNetwork(seed,
+                new SctpAssociationOptions { Random = new Random(seed), Mtu = 1199 },
+                new SctpAssociationOptions { Random = new Random(seed + 100), Mtu = 1199 });
+            Assert.True(net.Connect());
+            var random = new Random(seed);
+            var sizes = Enumerable.Range(0, 80).Select(_ => random.Next(1, 300)).ToList();
+            net.LossRate = 1.0;
+            for (int i = 0; i < sizes.Count; i++) net.A.Send(0, 53, Pattern(sizes[i], i), default, net.Now);
+            net.RunFor(TimeSpan.FromMilliseconds(1500));
+            net.LossRate = 0.2;
+            Assert.True(net.RunUntil(() => net.MessagesAtB.Count() == sizes.Count, TimeSpan.FromSeconds(120)), $"seed {seed}");
+            for (int i = 0; i < sizes.Count; i++) Assert.Equal(Pattern(sizes[i], i), net.MessagesAtB.ElementAt(i).Payload);
+        }
+    }
+
+    [Fact]
     public void Association_fails_after_max_retransmissions()
     {
         var net = new SctpTestNetwork();
