@@ -262,7 +262,9 @@ public sealed partial class SctpAssociation
         }
 
         if (rttSample is not null) UpdateRto(now - rttSample.SentAt);
-        if (newlyAckedBytes > 0) _errorCount = 0; // §8.1: acknowledged data clears the error count
+        // §8.1: acknowledged data clears the error count. A SACK that closes the window answers our
+        // zero-window probe: the peer is alive, so probing must not fail the association (§6.1 A).
+        if (newlyAckedBytes > 0 || advertisedWindow == 0) _errorCount = 0;
 
         if (_inFastRecovery && cum >= _fastRecoveryExit) _inFastRecovery = false;
 

@@ -524,6 +524,18 @@ public class SctpAssociationTests
     }
 
     [Fact]
+    public void Messages_sent_while_connecting_go_out_once_established()
+    {
+        var net = new SctpTestNetwork(17);
+        net.A.Connect(net.Now);
+        Assert.Equal(SctpSendResult.Ok, net.A.Send(0, 51, "early"u8, default, net.Now));
+        Assert.Equal(SctpSendResult.NotEstablished, net.B.Send(0, 51, "closed"u8, default, net.Now));
+        Assert.True(net.RunUntil(() => net.MessagesAtB.Any(), TimeSpan.FromSeconds(5)));
+        Assert.Equal("early"u8.ToArray(), net.MessagesAtB.Single().Payload);
+        Assert.Equal(SctpSendResult.TooLarge, net.A.Send(0, 51, ReadOnlySpan<byte>.Empty, default, net.Now));
+    }
+
+    [Fact]
     public void Zero_window_is_probed_and_transfer_resumes()
     {
         var small = new SctpAssociationOptions { Random = new Random(3), ReceiveWindow = 8000, MaxMessageSize = 4000, SendBufferSize = 1 << 20 };
