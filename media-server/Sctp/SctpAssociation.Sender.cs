@@ -223,6 +223,8 @@ public sealed partial class SctpAssociation
             return;
         }
         bool cumAdvanced = cum > _cumAck;
+        // §7.2.1, §7.2.2: cwnd only grows while it is being used (within one MTU of the flight size).
+        bool cwndFullyUsed = FlightSize() + _mtu >= _cwnd;
         long newlyAckedBytes = 0;
         long highestNewlyAcked = -1;
         SentChunk? rttSample = null;
@@ -273,12 +275,12 @@ public sealed partial class SctpAssociation
         {
             if (_cwnd <= _ssthresh)
             {
-                _cwnd += (int)Math.Min(newlyAckedBytes, _mtu);
+                if (cwndFullyUsed) _cwnd += (int)Math.Min(newlyAckedBytes, _mtu);
             }
             else
             {
                 _partialBytesAcked += (int)Math.Min(newlyAckedBytes, int.MaxValue / 2);
-                if (_partialBytesAcked >= _cwnd)
+                if (_partialBytesAcked >= _cwnd && cwndFullyUsed)
                 {
                     _partialBytesAcked -= _cwnd;
                     _cwnd += _mtu;

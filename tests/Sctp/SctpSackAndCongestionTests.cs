@@ -108,6 +108,20 @@ public class SctpSackAndCongestionTests
     }
 
     [Fact]
+    public void Application_limited_sender_does_not_grow_the_congestion_window()
+    {
+        var net = new SctpTestNetwork(44);
+        Assert.True(net.Connect());
+        for (int i = 0; i < 50; i++)
+        {
+            net.A.Send(0, 51, Pattern(100, i), default, net.Now);
+            net.RunFor(TimeSpan.FromMilliseconds(100));
+        }
+        Assert.Equal(50, net.MessagesAtB.Count());
+        Assert.Equal(4380, net.A.CongestionWindow);
+    }
+
+    [Fact]
     public void Fast_retransmit_halves_the_congestion_window()
     {
         var net = new SctpTestNetwork(42);
