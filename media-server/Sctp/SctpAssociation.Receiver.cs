@@ -107,8 +107,14 @@ public sealed partial class SctpAssociation
 
         if (data.StreamId >= _inboundStreams)
         {
-            // §6.5: acknowledged, but an invalid stream; the RFC also reports it with an ERROR.
+            // §6.5: the TSN is acknowledged, the data dropped, and an ERROR "Invalid Stream Identifier" sent.
             Counters.ChunksDropped++;
+            Span<byte> info = stackalloc byte[4];
+            System.Buffers.Binary.BinaryPrimitives.WriteUInt16BigEndian(info, data.StreamId);
+            info[2] = info[3] = 0;
+            Span<byte> cause = stackalloc byte[SctpTlv.GetSerializedLength(4)];
+            new SctpErrorCause(SctpErrorCauseCode.InvalidStreamIdentifier, info).WriteTo(cause);
+            QueueControl(new OperationError(cause));
         }
         else if (data.IsBeginning && data.IsEnd)
         {

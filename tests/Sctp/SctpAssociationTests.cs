@@ -536,6 +536,49 @@ public class SctpAssociationTests
     }
 
     [Fact]
+    public void Data_on_a_stream_beyond_the_negotiated_count_is_acknowledged_and_reported()
+    {
+        var net = new SctpTestNetwork(18, optionsB: new SctpAssociationOptions { Random = new Random(9), InboundStreams = 16 });
+        Assert.True(net.Connect());
+        Assert.Equal(16, net.A.OutboundStreams);
+        Assert.Equal(SctpSendResult.InvalidStream, net.A.Send(16, 51, "x"u8, default, net.Now));
+        // Play a DATA on stream 20 by hand from A's side.
+        var errors = new List<byte[]>();
+        var (tag, tsn) = (0u, 0u);
+        net.Drop = (toB, p) =>
+        {
+            if (!toB && ChunkTypes(p).Contains(SctpChunkType.Error)) errors.Add(p);
+            if (toB && ChunkTypes(p).Contains(SctpChunkType.Data))
+            {
+                Assert.True(SctpPacket.TryParse(p, out var parsed));
+                parsed.Chunks.TryReadNext(out var c);
+                PayloadData.TryParse(c, out var d);
+                (tag, tsn) = (parsed.VerificationTag, d.Tsn);
+            }
+            return false;
+        };
+        net.A.Send(1, 51, "ok"u8, default, net.Now);
+        Assert.True(net.RunUntil(() => net.MessagesAtB.Any(), TimeSpan.FromSeconds(2)));
+        net.RunFor(TimeSpan.FromSeconds(1));
+        var forged = new byte[64];
+        var writer = new SctpPacketWriter(forged, 5000, 5000, tag);
+        writer.Append(new PayloadData(DataChunkFlags.Complete, tsn + 1, 20, 0, 51, "bad stream"u8));
+        int n = writer.Finish();
+        net.B.HandlePacket(forged.AsSpan(0, n), net.Now);
+        net.RunFor(TimeSpan.FromSeconds(1));
+        var error = Assert.Single(errors);
+        Assert.True(SctpPacket.TryParse(error, out var errorPacket));
+        foreach (var chunk in errorPacket.Chunks)
+        {
+            if (!OperationError.TryParse(chunk, out var op)) continue;
+            Assert.True(SctpErrorCause.TryRead(op.ErrorCauses, out var cause, out _));
+            Assert.Equal(SctpErrorCauseCode.InvalidStreamIdentifier, cause.Code);
+            Assert.Equal(20, BinaryPrimitives.ReadUInt16BigEndian(cause.Information));
+        }
+        Assert.Single(net.MessagesAtB);
+    }
+
+    [Fact]
     public void Zero_window_is_probed_and_transfer_resumes()
     {
         var small = new SctpAssociationOptions { Random = new Random(3), ReceiveWindow = 8000, MaxMessageSize = 4000, SendBufferSize = 1 << 20 };
