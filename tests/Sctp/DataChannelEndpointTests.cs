@@ -186,6 +186,28 @@ public class DataChannelEndpointTests
     }
 
     [Fact]
+    public void Random_dcep_and_user_messages_never_break_the_endpoint()
+    {
+        var pair = new Pair(40);
+        var random = new Random(40);
+        for (int i = 0; i < 300; i++)
+        {
+            var payload = new byte[random.Next(1, 40)];
+            random.NextBytes(payload);
+            if (i % 2 == 0) payload[0] = (byte)random.Next(0, 4); // often an OPEN or ACK type byte
+            uint ppid = (uint)random.Next(48, 60);
+            pair.Net.A.Send((ushort)random.Next(0, 64), ppid, payload, default, pair.Now);
+            if (i % 20 == 0) pair.Net.RunFor(TimeSpan.FromMilliseconds(50));
+        }
+        pair.Net.RunFor(TimeSpan.FromSeconds(2));
+        Assert.Equal(SctpAssociationState.Established, pair.Net.B.State);
+        var channel = pair.B.OpenChannel("after fuzz", default, pair.Now);
+        Assert.NotNull(channel);
+        pair.B.SendText(channel.StreamId, "works", pair.Now);
+        Assert.True(pair.Run(() => pair.MessagesAtA.Any(m => m.Text == "works")));
+    }
+
+    [Fact]
     public void Open_on_the_receivers_own_parity_is_rejected()
     {
         var pair = new Pair(37);
