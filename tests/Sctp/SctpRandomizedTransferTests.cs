@@ -38,10 +38,13 @@ public class SctpRandomizedTransferTests
         var net = new SctpTestNetwork(seed + 1000);
         var random = new Random(seed);
         net.Delay = TimeSpan.FromMilliseconds(random.Next(5, 60));
-        net.Jitter = TimeSpan.FromMilliseconds(random.Next(0, 40));
-        net.LossRate = random.NextDouble() * 0.1;
-        net.DuplicateRate = random.NextDouble() * 0.05;
-        Assert.True(net.Connect(simultaneous: seed % 2 == 1), $"seed {seed}: connect");
+        net.Jitter = TimeSpan.FromMilliseconds(random.Next(0, 120));
+        net.LossRate = random.NextDouble() * 0.25;
+        net.DuplicateRate = random.NextDouble() * 0.1;
+        net.A.Connect(net.Now);
+        if (seed % 2 == 1) net.B.Connect(net.Now);
+        Assert.True(net.RunUntil(() => net.A.State == SctpAssociationState.Established && net.B.State == SctpAssociationState.Established,
+            TimeSpan.FromMinutes(3)), $"seed {seed}: connect {net.A.State} {net.B.State} {net.A.Counters.PacketsSent} {net.B.Counters.PacketsSent} {net.Now} loss {net.LossRate}");
 
         var sentByA = new List<Sent>();
         var sentByB = new List<Sent>();
