@@ -53,9 +53,11 @@ public sealed partial class SctpAssociation
         {
             if (_resetRequested.Contains(c.Message.StreamId)) return;
         }
-        _resetInFlight = new ushort[_resetRequested.Count];
-        _resetRequested.CopyTo(_resetInFlight);
-        _resetRequested.Clear();
+        // One request must fit in a packet: common header, chunk header, the parameter's 16 bytes, 2 per stream.
+        int maxStreams = (_mtu - SctpPacket.CommonHeaderSize - SctpChunk.HeaderSize - OutgoingSsnResetRequest.FixedSize) / 2;
+        _resetInFlight = new ushort[Math.Min(_resetRequested.Count, maxStreams)];
+        _resetRequested.CopyTo(_resetInFlight, 0, _resetInFlight.Length);
+        foreach (var id in _resetInFlight) _resetRequested.Remove(id);
         _resetInFlightSeq = _nextReconfigRequestSeq++;
         _reconfigRto = _rto;
         QueueResetRequest();

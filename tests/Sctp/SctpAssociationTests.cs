@@ -388,6 +388,19 @@ public class SctpAssociationTests
     }
 
     [Fact]
+    public void Resetting_more_streams_than_fit_in_one_packet_takes_several_requests()
+    {
+        var net = new SctpTestNetwork(19);
+        Assert.True(net.Connect());
+        var streams = Enumerable.Range(0, 2000).Select(i => (ushort)i).ToArray();
+        net.A.ResetStreams(streams, net.Now);
+        Assert.True(net.RunUntil(() => net.EventsB.OfType<SctpStreamsReset>().Sum(e => e.StreamIds.Length) == 2000
+            && net.EventsA.OfType<SctpOutgoingStreamsReset>().Sum(e => e.StreamIds.Length) == 2000, TimeSpan.FromSeconds(10)));
+        Assert.True(net.EventsB.OfType<SctpStreamsReset>().Count() >= 4);
+        Assert.Equal(streams, net.EventsA.OfType<SctpOutgoingStreamsReset>().SelectMany(e => e.StreamIds).Order().ToArray());
+    }
+
+    [Fact]
     public void Stream_reset_request_is_retransmitted_when_lost()
     {
         var net = new SctpTestNetwork(10);
