@@ -426,22 +426,34 @@ public sealed partial class SctpAssociation
             return;
         }
         _forwardSsnScratch.Clear();
+        int capacity = (writer.Remaining - ForwardTsn.FixedSize) / 4;
+        if (capacity < 0) return;
+        bool emptyPacket = writer.Length == SctpPacket.CommonHeaderSize;
+        long newCumulative = _advancedPeerAckPoint;
         int skipped = (int)(_advancedPeerAckPoint - _cumAck);
         for (int i = 0; i < skipped && i < _outstanding.Count; i++)
         {
             var c = _outstanding[i];
             if (c.Message.Unordered) continue;
             ushort ssn = c.Message.Ssn;
-            if (!_forwardSsnScratch.TryGetValue(c.Message.StreamId, out var previous) || (short)(ssn - previous) > 0)
-                _forwardSsnScratch[c.Message.StreamId] = ssn;
+            bool known = _forwardSsnScratch.TryGetValue(c.Message.StreamId, out var previous);
+            if (!known && _forwardSsnScratch.Count == capacity)
+            {
+                // Too many streams for this packet. Wait for an emptier one, or, if even an empty packet is too
+                // small, skip only up to here now; the peer's SACK brings the next FORWARD TSN for the rest.
+                if (!emptyPacket) return;
+                newCumulative = _cumAck + i;
+                break;
+            }
+            if (!known || (short)(ssn - previous) > 0) _forwardSsnScratch[c.Message.StreamId] = ssn;
         }
-        int pairs = Math.Min(_forwardSsnScratch.Count, (writer.Remaining - ForwardTsn.FixedSize) / 4);
-        if (pairs < _forwardSsnScratch.Count) return; // does not fit next to the control chunks; next packet
+        if (newCumulative <= _cumAck) return;
+        int pairs = _forwardSsnScratch.Count;
         if (_forwardStreamsScratch.Length < pairs) _forwardStreamsScratch = new ForwardTsnStream[pairs];
         var streams = _forwardStreamsScratch;
         int n = 0;
         foreach (var (stream, ssn) in _forwardSsnScratch) streams[n++] = new ForwardTsnStream(stream, ssn);
-        writer.Append(new ForwardTsn((uint)_advancedPeerAckPoint, (ReadOnlySpan<ForwardTsnStream>)streams.AsSpan(0, pairs)));
+        writer.Append(new ForwardTsn((uint)newCumulative, (ReadOnlySpan<ForwardTsnStream>)streams.AsSpan(0, pairs)));
         _forwardTsnPending = false;
         Counters.ForwardTsnsSent++;
         _t3 ??= _now + _rto; // keep a timer so a lost FORWARD TSN is sent again

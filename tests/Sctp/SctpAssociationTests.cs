@@ -315,6 +315,23 @@ public class SctpAssociationTests
     }
 
     [Fact]
+    public void Forward_tsn_for_more_ordered_streams_than_fit_in_a_packet_is_sent_in_parts()
+    {
+        var net = new SctpTestNetwork(20);
+        Assert.True(net.Connect());
+        net.LossRate = 1.0;
+        var none = new SctpSendOptions(MaxRetransmits: 0);
+        for (int i = 0; i < 400; i++) net.A.Send((ushort)i, 51, "x"u8, none, net.Now); // 400 ordered streams, all lost
+        net.RunFor(TimeSpan.FromSeconds(3));
+        net.LossRate = 0;
+        for (int i = 0; i < 400; i++) net.A.Send((ushort)i, 51, "y"u8, none, net.Now);
+        Assert.True(net.RunUntil(() => net.MessagesAtB.Count() == 400, TimeSpan.FromSeconds(30)));
+        Assert.All(net.MessagesAtB, m => Assert.Equal("y"u8.ToArray(), m.Payload));
+        Assert.True(net.A.Counters.ForwardTsnsSent >= 2);
+        Assert.True(net.RunUntil(() => net.A.BufferedAmount == 0, TimeSpan.FromSeconds(10)));
+    }
+
+    [Fact]
     public void Fragmented_unreliable_message_is_abandoned_whole_and_the_stream_moves_on()
     {
         var net = new SctpTestNetwork(6);
