@@ -51,8 +51,17 @@ public sealed record LayerSelectorOptions
     /// <summary>How long the budget must have held (its minimum over this time is used) before stepping up.</summary>
     public TimeSpan Dwell { get; init; } = TimeSpan.FromSeconds(2);
 
-    /// <summary>No step up within this time after the last step up or down.</summary>
+    /// <summary>No step up within this time after the last step down (or, with <see cref="UpAfterUp"/>, up): what
+    /// keeps a noisy estimate from flapping.</summary>
     public TimeSpan Hysteresis { get; init; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// No step up within this time after the last step up. A rising budget climbs the ladder a rung at a time (each up
+    /// still needs the budget held over <see cref="Dwell"/>); only going back up after a step down waits the whole
+    /// <see cref="Hysteresis"/>. At the start of a call on a clean link this takes the receiver to the top in a few
+    /// seconds instead of 5 s per rung.
+    /// </summary>
+    public TimeSpan UpAfterUp { get; init; } = TimeSpan.FromSeconds(1);
 
     /// <summary>Minimum interval between key frame requests for the same target.</summary>
     public TimeSpan KeyframeRequestInterval { get; init; } = TimeSpan.FromSeconds(1);
@@ -75,7 +84,8 @@ public sealed record LayerSelectorOptions
 /// <see cref="LayerSelectorOptions.DownTolerance"/>, to the highest rung that fits both the budget now and its
 /// minimum over the dwell time (so a noisy estimate does not step down twice); nothing fits: paused, at once.
 /// Up: to the highest rung whose rate × <see cref="LayerSelectorOptions.UpHeadroom"/> fits the budget's minimum
-/// over the dwell time, and not within the hysteresis time of the last switch. A new spatial layer becomes current
+/// over the dwell time, not within <see cref="LayerSelectorOptions.UpAfterUp"/> of the last step up and not within the
+/// hysteresis time of the last step down. A new spatial layer becomes current
 /// only at its key frame (<see cref="NeedsKeyframe"/>, <see cref="PollKeyframeRequest"/>); until then the current
 /// layer keeps flowing (at T0 when going down). Temporal changes within a layer happen at frame starts: down at
 /// any, up at a TID 0 or layer sync frame.
@@ -235,7 +245,7 @@ public sealed class LayerSelector
     }
 
     private bool UpAllowed(TimeSpan now) =>
-        (!_hasUp || now - _lastUp >= Options.Hysteresis) && (!_hasDown || now - _lastDown >= Options.Hysteresis);
+        (!_hasUp || now - _lastUp >= Options.UpAfterUp) && (!_hasDown || now - _lastDown >= Options.Hysteresis);
 
     /// <summary>The highest rung at or below <paramref name="maxRank"/> whose rate × factor fits the budget.</summary>
     private VideoLayer Highest(in LayerRates rates, long budgetBps, double factor, int maxRank)

@@ -165,6 +165,46 @@ public class LayerSelectorTests
         Assert.Equal(2, s.SwitchCount);
     }
 
+    /// <summary>
+    /// A budget that keeps rising (a call starting on a clean link, the estimate growing with probes) climbs a rung
+    /// as soon as each has been held for the dwell time, a second apart at least, not the whole hysteresis time per
+    /// rung; going back up after a step down still waits the hysteresis time.
+    /// </summary>
+    [Fact]
+    public void A_rising_budget_climbs_a_rung_a_second_but_going_up_after_a_step_down_waits_the_hysteresis()
+    {
+        var s = Started(250_000, out var rates); // S0T2 (180k × 1.2 fits)
+        Assert.Equal(new VideoLayer(0, 2), s.Target);
+        var ups = new List<(TimeSpan At, VideoLayer To)>();
+        var now = TimeSpan.Zero;
+        for (var i = 1; i <= 80; i++)
+        {
+            now = Ms(100 * i);
+            long budget = 250_000 + 25_000L * i; // +250 kbit/s a second, to 2.25 Mbit/s at 8 s
+            var d = s.Update(budget, rates, now);
+            if (d.NeedsKeyframe) s.OnPacket(d.Target.Spatial, 0, true, true);
+            if (d.TargetChanged) ups.Add((now, d.Target));
+        }
+        Assert.Equal(new VideoLayer(2, 2), s.Target);
+        Assert.True(ups.Count >= 3, string.Join(", ", ups));
+        // The top (1.3 Mbit/s × 1.2 headroom) is held for the dwell time from 7.2 s; 5 s per rung would take 10 s.
+        Assert.True(ups[^1].At <= Ms(8000), $"at the top only at {ups[^1].At}: {string.Join(", ", ups)}");
+        for (var i = 1; i < ups.Count; i++)
+            Assert.True(ups[i].At - ups[i - 1].At >= Options.UpAfterUp, string.Join(", ", ups));
+
+        // Down at once on a drop, then back up only after the hysteresis time.
+        var down = s.Update(500_000, rates, now += Ms(100));
+        Assert.True(down.TargetChanged && down.Target.Rank < new VideoLayer(2, 2).Rank);
+        var downAt = now;
+        while (s.Target.Rank == down.Target.Rank)
+        {
+            now += Ms(100);
+            s.Update(2_250_000, rates, now);
+            Assert.True(now - downAt <= Options.Hysteresis + Ms(500), "no up after the hysteresis time");
+        }
+        Assert.True(now - downAt >= Options.Hysteresis, $"up {now - downAt} after the step down");
+    }
+
     [Fact]
     public void UpNeedsTheBudgetHeldForTheDwellTime()
     {
