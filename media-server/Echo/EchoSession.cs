@@ -14,7 +14,7 @@ namespace TeleRehab.Media.Echo;
 /// would through the SFU. Runs on one media worker; the per-packet path rewrites in place and allocates nothing.</summary>
 public sealed class EchoSession : IMediaPeer, IPeerConnectionHandler, IDataChannelHandler
 {
-    /// <summary>The label of the channel the echo opens from the server side once the association is up; its first
+    /// <summary>The label of the channel the echo opens from the server side once the peer opened one; its first
     /// message is <see cref="ServerChannelGreeting"/>. Messages on it are echoed like on any other channel.</summary>
     public const string ServerChannelLabel = "echo-server";
 
@@ -33,6 +33,7 @@ public sealed class EchoSession : IMediaPeer, IPeerConnectionHandler, IDataChann
     private PeerConnection _connection = null!;
     private long _packetsEchoed;
     private long _dataChannelEchoFailures;
+    private bool _serverChannelOpened;
 
     internal EchoSession(MediaServer server, string localUfrag, NegotiatedSession session, TimeSpan deadline, Action<EchoSession> onClosed)
     {
@@ -94,12 +95,17 @@ public sealed class EchoSession : IMediaPeer, IPeerConnectionHandler, IDataChann
     /// <summary>Data channel messages that could not be echoed (send buffer full, or the channel went away).</summary>
     public long DataChannelEchoFailures => Interlocked.Read(ref _dataChannelEchoFailures);
 
-    void IDataChannelHandler.OnConnected(DataChannelTransport transport) => transport.OpenChannel(ServerChannelLabel);
-
+    /// <summary>The server's channel opens after the peer's first one, so the stream id parity the peer uses is known
+    /// (see <see cref="Sctp.DataChannelEndpoint.LocalParity"/>) and the two OPENs cannot meet on one id.</summary>
     void IDataChannelHandler.OnChannelOpened(DataChannelTransport transport, Sctp.DataChannel channel)
     {
         if (channel.IsLocallyOpened && channel.Label == ServerChannelLabel)
             transport.Send(channel.StreamId, System.Text.Encoding.UTF8.GetBytes(ServerChannelGreeting), isText: true);
+        else if (!channel.IsLocallyOpened && !_serverChannelOpened)
+        {
+            _serverChannelOpened = true;
+            transport.OpenChannel(ServerChannelLabel);
+        }
     }
 
     /// <summary>Every data channel message goes back on the same channel, text as text and binary as binary.</summary>

@@ -211,6 +211,8 @@ public sealed class DataChannelEchoTests : IAsyncLifetime
     {
         var (client, echo, events, transport) = await ConnectWithChannelsAsync();
         await using var _ = client;
+        Assert.Empty(events.Opened); // the echo waits for the peer's first channel
+        await OnWorkerAsync(client, () => transport.OpenChannel("chat"));
         await WaitUntilAsync(() => events.Opened.Any(c => c.Label == EchoSession.ServerChannelLabel), "the server's channel never opened");
         var opened = events.Opened.First(c => c.Label == EchoSession.ServerChannelLabel);
         Assert.False(opened.IsLocallyOpened);
