@@ -255,6 +255,13 @@ public sealed class DataChannelEchoTests : IAsyncLifetime
         await AssertEchoesAsync(client, transport, events, big!.StreamId, "big channel after");
         await AssertMediaFlowsAsync(client);
         Assert.False(echo.IsClosed);
+
+        using var http = _host.CreateClient();
+        var metrics = await http.GetStringAsync("/metrics");
+        Assert.Contains("telerehab_datachannel_dropped_total{reason=\"too_large\"} 1", metrics);
+        Assert.Contains("telerehab_datachannel_dropped_total{reason=\"protocol\"} 1", metrics);
+        Assert.Contains("telerehab_datachannel_messages_total{direction=\"in\"} 3", metrics); // before, after, big channel after
+        Assert.Contains("telerehab_datachannel_channels_total{result=\"opened\"}", metrics);
     }
 
     [Fact]
