@@ -60,6 +60,8 @@ public sealed class DataChannelRoomTests(ITestOutputHelper output) : IAsyncLifet
         Assert.True(therapist.Negotiations >= 2, $"the therapist negotiated {therapist.Negotiations} times");
         var therapistServer = Assert.IsType<RoomParticipant>(_kit.Host.Media.FindPeer(therapist.Media!.Session!.RemoteIceUfrag));
         Assert.NotNull(therapistServer.DataChannels);
+        Assert.True(await RoomTestKit.WaitUntilAsync(() => therapistServer.DataChannels.IsConnected, RoomTestKit.Generous),
+            "the therapist's association is not up after the renegotiation");
         Assert.NotNull(therapist.Media.Session.DataChannel);
         Assert.Equal(0, therapistServer.DataChannels.PacketsDropped);
         Assert.Empty(patient.Errors);

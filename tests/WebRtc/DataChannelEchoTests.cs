@@ -107,9 +107,12 @@ public sealed class DataChannelEchoTests : IAsyncLifetime
     {
         var (client, echo, events, transport) = await ConnectWithChannelsAsync();
         await using var _ = client;
+        var (bystander, bystanderEcho) = await ConnectAsync(dataChannel: false); // another echo peer on the same server
+        await using var __ = bystander;
         var server = echo.DataChannels!;
         Assert.Equal(new DataChannelParameters("1", 5000, 5000, 262144, 262144), server.Parameters);
         await AssertMediaFlowsAsync(client);
+        await AssertMediaFlowsAsync(bystander);
         var channel = await OnWorkerAsync(client, () => transport.OpenChannel("chat"));
         Assert.NotNull(channel);
 
@@ -139,7 +142,9 @@ public sealed class DataChannelEchoTests : IAsyncLifetime
         Assert.Equal(PeerConnectionState.Connected, echo.Connection.State);
 
         await AssertMediaFlowsAsync(client);
+        await AssertMediaFlowsAsync(bystander);
         Assert.False(echo.IsClosed);
+        Assert.False(bystanderEcho.IsClosed);
         Assert.True(server.IsConnected);
         await AssertEchoesAsync(client, transport, events, channel!.StreamId, "still alive after garbage");
         // The rest reached the association, which dropped them for their verification tag.
