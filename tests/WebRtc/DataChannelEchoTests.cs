@@ -127,12 +127,12 @@ public sealed class DataChannelEchoTests : IAsyncLifetime
             DataChannelTransportTests.InitPacket(sourcePort: 1),
             DataChannelTransportTests.InitPacket()[..14],
         ];
+        var associationDrops = server.Association!.Counters.BadPacketsDropped; // nothing bad was sent before this
         foreach (var record in garbage) Assert.True(client.SendApplicationData(record));
         // Valid SCTP packets (right ports and CRC32c) whose chunks are garbage, with a wrong or a zero verification tag.
         var chunkGarbage = GarbageChunkPackets().ToArray();
         foreach (var packet in chunkGarbage) Assert.True(client.SendApplicationData(packet));
         var layoutDrops = chunkGarbage.Count(p => DataChannelTransport.Check(p, server.Parameters) != DataChannelDrop.None);
-        var associationDrops = server.Association!.Counters.BadPacketsDropped;
 
         await WaitUntilAsync(() => server.PacketsDropped == garbage.Length + layoutDrops,
             $"the server's transport dropped {server.PacketsDropped} bad packets; received {server.PacketsReceived}, peer {echo.Connection.State} {echo.Connection.CloseReason}, unrouted {echo.Connection.UnroutedApplicationData}, client {client.Connection!.State}");
@@ -148,7 +148,8 @@ public sealed class DataChannelEchoTests : IAsyncLifetime
         Assert.True(server.IsConnected);
         await AssertEchoesAsync(client, transport, events, channel!.StreamId, "still alive after garbage");
         // The rest reached the association, which dropped them for their verification tag.
-        Assert.True(server.Association.Counters.BadPacketsDropped >= associationDrops + chunkGarbage.Length - layoutDrops);
+        Assert.True(server.Association.Counters.BadPacketsDropped >= associationDrops + chunkGarbage.Length - layoutDrops,
+            $"the association dropped {server.Association.Counters.BadPacketsDropped - associationDrops} packets, expected {chunkGarbage.Length - layoutDrops}");
     }
 
     /// <summary>SCTP packets with a valid header and checksum and garbage chunks: unknown types of each high-bit
