@@ -273,7 +273,6 @@ public sealed class DataChannelEchoTests : IAsyncLifetime
     [Fact]
     public async Task Closing_the_peer_aborts_the_association_and_closes_its_channels()
     {
-        var serverEvents = new DataChannelRecorder();
         var (client, echo, events, transport) = await ConnectWithChannelsAsync();
         await using var _ = client;
         var channel = await OnWorkerAsync(client, () => transport.OpenChannel("chat"));
