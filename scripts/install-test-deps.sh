@@ -15,3 +15,20 @@ if [ ${#need[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need[@]}" >/dev/null
 fi
 command -v chromium >/dev/null 2>&1 || { echo "chromium is required for the browser tests" >&2; exit 1; }
+# werift (a TypeScript WebRTC stack) for the data channel interop test (tests/Interop/WeriftDataChannelTests):
+# node and npm from Debian, then the package's own dependencies in tests/Support/werift (not committed).
+need=()
+command -v node >/dev/null 2>&1 || need+=(nodejs)
+command -v npm >/dev/null 2>&1 || need+=(npm)
+if [ ${#need[@]} -gt 0 ]; then
+  echo "installing: ${need[*]}"
+  SUDO=""
+  [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need[@]}" >/dev/null
+fi
+werift_dir="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/tests/Support/werift"
+if [ ! -d "$werift_dir/node_modules/werift" ]; then
+  echo "installing werift's node modules"
+  (cd "$werift_dir" && npm install --no-audit --no-fund --silent)
+fi

@@ -109,6 +109,8 @@ public sealed class DataChannelCounters
     public long UnknownPayloadProtocols { get; internal set; }
     public long InvalidOpens { get; internal set; }
     public long ChannelsRefused { get; internal set; }
+    /// <summary>OPENs a peer sent on our stream parity on a free id, accepted (see <see cref="DataChannelEndpoint"/>).</summary>
+    public long WrongParityOpens { get; internal set; }
 }
 
 /// <summary>
@@ -124,6 +126,9 @@ public sealed class DataChannelEndpoint
     private readonly Queue<DataChannelEvent> _events = new();
     private readonly Func<DataChannelOpenRequest, bool>? _acceptChannel;
     private readonly HashSet<ushort> _refused = new();
+    private int _localParity;
+    private bool _parityKnown;
+    private bool _openedLocally;
 
     /// <param name="association">The association to run on; this endpoint consumes its events.</param>
     /// <param name="isDtlsClient">Our DTLS role: the client uses even stream ids, the server odd ones.</param>
@@ -134,11 +139,17 @@ public sealed class DataChannelEndpoint
         Association = association;
         IsDtlsClient = isDtlsClient;
         _acceptChannel = acceptChannel;
+        _localParity = isDtlsClient ? 0 : 1;
     }
 
     public SctpAssociation Association { get; }
     public bool IsDtlsClient { get; }
     public DataChannelCounters Counters { get; } = new();
+
+    /// <summary>The parity of the stream ids we open on: even (0) or odd (1). It starts from the DTLS role (RFC 8832 §6)
+    /// and flips once if the peer opens its first channel on our parity before we opened any: some stacks (werift) pick
+    /// the parity from their ICE role instead, and following them avoids both sides opening on the same ids.</summary>
+    public int LocalParity => _localParity;
 
     /// <summary>Channels not yet closed, by stream id.</summary>
     public IReadOnlyDictionary<ushort, DataChannel> Channels => _channels;
@@ -196,7 +207,7 @@ public sealed class DataChannelEndpoint
         if (options.MaxRetransmits is < 0 || options.MaxPacketLifetime < TimeSpan.Zero)
             throw new ArgumentOutOfRangeException(nameof(options));
         int limit = Association.OutboundStreams != 0 ? Association.OutboundStreams : ReservedStream;
-        int id = IsDtlsClient ? 0 : 1;
+        int id = _localParity;
         while (id < limit && id != ReservedStream && (_channels.ContainsKey((ushort)id) || _refused.Contains((ushort)id))) id += 2;
         if (id >= limit || id == ReservedStream) return null;
 
@@ -213,6 +224,7 @@ public sealed class DataChannelEndpoint
             return null;
         var channel = new DataChannel((ushort)id, label, options.Protocol ?? "", type, parameter, options.Priority, locallyOpened: true);
         _channels[(ushort)id] = channel;
+        _openedLocally = true;
         return channel;
     }
 
@@ -230,6 +242,13 @@ public sealed class DataChannelEndpoint
         data.IsEmpty
             ? SendUser(streamId, SctpPayloadProtocol.WebRtcBinaryEmpty, [0], now)
             : SendUser(streamId, SctpPayloadProtocol.WebRtcBinary, data, now);
+
+    /// <summary>Sends a user message as text (PPID 51) or binary (PPID 53); empty ones go as PPID 56 / 57 with one zero
+    /// byte (RFC 8831 §6.6). The bytes are copied; the caller keeps <paramref name="data"/>.</summary>
+    public SctpSendResult Send(ushort streamId, ReadOnlySpan<byte> data, bool isText, TimeSpan now) =>
+        data.IsEmpty
+            ? SendUser(streamId, isText ? SctpPayloadProtocol.WebRtcStringEmpty : SctpPayloadProtocol.WebRtcBinaryEmpty, [0], now)
+            : SendUser(streamId, isText ? SctpPayloadProtocol.WebRtcString : SctpPayloadProtocol.WebRtcBinary, data, now);
 
     private SctpSendResult SendUser(ushort streamId, SctpPayloadProtocol ppid, ReadOnlySpan<byte> data, TimeSpan now)
     {
@@ -325,7 +344,15 @@ public sealed class DataChannelEndpoint
     private void OnOpen(ushort streamId, DataChannelOpen open, TimeSpan now)
     {
         // RFC 8832 §6: the peer opens on its own parity; an id in use or of our parity is an error.
-        bool ourParity = (streamId % 2 == 0) == IsDtlsClient;
+        bool ourParity = streamId % 2 == _localParity;
+        if (ourParity && !_parityKnown && !_openedLocally && !_channels.ContainsKey(streamId) && !_refused.Contains(streamId))
+        {
+            // The peer chose its parity otherwise (see LocalParity): take the other one for good.
+            _localParity ^= 1;
+            ourParity = false;
+            Counters.WrongParityOpens++;
+        }
+        _parityKnown = true;
         if (_channels.ContainsKey(streamId) || ourParity || streamId == ReservedStream)
         {
             Counters.InvalidOpens++;

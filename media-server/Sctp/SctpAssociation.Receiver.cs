@@ -14,6 +14,10 @@ public sealed partial class SctpAssociation
 
     private readonly SortedSet<long> _receivedAbove = new();
     private readonly Dictionary<long, Fragment> _fragments = new();
+    /// <summary>Messages over MaxMessageSize being discarded: the TSN their next fragment must have, and a fragment of them.</summary>
+    private readonly Dictionary<long, Fragment> _discardNext = new();
+    /// <summary>Stands for a message dropped as too large where ordered delivery needs a placeholder (never delivered).</summary>
+    private static readonly byte[] DroppedMessage = [];
     private readonly Dictionary<ushort, InboundStream> _inbound = new();
     private readonly List<uint> _duplicates = new();
     private readonly GapAckBlock[] _gapScratch = new GapAckBlock[MaxGapBlocks];
@@ -130,9 +134,12 @@ public sealed partial class SctpAssociation
                 Flags = data.Flags,
                 Data = data.UserData.ToArray(),
             };
-            _fragments[tsn] = fragment;
-            _receiveBuffered += size;
-            TryReassemble(tsn, fragment);
+            if (!DiscardContinuation(tsn, fragment))
+            {
+                _fragments[tsn] = fragment;
+                _receiveBuffered += size;
+                TryReassemble(tsn, fragment);
+            }
         }
         CheckDeferredReset(now);
     }
@@ -155,12 +162,33 @@ public sealed partial class SctpAssociation
         current = fragment;
         while (!current.IsEnd)
         {
-            if (!_fragments.TryGetValue(last + 1, out var following) || following.IsBeginning || !SameMessage(following, fragment)) return;
+            if (!_fragments.TryGetValue(last + 1, out var following) || following.IsBeginning || !SameMessage(following, fragment))
+            {
+                // Incomplete: a message already longer than we accept is dropped now, and so are its later fragments
+                // (RFC 8841 §6), so a peer cannot fill the window with a message that never fits.
+                int partial = 0;
+                for (long t = first; t <= last; t++) partial += _fragments[t].Data.Length;
+                if (partial > _options.MaxMessageSize)
+                {
+                    Counters.MessagesDroppedTooLarge++;
+                    RemoveFragments(first, last);
+                    _discardNext[last + 1] = fragment;
+                    DiscardContinuation(last + 1, null);
+                }
+                return;
+            }
             last++;
             current = following;
         }
         int total = 0;
         for (long t = first; t <= last; t++) total += _fragments[t].Data.Length;
+        if (total > _options.MaxMessageSize)
+        {
+            Counters.MessagesDroppedTooLarge++;
+            RemoveFragments(first, last);
+            OnMessage(fragment.StreamId, fragment.Ssn, 0, fragment.IsUnordered, DroppedMessage);
+            return;
+        }
         var message = new byte[total];
         int offset = 0;
         uint ppid = _fragments[first].PayloadProtocol;
@@ -172,6 +200,40 @@ public sealed partial class SctpAssociation
         }
         _receiveBuffered -= total;
         OnMessage(fragment.StreamId, fragment.Ssn, ppid, fragment.IsUnordered, message);
+    }
+
+    private void RemoveFragments(long first, long last)
+    {
+        for (long t = first; t <= last; t++)
+        {
+            if (_fragments.Remove(t, out var f)) _receiveBuffered -= f.Data.Length;
+        }
+    }
+
+    /// <summary>Drops <paramref name="fragment"/> (or, when null, the one held at <paramref name="tsn"/>) if it continues a
+    /// message being discarded as too large, and whatever held fragments follow it. True when it was dropped.</summary>
+    private bool DiscardContinuation(long tsn, Fragment? fragment)
+    {
+        bool droppedArriving = false;
+        while (_discardNext.Remove(tsn, out var message))
+        {
+            var next = fragment ?? _fragments.GetValueOrDefault(tsn);
+            if (next is null || next.IsBeginning || !SameMessage(next, message))
+            {
+                if (next is null) _discardNext[tsn] = message; // not here yet: keep waiting for it
+                return droppedArriving;
+            }
+            if (fragment is not null) droppedArriving = true;
+            else RemoveFragments(tsn, tsn);
+            fragment = null;
+            if (next.IsEnd)
+            {
+                OnMessage(message.StreamId, message.Ssn, 0, message.IsUnordered, DroppedMessage);
+                return droppedArriving;
+            }
+            _discardNext[++tsn] = message;
+        }
+        return droppedArriving;
     }
 
     private void OnMessage(ushort streamId, ushort ssn, uint ppid, bool unordered, byte[] message)
@@ -211,6 +273,7 @@ public sealed partial class SctpAssociation
 
     private void Deliver(ushort streamId, uint ppid, byte[] message, bool unordered)
     {
+        if (ReferenceEquals(message, DroppedMessage)) return; // too large: its SSN is used up, nothing is delivered
         Counters.MessagesReceived++;
         _events.Enqueue(new SctpMessageReceived(streamId, ppid, message, unordered));
     }
@@ -302,6 +365,15 @@ public sealed partial class SctpAssociation
             {
                 _receivedAbove.Remove(_peerCumTsn + 1);
                 _peerCumTsn++;
+            }
+            if (_discardNext.Count > 0)
+            {
+                List<long>? gone = null;
+                foreach (var key in _discardNext.Keys)
+                {
+                    if (key <= newCum) (gone ??= new()).Add(key);
+                }
+                if (gone is not null) foreach (var key in gone) _discardNext.Remove(key);
             }
             if (_fragments.Count > 0)
             {

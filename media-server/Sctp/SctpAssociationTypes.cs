@@ -112,6 +112,8 @@ public sealed class SctpCounters
     public long MessagesSent { get; internal set; }
     public long MessagesReceived { get; internal set; }
     public long MessagesAbandoned { get; internal set; }
+    /// <summary>Inbound messages longer than <see cref="SctpAssociationOptions.MaxMessageSize"/>, dropped (their fragments too).</summary>
+    public long MessagesDroppedTooLarge { get; internal set; }
     public long ForwardTsnsSent { get; internal set; }
     public long ForwardTsnsReceived { get; internal set; }
     public long SacksSent { get; internal set; }

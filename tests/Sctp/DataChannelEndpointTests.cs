@@ -208,9 +208,12 @@ public class DataChannelEndpointTests
     }
 
     [Fact]
-    public void Open_on_the_receivers_own_parity_is_rejected()
+    public void Open_on_the_receivers_own_parity_is_rejected_once_it_opened_a_channel()
     {
         var pair = new Pair(37);
+        var own = pair.B.OpenChannel("server's", default, pair.Now)!;
+        Assert.Equal(1, own.StreamId);
+        pair.Net.RunFor(TimeSpan.FromSeconds(1));
         // A (client) forges an OPEN on odd stream 5, which belongs to the server.
         var open = new DataChannelOpen(DataChannelType.Reliable, 256, 0, "odd"u8);
         var bytes = new byte[open.GetSerializedLength()];
@@ -218,7 +221,29 @@ public class DataChannelEndpointTests
         pair.Net.A.Send(5, 50, bytes, default, pair.Now);
         pair.Net.RunFor(TimeSpan.FromSeconds(1));
         Assert.Equal(1, pair.B.Counters.InvalidOpens);
-        Assert.Empty(pair.EventsB.OfType<ChannelOpened>());
+        Assert.DoesNotContain(pair.EventsB.OfType<ChannelOpened>(), e => e.Channel.StreamId == 5);
+        Assert.Equal(1, pair.B.LocalParity);
+    }
+
+    [Fact]
+    public void A_peer_that_opens_first_on_our_parity_is_followed_so_ids_never_collide()
+    {
+        // werift picks stream ids from its ICE role, not its DTLS role: as the DTLS client it may open on odd ids.
+        var pair = new Pair(39);
+        var open = new DataChannelOpen(DataChannelType.Reliable, 256, 0, "odd"u8);
+        var bytes = new byte[open.GetSerializedLength()];
+        open.WriteTo(bytes);
+        pair.Net.A.Send(1, 50, bytes, default, pair.Now);
+        pair.Net.RunFor(TimeSpan.FromSeconds(1));
+        Assert.Contains(pair.EventsB.OfType<ChannelOpened>(), e => e.Channel.StreamId == 1 && e.Channel.Label == "odd");
+        Assert.Equal(1, pair.B.Counters.WrongParityOpens);
+        Assert.Equal(0, pair.B.LocalParity);
+        var ours = pair.B.OpenChannel("server's", default, pair.Now)!;
+        Assert.Equal(0, ours.StreamId);
+        // A later OPEN on the parity we now use is an error again.
+        pair.Net.A.Send(2, 50, bytes, default, pair.Now);
+        pair.Net.RunFor(TimeSpan.FromSeconds(1));
+        Assert.Equal(1, pair.B.Counters.InvalidOpens);
     }
 
     [Theory]
