@@ -45,6 +45,9 @@ internal sealed class RoomParticipant : IMediaPeer, IPeerConnectionHandler, IEgr
     private TimeSpan _nextReport;
     private bool _closed;
     private long _retransmissionBytes;
+    private PoseParticipant? _pose;
+    private PoseChannel? _poseChannel;
+    private PoseInterest _poseInterest;
 
     public RoomParticipant(MediaRoom room, string id)
     {
@@ -272,6 +275,9 @@ internal sealed class RoomParticipant : IMediaPeer, IPeerConnectionHandler, IEgr
         _connection.ApplyDataChannels(session);
         ApplyPublications(session, limits.CanPublish, reservations);
         ApplySubscriptions(session, planned, priorities);
+        var poseRole = limits.CanPublish ? limits.Pose : PoseRole.Viewer;
+        if (_pose is null) _pose = _room.Pose.Add(Id, poseRole, _poseInterest);
+        else _room.Pose.SetRole(_pose, poseRole);
         return new NegotiationResult(answer.Sdp, null);
     }
 
@@ -631,6 +637,7 @@ internal sealed class RoomParticipant : IMediaPeer, IPeerConnectionHandler, IEgr
                 next = Min(next, Egress.NextTimeout);
                 if (_subscriptionsByMid.Count > 0) next = Min(next, _nextAllocation);
                 if (_publications.Count > 0) next = Min(next, _nextLayerCheck);
+                next = Min(next, _pose?.NextTimeout);
             }
             foreach (var publication in _publications)
             {
@@ -656,6 +663,7 @@ internal sealed class RoomParticipant : IMediaPeer, IPeerConnectionHandler, IEgr
         if (now >= _nextAllocation && _subscriptionsByMid.Count > 0) AllocateLayers(now);
         if (now >= _nextLayerCheck) UpdatePausedLayers(now);
         Egress.HandleTimeout(now);
+        if (_pose is { NextTimeout: { } poseDue } && now >= poseDue) _room.Pose.HandleTimeout(_pose, now);
         foreach (var publication in _publications)
         {
             foreach (var stream in publication.Streams)
@@ -753,6 +761,13 @@ internal sealed class RoomParticipant : IMediaPeer, IPeerConnectionHandler, IEgr
             var audio = subscription.Publication.IncomingBitrate.Bps(now);
             budget -= audio;
             wanted += audio;
+        }
+        // Pose keypoints come second, after audio and before any video: what this leg was sent of them last second.
+        if (_pose is not null)
+        {
+            var pose = _room.Pose.SentBitrateBps(_pose, now);
+            budget -= pose;
+            wanted += pose;
         }
         foreach (var subscription in _videoByPriority) wanted += subscription.Allocate(ref budget, now);
         if (wanted > 0) Egress.SetWantedBitrate(wanted + wanted / 10, now);
@@ -854,7 +869,45 @@ internal sealed class RoomParticipant : IMediaPeer, IPeerConnectionHandler, IEgr
         var published = _publications.Count > 0;
         foreach (var publication in _publications.ToList()) Unpublish(publication);
         foreach (var subscription in _subscriptionsByMid.Values.ToList()) RemoveSubscription(subscription);
+        _poseChannel?.Close();
+        if (_pose is not null) _room.Pose.Remove(_pose);
         _room.ParticipantClosed(this, reason, published);
+    }
+
+    // ------------------------------------------------------------------ the "pose" data channel (on the worker)
+
+    /// <summary>Whose pose this participant receives beyond its role's default.</summary>
+    public void SetPoseInterest(PoseInterest interest)
+    {
+        _poseInterest = interest;
+        if (_pose is not null) _room.Pose.SetInterest(_pose, interest);
+    }
+
+    /// <summary>A data channel of this participant opened: the one labelled "pose" carries its keypoint frames and
+    /// the poses it watches. <paramref name="send"/> sends one binary message on it; <paramref name="bufferedAmount"/>
+    /// is what it holds unsent.</summary>
+    internal void OnDataChannelOpened(string label, PoseChannel.SendMessage send, Func<long> bufferedAmount, TimeSpan now)
+    {
+        if (label != PoseChannel.Label || _closed || _pose is null) return;
+        _poseChannel?.Close();
+        _poseChannel = new PoseChannel(send, bufferedAmount);
+        _room.Pose.SetChannel(_pose, _poseChannel, now);
+    }
+
+    /// <summary>A message arrived on one of this participant's data channels.</summary>
+    internal void OnDataChannelMessage(string label, ReadOnlySpan<byte> data, bool isText, TimeSpan now)
+    {
+        if (label != PoseChannel.Label || _pose is null || _poseChannel is null) return;
+        _room.Pose.OnMessage(_pose, data, isText, now);
+    }
+
+    /// <summary>One of this participant's data channels closed.</summary>
+    internal void OnDataChannelClosed(string label, TimeSpan now)
+    {
+        if (label != PoseChannel.Label || _poseChannel is null) return;
+        _poseChannel.Close();
+        _poseChannel = null;
+        if (_pose is not null) _room.Pose.SetChannel(_pose, null, now);
     }
 
     private static uint RandomSsrc() => (uint)Random.Shared.NextInt64(1, uint.MaxValue);

@@ -26,7 +26,7 @@ public sealed partial class RoomCoordinator : IRoomListener
         IOptions<LimitsOptions> limits)
     {
         var options = limits.Value;
-        _patientLimits = new PublishLimits(options.PatientAudioTracks, options.PatientVideoTracks, "a patient");
+        _patientLimits = new PublishLimits(options.PatientAudioTracks, options.PatientVideoTracks, "a patient", PoseRole.Sender);
         _therapistLimits = new PublishLimits(options.TherapistAudioTracks, options.TherapistVideoTracks, "a therapist");
         _registry = registry;
         _media = media;
