@@ -57,8 +57,10 @@ public sealed record PoseForwarderOptions
     public int SenderBurst { get; init; } = 10;
 
     /// <summary>A receiver's channel holding more than this many bytes gets nothing new: its newest frame waits
-    /// (replaced by any newer one) until the channel has drained.</summary>
-    public long MaxBufferedBytes { get; init; } = 0;
+    /// (replaced by any newer one) until the channel has drained. The transport's buffered amount counts bytes in
+    /// flight (sent, not yet acknowledged) too, so a few frames' worth is allowed: about one round trip at 15 frames/s
+    /// on a slow link; anything more would be a queue.</summary>
+    public long MaxBufferedBytes { get; init; } = 512;
 
     /// <summary>How often a receiver whose channel is full is looked at again.</summary>
     public TimeSpan BufferedRetryInterval { get; init; } = TimeSpan.FromMilliseconds(20);

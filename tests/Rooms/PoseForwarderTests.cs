@@ -155,7 +155,7 @@ public sealed class PoseForwarderTests
         forwarder.OnMessage(sender, patient.Frame(1000).Span, false, Ms(0));
         Assert.Single(channel.Received);
 
-        channel.BufferedAmount = 500; // the receiver's link is behind
+        channel.BufferedAmount = 5000; // the receiver's link is behind
         for (var i = 1; i <= 5; i++)
         {
             forwarder.OnMessage(sender, patient.Frame((uint)(1000 + i * 100)).Span, false, Ms(i * 100));
