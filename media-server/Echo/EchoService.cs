@@ -39,6 +39,7 @@ public sealed class EchoService
         {
             Certificate = certificate,
             ConsentTimeout = TimeSpan.FromSeconds(server.Options.ConsentTimeoutSeconds),
+            DataChannelStats = server.DataChannels,
         };
     }
 
@@ -112,7 +113,7 @@ public sealed class EchoService
             var connection = PeerConnection.CreateIceLite(credentials, new IceCredentials(negotiated.RemoteIceUfrag, negotiated.RemoteIcePwd),
                 remoteFingerprint!, dtlsRole, _peerOptions, echo, action => worker!.PostFor(echo, action));
             echo.Attach(connection);
-            connection.ApplyDataChannels(negotiated);
+            if (connection.ApplyDataChannels(negotiated) is { } dataChannels) dataChannels.Handler = echo;
             connection.Start(_server.Now);
             worker = _server.Register(echo);
             answerSdp = answer.Sdp;

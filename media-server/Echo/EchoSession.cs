@@ -12,8 +12,14 @@ namespace TeleRehab.Media.Echo;
 /// m-section, under the server's own SSRC (the browser must not see its own SSRC come back). Keyframe requests and
 /// NACKs the browser sends about the echoed streams are relayed to the browser's sender, so video recovers as it
 /// would through the SFU. Runs on one media worker; the per-packet path rewrites in place and allocates nothing.</summary>
-public sealed class EchoSession : IMediaPeer, IPeerConnectionHandler
+public sealed class EchoSession : IMediaPeer, IPeerConnectionHandler, IDataChannelHandler
 {
+    /// <summary>The label of the channel the echo opens from the server side once the association is up; its first
+    /// message is <see cref="ServerChannelGreeting"/>. Messages on it are echoed like on any other channel.</summary>
+    public const string ServerChannelLabel = "echo-server";
+
+    public const string ServerChannelGreeting = "hello from the echo";
+
     private const int MaxLearnedSsrcs = 32;
 
     private readonly MediaServer _server;
@@ -26,6 +32,7 @@ public sealed class EchoSession : IMediaPeer, IPeerConnectionHandler
     private readonly byte[] _rtcpScratch = new byte[1500];
     private PeerConnection _connection = null!;
     private long _packetsEchoed;
+    private long _dataChannelEchoFailures;
 
     internal EchoSession(MediaServer server, string localUfrag, NegotiatedSession session, TimeSpan deadline, Action<EchoSession> onClosed)
     {
@@ -83,6 +90,27 @@ public sealed class EchoSession : IMediaPeer, IPeerConnectionHandler
     }
 
     public void Close(string reason) => _connection.Close(reason);
+
+    /// <summary>Data channel messages that could not be echoed (send buffer full, or the channel went away).</summary>
+    public long DataChannelEchoFailures => Interlocked.Read(ref _dataChannelEchoFailures);
+
+    void IDataChannelHandler.OnConnected(DataChannelTransport transport) => transport.OpenChannel(ServerChannelLabel);
+
+    void IDataChannelHandler.OnChannelOpened(DataChannelTransport transport, Sctp.DataChannel channel)
+    {
+        if (channel.IsLocallyOpened && channel.Label == ServerChannelLabel)
+            transport.Send(channel.StreamId, System.Text.Encoding.UTF8.GetBytes(ServerChannelGreeting), isText: true);
+    }
+
+    /// <summary>Every data channel message goes back on the same channel, text as text and binary as binary.</summary>
+    void IDataChannelHandler.OnMessage(DataChannelTransport transport, Sctp.DataChannel channel, ReadOnlySpan<byte> data, bool isText)
+    {
+        if (transport.Send(channel.StreamId, data, isText) != DataChannelSendResult.Sent) Interlocked.Increment(ref _dataChannelEchoFailures);
+    }
+
+    void IDataChannelHandler.OnChannelClosed(DataChannelTransport transport, Sctp.DataChannel channel)
+    {
+    }
 
     public void Dispose() => _connection.Dispose();
 

@@ -95,6 +95,9 @@ public sealed class MediaServer : IAsyncDisposable
 
     public MediaServerOptions Options => _options;
 
+    /// <summary>Data channel counters of every peer on this server (messages, drops by reason, refused channels).</summary>
+    public WebRtc.DataChannelStats DataChannels { get; } = new();
+
     /// <summary>The sum of every worker's counters now.</summary>
     public MediaTotals Totals()
     {

@@ -29,6 +29,7 @@ public sealed class RoomManager
         {
             Certificate = certificate,
             ConsentTimeout = TimeSpan.FromSeconds(server.Options.ConsentTimeoutSeconds),
+            DataChannelStats = server.DataChannels,
         };
     }
 

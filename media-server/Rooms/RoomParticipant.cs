@@ -272,7 +272,7 @@ internal sealed class RoomParticipant : IMediaPeer, IPeerConnectionHandler, IEgr
             _room.Manager.Server.Register(this, _room.Worker);
         }
 
-        _connection.ApplyDataChannels(session);
+        if (_connection.ApplyDataChannels(session) is { } dataChannels) dataChannels.Policy ??= RoomDataChannels.Accept;
         ApplyPublications(session, limits.CanPublish, reservations);
         ApplySubscriptions(session, planned, priorities);
         var poseRole = limits.CanPublish ? limits.Pose : PoseRole.Viewer;

@@ -231,6 +231,13 @@ public sealed class DataChannelEndpoint
             ? SendUser(streamId, SctpPayloadProtocol.WebRtcBinaryEmpty, [0], now)
             : SendUser(streamId, SctpPayloadProtocol.WebRtcBinary, data, now);
 
+    /// <summary>Sends a user message as text (PPID 51) or binary (PPID 53); empty ones go as PPID 56 / 57 with one zero
+    /// byte (RFC 8831 §6.6). The bytes are copied; the caller keeps <paramref name="data"/>.</summary>
+    public SctpSendResult Send(ushort streamId, ReadOnlySpan<byte> data, bool isText, TimeSpan now) =>
+        data.IsEmpty
+            ? SendUser(streamId, isText ? SctpPayloadProtocol.WebRtcStringEmpty : SctpPayloadProtocol.WebRtcBinaryEmpty, [0], now)
+            : SendUser(streamId, isText ? SctpPayloadProtocol.WebRtcString : SctpPayloadProtocol.WebRtcBinary, data, now);
+
     private SctpSendResult SendUser(ushort streamId, SctpPayloadProtocol ppid, ReadOnlySpan<byte> data, TimeSpan now)
     {
         if (!_channels.TryGetValue(streamId, out var channel) || channel.State is not (DataChannelState.Connecting or DataChannelState.Open))

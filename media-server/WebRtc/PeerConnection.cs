@@ -121,7 +121,7 @@ public sealed class PeerConnection : IDisposable
     public DataChannelTransport? ApplyDataChannels(NegotiatedSession session)
     {
         if (_dataChannels is not null || DataChannelParameters.FromSession(session) is not { } parameters) return _dataChannels;
-        _dataChannels = new DataChannelTransport(parameters);
+        _dataChannels = new DataChannelTransport(parameters, _dtlsRole == DtlsRole.Client, _options.DataChannelStats);
         if (State == PeerConnectionState.Connected && _dtls is { } dtls) StartDataChannels(dtls);
         return _dataChannels;
     }
@@ -356,6 +356,8 @@ public sealed class PeerConnection : IDisposable
     private void Finish(PeerConnectionState state, string reason)
     {
         if (State is PeerConnectionState.Closed or PeerConnectionState.Failed) return;
+        // The association goes with the DTLS connection: abort it while DTLS can still carry the ABORT.
+        _dataChannels?.Abort(reason, _lastInput);
         State = state;
         CloseReason = reason;
         _lite?.Close();

@@ -19,4 +19,7 @@ public sealed class PeerConnectionOptions
 
     /// <summary>RFC 7675 §5.1: consent expires after 30 s without a check or response.</summary>
     public TimeSpan ConsentTimeout { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>The server's shared data channel counters (for /metrics); null counts nothing server-wide.</summary>
+    public DataChannelStats? DataChannelStats { get; init; }
 }

@@ -18,6 +18,8 @@ public sealed record WebRtcClientOptions
     /// <summary>Offer a data channel section (<c>m=application .. UDP/DTLS/SCTP webrtc-datachannel</c>, RFC 8841) after
     /// the media sections; the answer's accepted section gives the connection its <see cref="DataChannelTransport"/>.</summary>
     public bool DataChannel { get; init; }
+    /// <summary>Gets the data channel events (on the client's worker), set when the transport is made.</summary>
+    public IDataChannelHandler? DataChannelHandler { get; init; }
     /// <summary>Codecs offered on every section; null offers the stack's defaults. Each section takes its own payload
     /// types from one dynamic range, so a client with many receive sections should offer one codec per kind.</summary>
     public IReadOnlyList<SdpCodecCapability>? Codecs { get; init; }
@@ -244,7 +246,11 @@ public sealed class WebRtcClient : IMediaPeer, IPeerConnectionHandler, IAsyncDis
         Volatile.Write(ref _midBySsrc, map);
         // The data channel section (first accepted one) gives the connection its SCTP transport, on the worker.
         if (_connection is { } connection && negotiated.DataChannel is not null)
-            _worker.PostFor(this, () => connection.ApplyDataChannels(negotiated));
+            _worker.PostFor(this, () =>
+            {
+                if (connection.ApplyDataChannels(negotiated) is { } transport && _options.DataChannelHandler is { } handler)
+                    transport.Handler ??= handler;
+            });
     }
 
     private bool TryStart(string answerSdp, NegotiatedSession session, out string? error)
@@ -291,6 +297,9 @@ public sealed class WebRtcClient : IMediaPeer, IPeerConnectionHandler, IAsyncDis
     /// <summary>Sends <paramref name="data"/> as one DTLS application record, whatever it holds (an SCTP packet, or
     /// garbage to test the server); as <see cref="SendRtp"/>.</summary>
     public bool SendApplicationData(ReadOnlySpan<byte> data) => Post(data, OutboundKind.ApplicationData);
+
+    /// <summary>Runs <paramref name="action"/> on the client's worker (where its data channel transport lives).</summary>
+    public void Invoke(Action action) => _worker.PostFor(this, action);
 
     private enum OutboundKind { Rtp, Rtcp, ApplicationData }
 

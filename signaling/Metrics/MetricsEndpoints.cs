@@ -38,6 +38,13 @@ public static class MetricsEndpoints
         var hubRefused = factory.CreateCounter("telerehab_hub_refused_calls_total", "Hub calls refused (bad token, bad arguments, forbidden).");
         var retransmissionMemory = factory.CreateGauge("telerehab_retransmission_memory_bytes",
             "Bytes of retransmission buffers the publications on this server hold (capped by TeleRehab:Limits:RetransmissionMemoryMB).");
+        var dcMessages = factory.CreateCounter("telerehab_datachannel_messages_total",
+            "Data channel user messages, by direction (in: from peers, out: queued to peers).", "direction");
+        var dcDropped = factory.CreateCounter("telerehab_datachannel_dropped_total",
+            "Data channel input dropped, by reason: too_large (over our max-message-size), send_too_large (over the peer's), " +
+            "buffer_full (send buffer full), bad_packet (not a valid SCTP packet), protocol (unknown DCEP or PPID, no channel).", "reason");
+        var dcChannels = factory.CreateCounter("telerehab_datachannel_channels_total",
+            "Data channels opened, and channels a peer opened that the policy refused, by result.", "result");
         var hubClosed = factory.CreateCounter("telerehab_hub_connections_closed_total", "Hub connections the server closed for a limit, by reason.", "reason");
 
         var services = app.Services;
@@ -55,6 +62,16 @@ public static class MetricsEndpoints
             refused.WithLabels("http", "file_descriptors").IncTo(http.RefusedFileDescriptors);
             refused.WithLabels("http", "total").IncTo(http.RefusedTotal);
             refused.WithLabels("http", "per_address").IncTo(http.RefusedPerAddress);
+            var dc = mediaServer.DataChannels;
+            dcMessages.WithLabels("in").IncTo(dc.MessagesReceivedTotal);
+            dcMessages.WithLabels("out").IncTo(dc.MessagesSentTotal);
+            dcDropped.WithLabels("too_large").IncTo(dc.DroppedTooLargeTotal);
+            dcDropped.WithLabels("send_too_large").IncTo(dc.DroppedSendTooLargeTotal);
+            dcDropped.WithLabels("buffer_full").IncTo(dc.DroppedBufferFullTotal);
+            dcDropped.WithLabels("bad_packet").IncTo(dc.DroppedBadPacketTotal);
+            dcDropped.WithLabels("protocol").IncTo(dc.DroppedProtocolTotal);
+            dcChannels.WithLabels("opened").IncTo(dc.ChannelsOpenedTotal);
+            dcChannels.WithLabels("refused").IncTo(dc.ChannelsRefusedTotal);
             iceTcpOpen.Set(mediaServer.IceTcpConnections);
             refused.WithLabels("ice_tcp", "caps").IncTo(mediaServer.IceTcpRefused);
             iceTcpClosed.WithLabels("timeout").IncTo(mediaServer.IceTcpTimedOut);

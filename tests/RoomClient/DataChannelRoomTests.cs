@@ -36,11 +36,22 @@ public sealed class DataChannelRoomTests(ITestOutputHelper output) : IAsyncLifet
         byte[][] garbage = [[1, 2, 3], new byte[600], DataChannelTransportTests.InitPacket(sourcePort: 4999)];
         foreach (var record in garbage) Assert.True(patient.Media.SendApplicationData(record));
         Assert.True(patient.Media.SendApplicationData(DataChannelTransportTests.InitPacket()));
-        Assert.True(await RoomTestKit.WaitUntilAsync(() => transport.PacketsReceived == 1 && transport.PacketsDropped == garbage.Length, RoomTestKit.Generous),
+        Assert.True(await RoomTestKit.WaitUntilAsync(() => transport.IsConnected && transport.PacketsDropped == garbage.Length, RoomTestKit.Generous),
             $"the transport saw {transport.PacketsReceived} good and {transport.PacketsDropped} bad packets");
-        Assert.Equal([(byte)1], transport.RecentChunkTypes());
 
-        await RoomTestKit.AssertKeepsReceivingAsync(therapist, patient.ParticipantId, "after garbage on the patient's data channel");
+        // The room knows one channel, "pose" (RoomDataChannels): any other the page opens is refused by a stream reset.
+        var client = patient.Media.Connection!.DataChannels!;
+        Assert.True(await RoomTestKit.WaitUntilAsync(() => client.IsConnected, RoomTestKit.Generous));
+        var opened = new TaskCompletionSource<(ushort Chat, ushort Pose)>(TaskCreationOptions.RunContinuationsAsynchronously);
+        patient.Media.Invoke(() => opened.TrySetResult((client.OpenChannel("chat")!.StreamId, client.OpenChannel(RoomDataChannels.PoseLabel)!.StreamId)));
+        var (chat, pose) = await opened.Task.WaitAsync(RoomTestKit.Generous);
+        Assert.True(await RoomTestKit.WaitUntilAsync(() => transport.ChannelsRefused == 1 && !client.Channels.ContainsKey(chat)
+            && transport.Channels.ContainsKey(pose), RoomTestKit.Generous),
+            $"refused {transport.ChannelsRefused}, client channels [{string.Join(", ", client.Channels.Keys)}]");
+        Assert.Equal(1, _kit.Host.Media.DataChannels.ChannelsRefusedTotal);
+        Assert.Equal(RoomDataChannels.PoseLabel, transport.Channels[pose].Label);
+
+        await RoomTestKit.AssertKeepsReceivingAsync(therapist, patient.ParticipantId, "after garbage and a refused channel on the patient's data channel");
         await RoomTestKit.AssertKeepsReceivingAsync(patient, therapist.ParticipantId, "after garbage on the patient's data channel");
         Assert.Same(transport, server.DataChannels);
 

@@ -28,9 +28,10 @@ public sealed class DataChannelEchoTests : IAsyncLifetime
         _worker.Dispose();
     }
 
-    private async Task<(WebRtcClient Client, EchoSession Echo)> ConnectAsync(bool dataChannel)
+    private async Task<(WebRtcClient Client, EchoSession Echo)> ConnectAsync(bool dataChannel, DataChannelRecorder? events = null)
     {
-        var client = new WebRtcClient(_worker.Worker, _certificate, new WebRtcClientOptions { Audio = true, Video = false, DataChannel = dataChannel });
+        var client = new WebRtcClient(_worker.Worker, _certificate,
+            new WebRtcClientOptions { Audio = true, Video = false, DataChannel = dataChannel, DataChannelHandler = events });
         var answer = await PostOfferAsync(_host, client.Offer);
         Assert.True(client.TryApplyAnswer(answer, out var error), error);
         await client.Connected.WaitAsync(TimeSpan.FromSeconds(20));
@@ -81,16 +82,36 @@ public sealed class DataChannelEchoTests : IAsyncLifetime
         }
     }
 
-    [Fact]
-    public async Task Garbage_and_malformed_sctp_are_dropped_and_counted_while_media_flows()
+    /// <summary>Runs <paramref name="action"/> on the client's worker and waits for its result.</summary>
+    private static async Task<T> OnWorkerAsync<T>(WebRtcClient client, Func<T> action)
     {
-        var (client, echo) = await ConnectAsync(dataChannel: true);
+        var done = new TaskCompletionSource<T>(TaskCreationOptions.RunContinuationsAsynchronously);
+        client.Invoke(() =>
+        {
+            try { done.TrySetResult(action()); }
+            catch (Exception ex) { done.TrySetException(ex); }
+        });
+        return await done.Task.WaitAsync(TimeSpan.FromSeconds(10));
+    }
+
+    private async Task<(WebRtcClient Client, EchoSession Echo, DataChannelRecorder Events, DataChannelTransport Transport)> ConnectWithChannelsAsync()
+    {
+        var events = new DataChannelRecorder();
+        var (client, echo) = await ConnectAsync(dataChannel: true, events);
+        await WaitUntilAsync(() => events.IsConnected && echo.DataChannels!.IsConnected, "the SCTP association did not come up");
+        return (client, echo, events, client.Connection!.DataChannels!);
+    }
+
+    [Fact]
+    public async Task Garbage_and_malformed_sctp_are_dropped_and_counted_while_media_and_channels_flow()
+    {
+        var (client, echo, events, transport) = await ConnectWithChannelsAsync();
         await using var _ = client;
         var server = echo.DataChannels!;
-        Assert.NotNull(server);
         Assert.Equal(new DataChannelParameters("1", 5000, 5000, 262144, 262144), server.Parameters);
-        Assert.NotNull(client.Connection!.DataChannels);
         await AssertMediaFlowsAsync(client);
+        var channel = await OnWorkerAsync(client, () => transport.OpenChannel("chat"));
+        Assert.NotNull(channel);
 
         var badChecksum = DataChannelTransportTests.InitPacket();
         badChecksum[20] ^= 0xFF;
@@ -104,35 +125,148 @@ public sealed class DataChannelEchoTests : IAsyncLifetime
             DataChannelTransportTests.InitPacket()[..14],
         ];
         foreach (var record in garbage) Assert.True(client.SendApplicationData(record));
-        Assert.True(client.SendApplicationData(DataChannelTransportTests.InitPacket()));
+        // Valid SCTP packets (right ports and CRC32c) whose chunks are garbage, with a wrong or a zero verification tag.
+        var chunkGarbage = GarbageChunkPackets().ToArray();
+        foreach (var packet in chunkGarbage) Assert.True(client.SendApplicationData(packet));
+        var layoutDrops = chunkGarbage.Count(p => DataChannelTransport.Check(p, server.Parameters) != DataChannelDrop.None);
+        var associationDrops = server.Association!.Counters.BadPacketsDropped;
 
-        await WaitUntilAsync(() => server.PacketsDropped == garbage.Length && server.PacketsReceived == 1,
-            $"the server's transport saw {server.PacketsReceived} good and {server.PacketsDropped} bad packets");
-        Assert.Equal(4, server.MalformedPackets);
+        await WaitUntilAsync(() => server.PacketsDropped == garbage.Length + layoutDrops,
+            $"the server's transport dropped {server.PacketsDropped} bad packets; received {server.PacketsReceived}, peer {echo.Connection.State} {echo.Connection.CloseReason}, unrouted {echo.Connection.UnroutedApplicationData}, client {client.Connection!.State}");
+        Assert.Equal(4 + layoutDrops, server.MalformedPackets);
         Assert.Equal(1, server.BadChecksumPackets);
         Assert.Equal(1, server.WrongPortPackets);
-        Assert.Equal([(byte)1], server.RecentChunkTypes());
         Assert.Equal(PeerConnectionState.Connected, echo.Connection.State);
 
+        await AssertMediaFlowsAsync(client);
+        Assert.False(echo.IsClosed);
+        Assert.True(server.IsConnected);
+        await AssertEchoesAsync(client, transport, events, channel!.StreamId, "still alive after garbage");
+        // The rest reached the association, which dropped them for their verification tag.
+        Assert.True(server.Association.Counters.BadPacketsDropped >= associationDrops + chunkGarbage.Length - layoutDrops);
+    }
+
+    /// <summary>SCTP packets with a valid header and checksum and garbage chunks: unknown types of each high-bit
+    /// action, a DATA too short, an ABORT without the T bit, under a tag that is not the association's.</summary>
+    internal static IEnumerable<byte[]> GarbageChunkPackets()
+    {
+        byte[][] chunks =
+        [
+            [0x3F, 0, 0, 8, 1, 2, 3, 4],   // unknown, stop
+            [0x7F, 0, 0, 8, 1, 2, 3, 4],   // unknown, stop and report
+            [0xBF, 0, 0, 4],               // unknown, skip
+            [0xFF, 0, 0, 6, 9, 9, 0, 0],   // unknown, skip and report
+            [0, 3, 0, 8, 0, 0, 0, 1],      // DATA shorter than its header
+            [6, 0, 0, 4],                  // ABORT
+            [1, 0, 0, 200],                // a chunk longer than the packet
+        ];
+        foreach (uint tag in new uint[] { 0xDEADBEEF, 0 })
+        {
+            foreach (var chunk in chunks)
+            {
+                var packet = new byte[12 + chunk.Length];
+                System.Buffers.Binary.BinaryPrimitives.WriteUInt16BigEndian(packet, 5000);
+                System.Buffers.Binary.BinaryPrimitives.WriteUInt16BigEndian(packet.AsSpan(2), 5000);
+                System.Buffers.Binary.BinaryPrimitives.WriteUInt32BigEndian(packet.AsSpan(4), tag);
+                chunk.CopyTo(packet, 12);
+                TeleRehab.Media.Sctp.SctpPacket.WriteChecksum(packet);
+                yield return packet;
+            }
+        }
+    }
+
+    private static async Task AssertEchoesAsync(WebRtcClient client, DataChannelTransport transport, DataChannelRecorder events, ushort streamId, string text)
+    {
+        var before = events.Messages.Count;
+        var result = await OnWorkerAsync(client, () => transport.Send(streamId, Encoding.UTF8.GetBytes(text), isText: true));
+        Assert.Equal(DataChannelSendResult.Sent, result);
+        await WaitUntilAsync(() => events.Messages.Skip(before).Any(m => m.StreamId == streamId && m.IsText && Encoding.UTF8.GetString(m.Data) == text),
+            $"the echo did not send back \"{text}\"");
+    }
+
+    [Fact]
+    public async Task Messages_of_1_byte_to_64_KiB_come_back_from_the_echo_intact_and_in_order()
+    {
+        var (client, echo, events, transport) = await ConnectWithChannelsAsync();
+        await using var _ = client;
+        var channel = await OnWorkerAsync(client, () => transport.OpenChannel("chat"));
+        Assert.NotNull(channel);
+        var messages = DataChannelRecorder.TestMessages();
+        foreach (var (data, text) in messages)
+            Assert.Equal(DataChannelSendResult.Sent, await OnWorkerAsync(client, () => transport.Send(channel!.StreamId, data, text)));
+        await WaitUntilAsync(() => events.Messages.Count(m => m.StreamId == channel!.StreamId) >= messages.Count, "not every message came back");
+        var back = events.Messages.Where(m => m.StreamId == channel!.StreamId).ToArray();
+        Assert.Equal(messages.Count, back.Length);
+        for (var i = 0; i < messages.Count; i++)
+        {
+            Assert.Equal(messages[i].IsText, back[i].IsText);
+            Assert.Equal(messages[i].Data, back[i].Data);
+        }
+        Assert.Equal(messages.Count, echo.DataChannels!.MessagesReceived);
+        Assert.Equal(0, echo.DataChannelEchoFailures);
+    }
+
+    [Fact]
+    public async Task The_echo_opens_a_channel_from_the_server_side_and_greets_on_it()
+    {
+        var (client, echo, events, transport) = await ConnectWithChannelsAsync();
+        await using var _ = client;
+        await WaitUntilAsync(() => events.Opened.Any(c => c.Label == EchoSession.ServerChannelLabel), "the server's channel never opened");
+        var opened = events.Opened.First(c => c.Label == EchoSession.ServerChannelLabel);
+        Assert.False(opened.IsLocallyOpened);
+        Assert.Equal(1, opened.StreamId % 2); // the echo is the DTLS server: odd ids (RFC 8832 §6)
+        await WaitUntilAsync(() => events.Messages.Any(m => m.Label == EchoSession.ServerChannelLabel), "no greeting");
+        Assert.Equal(EchoSession.ServerChannelGreeting, Encoding.UTF8.GetString(events.Messages.First(m => m.Label == EchoSession.ServerChannelLabel).Data));
+        await AssertEchoesAsync(client, transport, events, opened.StreamId, "back on the server's channel");
+    }
+
+    [Fact]
+    public async Task An_unknown_dcep_message_and_a_1_MB_message_are_dropped_and_counted_while_the_peer_stays_up()
+    {
+        var (client, echo, events, transport) = await ConnectWithChannelsAsync();
+        await using var _ = client;
+        var server = echo.DataChannels!;
+        var big = await OnWorkerAsync(client, () => transport.OpenChannel("big"));
+        var other = await OnWorkerAsync(client, () => transport.OpenChannel("other"));
+        await AssertEchoesAsync(client, transport, events, other!.StreamId, "before");
+        var protocolDrops = server.ProtocolDrops;
+
+        // DCEP (PPID 50) with a message type RFC 8832 §8.2.1 does not define.
+        await OnWorkerAsync(client, () =>
+        {
+            var r = transport.Association!.Send(big!.StreamId, 50, [0x09, 1, 2, 3], TeleRehab.Media.Sctp.SctpSendOptions.Reliable, transport.Now);
+            transport.HandleTimeout(transport.Now); // flushes the packet
+            return r;
+        });
+        await WaitUntilAsync(() => server.ProtocolDrops == protocolDrops + 1, "the unknown DCEP message was not counted");
+
+        // 1 MB: four times our a=max-message-size. The association takes it in (its window holds it), the transport drops it.
+        transport.EnforcePeerMaxMessageSize = false;
+        var huge = new byte[1_000_000];
+        Random.Shared.NextBytes(huge);
+        Assert.Equal(DataChannelSendResult.Sent, await OnWorkerAsync(client, () => transport.Send(big!.StreamId, huge, isText: false)));
+        await WaitUntilAsync(() => server.MessagesDroppedTooLarge == 1, "the 1 MB message was not dropped");
+        Assert.Equal(1, _host.Media.DataChannels.DroppedTooLargeTotal);
+        Assert.DoesNotContain(events.Messages, m => m.Data.Length > 262144);
+
+        await AssertEchoesAsync(client, transport, events, other.StreamId, "after");
+        await AssertEchoesAsync(client, transport, events, big!.StreamId, "big channel after");
         await AssertMediaFlowsAsync(client);
         Assert.False(echo.IsClosed);
     }
 
     [Fact]
-    public async Task The_servers_sctp_packets_reach_the_client_as_dtls_application_data()
+    public async Task Closing_the_peer_aborts_the_association_and_closes_its_channels()
     {
-        var (client, echo) = await ConnectAsync(dataChannel: true);
+        var serverEvents = new DataChannelRecorder();
+        var (client, echo, events, transport) = await ConnectWithChannelsAsync();
         await using var _ = client;
-        Assert.True(echo.DataChannels!.IsStarted);
-        var sent = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
-        Assert.True(_host.Media.PostTo(echo, () => sent.TrySetResult(echo.DataChannels!.SendPacket(DataChannelTransportTests.InitPacket()))));
-        Assert.True(await sent.Task.WaitAsync(TimeSpan.FromSeconds(10)));
-        Assert.True(echo.DataChannels!.MaxPacketSize > 1000);
-
-        var received = client.Connection!.DataChannels!;
-        await WaitUntilAsync(() => received.PacketsReceived == 1, "the client's transport got nothing");
-        Assert.Equal(0, received.PacketsDropped);
-        Assert.Equal([(byte)1], received.RecentChunkTypes());
+        var channel = await OnWorkerAsync(client, () => transport.OpenChannel("chat"));
+        await AssertEchoesAsync(client, transport, events, channel!.StreamId, "hi");
+        Assert.True(_host.Media.PostTo(echo, () => echo.Close("test closes the echo")));
+        await WaitUntilAsync(() => !transport.IsConnected, "the client's association did not see the ABORT");
+        await WaitUntilAsync(() => events.Closed.Any(c => c.StreamId == channel.StreamId), "the channel was not closed");
+        Assert.False(echo.DataChannels!.IsConnected);
     }
 
     [Fact]

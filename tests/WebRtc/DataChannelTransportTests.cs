@@ -115,17 +115,21 @@ public class DataChannelTransportTests
         Assert.False(transport.IsStarted);
         Assert.False(transport.SendPacket(InitPacket()));
 
-        transport.Start(packet => { sent.Add(packet.ToArray()); return true; }, maxPacketSize: 100, TimeSpan.Zero);
+        transport.Start(packet => { sent.Add(packet.ToArray()); return true; }, maxPacketSize: 300, TimeSpan.Zero);
         Assert.True(transport.IsStarted);
-        Assert.Equal(100, transport.MaxPacketSize);
+        Assert.Equal(300, transport.MaxPacketSize);
+        // Start makes the association, which sends its INIT at once (both WebRTC peers do, RFC 8831 §6.2).
+        var init = Assert.Single(sent);
+        Assert.Equal((byte)SctpChunkType.Init, init[SctpPacket.CommonHeaderSize]);
+        Assert.NotNull(transport.NextTimeout); // T1-init
         Assert.True(transport.SendPacket(InitPacket()));
-        Assert.False(transport.SendPacket(new byte[101]));
-        Assert.Equal(1, transport.PacketsSent);
-        Assert.Equal(InitPacket(), Assert.Single(sent));
+        Assert.False(transport.SendPacket(new byte[301]));
+        Assert.Equal(2, transport.PacketsSent);
+        Assert.Equal(InitPacket(), sent[^1]);
 
         // A second Start changes nothing.
         transport.Start(_ => false, maxPacketSize: 10, TimeSpan.Zero);
-        Assert.Equal(100, transport.MaxPacketSize);
+        Assert.Equal(300, transport.MaxPacketSize);
         Assert.True(transport.SendPacket(InitPacket()));
     }
 
