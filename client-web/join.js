@@ -76,6 +76,8 @@ window.telerehab = {
   invoke: (method, ...args) => hub.invoke(method, ...args),
   // Pose in the session: the channel's state, frames sent and dropped, and per sender what this page received.
   pose: () => sessionPose?.stats() ?? null,
+  // Sends one pose (33 landmarks) on the pose channel as the estimator would (replays of recorded keypoints).
+  sendPose: (landmarks) => sessionPose?.sender.offer(landmarks) ?? 'no-session',
 };
 
 function ownerOfTrackIdentifier(trackIdentifier) {

@@ -75,13 +75,15 @@ export class SessionPose {
     entry.meter.record(now);
     entry.lastTimestamp = frame.timestampMs;
     entry.latencyMs = ((Date.now() >>> 0) - frame.timestampMs) | 0; // meaningful when both clocks agree
+    entry.latencies.push(entry.latencyMs);
+    if (entry.latencies.length > 200) entry.latencies.shift();
     entry.tile?.renderer.push({ t: frame.timestampMs, landmarks: frame.landmarks });
   }
 
   entry(id) {
     let entry = this.senders.get(id);
     if (!entry) {
-      entry = { decoder: createDecoderState(), meter: new PoseRateMeter(), frames: 0, undecodable: 0, tile: null, latencyMs: null };
+      entry = { decoder: createDecoderState(), meter: new PoseRateMeter(), frames: 0, undecodable: 0, tile: null, latencyMs: null, latencies: [] };
       this.senders.set(id, entry);
     }
     return entry;
@@ -157,7 +159,7 @@ export class SessionPose {
     const received = {};
     const now = performance.now();
     for (const [id, entry] of this.senders) {
-      received[id] = { frames: entry.frames, undecodable: entry.undecodable, fps: entry.meter.fps(now), latencyMs: entry.latencyMs,
+      received[id] = { frames: entry.frames, undecodable: entry.undecodable, fps: entry.meter.fps(now), latencyMs: entry.latencyMs, latencies: [...entry.latencies],
         angles: entry.tile?.renderer.last?.angles ?? null, videoLive: entry.tile ? entry.tile.renderer.videoLive && !entry.tile.videoHidden : null };
     }
     return { channel: this.channel.readyState, estimating: this.estimating, decision: this.decision,

@@ -9,7 +9,7 @@ internal sealed class PoseChannel(PoseChannel.SendMessage send, Func<long> buffe
     public delegate bool SendMessage(ReadOnlySpan<byte> message);
 
     /// <summary>The label of the channel a patient's page opens for its keypoints (docs/pose-format.md).</summary>
-    public const string Label = "pose";
+    public const string Label = RoomDataChannels.PoseLabel;
 
     public bool IsOpen { get; private set; } = true;
 

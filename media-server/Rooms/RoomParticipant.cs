@@ -6,6 +6,7 @@ using TeleRehab.Media.Ice;
 using TeleRehab.Media.Net;
 using TeleRehab.Media.Rtcp;
 using TeleRehab.Media.Rtp;
+using TeleRehab.Media.Sctp;
 using TeleRehab.Media.Sdp;
 using TeleRehab.Media.Sfu;
 using TeleRehab.Media.WebRtc;
@@ -16,7 +17,7 @@ namespace TeleRehab.Media.Rooms;
 /// <see cref="Publication"/>s) and subscribes (its receive sections carry <see cref="Subscription"/>s). RTCP is
 /// terminated per leg: NACKs are answered from the publication's buffer, keyframe requests are relayed upstream
 /// with a throttle, and the SFU sends its own NACKs and receiver reports to publishers. Runs on the room's worker.</summary>
-internal sealed class RoomParticipant : IMediaPeer, IPeerConnectionHandler, IEgressTransport
+internal sealed class RoomParticipant : IMediaPeer, IPeerConnectionHandler, IEgressTransport, IDataChannelHandler
 {
     private static readonly TimeSpan ReportInterval = TimeSpan.FromSeconds(1);
     private const int MaxNacksPerPacket = 64;
@@ -272,7 +273,11 @@ internal sealed class RoomParticipant : IMediaPeer, IPeerConnectionHandler, IEgr
             _room.Manager.Server.Register(this, _room.Worker);
         }
 
-        if (_connection.ApplyDataChannels(session) is { } dataChannels) dataChannels.Policy ??= RoomDataChannels.Accept;
+        if (_connection.ApplyDataChannels(session) is { } dataChannels)
+        {
+            dataChannels.Policy ??= RoomDataChannels.Accept;
+            dataChannels.Handler ??= this;
+        }
         ApplyPublications(session, limits.CanPublish, reservations);
         ApplySubscriptions(session, planned, priorities);
         var poseRole = limits.CanPublish ? limits.Pose : PoseRole.Viewer;
@@ -909,6 +914,19 @@ internal sealed class RoomParticipant : IMediaPeer, IPeerConnectionHandler, IEgr
         _poseChannel = null;
         if (_pose is not null) _room.Pose.SetChannel(_pose, null, now);
     }
+
+    void IDataChannelHandler.OnChannelOpened(DataChannelTransport transport, DataChannel channel)
+    {
+        var streamId = channel.StreamId;
+        OnDataChannelOpened(channel.Label, message => transport.Send(streamId, message, isText: false) == DataChannelSendResult.Sent,
+            () => transport.BufferedAmount, _room.Worker.Now);
+    }
+
+    void IDataChannelHandler.OnMessage(DataChannelTransport transport, DataChannel channel, ReadOnlySpan<byte> data, bool isText) =>
+        OnDataChannelMessage(channel.Label, data, isText, _room.Worker.Now);
+
+    void IDataChannelHandler.OnChannelClosed(DataChannelTransport transport, DataChannel channel) =>
+        OnDataChannelClosed(channel.Label, _room.Worker.Now);
 
     private static uint RandomSsrc() => (uint)Random.Shared.NextInt64(1, uint.MaxValue);
 }
