@@ -252,6 +252,17 @@ public sealed partial class RoomCoordinator : IRoomListener
         Run(sends);
     }
 
+    internal async Task SetOwnPoseViewAsync(Caller caller, bool show)
+    {
+        MediaRoom media;
+        lock (_lock)
+        {
+            var (room, _) = Require(caller);
+            media = room.Media;
+        }
+        await media.SetPoseInterestAsync(caller.ParticipantId, show ? PoseInterest.Own : PoseInterest.Default);
+    }
+
     // ------------------------------------------------------------------ therapist controls
 
     internal void Admit(Caller caller, string participantId)
