@@ -5,6 +5,8 @@
 import { linkView, qualityTitle } from './session/quality.js';
 import { backgroundFetchDecision, isAudioOnly, poseFilesMessage } from './session/pose-files.js';
 import { downloadMissing, fetchManifest, registerServiceWorker, storedStatus } from './pose/model-store.js';
+import { urlMap } from './pose/model-manifest.js';
+import { SessionPose } from './session/pose.js';
 
 const $ = (id) => document.getElementById(id);
 const screens = ['error', 'preview', 'waiting', 'call', 'ended'];
@@ -31,6 +33,7 @@ const subscriptions = new Map(); // trackId -> { transceiver, track }
 const remoteStreams = new Map();  // participantId -> MediaStream
 let negotiation = Promise.resolve();
 let qualityTimer = null;
+let sessionPose = null;           // the "pose" channel: the patient's estimator and sender, the viewers' skeletons
 const lastInbound = new Map();    // participantId -> { packets, lost, frames, at }
 const localQuality = new Map();   // participantId -> what this page measures of them
 const decodedVideo = new Map();   // participantId -> { width, height, fps } this page decodes of them
@@ -71,6 +74,10 @@ window.telerehab = {
     return result;
   },
   invoke: (method, ...args) => hub.invoke(method, ...args),
+  // Pose in the session: the channel's state, frames sent and dropped, and per sender what this page received.
+  pose: () => sessionPose?.stats() ?? null,
+  // Sends one pose (33 landmarks) on the pose channel as the estimator would (replays of recorded keypoints).
+  sendPose: (landmarks) => sessionPose?.sender.offer(landmarks) ?? 'no-session',
 };
 
 function ownerOfTrackIdentifier(trackIdentifier) {
@@ -227,6 +234,10 @@ async function enterCall(result) {
   if (result.role !== 'observer' && localStream) {
     for (const track of localStream.getTracks()) addSendTransceiver(track);
   }
+  // Before the first offer, so that the offer negotiates the data channel section.
+  sessionPose = new SessionPose(pc, { role: result.role });
+  renderTiles();
+  updatePose();
   qualityTimer = setInterval(updateQuality, 2000);
   if (result.role === 'patient') checkPoseFiles();
   await renegotiate();
@@ -244,6 +255,15 @@ function showPoseFiles() {
   const message = poseFilesMessage(state.poseFiles);
   $('pose-files').textContent = message;
   $('pose-files').hidden = !message;
+  updatePose();
+}
+
+// The patient's estimator runs while in the call with its files stored and the camera on (session/pose-send.js).
+function updatePose() {
+  sessionPose?.update({
+    inCall: state.screen === 'call', filesStored: state.poseFiles.state === 'stored', cameraOn: !isLocalMuted('video'),
+    stream: localStream, files: poseManifest ? urlMap(poseManifest) : null,
+  });
 }
 
 async function checkPoseFiles() {
@@ -374,6 +394,7 @@ function removeParticipant(id) {
   lastInbound.delete(id);
   localQuality.delete(id);
   decodedVideo.delete(id);
+  sessionPose?.detachTile(id);
   renderTiles();
 }
 
@@ -448,6 +469,10 @@ function renderTiles() {
       tiles.append(tile);
     }
     const video = tile.querySelector('video');
+    if (!isMe && sessionPose) {
+      sessionPose.attachTile(participant.id, tile, video);
+      sessionPose.setVideoHidden(participant.id, !!participant.videoMuted);
+    }
     const stream = isMe ? localStream : remoteStreams.get(participant.id);
     if (stream && video.srcObject !== stream) video.srcObject = stream;
     const flags = [participant.audioMuted ? 'muted' : null, participant.videoMuted ? 'camera off' : null].filter(Boolean);
@@ -503,6 +528,7 @@ function setLocalMuted(kind, muted) {
   for (const track of localStream?.getTracks() ?? []) if (track.kind === kind) track.enabled = !muted;
   if (kind === 'audio') $('mic-button').textContent = muted ? 'Unmute' : 'Mute';
   else $('camera-button').textContent = muted ? 'Camera on' : 'Camera off';
+  updatePose(); // pose comes from the camera: camera off stops it too
   hub?.invoke('SetMuted', { kind, muted }).catch((e) => notify(reason(e)));
 }
 
@@ -513,6 +539,8 @@ function isLocalMuted(kind) {
 function endCall(message) {
   clearInterval(qualityTimer);
   poseFetch?.abort();
+  sessionPose?.close();
+  sessionPose = null;
   pc?.close();
   pc = null;
   localStream?.getTracks().forEach((t) => t.stop());

@@ -24,6 +24,7 @@ export class SkeletonRenderer {
     this.lastVideoFrameAt = -Infinity;
     this.lastCaptureAt = -Infinity;
     this.videoLive = false;
+    this.videoHidden = false; // set when the sender turned its camera off: its video counts as absent
     this.showAngles = showAngles;
     this.now = now;
     this.buffer = new PlayoutBuffer({ delayMs });
@@ -63,7 +64,7 @@ export class SkeletonRenderer {
     const video = this.video;
     if (!video) { this.videoLive = false; return; }
     if (this.pollVideo && video.currentTime !== this.lastVideoTime) { this.lastVideoTime = video.currentTime; this.lastVideoFrameAt = now; }
-    this.videoLive = video.readyState >= 2 && now - this.lastVideoFrameAt < 1000;
+    this.videoLive = !this.videoHidden && video.readyState >= 2 && now - this.lastVideoFrameAt < 1000;
     if (this.videoLive && now - this.lastCaptureAt > 1000 && globalThis.createImageBitmap) {
       this.lastCaptureAt = now;
       createImageBitmap(video, { resizeWidth: 320, resizeHeight: Math.max(1, Math.round(320 * video.videoHeight / video.videoWidth)) })

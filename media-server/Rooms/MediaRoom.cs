@@ -21,6 +21,7 @@ public sealed class MediaRoom
         Id = id;
         Worker = worker;
         _listener = listener;
+        Pose = new PoseForwarder(manager.PoseOptions);
     }
 
     public string Id { get; }
@@ -31,6 +32,9 @@ public sealed class MediaRoom
     internal MediaCounters Counters => Worker.Counters;
 
     internal RoomManager Manager => _manager;
+
+    /// <summary>Forwards the patients' pose keypoints to the participants who watch them (worker-thread only).</summary>
+    internal PoseForwarder Pose { get; }
 
     /// <summary>The published tracks (an immutable snapshot, readable from any thread).</summary>
     public IReadOnlyList<TrackInfo> Tracks => Volatile.Read(ref _tracks);
@@ -85,6 +89,13 @@ public sealed class MediaRoom
         return true;
     });
 
+    /// <summary>Whose pose a participant receives beyond its role's default (a patient asking to see its own).</summary>
+    public Task SetPoseInterestAsync(string participantId, PoseInterest interest) => Run(() =>
+    {
+        if (_participants.TryGetValue(participantId, out var participant)) participant.SetPoseInterest(interest);
+        return true;
+    });
+
     /// <summary>Closes a participant's connection and drops its tracks and subscriptions. The control plane asked for
     /// it, so <see cref="IRoomListener.OnParticipantDisconnected"/> is not raised for it (that reports connections that
     /// ended by themselves).</summary>
@@ -129,7 +140,7 @@ public sealed class MediaRoom
     internal Task<IReadOnlyList<ParticipantDiagnostics>> GetDiagnosticsAsync() => Run<IReadOnlyList<ParticipantDiagnostics>>(() =>
         _participants.Values.Select(p => p.Diagnose()).ToList());
 
-    private Task<T> Run<T>(Func<T> action)
+    internal Task<T> Run<T>(Func<T> action)
     {
         var completion = new TaskCompletionSource<T>(TaskCreationOptions.RunContinuationsAsynchronously);
         Worker.Post(() =>

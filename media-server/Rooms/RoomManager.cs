@@ -41,6 +41,9 @@ public sealed class RoomManager
 
     /// <summary>The most m-lines (of any kind, rejected ones included) one offer may have; a larger offer is refused
     /// before anything of it is answered or applied.</summary>
+    /// <summary>How rooms forward pose keypoints (rate caps, buffering); read when a room is made.</summary>
+    public PoseForwarderOptions PoseOptions { get; init; } = new();
+
     public int MaxMediaSections { get; }
 
     internal PeerConnectionOptions PeerOptions { get; }

@@ -6,6 +6,7 @@ using TeleRehab.Media.Ice;
 using TeleRehab.Media.Net;
 using TeleRehab.Media.Rtcp;
 using TeleRehab.Media.Rtp;
+using TeleRehab.Media.Sctp;
 using TeleRehab.Media.Sdp;
 using TeleRehab.Media.Sfu;
 using TeleRehab.Media.WebRtc;
@@ -16,7 +17,7 @@ namespace TeleRehab.Media.Rooms;
 /// <see cref="Publication"/>s) and subscribes (its receive sections carry <see cref="Subscription"/>s). RTCP is
 /// terminated per leg: NACKs are answered from the publication's buffer, keyframe requests are relayed upstream
 /// with a throttle, and the SFU sends its own NACKs and receiver reports to publishers. Runs on the room's worker.</summary>
-internal sealed class RoomParticipant : IMediaPeer, IPeerConnectionHandler, IEgressTransport
+internal sealed class RoomParticipant : IMediaPeer, IPeerConnectionHandler, IEgressTransport, IDataChannelHandler
 {
     private static readonly TimeSpan ReportInterval = TimeSpan.FromSeconds(1);
     private const int MaxNacksPerPacket = 64;
@@ -45,6 +46,9 @@ internal sealed class RoomParticipant : IMediaPeer, IPeerConnectionHandler, IEgr
     private TimeSpan _nextReport;
     private bool _closed;
     private long _retransmissionBytes;
+    private PoseParticipant? _pose;
+    private PoseChannel? _poseChannel;
+    private PoseInterest _poseInterest;
 
     public RoomParticipant(MediaRoom room, string id)
     {
@@ -269,9 +273,16 @@ internal sealed class RoomParticipant : IMediaPeer, IPeerConnectionHandler, IEgr
             _room.Manager.Server.Register(this, _room.Worker);
         }
 
-        if (_connection.ApplyDataChannels(session) is { } dataChannels) dataChannels.Policy ??= RoomDataChannels.Accept;
+        if (_connection.ApplyDataChannels(session) is { } dataChannels)
+        {
+            dataChannels.Policy ??= RoomDataChannels.Accept;
+            dataChannels.Handler ??= this;
+        }
         ApplyPublications(session, limits.CanPublish, reservations);
         ApplySubscriptions(session, planned, priorities);
+        var poseRole = limits.CanPublish ? limits.Pose : PoseRole.Viewer;
+        if (_pose is null) _pose = _room.Pose.Add(Id, poseRole, _poseInterest);
+        else _room.Pose.SetRole(_pose, poseRole);
         return new NegotiationResult(answer.Sdp, null);
     }
 
@@ -631,6 +642,7 @@ internal sealed class RoomParticipant : IMediaPeer, IPeerConnectionHandler, IEgr
                 next = Min(next, Egress.NextTimeout);
                 if (_subscriptionsByMid.Count > 0) next = Min(next, _nextAllocation);
                 if (_publications.Count > 0) next = Min(next, _nextLayerCheck);
+                next = Min(next, _pose?.NextTimeout);
             }
             foreach (var publication in _publications)
             {
@@ -656,6 +668,7 @@ internal sealed class RoomParticipant : IMediaPeer, IPeerConnectionHandler, IEgr
         if (now >= _nextAllocation && _subscriptionsByMid.Count > 0) AllocateLayers(now);
         if (now >= _nextLayerCheck) UpdatePausedLayers(now);
         Egress.HandleTimeout(now);
+        if (_pose is { NextTimeout: { } poseDue } && now >= poseDue) _room.Pose.HandleTimeout(_pose, now);
         foreach (var publication in _publications)
         {
             foreach (var stream in publication.Streams)
@@ -753,6 +766,13 @@ internal sealed class RoomParticipant : IMediaPeer, IPeerConnectionHandler, IEgr
             var audio = subscription.Publication.IncomingBitrate.Bps(now);
             budget -= audio;
             wanted += audio;
+        }
+        // Pose keypoints come second, after audio and before any video: what this leg was sent of them last second.
+        if (_pose is not null)
+        {
+            var pose = _room.Pose.SentBitrateBps(_pose, now);
+            budget -= pose;
+            wanted += pose;
         }
         foreach (var subscription in _videoByPriority) wanted += subscription.Allocate(ref budget, now);
         if (wanted > 0) Egress.SetWantedBitrate(wanted + wanted / 10, now);
@@ -854,8 +874,59 @@ internal sealed class RoomParticipant : IMediaPeer, IPeerConnectionHandler, IEgr
         var published = _publications.Count > 0;
         foreach (var publication in _publications.ToList()) Unpublish(publication);
         foreach (var subscription in _subscriptionsByMid.Values.ToList()) RemoveSubscription(subscription);
+        _poseChannel?.Close();
+        if (_pose is not null) _room.Pose.Remove(_pose);
         _room.ParticipantClosed(this, reason, published);
     }
+
+    // ------------------------------------------------------------------ the "pose" data channel (on the worker)
+
+    /// <summary>Whose pose this participant receives beyond its role's default.</summary>
+    public void SetPoseInterest(PoseInterest interest)
+    {
+        _poseInterest = interest;
+        if (_pose is not null) _room.Pose.SetInterest(_pose, interest);
+    }
+
+    /// <summary>A data channel of this participant opened: the one labelled "pose" carries its keypoint frames and
+    /// the poses it watches. <paramref name="send"/> sends one binary message on it; <paramref name="bufferedAmount"/>
+    /// is what it holds unsent.</summary>
+    internal void OnDataChannelOpened(string label, PoseChannel.SendMessage send, Func<long> bufferedAmount, TimeSpan now)
+    {
+        if (label != PoseChannel.Label || _closed || _pose is null) return;
+        _poseChannel?.Close();
+        _poseChannel = new PoseChannel(send, bufferedAmount);
+        _room.Pose.SetChannel(_pose, _poseChannel, now);
+    }
+
+    /// <summary>A message arrived on one of this participant's data channels.</summary>
+    internal void OnDataChannelMessage(string label, ReadOnlySpan<byte> data, bool isText, TimeSpan now)
+    {
+        if (label != PoseChannel.Label || _pose is null || _poseChannel is null) return;
+        _room.Pose.OnMessage(_pose, data, isText, now);
+    }
+
+    /// <summary>One of this participant's data channels closed.</summary>
+    internal void OnDataChannelClosed(string label, TimeSpan now)
+    {
+        if (label != PoseChannel.Label || _poseChannel is null) return;
+        _poseChannel.Close();
+        _poseChannel = null;
+        if (_pose is not null) _room.Pose.SetChannel(_pose, null, now);
+    }
+
+    void IDataChannelHandler.OnChannelOpened(DataChannelTransport transport, DataChannel channel)
+    {
+        var streamId = channel.StreamId;
+        OnDataChannelOpened(channel.Label, message => transport.Send(streamId, message, isText: false) == DataChannelSendResult.Sent,
+            () => transport.BufferedAmount, _room.Worker.Now);
+    }
+
+    void IDataChannelHandler.OnMessage(DataChannelTransport transport, DataChannel channel, ReadOnlySpan<byte> data, bool isText) =>
+        OnDataChannelMessage(channel.Label, data, isText, _room.Worker.Now);
+
+    void IDataChannelHandler.OnChannelClosed(DataChannelTransport transport, DataChannel channel) =>
+        OnDataChannelClosed(channel.Label, _room.Worker.Now);
 
     private static uint RandomSsrc() => (uint)Random.Shared.NextInt64(1, uint.MaxValue);
 }

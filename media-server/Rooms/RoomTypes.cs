@@ -12,8 +12,10 @@ public sealed record SubscriptionRequest(string Mid, string TrackId, int Priorit
 /// <summary>How many tracks of each kind a participant may publish (its offer's <c>sendonly</c>/<c>sendrecv</c> audio and
 /// video m-lines), set by the control plane from the participant's role. <paramref name="Who"/> names the publisher in
 /// refusals ("a patient may publish at most 3 video tracks; the offer sends 5"). With <see cref="None"/> the participant
-/// publishes nothing and its send sections are answered without being published (observers).</summary>
-public sealed record PublishLimits(int Audio, int Video, string Who = "this participant")
+/// publishes nothing and its send sections are answered without being published (observers). <paramref name="Pose"/>:
+/// whether its "pose" data channel's keypoint frames are forwarded (patients) or it only watches others' (everybody else;
+/// a participant that publishes nothing is always a viewer).</summary>
+public sealed record PublishLimits(int Audio, int Video, string Who = "this participant", PoseRole Pose = PoseRole.Viewer)
 {
     /// <summary>Publishes nothing (send sections are ignored, not refused).</summary>
     public static PublishLimits None { get; } = new(0, 0);

@@ -26,7 +26,7 @@ public sealed partial class RoomCoordinator : IRoomListener
         IOptions<LimitsOptions> limits)
     {
         var options = limits.Value;
-        _patientLimits = new PublishLimits(options.PatientAudioTracks, options.PatientVideoTracks, "a patient");
+        _patientLimits = new PublishLimits(options.PatientAudioTracks, options.PatientVideoTracks, "a patient", PoseRole.Sender);
         _therapistLimits = new PublishLimits(options.TherapistAudioTracks, options.TherapistVideoTracks, "a therapist");
         _registry = registry;
         _media = media;
@@ -250,6 +250,17 @@ public sealed partial class RoomCoordinator : IRoomListener
         }
         await media.SetMutedAsync(caller.ParticipantId, kind, muted);
         Run(sends);
+    }
+
+    internal async Task SetOwnPoseViewAsync(Caller caller, bool show)
+    {
+        MediaRoom media;
+        lock (_lock)
+        {
+            var (room, _) = Require(caller);
+            media = room.Media;
+        }
+        await media.SetPoseInterestAsync(caller.ParticipantId, show ? PoseInterest.Own : PoseInterest.Default);
     }
 
     // ------------------------------------------------------------------ therapist controls

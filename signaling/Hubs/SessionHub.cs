@@ -42,6 +42,9 @@ public sealed class SessionHub(RoomCoordinator rooms, JoinTokenService tokens) :
 
     public Task Leave() => rooms.LeaveAsync(Caller(), Context.ConnectionId, "left");
 
+    /// <summary>Whether the caller also receives its own pose on its "pose" channel, as the therapist sees it.</summary>
+    public Task SetOwnPoseView(bool show) => rooms.SetOwnPoseViewAsync(Caller(), show);
+
     public void Admit(string participantId) => rooms.Admit(Caller(), participantId ?? "");
 
     public Task MuteParticipant(MuteParticipantRequest request)
