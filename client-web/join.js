@@ -239,7 +239,14 @@ async function enterCall(result) {
   renderTiles();
   updatePose();
   qualityTimer = setInterval(updateQuality, 2000);
-  if (result.role === 'patient') checkPoseFiles();
+  // "?pose=off" in the link turns movement tracking off on this device (a phone too weak to run it beside the call,
+  // or a patient who does not want it): no estimator, no files fetched, the channel stays open but silent.
+  if (result.role === 'patient' && new URLSearchParams(location.search).get('pose') === 'off') {
+    state.poseFiles.state = 'off';
+    showPoseFiles();
+  } else if (result.role === 'patient') {
+    checkPoseFiles();
+  }
   await renegotiate();
 }
 

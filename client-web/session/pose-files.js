@@ -56,6 +56,7 @@ export function poseFilesMessage({ state, loadedBytes = 0, totalBytes = 0 }) {
     }
     case 'missing': return 'Movement tracking is off: its files are not on this phone yet.';
     case 'unavailable': return 'Movement tracking is off: this phone cannot store its files.';
+    case 'off': return 'Movement tracking is off on this device.';
     default: return '';
   }
 }

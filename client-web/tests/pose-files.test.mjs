@@ -50,6 +50,7 @@ test('audio-only mode: every received video is paused', () => {
 
 test('what the patient is told', () => {
   assert.equal(poseFilesMessage({ state: 'missing' }), 'Movement tracking is off: its files are not on this phone yet.');
+  assert.equal(poseFilesMessage({ state: 'off' }), 'Movement tracking is off on this device.');
   assert.match(poseFilesMessage({ state: 'fetching', loadedBytes: 500, totalBytes: 1000 }), /not on this phone yet \(getting them in the background, 50 %\)/);
   assert.match(poseFilesMessage({ state: 'stored' }), /^Movement tracking is ready/);
   assert.match(poseFilesMessage({ state: 'unavailable' }), /cannot store/);

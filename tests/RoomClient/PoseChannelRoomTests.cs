@@ -84,4 +84,71 @@ public sealed class PoseChannelRoomTests(ITestOutputHelper output) : IAsyncLifet
         Assert.Empty(patient.Errors);
         Assert.Empty(therapist.Errors);
     }
+    /// <summary>
+    /// A patient floods its pose channel (thousands of frames back to back, garbage among them) while another
+    /// session's media and its own therapist's audio and video go on: the flood is capped and counted, malformed frames
+    /// are dropped, the therapist still gets the newest frames at no more than the per-receiver cap, and nobody's media
+    /// stops.
+    /// </summary>
+    [Fact]
+    public async Task A_flood_of_pose_frames_is_capped_and_counted_and_both_rooms_media_keeps_flowing()
+    {
+        var options = new SessionClientOptions { DataChannel = true };
+        var (floodSession, therapist, patient) = await _kit.StartPairAsync("flood", options);
+        var (_, otherTherapist, otherPatient) = await _kit.StartPairAsync("calm", options);
+        await RoomTestKit.WaitReceivingAsync(otherTherapist, otherPatient.ParticipantId);
+        await RoomTestKit.WaitReceivingAsync(therapist, patient.ParticipantId);
+        var (_, therapistRecorder, _) = await OpenPoseAsync(therapist);
+        var (patientTransport, _, patientStream) = await OpenPoseAsync(patient);
+
+        var encoder = new KeypointEncoder();
+        var buffer = new byte[KeypointFormat.MaxFrameLength];
+        var garbage = new byte[] { 0xde, 0xad, 0xbe, 0xef, 1, 2, 3 };
+        var sent = 0;
+        var flooding = Task.Run(async () =>
+        {
+            for (var burst = 0; burst < 40; burst++)
+            {
+                var frames = new List<byte[]>();
+                for (var i = 0; i < 50; i++)
+                {
+                    var n = burst * 50 + i;
+                    var frame = new KeypointFrame { TimestampMs = (uint)n };
+                    for (var l = 0; l < KeypointFormat.LandmarkCount; l++) frame.Landmarks[l] = new Landmark(0.3f + l * 0.01f, 0.2f + (n % 50) * 0.01f, 0, 0.9f);
+                    frames.Add(i % 10 == 9 ? garbage : buffer.AsSpan(0, encoder.Encode(frame, buffer)).ToArray());
+                }
+                patient.Media!.Invoke(() =>
+                {
+                    foreach (var frame in frames) patientTransport.Send(patientStream, frame, isText: false);
+                });
+                sent += frames.Count;
+                await Task.Delay(50);
+            }
+        });
+
+        // While the flood goes on, both sessions keep their media.
+        await RoomTestKit.AssertKeepsReceivingAsync(otherTherapist, otherPatient.ParticipantId, "the other session during the flood");
+        await RoomTestKit.AssertKeepsReceivingAsync(therapist, patient.ParticipantId, "the flooding patient's own media");
+        await flooding.WaitAsync(RoomTestKit.Generous);
+        await RoomTestKit.AssertKeepsReceivingAsync(otherTherapist, otherPatient.ParticipantId, "the other session after the flood");
+
+        var room = _kit.Rooms.Rooms.Single(r => r.Id == floodSession);
+        long flooded = 0, malformed = 0, received = 0;
+        Assert.True(await RoomTestKit.WaitUntilAsync(async () =>
+        {
+            (flooded, malformed, received) = await room.Run(() => (room.Pose.FloodedFrames, room.Pose.MalformedFrames, room.Pose.FramesReceived));
+            return received + flooded >= sent * 9 / 10;
+        }, RoomTestKit.Generous), $"the forwarder saw {received} frames and {flooded} flooded of {sent} sent");
+        _kit.Log($"sent {sent}, flooded {flooded}, malformed {malformed}, received {received}, therapist got {therapistRecorder.Messages.Count}");
+        Assert.True(flooded > sent / 2, $"only {flooded} of {sent} frames counted as a flood");
+        Assert.True(malformed > 0, "no garbage frame was counted as malformed");
+        // The therapist gets frames, newest first, never more than the cap allows (15 a second, a burst of 2 more).
+        var decoder = new KeypointDecoder();
+        var got = therapistRecorder.Messages.Select(m => Parse(m, decoder).Frame.TimestampMs).ToList();
+        Assert.NotEmpty(got);
+        Assert.Equal(got.Order().ToList(), got);
+        Assert.True(got.Count <= 2 + 15 * 10, $"the therapist got {got.Count} frames in a flood of a few seconds");
+        Assert.Empty(otherTherapist.Errors);
+        Assert.Empty(otherPatient.Errors);
+    }
 }

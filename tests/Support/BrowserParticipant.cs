@@ -45,7 +45,7 @@ public sealed class BrowserParticipant : IAsyncDisposable
             if (message.Text.Contains("Content Security Policy", StringComparison.Ordinal)) lock (participant) participant.Add(message.Text);
         };
         var hash = link.IndexOf('#');
-        var url = hash < 0 ? link : $"{link[..hash]}?autojoin=1{link[hash..]}";
+        var url = hash < 0 ? link : $"{link[..hash]}{(link[..hash].Contains('?') ? '&' : '?')}autojoin=1{link[hash..]}";
         await page.GotoAsync(url);
         return new BrowserParticipant(name, context, page) { _cspViolations = participant };
     }
