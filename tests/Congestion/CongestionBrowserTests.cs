@@ -206,10 +206,9 @@ public sealed class CongestionBrowserTests(ITestOutputHelper output) : IAsyncLif
 
     private async Task<Participant> OpenAsync(Rig rig, string name, string link, UdpLinkEmulator? via, IBrowser? browser = null)
     {
-        // Movement tracking off ("?pose=off"): the patient's pose estimator would take most of this machine's two cores
-        // from the encoders, the decoders and the server whose congestion control these tests measure.
-        var hash = link.IndexOf('#');
-        link = hash < 0 ? link + "?pose=off" : link[..hash] + "?pose=off" + link[hash..];
+        // Movement tracking off: the patient's pose estimator would take most of this machine's two cores from the
+        // encoders, the decoders and the server whose congestion control these tests measure.
+        link = BrowserParticipant.WithoutPose(link);
         var person = new Participant(await BrowserParticipant.OpenAsync(browser ?? _browser, name, link, output,
             context => WebRtcProbe.InstallAsync(context, via?.LocalEndPoint)));
         rig.All.Add(person);

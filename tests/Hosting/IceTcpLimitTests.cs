@@ -140,9 +140,7 @@ public sealed class IceTcpLimitTests : IAsyncLifetime
         for (var i = 0; i < 3; i++) kept.Add(await ConnectAsync(server));
         Assert.True(await HostingTestKit.WaitUntilAsync(() => server.IceTcpConnections == 3));
 
-        var over = await ConnectAsync(server);
-        var (closed, _) = await WaitClosedAsync(over, HostingTestKit.Generous);
-        Assert.True(closed, "the fourth connection from one address should be closed");
+        Assert.True(await ConnectIsClosedAsync(server), "the fourth connection from one address should be closed");
         Assert.Equal(1, server.IceTcpRefused);
 
         // Another address still gets in; the first three stay open.
@@ -165,9 +163,7 @@ public sealed class IceTcpLimitTests : IAsyncLifetime
         };
         Assert.True(await HostingTestKit.WaitUntilAsync(() => server.IceTcpConnections == 3));
 
-        var over = await ConnectAsync(server, IPAddress.Parse("127.0.0.4"));
-        var (closed, _) = await WaitClosedAsync(over, HostingTestKit.Generous);
-        Assert.True(closed, "the fourth connection should be closed");
+        Assert.True(await ConnectIsClosedAsync(server, IPAddress.Parse("127.0.0.4")), "the fourth connection should be closed");
         Assert.Equal(1, server.IceTcpRefused);
         foreach (var socket in kept) Assert.False((await WaitClosedAsync(socket, Short)).Closed);
         Assert.Equal(3, server.IceTcpConnections);
@@ -215,8 +211,7 @@ public sealed class IceTcpLimitTests : IAsyncLifetime
         var second = await ConnectAsync(server);
         Assert.True(await HostingTestKit.WaitUntilAsync(() => budget.InUse == 2));
 
-        var over = await ConnectAsync(server);
-        Assert.True((await WaitClosedAsync(over, HostingTestKit.Generous)).Closed, "the budget is spent: refused");
+        Assert.True(await ConnectIsClosedAsync(server), "the budget is spent: refused");
         Assert.Equal(1, budget.Refused);
         Assert.Equal(1, server.IceTcpRefused);
         Assert.Equal(2, budget.InUse);
@@ -271,6 +266,22 @@ public sealed class IceTcpLimitTests : IAsyncLifetime
         if (from is not null) socket.Bind(new IPEndPoint(from, 0));
         await socket.ConnectAsync(new IPEndPoint(IPAddress.Loopback, server.TcpPort!.Value));
         return socket;
+    }
+
+    /// <summary>Connects and waits until the server closes the connection; a reset so fast that the connect itself
+    /// reports it is a close too.</summary>
+    private async Task<bool> ConnectIsClosedAsync(MediaServer server, IPAddress? from = null)
+    {
+        Socket socket;
+        try
+        {
+            socket = await ConnectAsync(server, from);
+        }
+        catch (SocketException)
+        {
+            return true;
+        }
+        return (await WaitClosedAsync(socket, HostingTestKit.Generous)).Closed;
     }
 
     private static async Task SendFrameAsync(Socket socket, byte[] frame)

@@ -36,7 +36,7 @@ public sealed class BrowserRoomTests(ITestOutputHelper output) : IAsyncLifetime
 
     private async Task<BrowserParticipant> OpenAsync(string name, string link)
     {
-        var person = await BrowserParticipant.OpenAsync(_browser, name, link, output);
+        var person = await BrowserParticipant.OpenAsync(_browser, name, BrowserParticipant.WithoutPose(link), output);
         _people.Add(person);
         return person;
     }

@@ -30,6 +30,18 @@ public sealed class BrowserParticipant : IAsyncDisposable
 
     public sealed record Inbound(int FramesDecoded, int AudioPacketsReceived, int VideoPacketsReceived);
 
+    /// <summary>
+    /// <paramref name="link"/> with movement tracking off ("?pose=off", docs/pose-format.md): for tests about something
+    /// else, where the patients' pose estimators in headless Chromium would take the machine's two cores from the
+    /// encoders, the decoders and the server.
+    /// </summary>
+    public static string WithoutPose(string link)
+    {
+        var hash = link.IndexOf('#');
+        var path = hash < 0 ? link : link[..hash];
+        return $"{path}{(path.Contains('?') ? '&' : '?')}pose=off{(hash < 0 ? "" : link[hash..])}";
+    }
+
     /// <summary>Opens <paramref name="link"/> (a join link) and joins at once.</summary>
     /// <param name="prepare">Runs on the new browser context before the page opens (e.g. to add an init script).</param>
     public static async Task<BrowserParticipant> OpenAsync(IBrowser browser, string name, string link, ITestOutputHelper output,
