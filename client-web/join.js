@@ -322,13 +322,13 @@ async function fetchPoseFiles() {
 // Video goes out as two simulcast encodings of the 640x360 capture, low to high (the SFU takes their order as the
 // spatial layers; browsers send at most two layers at this size), each with three temporal layers: the server gives
 // every receiver what its link carries, from 640 px at 30 frames/s down to 320 px at 7.5 (docs/congestion.md), and
-// tells this page which encodings nobody needs so they stop using the uplink ('PublishLayers'). The top encoding's
-// cap is what Chromium gives a single 640x360 stream (1.7 Mbit/s): above it the picture barely improves, and a sender
-// that could use more than a 4G uplink carries keeps filling the link's queue and backing off, where a call without the
-// server stays just below the link and steady.
+// tells this page which encodings nobody needs so they stop using the uplink ('PublishLayers'). The two caps together
+// are what Chromium gives a single 640x360 stream (1.7 Mbit/s), so the page never sends more than a call without the
+// server: a sender whose layers add up to more than a 4G uplink carries fills the link's queue, its delay-based
+// estimate backs off to a fraction of the link, and the picture saws up and down where a direct call stays steady.
 const simulcastEncodings = [
-  { rid: 'h', scaleResolutionDownBy: 2, maxBitrate: 200_000 },
-  { rid: 'f', scaleResolutionDownBy: 1, maxBitrate: 1_700_000 },
+  { rid: 'h', scaleResolutionDownBy: 2, maxBitrate: 150_000 },
+  { rid: 'f', scaleResolutionDownBy: 1, maxBitrate: 1_550_000 },
 ];
 
 // The server says which of this page's simulcast encodings some receiver needs; the others stop using the uplink.

@@ -28,6 +28,9 @@ public sealed record UdpLinkEmulatorOptions
 /// <param name="UpQueueDelay">The longest queueing delay a new packet would see now on any client's up direction.</param>
 /// <param name="DownQueueDelay">The same for the down direction.</param>
 /// <param name="SendErrors">Datagrams the operating system refused to send.</param>
+/// <param name="LateDeliveries">Datagrams the emulator itself sent more than <see cref="UdpLinkEmulator.LateAfter"/>
+/// after they were due (its thread did not run in time: the machine is too busy for the emulated link to be exact).</param>
+/// <param name="LongestLateness">The latest such delivery.</param>
 public sealed record LinkEmulatorStatus(
     TimeSpan Elapsed,
     LinkProfile Profile,
@@ -36,7 +39,9 @@ public sealed record LinkEmulatorStatus(
     LinkCounters Down,
     TimeSpan UpQueueDelay,
     TimeSpan DownQueueDelay,
-    long SendErrors);
+    long SendErrors,
+    long LateDeliveries = 0,
+    TimeSpan LongestLateness = default);
 
 /// <summary>
 /// A UDP relay that puts an emulated link between clients and one server, like a symmetric NAT: clients send to
@@ -70,6 +75,8 @@ public sealed class UdpLinkEmulator : IDisposable, IAsyncDisposable
     private readonly TaskCompletionSource _stopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private LinkProfile _profile;
     private long _sendErrors;
+    private long _lateDeliveries;
+    private TimeSpan _longestLateness;
     private volatile bool _stopping;
     private bool _disposed;
 
@@ -108,6 +115,9 @@ public sealed class UdpLinkEmulator : IDisposable, IAsyncDisposable
 
     public IPEndPoint Target => _options.Target;
 
+    /// <summary>A delivery this much after its due time counts as late in <see cref="LinkEmulatorStatus.LateDeliveries"/>.</summary>
+    public static readonly TimeSpan LateAfter = TimeSpan.FromMilliseconds(2);
+
     /// <summary>The profile in force now.</summary>
     public LinkProfile CurrentProfile
     {
@@ -135,7 +145,8 @@ public sealed class UdpLinkEmulator : IDisposable, IAsyncDisposable
                 upQueue = Max(upQueue, client.Up.QueueDelay(now));
                 downQueue = Max(downQueue, client.Down.QueueDelay(now));
             }
-            return new LinkEmulatorStatus(now, _profile, _clients.Count, up, down, upQueue, downQueue, Interlocked.Read(ref _sendErrors));
+            return new LinkEmulatorStatus(now, _profile, _clients.Count, up, down, upQueue, downQueue, Interlocked.Read(ref _sendErrors),
+                _lateDeliveries, _longestLateness);
         }
     }
 
@@ -334,11 +345,25 @@ public sealed class UdpLinkEmulator : IDisposable, IAsyncDisposable
     {
         foreach (var client in _clients)
         {
-            while (client.Up.TryDequeue(now, out _))
+            while (client.Up.TryDequeue(now, out var up))
+            {
+                CountLateness(up.DeliverAt);
                 Send(client.Socket, client.UpPayloads.Dequeue(), _target);
-            while (client.Down.TryDequeue(now, out _))
+            }
+            while (client.Down.TryDequeue(now, out var down))
+            {
+                CountLateness(down.DeliverAt);
                 Send(_listen, client.DownPayloads.Dequeue(), client.Address);
+            }
         }
+    }
+
+    private void CountLateness(TimeSpan due)
+    {
+        var late = Elapsed() - due;
+        if (late <= LateAfter) return;
+        _lateDeliveries++;
+        if (late > _longestLateness) _longestLateness = late;
     }
 
     private void Send(Socket socket, Payload payload, SocketAddress to)

@@ -98,7 +98,14 @@ public sealed class ProbeController
             if (_awaitingUntil != TimeSpan.MinValue) return _awaitingUntil;
             if (_lastProbe == TimeSpan.MinValue) return null;
             if (_alr) return _lastProbe + AlrInterval;
-            if (WantsMore) return _lastProbe + WantMoreInterval;
+            if (WantsMore)
+            {
+                // TryGetProbe waits for both the interval and a stable estimate: a deadline before both would be
+                // polled in a busy loop.
+                var due = _lastProbe + WantMoreInterval;
+                var stable = _lastDecrease == TimeSpan.MinValue ? due : _lastDecrease + StableTime;
+                return due > stable ? due : stable;
+            }
             return null;
         }
     }
@@ -116,13 +123,16 @@ public sealed class ProbeController
         else if (_queued == 0 && !Awaiting(now))
         {
             if (_awaitingUntil != TimeSpan.MinValue) { _awaitingUntil = TimeSpan.MinValue; _exponential = false; }
+            // A periodic round is due: probe, or (when the estimate is already within 10 % of the cap, so there is
+            // nothing to look for) count the round as done, so that the next one is an interval away and the timer
+            // does not fire again at once.
             if (_alr)
             {
-                if (BweTime.Elapsed(now, _lastProbe) >= AlrInterval) StartRound(Math.Min(2 * _estimateBps, _maxBps));
+                if (BweTime.Elapsed(now, _lastProbe) >= AlrInterval && !StartRound(Math.Min(2 * _estimateBps, _maxBps))) _lastProbe = now;
             }
             else if (WantsMore && IsStable(now) && BweTime.Elapsed(now, _lastProbe) >= WantMoreInterval)
             {
-                StartRound(Math.Min(2 * _estimateBps, Cap()));
+                if (!StartRound(Math.Min(2 * _estimateBps, Cap()))) _lastProbe = now;
             }
         }
         if (_queued == 0)
@@ -146,12 +156,14 @@ public sealed class ProbeController
 
     private double Cap() => _wantedBps > 0 ? Math.Min(_maxBps, Math.Max(_wantedBps, _estimateBps)) : _maxBps;
 
-    private void StartRound(double bps)
+    /// <summary>Queues a round at <paramref name="bps"/>; false when that is too close to the estimate to tell anything.</summary>
+    private bool StartRound(double bps)
     {
-        if (bps <= _estimateBps * 1.1) return;
+        if (bps <= _estimateBps * 1.1) return false;
         _exponential = true;
         _highestProbedBps = 0;
         Enqueue(bps);
+        return true;
     }
 
     private void Enqueue(double bps)

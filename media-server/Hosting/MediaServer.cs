@@ -93,6 +93,9 @@ public sealed class MediaServer : IAsyncDisposable
 
     private KernelTimestampedReceiver? _stampedReceiver;
 
+    /// <summary>Peer timers run by every worker (see <see cref="MediaWorker.TimerRuns"/>).</summary>
+    public long TimerRuns => _workers.Sum(worker => worker.TimerRuns);
+
     public MediaServerOptions Options => _options;
 
     /// <summary>Data channel counters of every peer on this server (messages, drops by reason, refused channels).</summary>

@@ -163,6 +163,12 @@ public sealed class MediaWorker : IDisposable
         AfterHandling(peer);
     }
 
+    private long _timerRuns;
+
+    /// <summary>Peer timers this worker has run. A peer whose deadline stays in the past after its timer ran would be
+    /// run again at once, in a busy loop that takes a core; this count shows it.</summary>
+    public long TimerRuns => Volatile.Read(ref _timerRuns);
+
     private void RunTimers(TimeSpan now)
     {
         _due.Clear();
@@ -185,7 +191,11 @@ public sealed class MediaWorker : IDisposable
         {
             try
             {
-                if (!peer.IsClosed) peer.HandleTimeout(now);
+                if (!peer.IsClosed)
+                {
+                    _timerRuns++;
+                    peer.HandleTimeout(now);
+                }
             }
             catch (Exception ex)
             {

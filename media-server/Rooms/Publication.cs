@@ -84,8 +84,9 @@ internal sealed class Publication : IRetransmissionSource
 
     public NegotiatedMedia Media { get; private set; } = null!;
 
-    /// <summary>The streams, by spatial layer (a plain track has one).</summary>
-    public IReadOnlyList<PublishedStream> Streams => _streams;
+    /// <summary>The streams, by spatial layer (a plain track has one). A concrete list: the timer paths walk it without
+    /// boxing an enumerator.</summary>
+    public List<PublishedStream> Streams => _streams;
 
     /// <summary>True when the publisher sends several simulcast encodings of this track.</summary>
     public bool IsSimulcast => _streams.Count > 1;

@@ -27,6 +27,8 @@ public static class MetricsEndpoints
         var peers = factory.CreateGauge("telerehab_media_peers", "Peers (echo and room) registered with the media server.");
         var dropped = factory.CreateCounter("telerehab_media_dropped_datagrams_total",
             "Datagrams that matched no peer or could not be demultiplexed.");
+        var timerRuns = factory.CreateCounter("telerehab_media_timer_runs_total",
+            "Peer timers the media workers ran (pacing, feedback, reports, probes): some hundreds a second per busy peer; far more is a busy loop.");
         var echoPeers = factory.CreateGauge("telerehab_echo_active_peers", "Connection-check (echo) peers running.");
 
         var httpOpen = factory.CreateGauge("telerehab_http_connections", "HTTP connections open (WebSockets included).");
@@ -55,6 +57,7 @@ public static class MetricsEndpoints
             var mediaServer = services.GetRequiredService<MediaServer>();
             peers.Set(mediaServer.PeerCount);
             dropped.IncTo(mediaServer.DroppedDatagrams);
+            timerRuns.IncTo(mediaServer.TimerRuns);
             echoPeers.Set(services.GetRequiredService<EchoService>().ActivePeers);
             metrics.Update(mediaServer.Totals());
             var http = services.GetRequiredService<HttpConnectionLimiter>();

@@ -361,6 +361,49 @@ public class BweProbeTests
         Assert.True(c.TryGetProbe(Ms(300) + ProbeController.WantMoreInterval, out var q));
         Assert.Equal(500_000, q.TargetBitrateBps);
     }
+
+    [Fact]
+    public void An_application_limited_estimate_near_the_cap_is_not_polled_in_a_busy_loop()
+    {
+        // Seen in a room: the leg's estimate 4.95 of a 5 Mbit/s cap, application-limited. A periodic round would
+        // probe at 5 Mbit/s, too close to the estimate to tell anything, so none starts; the timer must still move on.
+        var c = new ProbeController(30_000, 5_000_000, 300_000);
+        c.TryGetProbe(Ms(0), out var a);
+        c.TryGetProbe(Ms(0), out var b);
+        c.OnProbeResult(b.Id, 1_000_000); // below 70 % of the 1.8 Mbit/s probed: the start-up rounds end
+        c.OnEstimate(4_950_000, false, Ms(100));
+        c.SetApplicationLimited(true);
+        var now = Ms(100) + ProbeController.AlrInterval + ProbeController.ResultTimeout;
+        Assert.False(c.TryGetProbe(now, out _));
+        Assert.True(c.NextTimeout > now, $"next timeout {c.NextTimeout} at {now}");
+    }
+
+    [Fact]
+    public void After_any_poll_that_gives_no_probe_the_next_timeout_is_in_the_future()
+    {
+        // Whatever the controller is told, a poll that gives nothing leaves a deadline after now (or none): the media
+        // worker sleeps until the earliest deadline of its peers, and a deadline in the past would spin it.
+        for (var seed = 0; seed < 200; seed++)
+        {
+            var random = new Random(seed);
+            var c = new ProbeController(30_000, random.Next(1, 4) * 2_500_000, 300_000);
+            var now = TimeSpan.Zero;
+            var clusters = new List<int>();
+            for (var step = 0; step < 400; step++)
+            {
+                now += Ms(random.Next(1, 400));
+                switch (random.Next(6))
+                {
+                    case 0: c.OnEstimate(random.Next(50, 8_000) * 1000.0, random.Next(3) == 0, now); break;
+                    case 1: c.SetApplicationLimited(random.Next(2) == 0); break;
+                    case 2: c.SetWantedBitrate(random.Next(0, 8_000) * 1000.0, now); break;
+                    case 3 when clusters.Count > 0: c.OnProbeResult(clusters[random.Next(clusters.Count)], random.Next(50, 8_000) * 1000.0); break;
+                }
+                while (c.TryGetProbe(now, out var cluster)) clusters.Add(cluster.Id);
+                Assert.True(c.NextTimeout is null || c.NextTimeout > now, $"seed {seed} step {step}: next timeout {c.NextTimeout} at {now}");
+            }
+        }
+    }
 }
 
 public class BweAllocationTests

@@ -167,11 +167,17 @@ public sealed class CongestionBrowserTests(ITestOutputHelper output) : IAsyncLif
         Assert.True(link.GetStatus().Up.Delivered > 0, "the patient's media did not go through the emulator");
         // A line a second of what the SFU decides per leg, so a run that goes wrong shows when and how.
         using var stopTimeline = new CancellationTokenSource();
-        var timeline = TimelineAsync(rig.Patients[0].Person.Page, stopTimeline.Token);
+        var timeline = TimelineAsync(rig.Patients[0].Person.Page, link, stopTimeline.Token);
+        var (timers, started) = (_host.Media.TimerRuns, DateTime.UtcNow);
         var result = await body(rig);
+        var timersPerSecond = (_host.Media.TimerRuns - timers) / (DateTime.UtcNow - started).TotalSeconds;
         stopTimeline.Cancel();
         foreach (var line in await timeline) output.WriteLine(line);
         await PrintLegsAsync();
+        // Two peers' timers (pacer, feedback, reports, probes) run some hundreds of times a second; a deadline left in
+        // the past runs one in a busy loop, millions of times a second, and takes a core from everything measured here.
+        output.WriteLine($"peer timers: {timersPerSecond:0}/s");
+        Assert.True(timersPerSecond < 5_000, $"the media worker ran {timersPerSecond:0} peer timers a second (a busy loop)");
         return result;
     }
 
@@ -186,7 +192,10 @@ public sealed class CongestionBrowserTests(ITestOutputHelper output) : IAsyncLif
                 return Task.FromResult(link.LocalEndPoint);
             });
             await call.WaitConnectedAsync(Connect);
-            return await body(call);
+            var result = await body(call);
+            if (link?.GetStatus() is { } status)
+                output.WriteLine($"  direct call's link: late deliveries {status.LateDeliveries} (longest {status.LongestLateness.TotalMilliseconds:0} ms), dropped up {status.Up.Dropped} down {status.Down.Dropped}");
+            return result;
         }
         finally
         {
@@ -231,10 +240,14 @@ public sealed class CongestionBrowserTests(ITestOutputHelper output) : IAsyncLif
         return match.Success ? long.Parse(match.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture) : 0;
     }
 
-    private async Task<List<string>> TimelineAsync(IPage patient, CancellationToken stop)
+    private async Task<List<string>> TimelineAsync(IPage patient, UdpLinkEmulator link, CancellationToken stop)
     {
         var lines = new List<string>();
         var start = DateTime.UtcNow;
+        var before = link.GetStatus();
+        var pausedBefore = GC.GetTotalPauseDuration();
+        var allocatedBefore = GC.GetTotalAllocatedBytes();
+        var timersBefore = _host.Media.TimerRuns;
         while (!stop.IsCancellationRequested)
         {
             var parts = new List<string>();
@@ -247,7 +260,17 @@ public sealed class CongestionBrowserTests(ITestOutputHelper output) : IAsyncLif
                 }
             }
             var sender = await patient.EvaluateAsync<string>(PatientSenderScript);
-            lines.Add($"  t+{(DateTime.UtcNow - start).TotalSeconds:0}s {string.Join(" | ", parts)} || patient sends: {sender}");
+            var now = link.GetStatus();
+            var upKbps = (now.Up.OfferedBytes - before.Up.OfferedBytes) * 8 / Math.Max(1, (now.Elapsed - before.Elapsed).TotalMilliseconds);
+            before = now;
+            var seconds = Math.Max(1, (DateTime.UtcNow - start).TotalSeconds);
+            // The emulator runs in this process, beside the server: its late deliveries, and this process's GC pauses,
+            // allocation and timer runs, tell a run disturbed by the machine from one the SFU got wrong.
+            var uplink = $"uplink offered {upKbps:0} kbit/s, queue {now.UpQueueDelay.TotalMilliseconds:0} ms, dropped {now.Up.Dropped}, " +
+                $"late {now.LateDeliveries} (longest {now.LongestLateness.TotalMilliseconds:0} ms)";
+            var process = $"GC paused {(GC.GetTotalPauseDuration() - pausedBefore).TotalMilliseconds:0} ms, " +
+                $"{(GC.GetTotalAllocatedBytes() - allocatedBefore) / 1_000_000} MB allocated, {(_host.Media.TimerRuns - timersBefore) / seconds:0} peer timers/s";
+            lines.Add($"  t+{(DateTime.UtcNow - start).TotalSeconds:0}s {string.Join(" | ", parts)} || patient sends: {sender} || {uplink} || {process}");
             try
             {
                 await Task.Delay(1000, stop);
@@ -267,7 +290,7 @@ public sealed class CongestionBrowserTests(ITestOutputHelper output) : IAsyncLif
           for (const pc of window.__probe.pcs) {
             for (const r of (await pc.getStats()).values()) {
               if (r.type === 'candidate-pair' && r.nominated && r.availableOutgoingBitrate) out.push(`est ${Math.round(r.availableOutgoingBitrate / 1000)}`);
-              if (r.type === 'outbound-rtp' && r.kind === 'video') out.push(`${r.rid ?? '-'} ${r.frameWidth ?? 0}px ${r.qualityLimitationReason}`);
+              if (r.type === 'outbound-rtp' && r.kind === 'video') out.push(`${r.rid ?? '-'} ${r.frameWidth ?? 0}px ${r.qualityLimitationReason} kf ${r.keyFramesEncoded} pli ${r.pliCount} nack ${r.nackCount} rtx ${Math.round((r.retransmittedBytesSent ?? 0) / 1000)}kB ${Math.round(r.bytesSent / 1000)}kB`);
               if (r.type === 'remote-inbound-rtp' && r.kind === 'video') out.push(`rr ${r.ssrc % 1000} lost ${r.fractionLost?.toFixed(3)}/${r.packetsLost}`);
             }
           }
