@@ -49,7 +49,9 @@ export class SessionPose {
     const estimator = createPoseEstimator(files ? { files } : {});
     this.estimator = estimator;
     estimator.addEventListener('landmarks', (event) => {
-      if (this.estimator === estimator) this.sender.offer(event.detail.landmarks);
+      if (this.estimator !== estimator) return;
+      this.lastEstimate = { durationMs: Math.round(event.detail.durationMs), hz: Math.round(event.detail.hz * 10) / 10, thread: event.detail.thread };
+      this.sender.offer(event.detail.landmarks);
     });
     estimator.start(video).catch(() => { if (this.estimator === estimator) this.stopEstimator(); });
   }
@@ -163,7 +165,8 @@ export class SessionPose {
         angles: entry.tile?.renderer.last?.angles ?? null, videoLive: entry.tile ? entry.tile.renderer.videoLive && !entry.tile.videoHidden : null };
     }
     return { channel: this.channel.readyState, estimating: this.estimating, decision: this.decision,
-      sent: this.sender.sent, dropped: this.sender.dropped, lastSendReason: this.sender.lastReason, received };
+      sent: this.sender.sent, dropped: this.sender.dropped, lastSendReason: this.sender.lastReason,
+      estimate: this.lastEstimate ?? null, received };
   }
 
   close() {

@@ -32,6 +32,7 @@ internal sealed class Subscription : IPaddingSource
     /// <summary>How long the budget must stay below the lowest layer before this subscriber's video is paused.</summary>
     public static readonly TimeSpan PauseAfterStarving = TimeSpan.FromSeconds(3);
     private readonly Vp8Rewriter? _vp8;
+    private readonly Vp8ForwardedHistory? _vp8Forwarded;
     private LayerRates _rates;
 
     public Subscription(Publication publication, RoomParticipant subscriber, NegotiatedMedia subscriberMedia)
@@ -54,6 +55,7 @@ internal sealed class Subscription : IPaddingSource
         {
             Layers = new LayerSelector();
             _vp8 = new Vp8Rewriter(Random.Shared.Next(0, 0x8000), (byte)Random.Shared.Next(0, 256));
+            _vp8Forwarded = new Vp8ForwardedHistory();
         }
         if (local.RtxSsrc is { } rtxSsrc && subscriberMedia.RtxPayloadTypes.Count > 0)
         {
@@ -121,11 +123,13 @@ internal sealed class Subscription : IPaddingSource
         }
         if (vp8 && RtpPacketReader.TryParse(work, out var rewritten))
         {
-            if (!_vp8!.TryRewrite(work.Slice(rewritten.PayloadOffset, rewritten.PayloadLength), ssrc))
+            var payload = work.Slice(rewritten.PayloadOffset, rewritten.PayloadLength);
+            if (!_vp8!.TryRewrite(payload, ssrc))
             {
                 Unforwardable++;
                 return;
             }
+            _vp8Forwarded!.Record(rewritten.SequenceNumber, payload);
         }
         Statistics.OnPacketSent(work, now);
         Subscriber.SendMedia(buffer, packet.Length, Publication.IsVideo ? EgressKind.Video : EgressKind.Audio, now);
@@ -230,18 +234,20 @@ internal sealed class Subscription : IPaddingSource
     /// <summary>
     /// A resent packet (a retransmission, or an RTX copy used as probe) must carry the PictureID and TL0PICIDX this
     /// subscriber saw on the original (RFC 7741 §4.2), or its receiver would assemble frames from mismatched pictures.
-    /// False when it cannot be rewritten (a packet of a source forwarded before a layer switch): then it is not sent.
+    /// False when the packet was forwarded too long ago to be remembered (<see cref="Vp8ForwardedHistory.Capacity"/>
+    /// packets): then it is not sent.
     /// </summary>
     private bool RewriteResentVp8(Span<byte> packet, ushort outgoingSeq, TimeSpan now)
     {
-        if (_vp8 is null || !Rewriter.TryMapToSource(outgoingSeq, out var sourceSsrc, out var sourceSeq)) return true;
+        if (_vp8Forwarded is null || !Rewriter.TryMapToSource(outgoingSeq, out var sourceSsrc, out var sourceSeq)) return true;
         if (!Publication.TryGet(sourceSsrc, sourceSeq, now, out var original) || !RtpPacketReader.TryParse(original, out var source)
             || !Publication.IsVp8(source.PayloadType)) return true;
         if (!RtpPacketReader.TryParse(packet, out var resent)) return false;
         var rtx = resent.Ssrc == RtxSsrc;
         var offset = resent.PayloadOffset + (rtx ? 2 : 0); // RFC 4588 §4: the OSN comes first in an RTX payload
         var length = resent.PayloadLength - (rtx ? 2 : 0);
-        return length > 0 && _vp8.TryRewrite(packet.Slice(offset, length), sourceSsrc);
+        // The descriptor as it was forwarded, not as the rewriter would map it now (it may have switched layers since).
+        return length > 0 && _vp8Forwarded.TryApply(outgoingSeq, packet.Slice(offset, length));
     }
 
     /// <summary>True when this subscription can carry probe padding: video with an RTX stream (RFC 4588).</summary>

@@ -99,6 +99,25 @@ public sealed class CongestionBrowserTests(ITestOutputHelper output) : IAsyncLif
         Assert.True(sfu.PatientReceives.FramesPerSecond >= 5, $"the patient decodes {sfu.PatientReceives.FramesPerSecond:0.0} frames/s");
     }
 
+    [Fact]
+    public async Task On_edge_the_sfu_answers_the_nacks_for_packets_it_had()
+    {
+        var schedule = LinkSchedule.Constant(LinkProfile.Edge);
+        var direct = await DirectCallAsync(schedule, call => MeasureAsync("direct (edge)", call.Therapist, call.Patient));
+        output.WriteLine(direct.ToString());
+        var sfu = await OneToOneAsync(schedule, rig => MeasureAsync("SFU (edge)", rig.Therapist.Page, rig.Patients[0].Person.Page,
+            settle: TimeSpan.FromSeconds(15), window: TimeSpan.FromSeconds(10)));
+        var totals = _host.Media.Totals();
+        output.WriteLine($"{sfu}; NACKs {totals.NacksReceived} for {totals.NackedPackets} packets, {totals.NackedPacketsHeld} of them held by the SFU, " +
+            $"{totals.Retransmissions} retransmitted");
+
+        // A second or more of round trip on EDGE: a NACK arrives long after its packet, often after the layer has
+        // switched; the SFU keeps the packets and the descriptors it forwarded them with for that long.
+        Assert.True(totals.NackedPacketsHeld >= 20, $"only {totals.NackedPacketsHeld} NACKed packets to judge by");
+        Assert.True(totals.Retransmissions > 0.5 * totals.NackedPacketsHeld,
+            $"{totals.Retransmissions} retransmissions for {totals.NackedPacketsHeld} NACKed packets the SFU had (want > 50 %)");
+    }
+
     // ---------------------------------------------------------------- rigs
 
     private IPEndPoint ServerUdp => new(IPAddress.Loopback, _host.Media.UdpPort);
