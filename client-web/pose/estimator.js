@@ -9,11 +9,11 @@
 // Thread: by default the model runs in a dedicated Worker (pose-worker.js, with an OffscreenCanvas and
 // WebGL 2; frames go there as ImageBitmaps). Where a browser has no WebGL 2 in workers, or the worker fails
 // to start, it runs on the page's thread instead (`thread` says which, `note` why). Either way an adaptive
-// rate (rate.js) targets 10 estimates/s and slows down when an estimate takes longer than its 40 ms budget
-// (at most 40 % of a core), so the page and the call never stutter; estimation pauses while the page is
-// hidden. `thread: 'main' | 'worker'` forces one. `files` (file name -> URL, see model-manifest.js urlMap)
+// rate (rate.js) targets 10 estimates/s and slows down when an estimate takes longer than its budget (at most
+// 40 % of a core on the page's thread, 70 % in the worker), so the page and the call never stutter; estimation
+// pauses while the page is hidden. Where WebGL is software the model infers on the CPU (softwareWebGl). `thread: 'main' | 'worker'` forces one. `files` (file name -> URL, see model-manifest.js urlMap)
 // may be given; otherwise the manifest is fetched.
-import { AdaptiveRate } from './rate.js';
+import { AdaptiveRate, WORKER_MAX_DUTY } from './rate.js';
 import { countTracked } from './landmarks.js';
 import { urlMap } from './model-manifest.js';
 import { fetchManifest } from './model-store.js';
@@ -36,15 +36,35 @@ function loadScript(files) {
   return scriptPromise;
 }
 
+/**
+ * True when this browser's WebGL draws in software (SwiftShader, llvmpipe: no usable GPU, as in a headless browser or
+ * on some low-end devices). There the model's inference runs several times faster on the CPU (MediaPipe's
+ * `useCpuInference`: XNNPACK in WebAssembly) than through software WebGL; measured in headless Chromium, an estimate
+ * took about 520 ms through SwiftShader.
+ */
+export function softwareWebGl() {
+  try {
+    const canvas = typeof OffscreenCanvas === 'function' ? new OffscreenCanvas(1, 1) : document.createElement('canvas');
+    const gl = canvas.getContext('webgl2') ?? canvas.getContext('webgl');
+    if (!gl) return false;
+    const info = gl.getExtension('WEBGL_debug_renderer_info');
+    const renderer = String(gl.getParameter(info ? info.UNMASKED_RENDERER_WEBGL : gl.RENDERER) ?? '');
+    gl.getExtension('WEBGL_lose_context')?.loseContext();
+    return /swiftshader|llvmpipe|softpipe|software/i.test(renderer);
+  } catch {
+    return false;
+  }
+}
+
 /** Runs the model on the page's thread. */
 class MainThreadBackend {
   constructor() { this.thread = 'main'; this.pose = null; this.pending = null; }
 
-  async init(files, modelComplexity) {
+  async init(files, modelComplexity, cpuInference) {
     await loadScript(files);
     const pose = new globalThis.Pose({ locateFile: locator(files) });
     pose.setOptions({ modelComplexity, smoothLandmarks: true, enableSegmentation: false,
-      minDetectionConfidence: 0.5, minTrackingConfidence: 0.5 });
+      minDetectionConfidence: 0.5, minTrackingConfidence: 0.5, useCpuInference: cpuInference });
     pose.onResults((results) => { this.pending = results; });
     await pose.initialize();
     this.pose = pose;
@@ -70,7 +90,7 @@ class WorkerBackend {
     return !!gl;
   }
 
-  init(files, modelComplexity, timeoutMs = 300_000) { // generous: the model is ~12 MB on a slow link
+  init(files, modelComplexity, cpuInference, timeoutMs = 300_000) { // generous: the model is ~12 MB on a slow link
     return new Promise((resolve, reject) => {
       const worker = new Worker(new URL('./pose-worker.js', import.meta.url));
       this.worker = worker;
@@ -82,7 +102,7 @@ class WorkerBackend {
         else if (message.type === 'error') { clearTimeout(timer); reject(new Error(message.message)); }
         else if (message.type === 'result' && this.waiting) { const done = this.waiting; this.waiting = null; done(message); }
       };
-      worker.postMessage({ type: 'init', files, modelComplexity });
+      worker.postMessage({ type: 'init', files, modelComplexity, cpuInference });
     });
   }
 
@@ -100,10 +120,13 @@ class WorkerBackend {
 }
 
 export class PoseEstimator extends EventTarget {
-  /** @param {{files?: Object<string, string>, rate?: object, modelComplexity?: number, thread?: 'auto'|'worker'|'main'}} options */
-  constructor({ files = null, rate = {}, modelComplexity = 0, thread = 'auto' } = {}) {
+  /** @param {{files?: Object<string, string>, rate?: object, modelComplexity?: number, thread?: 'auto'|'worker'|'main',
+   *   inference?: 'auto'|'cpu'|'gpu'}} options  inference 'auto': on the CPU where WebGL is software (softwareWebGl) */
+  constructor({ files = null, rate = {}, modelComplexity = 0, thread = 'auto', inference = 'auto' } = {}) {
     super();
     this.files = files;
+    this.inference = inference;
+    this.rateOptions = rate;
     this.rate = new AdaptiveRate(rate);
     this.modelComplexity = modelComplexity;
     this.preferred = thread;
@@ -121,10 +144,12 @@ export class PoseEstimator extends EventTarget {
   }
 
   async createBackend() {
+    const cpu = this.inference === 'cpu' || (this.inference === 'auto' && softwareWebGl());
+    this.inferenceOn = cpu ? 'cpu' : 'gpu';
     if (this.preferred !== 'main' && WorkerBackend.supported()) {
       const backend = new WorkerBackend();
       try {
-        await backend.init(this.files, this.modelComplexity);
+        await backend.init(this.files, this.modelComplexity, cpu);
         return backend;
       } catch (error) {
         backend.close();
@@ -135,7 +160,7 @@ export class PoseEstimator extends EventTarget {
       this.note = 'no WebGL in workers here: running on the page\'s thread';
     }
     const backend = new MainThreadBackend();
-    await backend.init(this.files, this.modelComplexity);
+    await backend.init(this.files, this.modelComplexity, cpu);
     return backend;
   }
 
@@ -163,6 +188,8 @@ export class PoseEstimator extends EventTarget {
     if (!this.running) { backend.close(); return; }
     this.backend = backend;
     this.thread = backend.thread;
+    if (this.thread === 'worker' && this.rateOptions.maxDuty === undefined)
+      this.rate = new AdaptiveRate({ ...this.rateOptions, maxDuty: WORKER_MAX_DUTY });
     this.status('running', 'Model loaded');
     this.schedule(0);
   }
@@ -195,7 +222,7 @@ export class PoseEstimator extends EventTarget {
     this.estimates++;
     this.dispatchEvent(new CustomEvent('landmarks', { detail: {
       t: started, landmarks, worldLandmarks: result.worldLandmarks ?? null,
-      tracked: countTracked(landmarks), durationMs, hz: 1000 / interval, thread: this.thread,
+      tracked: countTracked(landmarks), durationMs, hz: 1000 / interval, thread: this.thread, inference: this.inferenceOn,
       width: video.videoWidth, height: video.videoHeight } }));
     this.schedule(interval - durationMs);
   }

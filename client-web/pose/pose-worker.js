@@ -1,6 +1,6 @@
 // MediaPipe Pose in a dedicated Worker (classic worker: the library loads its wasm with importScripts and
 // draws into an OffscreenCanvas with WebGL). Messages:
-//   in : { type: 'init', files, modelComplexity }   files: file name -> hashed URL (the manifest's)   out: { type: 'ready' } | { type: 'error', message }
+//   in : { type: 'init', files, modelComplexity, cpuInference }   files: file name -> hashed URL (the manifest's)   out: { type: 'ready' } | { type: 'error', message }
 //   in : { type: 'frame', t, image: ImageBitmap }   out: { type: 'result', t, landmarks, worldLandmarks, error? }
 /* global Pose */
 'use strict';
@@ -39,7 +39,7 @@ function storeGlContext(solution) {
     inner.K = inner.m.getContext('webgl2') ?? inner.m.getContext('webgl');
 }
 
-async function init({ files, modelComplexity }) {
+async function init({ files, modelComplexity, cpuInference = false }) {
   const locateFile = locator(files);
   const importOriginal = self.importScripts.bind(self);
   self.importScripts = patchedImportScripts(importOriginal);
@@ -47,7 +47,7 @@ async function init({ files, modelComplexity }) {
   importOriginal(locateFile('pose.js'));
   pose = new Pose({ locateFile });
   pose.setOptions({ modelComplexity, smoothLandmarks: true, enableSegmentation: false,
-    minDetectionConfidence: 0.5, minTrackingConfidence: 0.5 });
+    minDetectionConfidence: 0.5, minTrackingConfidence: 0.5, useCpuInference: cpuInference });
   pose.onResults((results) => { latest = results; });
   await pose.initialize();
   storeGlContext(pose);

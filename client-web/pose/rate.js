@@ -5,6 +5,10 @@
 // `minHz`. The duration is smoothed (EWMA) so one slow frame does not halve the rate.
 export const DEFAULT_RATE = Object.freeze({ targetHz: 10, minHz: 2, maxDuty: 0.4, smoothing: 0.3 });
 
+/** The duty cap when the model runs in a Worker: the page's thread stays free, so the estimator may use more of a
+ * core (70 %: 80 ms estimates still give 8/s), leaving the rest to the encoders. */
+export const WORKER_MAX_DUTY = 0.7;
+
 export class AdaptiveRate {
   constructor(options = {}) {
     this.options = { ...DEFAULT_RATE, ...options };

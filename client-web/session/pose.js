@@ -50,7 +50,8 @@ export class SessionPose {
     this.estimator = estimator;
     estimator.addEventListener('landmarks', (event) => {
       if (this.estimator !== estimator) return;
-      this.lastEstimate = { durationMs: Math.round(event.detail.durationMs), hz: Math.round(event.detail.hz * 10) / 10, thread: event.detail.thread };
+      this.lastEstimate = { durationMs: Math.round(event.detail.durationMs), hz: Math.round(event.detail.hz * 10) / 10,
+        thread: event.detail.thread, inference: event.detail.inference };
       this.sender.offer(event.detail.landmarks);
     });
     estimator.start(video).catch(() => { if (this.estimator === estimator) this.stopEstimator(); });

@@ -244,6 +244,18 @@ internal sealed class Publication : IRetransmissionSource
         return twice < MinRetention ? MinRetention : twice > MaxRetention ? MaxRetention : twice;
     }
 
+    /// <summary>The highest fraction lost (of 256) that a subscriber of this publication reported recently.</summary>
+    public byte WorstDownstreamLoss(TimeSpan now)
+    {
+        byte worst = 0;
+        foreach (var subscription in _subscribers)
+        {
+            var lost = subscription.DownstreamFractionLost(now);
+            if (lost > worst) worst = lost;
+        }
+        return worst;
+    }
+
     /// <summary>Sizes the retransmission buffers' age limit from the subscribers' round trips (cold path: once per report).</summary>
     public void UpdateRetention()
     {

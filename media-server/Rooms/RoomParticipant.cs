@@ -560,10 +560,10 @@ internal sealed class RoomParticipant : IMediaPeer, IPeerConnectionHandler, IEgr
                     break;
                 case RtcpPacketType.SenderReport when SenderReport.TryParse(packet.Packet, out var report):
                     if (_streamsBySsrc.TryGetValue(report.Ssrc, out var reported)) reported.Statistics?.OnSenderReport(report.NtpTimestamp, now);
-                    OnReportBlocks(report.ReportBlocks);
+                    OnReportBlocks(report.ReportBlocks, now);
                     break;
                 case RtcpPacketType.ReceiverReport when ReceiverReport.TryParse(packet.Packet, out var receiverReport):
-                    OnReportBlocks(receiverReport.ReportBlocks);
+                    OnReportBlocks(receiverReport.ReportBlocks, now);
                     break;
             }
         }
@@ -571,13 +571,15 @@ internal sealed class RoomParticipant : IMediaPeer, IPeerConnectionHandler, IEgr
 
     /// <summary>The participant's reports about the SFU's streams give this leg's round trip, which sets how long
     /// packets are kept and asked for on it.</summary>
-    private void OnReportBlocks(RtcpItemList<ReportBlock> blocks)
+    private void OnReportBlocks(RtcpItemList<ReportBlock> blocks, TimeSpan now)
     {
         var measured = false;
         uint? arrival = null;
         foreach (var block in blocks)
         {
-            if (!_subscriptionsBySsrc.ContainsKey(block.Ssrc) || block.LastSenderReport == 0) continue;
+            if (!_subscriptionsBySsrc.TryGetValue(block.Ssrc, out var subscription)) continue;
+            subscription.OnReportBlock(block.FractionLost, now);
+            if (block.LastSenderReport == 0) continue;
             arrival ??= (uint)(SendStatistics.ToNtpTimestamp(_room.Manager.Server.Time.GetUtcNow().UtcDateTime) >> 16);
             measured |= RoundTrip.OnReportBlock(arrival.Value, block.LastSenderReport, block.DelaySinceLastSenderReport);
         }
@@ -797,9 +799,27 @@ internal sealed class RoomParticipant : IMediaPeer, IPeerConnectionHandler, IEgr
             }
         }
         if (count == 0) return;
+        UpdateQuality(blocks[..count]);
+        ReportDownstreamAudioLoss(blocks[..count], now);
         var length = RtcpReportWriter.WriteReceiverReport(_rtcpBuffer, _rtcpSsrc, blocks[..count], Cname);
         if (length > 0) _connection!.SendRtcp(_rtcpBuffer, length);
-        UpdateQuality(blocks[..count]);
+    }
+
+    /// <summary>
+    /// A publisher's Opus encoder adds in-band FEC (RFC 6716 §2.1.7; offered with <c>useinbandfec=1</c>) in proportion
+    /// to the loss its receiver reports. Its receiver is the SFU, on a path that may be clean while a subscriber's leg
+    /// loses packets: so the report for an audio stream carries the worst fraction lost that its subscribers reported
+    /// recently, when that is higher than the SFU's own. A deliberate departure from RFC 3550 §6.4.1 (the field then
+    /// describes the stream's worst path, not this hop), as SFUs commonly do; cumulative loss stays this hop's.
+    /// </summary>
+    private void ReportDownstreamAudioLoss(Span<ReportBlock> blocks, TimeSpan now)
+    {
+        for (var i = 0; i < blocks.Length; i++)
+        {
+            if (!_streamsBySsrc.TryGetValue(blocks[i].Ssrc, out var stream) || stream.Publication.IsVideo) continue;
+            var worst = stream.Publication.WorstDownstreamLoss(now);
+            if (worst > blocks[i].FractionLost) blocks[i] = blocks[i] with { FractionLost = worst };
+        }
     }
 
     /// <summary>The quality of this participant's uplink as the SFU receives it, from the interval's report blocks

@@ -278,6 +278,24 @@ internal sealed class Subscription : IPaddingSource
 
     private static readonly TimeSpan DefaultMinResendInterval = TimeSpan.FromMilliseconds(100);
 
+    /// <summary>How long a subscriber's reported loss counts for the publisher's protection after its last report.</summary>
+    public static readonly TimeSpan DownstreamLossMemory = TimeSpan.FromSeconds(10);
+
+    private byte _downstreamFractionLost;
+    private TimeSpan _downstreamLossAt = TimeSpan.MinValue;
+
+    /// <summary>The subscriber's report about this stream (RFC 3550 §6.4.1): the fraction of the SFU's packets it lost.</summary>
+    public void OnReportBlock(byte fractionLost, TimeSpan now)
+    {
+        _downstreamFractionLost = fractionLost;
+        _downstreamLossAt = now;
+    }
+
+    /// <summary>The fraction (of 256) of this stream the subscriber lost in its latest report, 0 when it has not reported
+    /// for <see cref="DownstreamLossMemory"/>.</summary>
+    public byte DownstreamFractionLost(TimeSpan now) =>
+        _downstreamLossAt != TimeSpan.MinValue && now - _downstreamLossAt <= DownstreamLossMemory ? _downstreamFractionLost : (byte)0;
+
     private static List<CodecDescription> Codecs(NegotiatedMedia media)
     {
         var list = new List<CodecDescription>();

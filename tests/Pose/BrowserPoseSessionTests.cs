@@ -77,9 +77,11 @@ public sealed class BrowserPoseSessionTests(ITestOutputHelper output) : IAsyncLi
             await WaitAsync(patient.Page, "() => window.telerehab.pose()?.channel === 'open'", 30_000);
             // The files come behind the call, then the estimator starts (in software on a loaded machine: generous).
             await WaitAsync(patient.Page, "() => window.telerehab.pose()?.sent > 0", 180_000);
-            // The estimator's rate is this machine's (software WebGL on two shared cores: about one estimate a second
-            // here); the forwarding chain's own rate is measured by the replay below. Everything estimated arrives.
+            // Where WebGL is software (this headless browser) the model infers on the CPU, about 50 ms an estimate here
+            // against 520 through SwiftShader; the therapist then gets the live pose at 5 frames/s or more (its meter
+            // averages over the last seconds). Everything estimated arrives.
             await WaitAsync(therapist.Page, $"() => ({received}?.frames ?? 0) >= 5", 60_000);
+            await WaitAsync(therapist.Page, $"() => ({received}?.fps ?? 0) >= 5", 60_000);
             var sentByPatient = await patient.Page.EvaluateAsync<int>("() => window.telerehab.pose().sent");
             var receivedByTherapist = await therapist.Page.EvaluateAsync<int>($"() => {received}.frames");
             Assert.True(receivedByTherapist >= sentByPatient * 0.9 - 2, $"sent {sentByPatient}, received {receivedByTherapist}");

@@ -158,4 +158,55 @@ public sealed class RetransmissionTests(ITestOutputHelper output) : IAsyncLifeti
         var relayed = sender.KeyframeRequests - before;
         Assert.InRange(relayed, 1, 2);
     }
+
+    [Fact]
+    public async Task A_subscribers_audio_loss_reaches_the_publisher_in_the_sfus_reports_so_it_adds_fec()
+    {
+        var (_, therapist, patient) = await _kit.StartPairAsync("fec");
+        var audioSsrc = Assert.Single(patient.ReceivedFrom(therapist.ParticipantId, "audio").Ssrcs);
+        var videoSsrc = Assert.Single(patient.ReceivedFrom(therapist.ParticipantId, "video").Ssrcs);
+        // What the SFU reports to the therapist about each of its streams (worker thread: a concurrent queue).
+        var reports = new ConcurrentQueue<ReportBlock>();
+        therapist.Media!.RtcpReceivedHandler = rtcp =>
+        {
+            foreach (var packet in new RtcpCompoundReader(rtcp))
+                if (packet.PacketType == RtcpPacketType.ReceiverReport && ReceiverReport.TryParse(packet.Packet, out var rr))
+                    foreach (var block in rr.ReportBlocks) reports.Enqueue(block);
+        };
+        var therapistAudio = therapist.Media.AudioSsrc;
+        var therapistVideo = therapist.Media.VideoSsrc;
+
+        // The therapist's own path is clean: the SFU reports no loss.
+        Assert.True(await RoomTestKit.WaitUntilAsync(() => reports.Any(b => b.Ssrc == therapistAudio), RoomTestKit.Generous), "no report about the therapist's audio");
+        Assert.All(reports, b => Assert.Equal(0, b.FractionLost));
+
+        // The patient's leg loses a quarter of the therapist's audio (and, say, of the video): it reports so, every 200 ms.
+        using var stop = new CancellationTokenSource();
+        var reporting = Task.Run(async () =>
+        {
+            var buffer = new byte[256];
+            while (!stop.IsCancellationRequested)
+            {
+                ReadOnlySpan<ReportBlock> blocks = [new(audioSsrc, 64, 10, 1000, 0, 0, 0), new(videoSsrc, 64, 10, 1000, 0, 0, 0)];
+                var length = TeleRehab.Media.Sfu.RtcpReportWriter.WriteReceiverReport(buffer, 0x5EED, blocks, "patient"u8);
+                patient.Media!.SendRtcp(buffer.AsSpan(0, length));
+                await Task.Delay(200);
+            }
+        });
+        try
+        {
+            reports.Clear();
+            Assert.True(await RoomTestKit.WaitUntilAsync(() => reports.Any(b => b.Ssrc == therapistAudio && b.FractionLost >= 64), RoomTestKit.Generous),
+                $"the SFU's reports about the therapist's audio: {string.Join(", ", reports.Where(b => b.Ssrc == therapistAudio).Select(b => b.FractionLost))}");
+            // Only audio: the video's loss is answered by retransmission and layers, and the therapist's video report stays
+            // this hop's (clean); the cumulative count is this hop's too.
+            Assert.All(reports.Where(b => b.Ssrc == therapistVideo), b => Assert.Equal(0, b.FractionLost));
+            Assert.All(reports, b => Assert.Equal(0, b.CumulativeLost));
+        }
+        finally
+        {
+            stop.Cancel();
+            await reporting;
+        }
+    }
 }
