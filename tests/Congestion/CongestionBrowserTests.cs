@@ -186,7 +186,7 @@ public sealed class CongestionBrowserTests(ITestOutputHelper output) : IAsyncLif
         Assert.True(link.GetStatus().Up.Delivered > 0, "the patient's media did not go through the emulator");
         // A line a second of what the SFU decides per leg, so a run that goes wrong shows when and how.
         using var stopTimeline = new CancellationTokenSource();
-        var timeline = TimelineAsync(rig.Patients[0].Person.Page, link, stopTimeline.Token);
+        var timeline = TimelineAsync(rig.Patients[0].Person.Page, rig.Therapist.Page, link, stopTimeline.Token);
         var (timers, started) = (_host.Media.TimerRuns, DateTime.UtcNow);
         var result = await body(rig);
         var timersPerSecond = (_host.Media.TimerRuns - timers) / (DateTime.UtcNow - started).TotalSeconds;
@@ -259,7 +259,7 @@ public sealed class CongestionBrowserTests(ITestOutputHelper output) : IAsyncLif
         return match.Success ? long.Parse(match.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture) : 0;
     }
 
-    private async Task<List<string>> TimelineAsync(IPage patient, UdpLinkEmulator link, CancellationToken stop)
+    private async Task<List<string>> TimelineAsync(IPage patient, IPage therapist, UdpLinkEmulator link, CancellationToken stop)
     {
         var lines = new List<string>();
         var start = DateTime.UtcNow;
@@ -279,6 +279,8 @@ public sealed class CongestionBrowserTests(ITestOutputHelper output) : IAsyncLif
                 }
             }
             var sender = await patient.EvaluateAsync<string>(PatientSenderScript);
+            var therapistAudio = await therapist.EvaluateAsync<string>(AudioLossScript);
+            var patientAudio = await patient.EvaluateAsync<string>(AudioLossScript);
             var now = link.GetStatus();
             var upKbps = (now.Up.OfferedBytes - before.Up.OfferedBytes) * 8 / Math.Max(1, (now.Elapsed - before.Elapsed).TotalMilliseconds);
             before = now;
@@ -289,7 +291,7 @@ public sealed class CongestionBrowserTests(ITestOutputHelper output) : IAsyncLif
                 $"late {now.LateDeliveries} (longest {now.LongestLateness.TotalMilliseconds:0} ms)";
             var process = $"GC paused {(GC.GetTotalPauseDuration() - pausedBefore).TotalMilliseconds:0} ms, " +
                 $"{(GC.GetTotalAllocatedBytes() - allocatedBefore) / 1_000_000} MB allocated, {(_host.Media.TimerRuns - timersBefore) / seconds:0} peer timers/s";
-            lines.Add($"  t+{(DateTime.UtcNow - start).TotalSeconds:0}s {string.Join(" | ", parts)} || patient sends: {sender} || {uplink} || {process}");
+            lines.Add($"  t+{(DateTime.UtcNow - start).TotalSeconds:0}s {string.Join(" | ", parts)} || patient sends: {sender} || audio loss reported to the therapist: {therapistAudio}; to the patient: {patientAudio} || {uplink} || {process}");
             try
             {
                 await Task.Delay(1000, stop);
@@ -311,6 +313,24 @@ public sealed class CongestionBrowserTests(ITestOutputHelper output) : IAsyncLif
               if (r.type === 'candidate-pair' && r.nominated && r.availableOutgoingBitrate) out.push(`est ${Math.round(r.availableOutgoingBitrate / 1000)}`);
               if (r.type === 'outbound-rtp' && r.kind === 'video') out.push(`${r.rid ?? '-'} ${r.frameWidth ?? 0}px ${r.qualityLimitationReason} kf ${r.keyFramesEncoded} pli ${r.pliCount} nack ${r.nackCount} rtx ${Math.round((r.retransmittedBytesSent ?? 0) / 1000)}kB ${Math.round(r.bytesSent / 1000)}kB`);
               if (r.type === 'remote-inbound-rtp' && r.kind === 'video') out.push(`rr ${r.ssrc % 1000} lost ${r.fractionLost?.toFixed(3)}/${r.packetsLost}`);
+            }
+          }
+          return out.join(' ');
+        }
+        """;
+
+    /// <summary>The loss its receiver reports about the page's audio (for the therapist: what the SFU reports, which carries
+    /// the worst subscriber's loss so that Opus adds FEC), and the page's own audio reception.</summary>
+    private const string AudioLossScript = """
+        async () => {
+          const out = [];
+          for (const pc of window.__probe.pcs) {
+            const fmtp = (pc.remoteDescription?.sdp ?? '').split('\r\n').find((l) => l.startsWith('a=fmtp:111'));
+            if (fmtp) out.push(fmtp);
+            for (const r of (await pc.getStats()).values()) {
+              if (r.type === 'outbound-rtp' && r.kind === 'audio') out.push(`out ${r.packetsSent} ${Math.round(r.targetBitrate ?? 0)}bps`);
+              if (r.type === 'remote-inbound-rtp' && r.kind === 'audio') out.push(`reported ${(100 * (r.fractionLost ?? 0)).toFixed(1)} %`);
+              if (r.type === 'inbound-rtp' && r.kind === 'audio') out.push(`in lost ${r.packetsLost} fec ${r.fecPacketsReceived ?? 0} concealed ${r.concealedSamples}`);
             }
           }
           return out.join(' ');

@@ -53,7 +53,7 @@ public static class WebRtcProbe
                     freezeCount: r.freezeCount ?? 0, totalFreezesDuration: r.totalFreezesDuration ?? 0 });
                 else if (r.type === 'inbound-rtp' && r.kind === 'audio')
                   out.audio.push({ ssrc: r.ssrc, concealedSamples: r.concealedSamples ?? 0, totalSamplesReceived: r.totalSamplesReceived ?? 0,
-                    packetsReceived: r.packetsReceived ?? 0 });
+                    packetsReceived: r.packetsReceived ?? 0, packetsLost: r.packetsLost ?? 0, fecPacketsReceived: r.fecPacketsReceived ?? 0 });
                 else if (r.type === 'outbound-rtp' && r.kind === 'video')
                   out.outVideo.push({ ssrc: r.ssrc, rid: r.rid ?? null, frameWidth: r.frameWidth ?? 0, bytesSent: r.bytesSent ?? 0,
                     framesEncoded: r.framesEncoded ?? 0, qualityLimitationReason: r.qualityLimitationReason ?? '' });
@@ -87,12 +87,14 @@ public static class WebRtcProbe
         var seconds = (last.At - first.At) / 1000.0;
         var video = last.Video.OrderByDescending(v => v.BytesReceived).FirstOrDefault();
         var before = video is null ? null : first.Video.FirstOrDefault(v => v.Ssrc == video.Ssrc);
-        long concealed = 0, samples = 0;
+        long concealed = 0, samples = 0, lost = 0, fec = 0;
         foreach (var audio in last.Audio)
         {
             var a0 = first.Audio.FirstOrDefault(a => a.Ssrc == audio.Ssrc);
             concealed += audio.ConcealedSamples - (a0?.ConcealedSamples ?? 0);
             samples += audio.TotalSamplesReceived - (a0?.TotalSamplesReceived ?? 0);
+            lost += audio.PacketsLost - (a0?.PacketsLost ?? 0);
+            fec += audio.FecPacketsReceived - (a0?.FecPacketsReceived ?? 0);
         }
         return new Window(
             Width: video?.FrameWidth ?? 0,
@@ -100,7 +102,9 @@ public static class WebRtcProbe
             FramesPerSecond: video is null ? 0 : (video.FramesDecoded - (before?.FramesDecoded ?? 0)) / seconds,
             VideoKbps: video is null ? 0 : (video.BytesReceived - (before?.BytesReceived ?? 0)) * 8 / seconds / 1000,
             AudioConcealment: samples > 0 ? (double)concealed / samples : 0,
-            FreezeSeconds: video is null ? 0 : video.TotalFreezesDuration - (before?.TotalFreezesDuration ?? 0));
+            FreezeSeconds: video is null ? 0 : video.TotalFreezesDuration - (before?.TotalFreezesDuration ?? 0),
+            AudioPacketsLost: lost,
+            AudioFecPackets: fec);
     }
 
     private static readonly JsonSerializerOptions JsonOptions = new() { PropertyNameCaseInsensitive = true };
@@ -109,16 +113,17 @@ public static class WebRtcProbe
 
     public sealed record InboundVideo(long Ssrc, int FrameWidth, int FrameHeight, long FramesDecoded, long BytesReceived, int FreezeCount, double TotalFreezesDuration);
 
-    public sealed record InboundAudio(long Ssrc, long ConcealedSamples, long TotalSamplesReceived, long PacketsReceived);
+    public sealed record InboundAudio(long Ssrc, long ConcealedSamples, long TotalSamplesReceived, long PacketsReceived, long PacketsLost = 0, long FecPacketsReceived = 0);
 
     public sealed record OutboundVideo(long Ssrc, string? Rid, int FrameWidth, long BytesSent, long FramesEncoded, string QualityLimitationReason);
 
     public sealed record CandidatePair(double AvailableOutgoingBitrate, double CurrentRoundTripTime);
 
     /// <summary>Received video and audio over a window.</summary>
-    public sealed record Window(int Width, int Height, double FramesPerSecond, double VideoKbps, double AudioConcealment, double FreezeSeconds)
+    public sealed record Window(int Width, int Height, double FramesPerSecond, double VideoKbps, double AudioConcealment, double FreezeSeconds,
+        long AudioPacketsLost = 0, long AudioFecPackets = 0)
     {
         public override string ToString() =>
-            $"{Width}x{Height} {FramesPerSecond:0.0} fps {VideoKbps:0} kbit/s, audio concealed {AudioConcealment:P1}, freezes {FreezeSeconds:0.0} s";
+            $"{Width}x{Height} {FramesPerSecond:0.0} fps {VideoKbps:0} kbit/s, audio concealed {AudioConcealment:P1} (lost {AudioPacketsLost}, FEC {AudioFecPackets}), freezes {FreezeSeconds:0.0} s";
     }
 }
