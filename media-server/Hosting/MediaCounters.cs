@@ -23,6 +23,9 @@ public sealed class MediaCounters
     internal long IceFailures;
     internal long DtlsFailures;
 
+    /// <summary>Pose frames of this worker's rooms, by outcome.</summary>
+    public PoseFrameCounts PoseFrames { get; } = new();
+
     internal void CountIn(bool video, int bytes)
     {
         if (video) { VideoPacketsIn++; VideoBytesIn += bytes; }
@@ -46,6 +49,7 @@ public sealed class MediaCounters
         totals.AudioBytesOut += Volatile.Read(ref AudioBytesOut);
         totals.VideoPacketsOut += Volatile.Read(ref VideoPacketsOut);
         totals.VideoBytesOut += Volatile.Read(ref VideoBytesOut);
+        PoseFrames.AddTo(totals.PoseFrames);
         totals.NacksReceived += Volatile.Read(ref NacksReceived);
         totals.NacksSent += Volatile.Read(ref NacksSent);
         totals.PlisReceived += Volatile.Read(ref PlisReceived);
@@ -83,4 +87,38 @@ public sealed class MediaTotals
     public long NackedPacketsHeld { get; set; }
     public long IceFailures { get; set; }
     public long DtlsFailures { get; set; }
+
+    /// <summary>Pose frames by outcome (index: <see cref="PoseFrameOutcome"/>).</summary>
+    public long[] PoseFrames { get; } = new long[PoseFrameCounts.Outcomes];
+}
+
+/// <summary>What became of pose frames: a room's forwarder counts each frame a sender sends once as Received and at
+/// most once as a drop, and Forwarded once per receiver it reaches.</summary>
+public enum PoseFrameOutcome
+{
+    Received,
+    Forwarded,
+    Flooded,
+    Malformed,
+    Undecodable,
+    NotSender,
+    Superseded,
+    SendFailed,
+}
+
+/// <summary>Pose frame outcomes, written by one worker and read by the metrics scrape (as <see cref="MediaCounters"/>).</summary>
+public sealed class PoseFrameCounts
+{
+    public static readonly int Outcomes = Enum.GetValues<PoseFrameOutcome>().Length;
+
+    private readonly long[] _counts = new long[Outcomes];
+
+    internal void Add(PoseFrameOutcome outcome) => _counts[(int)outcome]++;
+
+    public long this[PoseFrameOutcome outcome] => Volatile.Read(ref _counts[(int)outcome]);
+
+    public void AddTo(long[] totals)
+    {
+        for (var i = 0; i < _counts.Length; i++) totals[i] += Volatile.Read(ref _counts[i]);
+    }
 }

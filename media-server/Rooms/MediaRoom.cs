@@ -21,7 +21,7 @@ public sealed class MediaRoom
         Id = id;
         Worker = worker;
         _listener = listener;
-        Pose = new PoseForwarder(manager.PoseOptions);
+        Pose = new PoseForwarder(manager.PoseOptions) { SharedCounts = worker.Counters.PoseFrames };
     }
 
     public string Id { get; }

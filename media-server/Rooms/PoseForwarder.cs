@@ -1,4 +1,5 @@
 using System.Text;
+using TeleRehab.Media.Hosting;
 using TeleRehab.Media.Pose;
 using TeleRehab.Media.Sfu;
 
@@ -136,28 +137,40 @@ public sealed class PoseForwarder
     public IReadOnlyList<PoseParticipant> Participants => _participants;
 
     /// <summary>Frames senders sent (every message on a pose channel, dropped ones included).</summary>
-    public long FramesReceived { get; private set; }
+    public long FramesReceived => _frames[(int)PoseFrameOutcome.Received];
 
     /// <summary>Frames sent to receivers.</summary>
-    public long FramesForwarded { get; private set; }
+    public long FramesForwarded => _frames[(int)PoseFrameOutcome.Forwarded];
 
     /// <summary>Messages that were not valid keypoint frames.</summary>
-    public long MalformedFrames { get; private set; }
+    public long MalformedFrames => _frames[(int)PoseFrameOutcome.Malformed];
 
     /// <summary>Frames above a sender's rate cap.</summary>
-    public long FloodedFrames { get; private set; }
+    public long FloodedFrames => _frames[(int)PoseFrameOutcome.Flooded];
 
     /// <summary>Stale, duplicate, or delta frames without their reference.</summary>
-    public long UndecodableFrames { get; private set; }
+    public long UndecodableFrames => _frames[(int)PoseFrameOutcome.Undecodable];
 
     /// <summary>Frames from participants that are not senders.</summary>
-    public long NotSenderFrames { get; private set; }
+    public long NotSenderFrames => _frames[(int)PoseFrameOutcome.NotSender];
 
     /// <summary>Waiting frames a newer frame of the same sender replaced before they went to their receiver.</summary>
-    public long SupersededFrames { get; private set; }
+    public long SupersededFrames => _frames[(int)PoseFrameOutcome.Superseded];
 
     /// <summary>Sends the receiver's channel refused.</summary>
-    public long SendFailures { get; private set; }
+    public long SendFailures => _frames[(int)PoseFrameOutcome.SendFailed];
+
+    private readonly long[] _frames = new long[PoseFrameCounts.Outcomes];
+
+    /// <summary>Counts one frame outcome in this room and in <see cref="SharedCounts"/> (the worker's, for /metrics).</summary>
+    private void Count(PoseFrameOutcome outcome)
+    {
+        _frames[(int)outcome]++;
+        SharedCounts?.Add(outcome);
+    }
+
+    /// <summary>Where this room's frame outcomes are also counted (the worker's counters, summed by the metrics scrape).</summary>
+    public PoseFrameCounts? SharedCounts { get; init; }
 
     /// <summary>A participant joins pose forwarding (no channel yet).</summary>
     public PoseParticipant Add(string id, PoseRole role, PoseInterest interest = PoseInterest.Default)
@@ -215,22 +228,22 @@ public sealed class PoseForwarder
     /// <summary>One message from <paramref name="sender"/>'s pose channel.</summary>
     public PoseFrameResult OnMessage(PoseParticipant sender, ReadOnlySpan<byte> data, bool isText, TimeSpan now)
     {
-        FramesReceived++;
+        Count(PoseFrameOutcome.Received);
         sender.FramesReceived++;
         if (sender.Role != PoseRole.Sender)
         {
-            NotSenderFrames++;
+            Count(PoseFrameOutcome.NotSender);
             return PoseFrameResult.NotSender;
         }
         if (!sender.Incoming.TryTake(now))
         {
-            FloodedFrames++;
+            Count(PoseFrameOutcome.Flooded);
             sender.FloodedFrames++;
             return PoseFrameResult.Flooded;
         }
         if (isText)
         {
-            MalformedFrames++;
+            Count(PoseFrameOutcome.Malformed);
             sender.MalformedFrames++;
             return PoseFrameResult.Malformed;
         }
@@ -238,11 +251,11 @@ public sealed class PoseForwarder
         {
             if (status == KeypointDecodeStatus.Malformed)
             {
-                MalformedFrames++;
+                Count(PoseFrameOutcome.Malformed);
                 sender.MalformedFrames++;
                 return PoseFrameResult.Malformed;
             }
-            UndecodableFrames++;
+            Count(PoseFrameOutcome.Undecodable);
             return PoseFrameResult.NotDecodable;
         }
         var flags = (byte)(data[1] & (KeypointFormat.FlagZ | KeypointFormat.FlagVisibility));
@@ -253,7 +266,7 @@ public sealed class PoseForwarder
             var lane = receiver.LaneFor(sender);
             if (lane.HasPending)
             {
-                SupersededFrames++;
+                Count(PoseFrameOutcome.Superseded);
                 receiver.SupersededFrames++;
             }
             else
@@ -302,11 +315,11 @@ public sealed class PoseForwarder
             if (length == 0) continue;
             if (!channel.Send(_scratch.AsSpan(0, length)))
             {
-                SendFailures++;
+                Count(PoseFrameOutcome.SendFailed);
                 lane.Encoder!.RequestKeyFrame(); // the page may have missed the reference
                 continue;
             }
-            FramesForwarded++;
+            Count(PoseFrameOutcome.Forwarded);
             receiver.FramesSent++;
             receiver.Sent.Add(length + Options.PerMessageOverhead, now);
         }

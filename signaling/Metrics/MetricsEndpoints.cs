@@ -20,6 +20,13 @@ public static class MetricsEndpoints
     }
 
     /// <summary>Maps <c>/metrics</c> and exports, at scrape time, what the media server counts today.</summary>
+    private static string PoseOutcomeLabel(PoseFrameOutcome outcome) => outcome switch
+    {
+        PoseFrameOutcome.NotSender => "not_sender",
+        PoseFrameOutcome.SendFailed => "send_failed",
+        _ => outcome.ToString().ToLowerInvariant(),
+    };
+
     public static void MapMediaMetrics(this WebApplication app)
     {
         var metrics = app.Services.GetRequiredService<MediaMetrics>();
@@ -47,6 +54,10 @@ public static class MetricsEndpoints
             "buffer_full (send buffer full), bad_packet (not a valid SCTP packet), protocol (unknown DCEP or PPID, no channel).", "reason");
         var dcChannels = factory.CreateCounter("telerehab_datachannel_channels_total",
             "Data channels opened, and channels a peer opened that the policy refused, by result.", "result");
+        var poseFrames = factory.CreateCounter("telerehab_pose_frames_total",
+            "Pose keypoint frames: received from senders, forwarded (once per receiver), and dropped by reason " +
+            "(flooded: over a sender's rate cap; malformed; undecodable; not_sender; superseded: replaced by a newer frame " +
+            "before it left; send_failed).", "outcome");
         var hubClosed = factory.CreateCounter("telerehab_hub_connections_closed_total", "Hub connections the server closed for a limit, by reason.", "reason");
 
         var services = app.Services;
@@ -59,7 +70,10 @@ public static class MetricsEndpoints
             dropped.IncTo(mediaServer.DroppedDatagrams);
             timerRuns.IncTo(mediaServer.TimerRuns);
             echoPeers.Set(services.GetRequiredService<EchoService>().ActivePeers);
-            metrics.Update(mediaServer.Totals());
+            var totals = mediaServer.Totals();
+            metrics.Update(totals);
+            foreach (var outcome in Enum.GetValues<PoseFrameOutcome>())
+                poseFrames.WithLabels(PoseOutcomeLabel(outcome)).IncTo(totals.PoseFrames[(int)outcome]);
             var http = services.GetRequiredService<HttpConnectionLimiter>();
             httpOpen.Set(http.Open);
             refused.WithLabels("http", "file_descriptors").IncTo(http.RefusedFileDescriptors);

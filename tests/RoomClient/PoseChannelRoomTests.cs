@@ -150,5 +150,19 @@ public sealed class PoseChannelRoomTests(ITestOutputHelper output) : IAsyncLifet
         Assert.True(got.Count <= 2 + 15 * 10, $"the therapist got {got.Count} frames in a flood of a few seconds");
         Assert.Empty(otherTherapist.Errors);
         Assert.Empty(otherPatient.Errors);
+
+        // The operator sees the same outcomes in /metrics (summed over rooms; this is the only flooding room).
+        using var http = _kit.Host.CreateClient();
+        var metrics = await http.GetStringAsync("/metrics");
+        Assert.Equal(flooded, MetricValue(metrics, "telerehab_pose_frames_total{outcome=\"flooded\"}"));
+        Assert.Equal(malformed, MetricValue(metrics, "telerehab_pose_frames_total{outcome=\"malformed\"}"));
+        Assert.True(MetricValue(metrics, "telerehab_pose_frames_total{outcome=\"forwarded\"}") >= got.Count);
+    }
+
+    private static long MetricValue(string metrics, string series)
+    {
+        var line = metrics.Split('\n').SingleOrDefault(l => l.StartsWith(series + " ", StringComparison.Ordinal));
+        Assert.True(line is not null, $"{series} is not in /metrics");
+        return (long)double.Parse(line![(series.Length + 1)..], System.Globalization.CultureInfo.InvariantCulture);
     }
 }

@@ -35,6 +35,7 @@ public sealed class MetricsEndpointTests : IAsyncLifetime
             "telerehab_dtls_failures_total", "telerehab_forwarding_delay_seconds", "telerehab_media_peers",
             "telerehab_media_dropped_datagrams_total", "telerehab_media_timer_runs_total", "telerehab_echo_active_peers",
             "telerehab_datachannel_messages_total", "telerehab_datachannel_dropped_total", "telerehab_datachannel_channels_total",
+            "telerehab_pose_frames_total",
         })
         {
             Assert.Contains($"# TYPE {name} ", text);

@@ -233,6 +233,9 @@ public sealed class DataChannelEchoTests : IAsyncLifetime
     {
         var (client, echo, events, transport) = await ConnectWithChannelsAsync();
         await using var _ = client;
+        var (bystander, _) = await ConnectAsync(dataChannel: false); // another peer on the same server
+        await using var __ = bystander;
+        await AssertMediaFlowsAsync(bystander);
         var server = echo.DataChannels!;
         var big = await OnWorkerAsync(client, () => transport.OpenChannel("big"));
         var other = await OnWorkerAsync(client, () => transport.OpenChannel("other"));
@@ -260,6 +263,7 @@ public sealed class DataChannelEchoTests : IAsyncLifetime
         await AssertEchoesAsync(client, transport, events, other.StreamId, "after");
         await AssertEchoesAsync(client, transport, events, big!.StreamId, "big channel after");
         await AssertMediaFlowsAsync(client);
+        await AssertMediaFlowsAsync(bystander);
         Assert.False(echo.IsClosed);
 
         using var http = _host.CreateClient();
