@@ -24,6 +24,7 @@ const state = {
   // The patient's pose estimator files (session/pose-files.js): 'checking' | 'missing' | 'fetching' | 'stored' |
   // 'unavailable'; `reason` is the last background-fetch decision's.
   poseFiles: { state: 'checking', loadedBytes: 0, totalBytes: 0, reason: null },
+  ownPose: false,         // a patient watching its own skeleton
 };
 
 let hub = null;
@@ -236,6 +237,7 @@ async function enterCall(result) {
   }
   // Before the first offer, so that the offer negotiates the data channel section.
   sessionPose = new SessionPose(pc, { role: result.role });
+  $('own-pose-button').hidden = result.role !== 'patient';
   renderTiles();
   updatePose();
   qualityTimer = setInterval(updateQuality, 2000);
@@ -476,9 +478,13 @@ function renderTiles() {
       tiles.append(tile);
     }
     const video = tile.querySelector('video');
-    if (!isMe && sessionPose) {
+    // Everyone else's movement on their tile; a patient's own only when it asked to see it (the server then sends its
+    // own frames back: "Show my movement").
+    if (sessionPose && (!isMe || state.ownPose)) {
       sessionPose.attachTile(participant.id, tile, video);
       sessionPose.setVideoHidden(participant.id, !!participant.videoMuted);
+    } else if (sessionPose?.hasTile(participant.id)) {
+      sessionPose.detachTile(participant.id);
     }
     const stream = isMe ? localStream : remoteStreams.get(participant.id);
     if (stream && video.srcObject !== stream) video.srcObject = stream;
@@ -559,6 +565,25 @@ function endCall(message) {
 $('join-button').addEventListener('click', join);
 $('mic-button').addEventListener('click', () => { setLocalMuted('audio', !isLocalMuted('audio')); notify(null); });
 $('camera-button').addEventListener('click', () => setLocalMuted('video', !isLocalMuted('video')));
+
+// A patient may watch its own skeleton (to check its posture as the therapist sees it): the server sends the patient's
+// own pose frames back while this is on.
+async function setOwnPose(show) {
+  const button = $('own-pose-button');
+  button.disabled = true;
+  try {
+    await hub.invoke('SetOwnPoseView', show);
+    state.ownPose = show;
+    button.textContent = show ? 'Hide my movement' : 'Show my movement';
+    button.setAttribute('aria-pressed', String(show));
+    renderTiles();
+  } catch (e) {
+    notify(reason(e));
+  } finally {
+    button.disabled = false;
+  }
+}
+$('own-pose-button').addEventListener('click', () => setOwnPose(!state.ownPose));
 $('leave-button').addEventListener('click', async () => {
   await hub?.invoke('Leave').catch(() => {});
   endCall('You left the session.');

@@ -133,8 +133,17 @@ export class SessionPose {
 
   detachTile(id) {
     const entry = this.senders.get(id);
-    entry?.tile?.renderer.stop();
+    const view = entry?.tile;
+    if (view) {
+      view.renderer.stop();
+      for (const element of [view.canvas, view.badge, view.status, view.toggle]) element.remove();
+    }
     this.senders.delete(id);
+  }
+
+  /** Whether `id` has a skeleton layer on its tile. */
+  hasTile(id) {
+    return !!this.senders.get(id)?.tile;
   }
 
   paintTiles() {

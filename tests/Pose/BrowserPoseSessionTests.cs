@@ -102,6 +102,16 @@ public sealed class BrowserPoseSessionTests(ITestOutputHelper output) : IAsyncLi
             Assert.Matches(@"^pose \d+(\.\d)? fps · \d+", await therapist.Page.GetByTestId($"pose-status-{patientId}").TextContentAsync());
             Assert.False(await therapist.Page.GetByTestId($"pose-badge-{patientId}").IsVisibleAsync()); // the video is live
 
+            // The patient asks to see its own movement: the server sends its frames back and its own tile draws them.
+            var ownReceived = $"window.telerehab.pose()?.received['{patientId}']";
+            Assert.False(await patient.Page.GetByTestId($"pose-canvas-{patientId}").IsVisibleAsync());
+            await patient.Page.GetByTestId("own-pose-button").ClickAsync();
+            await WaitAsync(patient.Page, $"() => ({ownReceived}?.frames ?? 0) >= 3", 30_000);
+            Assert.Equal("true", await patient.Page.GetByTestId("own-pose-button").GetAttributeAsync("aria-pressed"));
+            Assert.True(await patient.Page.GetByTestId($"pose-canvas-{patientId}").IsVisibleAsync());
+            await patient.Page.GetByTestId("own-pose-button").ClickAsync(); // and hides it again
+            await WaitAsync(patient.Page, $"() => !document.querySelector('[data-testid=\"pose-canvas-{patientId}\"]')", 10_000);
+
             // The patient turns the camera off: pose stops with it, and the tile shows the skeleton alone with the badge.
             await patient.Page.GetByTestId("camera-button").ClickAsync();
             await WaitAsync(patient.Page, "() => window.telerehab.pose().estimating === false && window.telerehab.pose().decision === 'camera-off'", 10_000);
