@@ -25,6 +25,7 @@ const state = {
   // 'unavailable'; `reason` is the last background-fetch decision's.
   poseFiles: { state: 'checking', loadedBytes: 0, totalBytes: 0, reason: null },
   ownPose: false,         // a patient watching its own skeleton
+  movementOnly: false,    // a patient sending its movement (pose) and audio, no video
 };
 
 let hub = null;
@@ -238,6 +239,7 @@ async function enterCall(result) {
   // Before the first offer, so that the offer negotiates the data channel section.
   sessionPose = new SessionPose(pc, { role: result.role });
   $('own-pose-button').hidden = result.role !== 'patient';
+  $('movement-only-button').hidden = result.role !== 'patient' || !localStream?.getVideoTracks().length;
   renderTiles();
   updatePose();
   qualityTimer = setInterval(updateQuality, 2000);
@@ -334,17 +336,26 @@ const simulcastEncodings = [
 ];
 
 // The server says which of this page's simulcast encodings some receiver needs; the others stop using the uplink.
+const neededRids = new Map(); // mid -> rids the server wants (absent: all)
 async function publishLayers(mid, activeRids) {
-  const transceiver = pc?.getTransceivers().find((t) => t.mid === mid);
-  if (!transceiver) return;
-  const parameters = transceiver.sender.getParameters();
-  if (!parameters.encodings?.length) return;
-  let changed = false;
-  for (const encoding of parameters.encodings) {
-    const active = !encoding.rid || activeRids.includes(encoding.rid);
-    if (encoding.active !== active) { encoding.active = active; changed = true; }
+  neededRids.set(mid, activeRids);
+  await applyVideoEncodings();
+}
+
+// Sets each video encoding active or not: none while the patient sends movement only, else those the server needs.
+async function applyVideoEncodings() {
+  for (const transceiver of pc?.getTransceivers() ?? []) {
+    if (transceiver.sender.track?.kind !== 'video') continue;
+    const parameters = transceiver.sender.getParameters();
+    if (!parameters.encodings?.length) continue;
+    const needed = neededRids.get(transceiver.mid);
+    let changed = false;
+    for (const encoding of parameters.encodings) {
+      const active = !state.movementOnly && (!encoding.rid || !needed || needed.includes(encoding.rid));
+      if (encoding.active !== active) { encoding.active = active; changed = true; }
+    }
+    if (changed) await transceiver.sender.setParameters(parameters);
   }
-  if (changed) await transceiver.sender.setParameters(parameters);
 }
 
 function addSendTransceiver(track) {
@@ -542,7 +553,7 @@ function setLocalMuted(kind, muted) {
   if (kind === 'audio') $('mic-button').textContent = muted ? 'Unmute' : 'Mute';
   else $('camera-button').textContent = muted ? 'Camera on' : 'Camera off';
   updatePose(); // pose comes from the camera: camera off stops it too
-  hub?.invoke('SetMuted', { kind, muted }).catch((e) => notify(reason(e)));
+  hub?.invoke('SetMuted', { kind, muted: muted || (kind === 'video' && state.movementOnly) }).catch((e) => notify(reason(e)));
 }
 
 function isLocalMuted(kind) {
@@ -584,6 +595,24 @@ async function setOwnPose(show) {
   }
 }
 $('own-pose-button').addEventListener('click', () => setOwnPose(!state.ownPose));
+
+// "Movement only": the patient's video stops on the wire while the camera keeps running for the pose estimator, so
+// the therapist sees the movement as a skeleton (the tile's "audio + movement" badge) and the uplink carries only
+// audio and keypoints: for a connection too weak for video, or a patient who prefers not to be seen.
+async function setMovementOnly(on) {
+  const button = $('movement-only-button');
+  state.movementOnly = on;
+  button.setAttribute('aria-pressed', String(on));
+  button.textContent = on ? 'Send video again' : 'Movement only';
+  try {
+    await applyVideoEncodings();
+  } catch (e) {
+    notify(String(e?.message ?? e));
+  }
+  hub?.invoke('SetMuted', { kind: 'video', muted: on || isLocalMuted('video') }).catch((e) => notify(reason(e)));
+  notify(on ? 'Your video is off: the therapist sees your movement as a skeleton.' : null);
+}
+$('movement-only-button').addEventListener('click', () => setMovementOnly(!state.movementOnly));
 $('leave-button').addEventListener('click', async () => {
   await hub?.invoke('Leave').catch(() => {});
   endCall('You left the session.');

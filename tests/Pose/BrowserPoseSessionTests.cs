@@ -62,6 +62,18 @@ public sealed class BrowserPoseSessionTests(ITestOutputHelper output) : IAsyncLi
     private static async Task<string> PoseAsync(BrowserParticipant person) =>
         (await person.Page.EvaluateAsync<JsonElement>("() => JSON.parse(JSON.stringify(window.telerehab.pose()))")).ToString();
 
+    /// <summary>Pixels of the renderer's green bones on <paramref name="id"/>'s pose layer.</summary>
+    private static Task<int> SkeletonPixelsAsync(IPage page, string id) => page.EvaluateAsync<int>($$"""
+        () => {
+          const canvas = document.querySelector('[data-testid="pose-canvas-{{id}}"]');
+          if (!canvas || canvas.hidden || !canvas.width) return 0;
+          const data = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
+          let n = 0;
+          for (let i = 0; i < data.length; i += 4) if (data[i + 1] > 170 && data[i] < 130 && data[i + 3] > 100) n++;
+          return n;
+        }
+        """);
+
     [Fact]
     public async Task The_therapist_sees_the_patients_skeleton_with_angles_and_alone_with_a_badge_when_the_camera_is_off()
     {
@@ -88,19 +100,23 @@ public sealed class BrowserPoseSessionTests(ITestOutputHelper output) : IAsyncLi
             await WaitAsync(therapist.Page, $"() => Object.values({received}?.angles ?? {{}}).some(v => v != null)", 20_000);
 
             // Skeleton pixels (the renderer's green bones) on the patient's tile, and the rate and age under it.
-            var green = await therapist.Page.EvaluateAsync<int>($$"""
-                () => {
-                  const canvas = document.querySelector('[data-testid="pose-canvas-{{patientId}}"]');
-                  if (!canvas || canvas.hidden || !canvas.width) return 0;
-                  const data = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
-                  let n = 0;
-                  for (let i = 0; i < data.length; i += 4) if (data[i + 1] > 170 && data[i] < 130 && data[i + 3] > 100) n++;
-                  return n;
-                }
-                """);
+            var green = await SkeletonPixelsAsync(therapist.Page, patientId);
             Assert.True(green > 30, $"{green} skeleton pixels");
             Assert.Matches(@"^pose \d+(\.\d)? fps · \d+", await therapist.Page.GetByTestId($"pose-status-{patientId}").TextContentAsync());
             Assert.False(await therapist.Page.GetByTestId($"pose-badge-{patientId}").IsVisibleAsync()); // the video is live
+
+            // "Movement only": the patient's video stops on the wire, the estimator goes on, and the therapist's tile shows
+            // the skeleton alone, still moving, with the badge.
+            await patient.Page.GetByTestId("movement-only-button").ClickAsync();
+            await WaitAsync(therapist.Page, $"() => !document.querySelector('[data-testid=\"pose-badge-{patientId}\"]').hidden", 20_000);
+            Assert.Equal("audio + movement", await therapist.Page.GetByTestId($"pose-badge-{patientId}").TextContentAsync());
+            var before = await therapist.Page.EvaluateAsync<int>($"() => {received}.frames");
+            await WaitAsync(therapist.Page, $"() => {received}.frames >= {before + 5}", 30_000);
+            Assert.True(await patient.Page.EvaluateAsync<bool>("() => window.telerehab.pose().estimating"));
+            var alone = await SkeletonPixelsAsync(therapist.Page, patientId);
+            Assert.True(alone > 30, $"{alone} skeleton pixels without video");
+            await patient.Page.GetByTestId("movement-only-button").ClickAsync();
+            await WaitAsync(therapist.Page, $"() => document.querySelector('[data-testid=\"pose-badge-{patientId}\"]').hidden", 20_000);
 
             // The patient asks to see its own movement: the server sends its frames back and its own tile draws them.
             var ownReceived = $"window.telerehab.pose()?.received['{patientId}']";
