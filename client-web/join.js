@@ -176,6 +176,15 @@ async function connectHub() {
     setLocalMuted(kind, true);
     notify(kind === 'audio' ? 'Your therapist muted your microphone.' : 'Your therapist turned off your camera.');
   });
+  // The server (for now: the therapist holding it) sets what this page sends; while held, the page keeps it.
+  hub.on('ModeChanged', ({ mode, reason: why, held }) => {
+    $('movement-only-button').disabled = held;
+    const audioPose = mode === 'audio+pose';
+    const message = !audioPose ? (why === '' && state.movementOnly ? 'Your therapist allows video again.' : null)
+      : why === 'therapist' ? 'Your therapist chose audio and movement only: they see your movement as a skeleton.'
+        : 'Weak connection: audio and movement only.';
+    setMovementOnly(audioPose, message);
+  });
   hub.on('Removed', ({ reason: why }) => endCall(`You were removed from the session. ${why ?? ''}`.trim()));
   hub.on('PublishLayers', ({ mid, activeRids }) => { publishLayers(mid, activeRids).catch(() => {}); });
   hub.on('LinkStats', (stats) => {
@@ -484,6 +493,17 @@ function renderTiles() {
         remove.dataset.testid = `remove-${participant.id}`;
         remove.onclick = () => hub.invoke('RemoveParticipant', participant.id).catch((e) => notify(reason(e)));
         controls.append(mute, remove);
+        if (participant.role === 'patient') {
+          // Hold this patient in audio + movement (its video off, its movement as a skeleton), or let it go.
+          const hold = document.createElement('button');
+          hold.className = 'hold-mode';
+          hold.dataset.testid = `hold-${participant.id}`;
+          hold.onclick = () => {
+            const held = state.participants.get(participant.id)?.modeReason === 'therapist';
+            hub.invoke('HoldMode', { participantId: participant.id, mode: held ? 'auto' : 'audio+pose' }).catch((e) => notify(reason(e)));
+          };
+          controls.append(hold);
+        }
         tile.append(controls);
       }
       tiles.append(tile);
@@ -499,7 +519,16 @@ function renderTiles() {
     }
     const stream = isMe ? localStream : remoteStreams.get(participant.id);
     if (stream && video.srcObject !== stream) video.srcObject = stream;
-    const flags = [participant.audioMuted ? 'muted' : null, participant.videoMuted ? 'camera off' : null].filter(Boolean);
+    const hold = tile.querySelector('.hold-mode');
+    if (hold) {
+      const held = participant.modeReason === 'therapist';
+      hold.textContent = held ? 'Allow video' : 'Movement only';
+      hold.setAttribute('aria-pressed', String(held));
+    }
+    const audioPose = participant.mode === 'audio+pose';
+    const flags = [participant.audioMuted ? 'muted' : null,
+      audioPose ? `audio + movement${participant.modeReason === 'therapist' ? ' (held by the therapist)' : ''}`
+        : participant.videoMuted ? 'camera off' : null].filter(Boolean);
     tile.querySelector('.label').textContent =
       `${participant.displayName}${isMe ? ' (you)' : ''}${participant.role === 'therapist' ? ' · therapist' : ''}${flags.length ? ` · ${flags.join(', ')}` : ''}`;
   }
@@ -599,7 +628,7 @@ $('own-pose-button').addEventListener('click', () => setOwnPose(!state.ownPose))
 // "Movement only": the patient's video stops on the wire while the camera keeps running for the pose estimator, so
 // the therapist sees the movement as a skeleton (the tile's "audio + movement" badge) and the uplink carries only
 // audio and keypoints: for a connection too weak for video, or a patient who prefers not to be seen.
-async function setMovementOnly(on) {
+async function setMovementOnly(on, message = null) {
   const button = $('movement-only-button');
   state.movementOnly = on;
   button.setAttribute('aria-pressed', String(on));
@@ -610,7 +639,7 @@ async function setMovementOnly(on) {
     notify(String(e?.message ?? e));
   }
   hub?.invoke('SetMuted', { kind: 'video', muted: on || isLocalMuted('video') }).catch((e) => notify(reason(e)));
-  notify(on ? 'Your video is off: the therapist sees your movement as a skeleton.' : null);
+  notify(message ?? (on ? 'Your video is off: the therapist sees your movement as a skeleton.' : null));
 }
 $('movement-only-button').addEventListener('click', () => setMovementOnly(!state.movementOnly));
 $('leave-button').addEventListener('click', async () => {

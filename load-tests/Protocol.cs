@@ -3,7 +3,11 @@ namespace TeleRehab.LoadTests;
 // The session hub's wire types as a client sees them (docs/signalling.md), written from the document, not shared
 // with the server: this client checks the protocol as any third-party client would.
 
-public sealed record ParticipantInfo(string Id, string DisplayName, string Role, string State, bool AudioMuted, bool VideoMuted, string Quality);
+public sealed record ParticipantInfo(string Id, string DisplayName, string Role, string State, bool AudioMuted, bool VideoMuted, string Quality,
+    string Mode = "video", string ModeReason = "");
+
+/// <summary>The server tells a participant what to send (docs/signalling.md, <c>ModeChanged</c>).</summary>
+public sealed record ModeInfo(string Mode, string Reason, bool Held);
 
 public sealed record TrackInfoDto(string TrackId, string ParticipantId, string Kind);
 
@@ -51,6 +55,7 @@ public static class HubNames
     public const string RemoveParticipant = "RemoveParticipant";
     public const string LockRoom = "LockRoom";
     public const string EndSession = "EndSession";
+    public const string HoldMode = "HoldMode";
 
     public const string ParticipantJoined = "ParticipantJoined";
     public const string ParticipantUpdated = "ParticipantUpdated";
@@ -63,4 +68,5 @@ public static class HubNames
     public const string RoomLocked = "RoomLocked";
     public const string SessionEnded = "SessionEnded";
     public const string LinkStats = "LinkStats";
+    public const string ModeChanged = "ModeChanged";
 }

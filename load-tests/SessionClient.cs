@@ -392,6 +392,7 @@ public sealed class SessionClient : IAsyncDisposable
             }
         });
         _hub.On<LockedInfo>(HubNames.RoomLocked, p => Record(HubNames.RoomLocked, p));
+        _hub.On<ModeInfo>(HubNames.ModeChanged, p => Record(HubNames.ModeChanged, p));
         _hub.On<LinkStatsInfo>(HubNames.LinkStats, p =>
         {
             _linkStats = p;
@@ -472,6 +473,9 @@ public sealed class SessionClient : IAsyncDisposable
         _hub.InvokeAsync(HubNames.MuteParticipant, new { participantId, kind });
 
     public Task RemoveParticipantAsync(string participantId) => _hub.InvokeAsync(HubNames.RemoveParticipant, participantId);
+
+    /// <summary>Therapist: hold a patient in "audio+pose", or "auto" to let it go.</summary>
+    public Task HoldModeAsync(string participantId, string mode) => _hub.InvokeAsync(HubNames.HoldMode, new { participantId, mode });
 
     public Task LockRoomAsync(bool locked) => _hub.InvokeAsync(HubNames.LockRoom, locked);
 

@@ -4,7 +4,24 @@ namespace TeleRehab.Signaling.Hubs;
 
 // The session hub's wire types (docs/signalling.md). Strings, not enums, so the JSON is exactly what the document says.
 
-public sealed record ParticipantDto(string Id, string DisplayName, string Role, string State, bool AudioMuted, bool VideoMuted, string Quality);
+/// <param name="Mode">What the participant sends: "video", or "audio+pose" (no video: its movement as a skeleton).</param>
+/// <param name="ModeReason">Why it is in that mode: "" (its own choice or none), "therapist" (the therapist holds it).</param>
+public sealed record ParticipantDto(string Id, string DisplayName, string Role, string State, bool AudioMuted, bool VideoMuted, string Quality,
+    string Mode = ParticipantModes.Video, string ModeReason = "");
+
+/// <summary>The send modes of the weak-link ladder that a participant's page carries out.</summary>
+public static class ParticipantModes
+{
+    public const string Video = "video";
+    public const string AudioPose = "audio+pose";
+}
+
+/// <summary>Therapist to server: hold a patient in <see cref="Mode"/> ("audio+pose"), or let it go ("auto").</summary>
+public sealed record HoldModeRequest(string ParticipantId, string Mode);
+
+/// <summary>Server to a participant: send in this mode, for this reason; <see cref="Held"/> while the therapist holds it
+/// (the page then keeps it until released).</summary>
+public sealed record ModeDto(string Mode, string Reason, bool Held);
 
 public sealed record TrackDto(string TrackId, string ParticipantId, string Kind);
 

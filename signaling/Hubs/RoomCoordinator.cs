@@ -66,13 +66,16 @@ public sealed partial class RoomCoordinator : IRoomListener
         public bool AudioMuted { get; set; }
         public bool VideoMuted { get; set; }
         public string Quality { get; set; } = "unknown";
+        public string Mode { get; set; } = ParticipantModes.Video;
+        public string ModeReason { get; set; } = "";
 
         /// <summary>The leg's pacer totals at the last LinkStats (for the delay over the interval since).</summary>
         public long LastPacketsPaced { get; set; }
         public TimeSpan LastPacerWait { get; set; }
 
         public ParticipantDto ToDto() => new(Id, DisplayName, JoinTokenService.RoleName(Role),
-            !Present ? "left" : Joined ? "connected" : "waiting", AudioMuted, VideoMuted, Present && Joined ? Quality : "unknown");
+            !Present ? "left" : Joined ? "connected" : "waiting", AudioMuted, VideoMuted, Present && Joined ? Quality : "unknown",
+            Mode, ModeReason);
     }
 
     internal sealed class LiveRoom(SessionSnapshot session, MediaRoom media)
@@ -301,6 +304,26 @@ public sealed partial class RoomCoordinator : IRoomListener
             Broadcast(room, sends, "ParticipantUpdated", target.ToDto());
         }
         await media.SetMutedAsync(participantId, kind, true);
+        Run(sends);
+    }
+
+    /// <summary>The therapist holds a patient in audio + pose (its page stops sending video and sends its movement), or
+    /// lets it go back to video. The patient's page is told (<c>ModeChanged</c>), everyone sees the mode.</summary>
+    internal void HoldMode(Caller caller, string participantId, string mode)
+    {
+        var sends = new List<Outgoing>();
+        lock (_lock)
+        {
+            var (room, _) = RequireTherapist(caller);
+            if (!room.Members.TryGetValue(participantId, out var target) || !target.Present || !target.Joined)
+                throw new HubException("not-found: that participant is not in the room");
+            if (target.Role != ParticipantRole.Patient) throw new HubException("invalid: only a patient's mode can be held (patients send movement)");
+            var hold = mode == ParticipantModes.AudioPose;
+            target.Mode = hold ? ParticipantModes.AudioPose : ParticipantModes.Video;
+            target.ModeReason = hold ? "therapist" : "";
+            sends.Add(new Outgoing(target.ConnectionId, "ModeChanged", new ModeDto(target.Mode, target.ModeReason, hold)));
+            Broadcast(room, sends, "ParticipantUpdated", target.ToDto());
+        }
         Run(sends);
     }
 

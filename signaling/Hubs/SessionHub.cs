@@ -55,6 +55,14 @@ public sealed class SessionHub(RoomCoordinator rooms, JoinTokenService tokens) :
 
     public Task RemoveParticipant(string participantId) => rooms.RemoveParticipantAsync(Caller(), participantId ?? "");
 
+    /// <summary>Therapist: hold a patient in "audio+pose" (video off, movement as a skeleton), or "auto" to let it go.</summary>
+    public void HoldMode(HoldModeRequest request)
+    {
+        if (request is null || request.Mode is not (ParticipantModes.AudioPose or "auto"))
+            throw new HubException("invalid: HoldMode needs { participantId, mode: \"audio+pose\" | \"auto\" }");
+        rooms.HoldMode(Caller(), request.ParticipantId ?? "", request.Mode);
+    }
+
     public void LockRoom(bool locked) => rooms.LockRoom(Caller(), locked);
 
     public void EndSession() => rooms.EndSession(Caller());

@@ -118,6 +118,20 @@ public sealed class BrowserPoseSessionTests(ITestOutputHelper output) : IAsyncLi
             await patient.Page.GetByTestId("movement-only-button").ClickAsync();
             await WaitAsync(therapist.Page, $"() => document.querySelector('[data-testid=\"pose-badge-{patientId}\"]').hidden", 20_000);
 
+            // The therapist holds the patient in audio + movement: the patient's page carries it out, says why, and keeps
+            // it (its own button is disabled) until the therapist lets go.
+            await therapist.Page.GetByTestId($"hold-{patientId}").ClickAsync();
+            await WaitAsync(patient.Page, "() => document.querySelector('[data-testid=\"movement-only-button\"]').getAttribute('aria-pressed') === 'true'", 20_000);
+            Assert.True(await patient.Page.GetByTestId("movement-only-button").IsDisabledAsync());
+            Assert.Contains("Your therapist chose audio and movement only", await patient.Page.GetByTestId("notice").TextContentAsync());
+            await WaitAsync(therapist.Page, $"() => document.querySelector('[data-testid=\"tile-{patientId}\"] .label').textContent.includes('held by the therapist')", 20_000);
+            await WaitAsync(therapist.Page, $"() => !document.querySelector('[data-testid=\"pose-badge-{patientId}\"]').hidden", 20_000);
+            Assert.Equal("true", await therapist.Page.GetByTestId($"hold-{patientId}").GetAttributeAsync("aria-pressed"));
+            await therapist.Page.GetByTestId($"hold-{patientId}").ClickAsync();
+            await WaitAsync(patient.Page, "() => document.querySelector('[data-testid=\"movement-only-button\"]').getAttribute('aria-pressed') === 'false'", 20_000);
+            Assert.False(await patient.Page.GetByTestId("movement-only-button").IsDisabledAsync());
+            await WaitAsync(therapist.Page, $"() => document.querySelector('[data-testid=\"pose-badge-{patientId}\"]').hidden", 20_000);
+
             // The patient asks to see its own movement: the server sends its frames back and its own tile draws them.
             var ownReceived = $"window.telerehab.pose()?.received['{patientId}']";
             Assert.False(await patient.Page.GetByTestId($"pose-canvas-{patientId}").IsVisibleAsync());

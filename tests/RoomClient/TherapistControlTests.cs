@@ -97,4 +97,33 @@ public sealed class TherapistControlTests(ITestOutputHelper output) : IAsyncLife
         var ended = await Assert.ThrowsAsync<HubException>(() => again.JoinAsync(SessionClient.TokenFromLink(session.TherapistLink)));
         Assert.Contains("ended:", ended.Message);
     }
+
+    [Fact]
+    public async Task The_therapist_holds_a_patient_in_audio_and_movement_and_lets_it_go()
+    {
+        var (_, therapist, patient) = await _kit.StartPairAsync("hold");
+
+        // Only the therapist, only a patient, only the modes there are; nothing changes on a refused call.
+        var forbidden = await Assert.ThrowsAsync<HubException>(() => patient.HoldModeAsync(patient.ParticipantId, "audio+pose"));
+        Assert.Contains("forbidden:", forbidden.Message);
+        var notPatient = await Assert.ThrowsAsync<HubException>(() => therapist.HoldModeAsync(therapist.ParticipantId, "audio+pose"));
+        Assert.Contains("invalid:", notPatient.Message);
+        var badMode = await Assert.ThrowsAsync<HubException>(() => therapist.HoldModeAsync(patient.ParticipantId, "hologram"));
+        Assert.Contains("invalid:", badMode.Message);
+        var nobody = await Assert.ThrowsAsync<HubException>(() => therapist.HoldModeAsync("nobody", "audio+pose"));
+        Assert.Contains("not-found:", nobody.Message);
+        Assert.DoesNotContain(patient.Events, e => e.Name == HubNames.ModeChanged);
+
+        await therapist.HoldModeAsync(patient.ParticipantId, "audio+pose");
+        var mode = await patient.WaitForEventAsync<ModeInfo>(HubNames.ModeChanged, null, RoomTestKit.Generous);
+        Assert.Equal(new ModeInfo("audio+pose", "therapist", true), mode);
+        var seen = await therapist.WaitForEventAsync<ParticipantInfo>(HubNames.ParticipantUpdated,
+            p => p.Id == patient.ParticipantId && p.Mode == "audio+pose", RoomTestKit.Generous);
+        Assert.Equal("therapist", seen.ModeReason);
+
+        await therapist.HoldModeAsync(patient.ParticipantId, "auto");
+        await patient.WaitForEventAsync<ModeInfo>(HubNames.ModeChanged, m => m is { Mode: "video", Held: false }, RoomTestKit.Generous);
+        await therapist.WaitForEventAsync<ParticipantInfo>(HubNames.ParticipantUpdated,
+            p => p.Id == patient.ParticipantId && p.Mode == "video" && p.ModeReason == "", RoomTestKit.Generous);
+    }
 }
