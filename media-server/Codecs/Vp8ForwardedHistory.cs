@@ -52,7 +52,7 @@ public sealed class Vp8ForwardedHistory
         if (d.HasPictureId != entry.PictureId >= 0 || d.HasTl0PicIdx != entry.Tl0PicIdx >= 0 || d.HasKeyIdx != entry.KeyIdx >= 0) return false;
         if (entry.PictureId >= 0) Vp8PayloadDescriptor.TrySetPictureId(payload, d.PictureIdOffset, entry.PictureId);
         if (entry.Tl0PicIdx >= 0) payload[d.Tl0PicIdxOffset] = (byte)entry.Tl0PicIdx;
-        if (entry.KeyIdx >= 0) payload[d.TidKeyIdxOffset] = (byte)((payload[d.TidKeyIdxOffset] & 0xE0) | entry.KeyIdx);
+        if (entry.KeyIdx >= 0) payload[d.TidKeyIdxOffset] = (byte)((payload[d.TidKeyIdxOffset] & 0xE0) | (byte)entry.KeyIdx);
         return true;
     }
 }

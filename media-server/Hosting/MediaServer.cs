@@ -96,6 +96,9 @@ public sealed class MediaServer : IAsyncDisposable
     /// <summary>Peer timers run by every worker (see <see cref="MediaWorker.TimerRuns"/>).</summary>
     public long TimerRuns => _workers.Sum(worker => worker.TimerRuns);
 
+    /// <summary>Timer runs that left a peer's deadline in the past (see <see cref="MediaWorker.StaleDeadlines"/>).</summary>
+    public long StaleDeadlines => _workers.Sum(worker => worker.StaleDeadlines);
+
     public MediaServerOptions Options => _options;
 
     /// <summary>Data channel counters of every peer on this server (messages, drops by reason, refused channels).</summary>

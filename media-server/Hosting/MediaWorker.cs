@@ -201,9 +201,27 @@ public sealed class MediaWorker : IDisposable
             {
                 peer.Close($"internal error: {ex.GetType().Name}");
             }
+            if (!peer.IsClosed && peer.NextTimeout is { } again && again <= now)
+            {
+                // A deadline still due right after its timer ran is a peer bug (it would run again at once, a core in a
+                // busy loop): it is counted and run again a millisecond later, not at once.
+                _staleDeadlines++;
+                var retry = now + StaleDeadlineRetry;
+                if (retry < _nextDeadline) _nextDeadline = retry;
+                continue;
+            }
             AfterHandling(peer);
         }
     }
+
+    /// <summary>How soon a peer whose deadline stayed in the past after its timer ran is run again.</summary>
+    public static readonly TimeSpan StaleDeadlineRetry = TimeSpan.FromMilliseconds(1);
+
+    private long _staleDeadlines;
+
+    /// <summary>Timer runs after which the peer's deadline was still due (see <see cref="StaleDeadlineRetry"/>); 0 unless a
+    /// peer has a bug.</summary>
+    public long StaleDeadlines => Volatile.Read(ref _staleDeadlines);
 
     private void RetireClosedPeers()
     {

@@ -694,12 +694,21 @@ internal sealed class RoomParticipant : IMediaPeer, IPeerConnectionHandler, IEgr
         if (stream.Ssrc is not { } mediaSsrc || _connection is not { State: PeerConnectionState.Connected }) return;
         Span<ushort> lost = stackalloc ushort[MaxNacksPerPacket];
         Span<NackPair> pairs = stackalloc NackPair[MaxNacksPerPacket];
-        var count = stream.Nack.CollectNacks(now, lost);
-        if (count == 0) return;
-        var pairCount = TransportLayerNack.BuildPairs(lost[..count], pairs);
-        var length = new TransportLayerNack(_rtcpSsrc, mediaSsrc, pairs[..pairCount]).WriteTo(_rtcpBuffer);
-        if (length > 0 && _connection.SendRtcp(_rtcpBuffer, length)) _room.Counters.NacksSent++;
+        // Everything due goes now, a NACK packet per MaxNacksPerPacket sequence numbers (on EDGE a loss burst leaves
+        // more than one packet's worth due at once; what is left due would keep this peer's deadline in the past).
+        for (var batch = 0; batch < MaxNackPacketsPerTimeout; batch++)
+        {
+            var count = stream.Nack.CollectNacks(now, lost);
+            if (count == 0) return;
+            var pairCount = TransportLayerNack.BuildPairs(lost[..count], pairs);
+            var length = new TransportLayerNack(_rtcpSsrc, mediaSsrc, pairs[..pairCount]).WriteTo(_rtcpBuffer);
+            if (length > 0 && _connection.SendRtcp(_rtcpBuffer, length)) _room.Counters.NacksSent++;
+            if (count < MaxNacksPerPacket) return;
+        }
     }
+
+    /// <summary>Enough NACK packets for every sequence number a stream's generator can hold (its default capacity).</summary>
+    private const int MaxNackPacketsPerTimeout = 8;
 
     /// <summary>Transport-wide feedback (draft-holmer-rmcat-transport-wide-cc-extensions-01 §3.1) about every packet
     /// this participant sent with a transport-wide number, so its browser estimates its uplink.</summary>

@@ -43,6 +43,10 @@ public sealed class NackGenerator
     /// <summary>Round-trip time to the publisher, the interval between NACKs of one packet (initially 100 ms).</summary>
     public TimeSpan Rtt { get; set; } = TimeSpan.FromMilliseconds(100);
 
+    /// <summary>The shortest wait before a NACK is repeated, whatever <see cref="Rtt"/> says: a round trip measured on
+    /// loopback is 0 at RTCP's 1/65536 s resolution, and a 0 wait would make the entry due again at once.</summary>
+    public static readonly TimeSpan MinRetryInterval = TimeSpan.FromMilliseconds(10);
+
     /// <summary>Packets currently missing and tracked.</summary>
     public int MissingCount => _count;
 
@@ -139,7 +143,7 @@ public sealed class NackGenerator
         {
             ref Entry e = ref _entries[i];
             TimeSpan expiry = e.DetectedAt + MaxAge;
-            if (now > expiry || e.Retries >= MaxRetries)
+            if (now >= expiry || e.Retries >= MaxRetries) // at its expiry it is due no more (its timer fires exactly then)
             {
                 GivenUpCount++;
                 continue;
@@ -148,7 +152,7 @@ public sealed class NackGenerator
             {
                 lost[written++] = (ushort)e.Sequence;
                 e.Retries++;
-                e.NextSend = now + Rtt;
+                e.NextSend = now + (Rtt > MinRetryInterval ? Rtt : MinRetryInterval);
             }
             // After its last retry an entry is dropped at NextSend; before that, whichever comes first.
             TimeSpan due = e.NextSend < expiry ? e.NextSend : expiry;

@@ -152,22 +152,37 @@ public sealed class SubscriberEgress
         Estimator.HandleTimeout(now);
         // Probes only once the subscriber's feedback shows it measures this leg (else they would be wasted).
         if (PaddingSource is null || Estimator.FeedbacksReceived == 0) return;
-        if (!_probing && Estimator.TryGetProbe(now, out var cluster))
+        // A cluster that cannot go out (no packet to copy as padding yet, or the transport refuses) is given up and the
+        // next queued one is tried at once: a cluster left in the queue would keep the estimator's deadline in the past.
+        for (var clusters = 0; clusters < MaxClustersPerTimeout; clusters++)
         {
-            _probe = cluster;
-            _probing = true;
-            _probePackets = 0;
-            _probeBytes = 0;
-            _nextProbePacket = now;
+            if (!_probing)
+            {
+                if (!Estimator.TryGetProbe(now, out var cluster)) break;
+                _probe = cluster;
+                _probing = true;
+                _probePackets = 0;
+                _probeBytes = 0;
+                _nextProbePacket = now;
+            }
+            SendProbePackets(now);
+            if (_probing) break; // the cluster goes on at its rate
         }
-        // A probe cluster: padding at the cluster's rate until it has its packets and bytes (about 15 ms).
+        Pacer.RateBps = Estimator.TargetBitrate;
+    }
+
+    private const int MaxClustersPerTimeout = 4;
+
+    /// <summary>A probe cluster: padding at the cluster's rate until it has its packets and bytes (about 15 ms).</summary>
+    private void SendProbePackets(TimeSpan now)
+    {
         while (_probing && now >= _nextProbePacket)
         {
-            var length = PaddingSource.WritePadding(_probeBuffer, ProbePadding, now);
+            var length = PaddingSource!.WritePadding(_probeBuffer, ProbePadding, now);
             if (length == 0 || !Transmit(_probeBuffer, length, _probe.Id, now))
             {
                 _probing = false;
-                break;
+                return;
             }
             ProbePacketsSent++;
             Pacer.Consume(length + Overhead, now);
@@ -176,6 +191,5 @@ public sealed class SubscriberEgress
             _nextProbePacket += _probe.PacketInterval(length + Overhead);
             if (_probePackets >= _probe.MinPackets && _probeBytes >= _probe.MinBytes) _probing = false;
         }
-        Pacer.RateBps = Estimator.TargetBitrate;
     }
 }

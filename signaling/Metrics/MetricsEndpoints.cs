@@ -36,6 +36,8 @@ public static class MetricsEndpoints
             "Datagrams that matched no peer or could not be demultiplexed.");
         var timerRuns = factory.CreateCounter("telerehab_media_timer_runs_total",
             "Peer timers the media workers ran (pacing, feedback, reports, probes): some hundreds a second per busy peer; far more is a busy loop.");
+        var staleDeadlines = factory.CreateCounter("telerehab_media_stale_deadlines_total",
+            "Peer timer runs after which the peer's deadline was still due (run again 1 ms later instead of at once): 0 unless a peer has a bug.");
         var echoPeers = factory.CreateGauge("telerehab_echo_active_peers", "Connection-check (echo) peers running.");
 
         var httpOpen = factory.CreateGauge("telerehab_http_connections", "HTTP connections open (WebSockets included).");
@@ -69,6 +71,7 @@ public static class MetricsEndpoints
             peers.Set(mediaServer.PeerCount);
             dropped.IncTo(mediaServer.DroppedDatagrams);
             timerRuns.IncTo(mediaServer.TimerRuns);
+            staleDeadlines.IncTo(mediaServer.StaleDeadlines);
             echoPeers.Set(services.GetRequiredService<EchoService>().ActivePeers);
             var totals = mediaServer.Totals();
             metrics.Update(totals);

@@ -33,7 +33,7 @@ public sealed class MetricsEndpointTests : IAsyncLifetime
             "telerehab_bytes_in_total", "telerehab_bytes_out_total", "telerehab_nacks_received_total", "telerehab_nacks_sent_total",
             "telerehab_plis_received_total", "telerehab_plis_sent_total", "telerehab_retransmissions_total", "telerehab_ice_failures_total",
             "telerehab_dtls_failures_total", "telerehab_forwarding_delay_seconds", "telerehab_media_peers",
-            "telerehab_media_dropped_datagrams_total", "telerehab_media_timer_runs_total", "telerehab_echo_active_peers",
+            "telerehab_media_dropped_datagrams_total", "telerehab_media_timer_runs_total", "telerehab_media_stale_deadlines_total", "telerehab_echo_active_peers",
             "telerehab_datachannel_messages_total", "telerehab_datachannel_dropped_total", "telerehab_datachannel_channels_total",
             "telerehab_pose_frames_total",
         })

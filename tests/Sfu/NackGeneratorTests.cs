@@ -30,6 +30,44 @@ public class NackGeneratorTests
     }
 
     [Fact]
+    public void A_round_trip_of_zero_still_waits_before_asking_again()
+    {
+        // A loopback leg's RTT rounds to 0 at RTCP's resolution: the entry must not be due again at the same instant.
+        var g = new NackGenerator { Rtt = TimeSpan.Zero };
+        g.OnPacketReceived(10, Ms(0));
+        g.OnPacketReceived(12, Ms(5));
+        Assert.Equal(new ushort[] { 11 }, Collect(g, Ms(5)));
+        Assert.Equal(Ms(5) + NackGenerator.MinRetryInterval, g.NextTimeout);
+        Assert.Empty(Collect(g, Ms(5)));
+    }
+
+    [Fact]
+    public void An_entry_is_given_up_at_the_instant_it_expires_which_is_when_its_timer_fires()
+    {
+        var g = new NackGenerator(maxAge: Ms(300)) { Rtt = Ms(1000) };
+        g.OnPacketReceived(10, Ms(0));
+        g.OnPacketReceived(12, Ms(0));
+        Assert.Equal(new ushort[] { 11 }, Collect(g, Ms(0)));
+        Assert.Equal(Ms(300), g.NextTimeout); // the expiry comes before the next retry
+        Assert.Empty(Collect(g, Ms(300)));
+        Assert.Null(g.NextTimeout);
+        Assert.Equal(1, g.GivenUpCount);
+    }
+
+    [Fact]
+    public void Many_due_at_once_are_collected_in_batches_until_none_is_due()
+    {
+        var g = new NackGenerator();
+        g.OnPacketReceived(0, Ms(0));
+        g.OnPacketReceived(151, Ms(1)); // 150 missing
+        var buffer = new ushort[64];
+        var total = 0;
+        for (int n; (n = g.CollectNacks(Ms(1), buffer)) > 0;) total += n;
+        Assert.Equal(150, total);
+        Assert.True(g.NextTimeout > Ms(1));
+    }
+
+    [Fact]
     public void RequestAsksAgainForAPacketGivenUp()
     {
         var g = new NackGenerator(maxRetries: 2);
