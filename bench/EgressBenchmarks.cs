@@ -16,7 +16,8 @@ namespace TeleRehab.Media.Bench;
 /// One VP8 packet forwarded to one subscriber through the SFU's real per-subscriber path, the stages of the room's
 /// <c>Subscription.Forward</c> composed from their public types (the room classes are internal): layer selection
 /// (<see cref="LayerSelector"/>), copy into the subscriber's buffer, payload type and extension id mapping,
-/// SSRC/seq/timestamp rewrite, PictureID/TL0PICIDX rewrite (<see cref="Vp8Rewriter"/>), send statistics, then the
+/// SSRC/seq/timestamp rewrite, PictureID/TL0PICIDX rewrite (<see cref="Vp8Rewriter"/>) and its record for resends
+/// (<see cref="Vp8ForwardedHistory"/>), send statistics, then the
 /// leg's <see cref="SubscriberEgress"/> (transport-wide sequence stamp, send-side estimator record, pacing budget
 /// check) and an <see cref="IEgressTransport"/> that does what the peer connection does: SRTP-protect in place and
 /// <c>sendto</c> on a UDP socket to a loopback address (never read; the kernel drops what overflows).
@@ -57,6 +58,7 @@ public class EgressBenchmarks
     private LayerSelector _layers = null!;
     private RtpStreamRewriter _rewriter = null!;
     private Vp8Rewriter _vp8 = null!;
+    private readonly Vp8ForwardedHistory _vp8Forwarded = new();
     private PayloadTypeMap _payloadTypes = null!;
     private ExtensionIdMap _extensionIds = null!;
     private SendStatistics _statistics = null!;
@@ -184,7 +186,9 @@ public class EgressBenchmarks
         if (!_payloadTypes.TryRewrite(work) || !_extensionIds.TryRewrite(work) || !_rewriter.TryRewrite(work, _now, out _)) return false;
         if (vp8 && RtpPacketReader.TryParse(work, out var rewritten))
         {
-            if (!_vp8.TryRewrite(work.Slice(rewritten.PayloadOffset, rewritten.PayloadLength), ssrc)) return false;
+            var payload = work.Slice(rewritten.PayloadOffset, rewritten.PayloadLength);
+            if (!_vp8.TryRewrite(payload, ssrc)) return false;
+            _vp8Forwarded.Record(rewritten.SequenceNumber, payload);
         }
         _statistics.OnPacketSent(work, _now);
         return _egress.Send(buffer, packet.Length, EgressKind.Video, _now);
