@@ -18,8 +18,9 @@ internal sealed class PublishedStream
         Buffer = new RetransmissionBuffer(publication.IsVideo ? VideoBufferPackets : AudioBufferPackets, maxAge: Publication.MinRetention);
     }
 
-    /// <summary>Video keeps up to <see cref="Publication.MaxRetention"/> of packets (1,024 slots hold 3 s at 2.7 Mbit/s
-    /// of 1,000-byte packets); audio is not retransmitted by browsers, a few packets do.</summary>
+    /// <summary>Video keeps up to <see cref="Publication.MaxRetention"/> of packets, as far as 1,024 slots go (3 s at
+    /// 2.7 Mbit/s of 1,000-byte packets; the low layers an EDGE leg gets hold far longer); audio is not retransmitted by
+    /// browsers, a few packets do.</summary>
     public const int VideoBufferPackets = 1024;
 
     public const int AudioBufferPackets = 64;
@@ -235,7 +236,9 @@ internal sealed class Publication : IRetransmissionSource
     /// trip up to <see cref="MaxRetention"/>: on a 2G leg a NACK arrives more than a second after the packet left.</summary>
     public static readonly TimeSpan MinRetention = TimeSpan.FromSeconds(1);
 
-    public static readonly TimeSpan MaxRetention = TimeSpan.FromSeconds(3);
+    /// <remarks>5 s: on EDGE the packet and then the NACK each wait in a deep queue, and NACKs came 2.7-3 s after their
+    /// packet (with 3 s, four of five NACKed packets were gone in one run). The ring's size, not this, bounds memory.</remarks>
+    public static readonly TimeSpan MaxRetention = TimeSpan.FromSeconds(5);
 
     /// <summary>How long to keep (or keep asking for) packets on a leg with round trip <paramref name="rtt"/>.</summary>
     public static TimeSpan RetentionFor(TimeSpan rtt)
