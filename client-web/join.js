@@ -633,13 +633,13 @@ async function setMovementOnly(on, message = null) {
   state.movementOnly = on;
   button.setAttribute('aria-pressed', String(on));
   button.textContent = on ? 'Send video again' : 'Movement only';
+  notify(message ?? (on ? 'Your video is off: the therapist sees your movement as a skeleton.' : null));
   try {
     await applyVideoEncodings();
   } catch (e) {
     notify(String(e?.message ?? e));
   }
   hub?.invoke('SetMuted', { kind: 'video', muted: on || isLocalMuted('video') }).catch((e) => notify(reason(e)));
-  notify(message ?? (on ? 'Your video is off: the therapist sees your movement as a skeleton.' : null));
 }
 $('movement-only-button').addEventListener('click', () => setMovementOnly(!state.movementOnly));
 $('leave-button').addEventListener('click', async () => {

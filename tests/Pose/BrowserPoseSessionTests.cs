@@ -123,7 +123,7 @@ public sealed class BrowserPoseSessionTests(ITestOutputHelper output) : IAsyncLi
             await therapist.Page.GetByTestId($"hold-{patientId}").ClickAsync();
             await WaitAsync(patient.Page, "() => document.querySelector('[data-testid=\"movement-only-button\"]').getAttribute('aria-pressed') === 'true'", 20_000);
             Assert.True(await patient.Page.GetByTestId("movement-only-button").IsDisabledAsync());
-            Assert.Contains("Your therapist chose audio and movement only", await patient.Page.GetByTestId("notice").TextContentAsync());
+            await WaitAsync(patient.Page, "() => document.querySelector('[data-testid=\"notice\"]').textContent.includes('Your therapist chose audio and movement only')", 10_000);
             await WaitAsync(therapist.Page, $"() => document.querySelector('[data-testid=\"tile-{patientId}\"] .label').textContent.includes('held by the therapist')", 20_000);
             await WaitAsync(therapist.Page, $"() => !document.querySelector('[data-testid=\"pose-badge-{patientId}\"]').hidden", 20_000);
             Assert.Equal("true", await therapist.Page.GetByTestId($"hold-{patientId}").GetAttributeAsync("aria-pressed"));
