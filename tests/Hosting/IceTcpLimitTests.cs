@@ -86,15 +86,16 @@ public sealed class IceTcpLimitTests : IAsyncLifetime
     {
         var (server, peer) = StartServer(o =>
         {
-            o.IceTcpAuthTimeoutSeconds = 1;
-            o.IceTcpIdleTimeoutSeconds = 1.5;
+            o.IceTcpAuthTimeoutSeconds = 2;
+            o.IceTcpIdleTimeoutSeconds = 3;
         });
         var client = await ConnectAsync(server);
 
-        // Checks every 300 ms for longer than both timeouts: each is answered and the connection stays.
+        // Checks every 300 ms for longer than both timeouts: each is answered and the connection stays. (The timeouts
+        // leave a loaded machine seconds of slack: a CI run once stalled the loop past a 1.5 s idle timeout.)
         var stopwatch = Stopwatch.StartNew();
         var lastCheck = Stopwatch.StartNew();
-        while (stopwatch.Elapsed < TimeSpan.FromSeconds(3.5))
+        while (stopwatch.Elapsed < TimeSpan.FromSeconds(6.5))
         {
             await SendFrameAsync(client, Check(peer));
             lastCheck.Restart();
@@ -109,12 +110,12 @@ public sealed class IceTcpLimitTests : IAsyncLifetime
         Assert.Equal(0, server.IceTcpUnauthenticated);
         Assert.Equal(1, server.IceTcpConnections);
 
-        // Silence: closed after the idle timeout (1.5 s after the last check, which was sent before the last response and
+        // Silence: closed after the idle timeout (3 s after the last check, which was sent before the last response and
         // the last pause: a slow machine stretches those, so the silence is measured from the check), and the peer
         // forgets the path.
         var (closed, _) = await WaitClosedAsync(client, HostingTestKit.Generous);
         Assert.True(closed, "the idle connection should be closed");
-        Assert.True(lastCheck.Elapsed >= TimeSpan.FromSeconds(1), $"closed {lastCheck.Elapsed} after the last check");
+        Assert.True(lastCheck.Elapsed >= TimeSpan.FromSeconds(2), $"closed {lastCheck.Elapsed} after the last check");
         Assert.True(await HostingTestKit.WaitUntilAsync(() => server.IceTcpConnections == 0 && server.TcpPathCount(peer) == 0));
         Assert.Equal(1, server.IceTcpTimedOut);
     }
