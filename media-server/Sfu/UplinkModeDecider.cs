@@ -1,0 +1,325 @@
+namespace TeleRehab.Media.Sfu;
+
+/// <summary>What a participant's page sends, the last rungs of the weak-link ladder on its uplink.</summary>
+public enum UplinkMode
+{
+    /// <summary>Audio and video (the SFU picks layers per receiver; the page's own estimate picks what it sends).</summary>
+    Video,
+
+    /// <summary>Audio and pose keypoints, no video: the uplink cannot carry the lowest video layer beside the audio.</summary>
+    AudioPose,
+}
+
+/// <summary>What the SFU saw of one participant's uplink over one interval (<see cref="UplinkModeDecider"/>).</summary>
+/// <param name="ReceivedBps">Everything the uplink delivered (audio, video, retransmissions, padding), bits/s.</param>
+/// <param name="VideoBps">Of which video, bits/s.</param>
+/// <param name="VideoFps">Frames per second of the best video encoding received.</param>
+/// <param name="VideoWanted">The participant publishes video that is not muted (so missing frames mean the link).</param>
+/// <param name="StandingDelay">The queue every audio packet of the interval waited in (<see cref="QueueDelayMeter"/>).</param>
+/// <param name="AudioExpected">Audio packets expected in the interval (from sequence numbers).</param>
+/// <param name="AudioLost">Of which never received.</param>
+/// <param name="DownlinkBps">The SFU's estimate of the same participant's downlink (0: none yet).</param>
+/// <param name="RoundTrip">The participant's latest round trip as the SFU measured it (zero: not known yet).</param>
+public readonly record struct UplinkSample(
+    long ReceivedBps, long VideoBps, double VideoFps, bool VideoWanted, TimeSpan StandingDelay, int AudioExpected, int AudioLost,
+    long DownlinkBps = 0, TimeSpan RoundTrip = default);
+
+public sealed class UplinkModeOptions
+{
+    /// <summary>The lowest video layer at the least rate worth sending (a 320x180 picture at a few frames/s).</summary>
+    public long LowestVideoBps { get; init; } = 50_000;
+
+    /// <summary>Video below this frame rate shows no movement a therapist can follow: the skeleton does it better.</summary>
+    public double MinUsefulFps { get; init; } = 5;
+
+    /// <summary>A standing queue this long on the audio means the uplink is congested.</summary>
+    public TimeSpan CongestedDelay { get; init; } = TimeSpan.FromMilliseconds(250);
+
+    /// <summary>A standing queue this long drops video whatever the rates: the talk itself is failing.</summary>
+    public TimeSpan SevereDelay { get; init; } = TimeSpan.FromMilliseconds(1000);
+
+    /// <summary>Audio loss over the last <see cref="LossWindow"/> samples at or above this means congestion.</summary>
+    public double CongestedLoss { get; init; } = 0.10;
+
+    public int LossWindow { get; init; } = 4;
+
+    /// <summary>How long the uplink must be weak without a break before video stops (noise does not switch).</summary>
+    public TimeSpan DownAfter { get; init; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>The first trial of video after a step down; each failed trial doubles the wait, up to
+    /// <see cref="MaxTrialWait"/>.</summary>
+    public TimeSpan FirstTrialAfter { get; init; } = TimeSpan.FromSeconds(15);
+
+    /// <summary>After a step down the queue it left drains for some seconds: until then the floors of the downlink
+    /// estimate and the round trip follow every sample, and no new path is recognised.</summary>
+    public TimeSpan FloorSettling { get; init; } = TimeSpan.FromSeconds(10);
+
+    public TimeSpan MaxTrialWait { get; init; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>A downlink estimate this many times the lowest it was in audio + pose (and at least four lowest video
+    /// layers), with a round trip at most half the shortest it was, starts a trial before the wait is over: a phone that
+    /// moves from EDGE to 4G coverage gains both ways at once, and the SFU probes the downlink by itself. (The round trip
+    /// is the second witness: a probe through a bottleneck that lets a burst pass at once reads too high, seen at three
+    /// to five times an EDGE downlink, while a round trip that halves is a new path.) At most one such trial per
+    /// <see cref="MinTrialGap"/>.</summary>
+    public double DownlinkGain { get; init; } = 2;
+
+    public TimeSpan MinTrialGap { get; init; } = TimeSpan.FromSeconds(4);
+
+    /// <summary>A round trip that halved stays a witness this long: on a new path it falls at once (the old queue is
+    /// gone), while the downlink estimate climbs only over the next seconds of probing.</summary>
+    public TimeSpan NewPathWindow { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>The rate the page sends its lowest video layer at during a trial (not shown to anyone).</summary>
+    public long TrialBps { get; init; } = 60_000;
+
+    /// <summary>A trial succeeds once its video has been arriving this long, at three fifths of <see cref="TrialBps"/>
+    /// or more on average, without congestion. (Not by frame rate: a browser whose own estimate is still that of the weak
+    /// link starts the layer at a few frames a second and raises it as its estimate grows. On EDGE the video beside the
+    /// voice and the movement gets half the cap at most, and more only by building a queue, which ends the trial.)</summary>
+    public TimeSpan TrialDuration { get; init; } = TimeSpan.FromSeconds(4);
+
+    /// <summary>A trial whose video has arrived this long at under three fifths of <see cref="TrialBps"/> on average
+    /// fails then (the link does not carry it), before <see cref="TrialDuration"/>; unless a new path started it.</summary>
+    public TimeSpan TrialEarlyVerdict { get; init; } = TimeSpan.FromSeconds(2.5);
+
+    /// <summary>After a recovery, only congestion steps down for this long: the browser's estimate, low from the weak
+    /// spell, needs some seconds to give the video its rate and frame rate back.</summary>
+    public TimeSpan RecoveryGrace { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>A trial whose video does not arrive within this long fails (the link or the page could not send it).</summary>
+    public TimeSpan TrialTimeout { get; init; } = TimeSpan.FromSeconds(8);
+
+    /// <summary>During a trial a standing queue this much longer than the one before it ends it at once: the audio must
+    /// not pay for the test.</summary>
+    public TimeSpan TrialAbortDelay { get; init; } = TimeSpan.FromMilliseconds(100);
+
+    /// <summary>A step down within this long of a recovery keeps the trial wait growing (no flapping on a link that
+    /// carries video only briefly); after it the wait starts again at <see cref="FirstTrialAfter"/>.</summary>
+    public TimeSpan FlapWindow { get; init; } = TimeSpan.FromSeconds(30);
+
+    public void Validate()
+    {
+        if (LowestVideoBps <= 0 || TrialBps <= 0 || MinUsefulFps <= 0 || LossWindow < 1 || CongestedLoss is <= 0 or > 1 || DownlinkGain <= 1)
+            throw new ArgumentOutOfRangeException(nameof(LowestVideoBps), "uplink ladder rates, frame rate and loss must be positive");
+        if (DownAfter < TimeSpan.Zero || FirstTrialAfter <= TimeSpan.Zero || MaxTrialWait < FirstTrialAfter
+            || TrialDuration <= TimeSpan.Zero || TrialTimeout < TrialDuration || TrialEarlyVerdict > TrialDuration)
+            throw new ArgumentOutOfRangeException(nameof(DownAfter), "uplink ladder times are out of order");
+    }
+}
+
+/// <summary>
+/// The server's decision, per participant, between sending video and sending audio + pose (issue: the weak-link
+/// ladder). Sans-I/O: the caller feeds an <see cref="UplinkSample"/> every interval and carries out
+/// <see cref="Mode"/> and <see cref="TrialBps"/> (tells the page) when <see cref="Update"/> says they changed.
+/// <list type="bullet">
+/// <item>Down: the uplink is weak when the video it delivers is below the lowest layer's rate or too slow to show
+/// movement while the link is congested (a standing queue on the audio, or audio loss), or both without congestion
+/// (the browser's own estimate starves it); or when the queue alone is severe. Weak for <see cref="UplinkModeOptions.DownAfter"/> without a break: audio + pose.</item>
+/// <item>Up only after a trial succeeds: in audio + pose the uplink carries no video, so nothing shows whether it
+/// could. After a wait the page sends its lowest layer at <see cref="UplinkModeOptions.TrialBps"/> (the SFU shows it to
+/// nobody); congestion ends the trial at once and doubles the wait; video arriving without congestion for
+/// <see cref="UplinkModeOptions.TrialDuration"/> brings video back. A downlink that gains a lot (the SFU probes it)
+/// starts a trial at once, unless the last step down came soon after a recovery (the link flaps).</item>
+/// </list>
+/// </summary>
+public sealed class UplinkModeDecider
+{
+    public const string WeakUplink = "weak-uplink";
+    public const string Recovered = "recovered";
+
+    private readonly UplinkModeOptions _options;
+    private readonly (int Expected, int Lost)[] _loss;
+    private int _lossAt;
+    private TimeSpan? _weakSince;
+    private TimeSpan _trialWait;
+    private TimeSpan _nextTrialAt;
+    private TimeSpan _trialStart;
+    private TimeSpan? _trialVideoSince;
+    private long _trialVideoSum;
+    private int _trialVideoSamples;
+    private TimeSpan? _recoveredAt;
+    private TimeSpan? _lastTrialEnd;
+    private bool _flapping;
+    private long _downlinkFloor;
+    private TimeSpan _roundTripFloor;
+    private TimeSpan _steppedDownAt;
+    private TimeSpan _preTrialDelay;
+    private bool _trialOnNewPath;
+    private TimeSpan? _roundTripHalvedAt;
+
+    public UplinkModeDecider(UplinkModeOptions? options = null)
+    {
+        _options = options ?? new UplinkModeOptions();
+        _options.Validate();
+        _loss = new (int, int)[_options.LossWindow];
+        _trialWait = _options.FirstTrialAfter;
+    }
+
+    public UplinkMode Mode { get; private set; } = UplinkMode.Video;
+
+    /// <summary>Why: "" at first, <see cref="WeakUplink"/> or <see cref="Recovered"/>.</summary>
+    public string Reason { get; private set; } = "";
+
+    /// <summary>While a trial runs (in <see cref="UplinkMode.AudioPose"/>), the rate the page sends its lowest video
+    /// layer at; otherwise 0.</summary>
+    public long TrialBps { get; private set; }
+
+    /// <summary>Switches between the modes so far, and trials (failed ones are the difference).</summary>
+    public int Switches { get; private set; }
+
+    public int Trials { get; private set; }
+
+    /// <summary>The latest sample taken.</summary>
+    public UplinkSample LastSample { get; private set; }
+
+    /// <summary>The decision and the latest sample in a line (statistics, test timelines).</summary>
+    public string Describe() =>
+        $"{(Mode == UplinkMode.Video ? "video" : "audio+pose")}{(TrialBps > 0 ? $" trial {TrialBps / 1000}" : "")} " +
+        $"(up {LastSample.ReceivedBps / 1000} video {LastSample.VideoBps / 1000} kbit/s {LastSample.VideoFps:0.#} fps, " +
+        $"queue {LastSample.StandingDelay.TotalMilliseconds:0} ms, loss {RecentLoss():P0}; switches {Switches}, trials {Trials})";
+
+    /// <summary>Takes one interval's sample; true when <see cref="Mode"/> or <see cref="TrialBps"/> changed.</summary>
+    public bool Update(in UplinkSample sample, TimeSpan now)
+    {
+        LastSample = sample;
+        _loss[_lossAt] = (sample.AudioExpected, sample.AudioLost);
+        _lossAt = (_lossAt + 1) % _loss.Length;
+        return Mode == UplinkMode.Video ? UpdateVideo(sample, now) : UpdateAudioPose(sample, now);
+    }
+
+    private bool UpdateVideo(in UplinkSample sample, TimeSpan now)
+    {
+        if (!IsWeak(sample, now))
+        {
+            _weakSince = null;
+            return false;
+        }
+        _weakSince ??= now;
+        if (now - _weakSince.Value < _options.DownAfter) return false;
+
+        // A step down soon after a recovery: the link carries video only in spells, so wait longer before the next try.
+        _flapping = _recoveredAt is { } recovered && now - recovered < _options.FlapWindow;
+        _trialWait = _flapping ? Min(_trialWait * 2, _options.MaxTrialWait) : _options.FirstTrialAfter;
+        _nextTrialAt = now + _trialWait;
+        _downlinkFloor = sample.DownlinkBps;
+        _roundTripFloor = sample.RoundTrip;
+        _steppedDownAt = now;
+        _roundTripHalvedAt = null;
+        _weakSince = null;
+        Mode = UplinkMode.AudioPose;
+        Reason = WeakUplink;
+        Switches++;
+        return true;
+    }
+
+    private bool UpdateAudioPose(in UplinkSample sample, TimeSpan now)
+    {
+        var newPath = OnNewPath(sample, now);
+        var gained = newPath && !_flapping && (_lastTrialEnd is not { } end || now - end >= _options.MinTrialGap);
+        if (TrialBps == 0)
+        {
+            if (now < _nextTrialAt && !gained) return false;
+            TrialBps = _options.TrialBps;
+            _trialStart = now;
+            _trialOnNewPath = gained;
+            _preTrialDelay = sample.StandingDelay;
+            _trialVideoSince = null;
+            Trials++;
+            return true;
+        }
+
+        // The queue the trial adds, over what stood before it (the meter's floor may sit a few tens of ms high).
+        if (sample.StandingDelay - _preTrialDelay >= _options.TrialAbortDelay || RecentLoss() >= _options.CongestedLoss)
+            return FailTrial(now);
+        // The trial's video counts from its first sample on (the page needs a round trip and a key frame to start it).
+        if (_trialVideoSince is null && sample.VideoBps > 0)
+        {
+            _trialVideoSince = now;
+            (_trialVideoSum, _trialVideoSamples) = (0, 0);
+        }
+        if (_trialVideoSince is not null)
+        {
+            _trialVideoSum += sample.VideoBps;
+            _trialVideoSamples++;
+        }
+        // A link that carries the trial's video at well under its rate (EDGE: about half, what the voice and the
+        // movement leave) fails it early. Not a trial on a new path: there the browser's estimate, still that of the
+        // weak link, raises the video over some seconds, and the path itself showed it has room.
+        if (!_trialOnNewPath && _trialVideoSince is { } early && now - early >= _options.TrialEarlyVerdict
+            && _trialVideoSum / _trialVideoSamples < _options.TrialBps * 3 / 5)
+            return FailTrial(now);
+        if (_trialVideoSince is { } since && now - since >= _options.TrialDuration
+            && _trialVideoSum / _trialVideoSamples >= _options.TrialBps * 3 / 5)
+        {
+            TrialBps = 0;
+            _lastTrialEnd = now;
+            Mode = UplinkMode.Video;
+            Reason = Recovered;
+            _recoveredAt = now;
+            Switches++;
+            return true;
+        }
+        return now - _trialStart >= _options.TrialTimeout && FailTrial(now);
+    }
+
+    /// <summary>
+    /// Whether the sample comes from a new, faster path: a downlink estimate well above the lowest it was in audio +
+    /// pose, while the round trip is (or, within <see cref="UplinkModeOptions.NewPathWindow"/>, was) at most half the
+    /// shortest it was. The floors describe the path audio + pose started on: until the first trial they follow every
+    /// sample for <see cref="UplinkModeOptions.FloorSettling"/> (the queue the step down left drains); after it, only
+    /// samples that witness nothing new lower them, so a
+    /// new path's first seconds (a short round trip, the estimate still low) do not make its gain invisible.
+    /// </summary>
+    private bool OnNewPath(in UplinkSample sample, TimeSpan now)
+    {
+        var settling = now - _steppedDownAt < _options.FloorSettling;
+        var gained = _downlinkFloor > 0
+            && sample.DownlinkBps >= Math.Max(_downlinkFloor * _options.DownlinkGain, 4.0 * _options.LowestVideoBps);
+        var halved = !settling && _roundTripFloor > TimeSpan.Zero && sample.RoundTrip > TimeSpan.Zero
+            && sample.RoundTrip <= _roundTripFloor / 2;
+        if (halved) _roundTripHalvedAt = now;
+        var shorter = _roundTripHalvedAt is { } at && now - at <= _options.NewPathWindow;
+        if (sample.DownlinkBps > 0 && (settling || !shorter) && (_downlinkFloor == 0 || sample.DownlinkBps < _downlinkFloor))
+            _downlinkFloor = sample.DownlinkBps;
+        if (sample.RoundTrip > TimeSpan.Zero && (settling || (!gained && !halved))
+            && (_roundTripFloor == TimeSpan.Zero || sample.RoundTrip < _roundTripFloor))
+            _roundTripFloor = sample.RoundTrip;
+        return !settling && gained && shorter;
+    }
+
+    private bool FailTrial(TimeSpan now)
+    {
+        TrialBps = 0;
+        _lastTrialEnd = now;
+        _trialWait = Min(_trialWait * 2, _options.MaxTrialWait);
+        _nextTrialAt = now + _trialWait;
+        return true;
+    }
+
+    private bool IsWeak(in UplinkSample sample, TimeSpan now)
+    {
+        if (sample.StandingDelay >= _options.SevereDelay) return true;
+        if (!sample.VideoWanted) return false;
+        // Video that gets the lowest layer's rate at a frame rate that shows movement is the layer selector's business.
+        var thin = sample.VideoBps < _options.LowestVideoBps;
+        var still = sample.VideoFps < _options.MinUsefulFps;
+        if (!thin && !still) return false;
+        var congested = sample.StandingDelay >= _options.CongestedDelay || RecentLoss() >= _options.CongestedLoss;
+        var settling = _recoveredAt is { } recovered && now - recovered < _options.RecoveryGrace;
+        return congested || (thin && still && !settling);
+    }
+
+    private double RecentLoss()
+    {
+        long expected = 0, lost = 0;
+        foreach (var (e, l) in _loss)
+        {
+            expected += e;
+            lost += l;
+        }
+        return expected <= 0 ? 0 : Math.Max(0, lost) / (double)expected;
+    }
+
+    private static TimeSpan Min(TimeSpan a, TimeSpan b) => a < b ? a : b;
+}

@@ -1,0 +1,367 @@
+using TeleRehab.Media.Sfu;
+
+namespace TeleRehab.Media.Tests.Sfu;
+
+/// <summary>The weak-link ladder's last rungs on a fake clock: samples every 500 ms as the SFU takes them.</summary>
+public class UplinkModeDeciderTests
+{
+    private static readonly TimeSpan Step = TimeSpan.FromMilliseconds(500);
+
+    /// <summary>A simulated uplink of <paramref name="capacityBps"/> carrying audio and the page's video: what the SFU
+    /// would measure over one interval, with the page sending video at <paramref name="videoBps"/> (0 in audio + pose,
+    /// the trial rate during a trial).</summary>
+    private static UplinkSample Link(Random random, long capacityBps, long videoBps, double lossRate = 0)
+    {
+        const long audio = 45_000;
+        var offered = audio + videoBps;
+        var noisy = 1 + (random.NextDouble() - 0.5) * 0.4; // ±20 %
+        var congested = offered > capacityBps;
+        // Over capacity the queue stands (growing with the excess); under it there is none, only jitter spikes.
+        var delay = congested ? TimeSpan.FromMilliseconds(300 + 600 * (offered - capacityBps) / (double)capacityBps) : TimeSpan.Zero;
+        var delivered = Math.Min(offered, capacityBps);
+        var video = Math.Max(0, (long)((delivered - audio) * noisy));
+        // Frames: about 8 kbit each on a struggling link (key frames and repairs weigh in), 30 a second at most.
+        var fps = Math.Min(30, video / 8_000.0) * (0.8 + random.NextDouble() * 0.4);
+        var lost = random.NextDouble() < lossRate * 25 ? 1 : 0;
+        // The SFU's downlink estimate: the downlink has 2.5 times the uplink's rate (the profiles' ratio), noisy.
+        // Its round trip: 40 ms on a fast link, 600 ms on a slow one, plus the queue.
+        var rtt = TimeSpan.FromMilliseconds(capacityBps >= 1_000_000 ? 40 : 600) + delay;
+        return new UplinkSample(audio + video, video, fps, true, delay, 25, lost, (long)(capacityBps * 2.5 * noisy), rtt);
+    }
+
+    /// <summary>Runs the decider on a link for a while; the page carries out the decision (video at the full rate in
+    /// video mode, the trial rate during trials, none otherwise). Returns the times of the mode switches.</summary>
+    private static List<(TimeSpan At, UplinkMode Mode)> Run(UplinkModeDecider decider, Random random, ref TimeSpan now, TimeSpan duration,
+        Func<TimeSpan, long> capacityAt, long fullVideoBps = 300_000, double lossRate = 0)
+    {
+        var switches = new List<(TimeSpan, UplinkMode)>();
+        var end = now + duration;
+        for (; now < end; now += Step)
+        {
+            var video = decider.Mode == UplinkMode.Video ? fullVideoBps : decider.TrialBps;
+            var capacity = capacityAt(now);
+            // The page's own estimate: in video mode it sends no more than the link carries, a little over at times.
+            if (decider.Mode == UplinkMode.Video) video = Math.Min(video, Math.Max(20_000, capacity - 40_000));
+            var before = decider.Mode;
+            decider.Update(Link(random, capacity, video, lossRate), now);
+            if (decider.Mode != before) switches.Add((now, decider.Mode));
+        }
+        return switches;
+    }
+
+    [Fact]
+    public void A_good_link_with_a_noisy_rate_never_leaves_video()
+    {
+        for (var seed = 0; seed < 20; seed++)
+        {
+            var decider = new UplinkModeDecider();
+            var now = TimeSpan.Zero;
+            var switches = Run(decider, new Random(seed), ref now, TimeSpan.FromMinutes(5), _ => 2_000_000, lossRate: 0.01);
+            Assert.Empty(switches);
+            Assert.Equal(0, decider.Trials);
+        }
+    }
+
+    [Fact]
+    public void A_3g_poor_uplink_that_carries_the_lowest_layer_keeps_video()
+    {
+        var decider = new UplinkModeDecider();
+        var now = TimeSpan.Zero;
+        Assert.Empty(Run(decider, new Random(1), ref now, TimeSpan.FromMinutes(3), _ => 150_000, lossRate: 0.02));
+    }
+
+    [Fact]
+    public void On_edge_video_stops_within_the_dwell_and_stays_stopped_while_trials_fail_ever_less_often()
+    {
+        for (var seed = 0; seed < 20; seed++)
+        {
+            var decider = new UplinkModeDecider();
+            var now = TimeSpan.Zero;
+            var switches = Run(decider, new Random(seed), ref now, TimeSpan.FromMinutes(5), _ => 60_000, lossRate: 0.03);
+            var (at, mode) = Assert.Single(switches);
+            Assert.Equal(UplinkMode.AudioPose, mode);
+            Assert.InRange(at, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(2));
+            Assert.Equal(UplinkModeDecider.WeakUplink, decider.Reason);
+            // Trials at 15 s, then waits doubling to 60 s: 6 in 5 minutes, each ended at its first congested sample.
+            Assert.InRange(decider.Trials, 5, 7);
+        }
+    }
+
+    [Fact]
+    public void A_noisy_link_near_the_threshold_does_not_switch_on_single_bad_samples()
+    {
+        var decider = new UplinkModeDecider();
+        var now = TimeSpan.Zero;
+        var random = new Random(7);
+        for (var i = 0; i < 1000; i++, now += Step)
+        {
+            // Every third sample looks weak (a queue spike with little video), the others are fine.
+            var weak = i % 3 == 0;
+            var sample = weak
+                ? new UplinkSample(80_000, 30_000, 2, true, TimeSpan.FromMilliseconds(400), 25, 0)
+                : new UplinkSample(200_000, 150_000, 20 + random.Next(10), true, TimeSpan.Zero, 25, 0);
+            Assert.False(decider.Update(sample, now));
+        }
+        Assert.Equal(UplinkMode.Video, decider.Mode);
+    }
+
+    [Fact]
+    public void Video_that_is_muted_is_not_a_weak_link_but_a_severe_queue_is()
+    {
+        var decider = new UplinkModeDecider();
+        var now = TimeSpan.Zero;
+        for (var i = 0; i < 20; i++, now += Step)
+            decider.Update(new UplinkSample(45_000, 0, 0, false, TimeSpan.FromMilliseconds(400), 25, 0), now);
+        Assert.Equal(UplinkMode.Video, decider.Mode);
+        for (var i = 0; i < 5; i++, now += Step)
+            decider.Update(new UplinkSample(45_000, 0, 0, false, TimeSpan.FromMilliseconds(1200), 25, 0), now);
+        Assert.Equal(UplinkMode.AudioPose, decider.Mode);
+    }
+
+    [Fact]
+    public void Recovery_starts_only_after_a_trial_succeeds()
+    {
+        var decider = new UplinkModeDecider();
+        var now = TimeSpan.Zero;
+        var random = new Random(3);
+        Run(decider, random, ref now, TimeSpan.FromSeconds(5), _ => 60_000);
+        Assert.Equal(UplinkMode.AudioPose, decider.Mode);
+
+        // The link is good again, but before the first trial nothing shows it: the mode holds.
+        var good = new UplinkSample(45_000, 0, 0, true, TimeSpan.Zero, 25, 0);
+        for (; decider.TrialBps == 0; now += Step)
+        {
+            Assert.Equal(UplinkMode.AudioPose, decider.Mode);
+            decider.Update(good, now);
+        }
+        Assert.InRange(now, TimeSpan.FromSeconds(16), TimeSpan.FromSeconds(17.5));
+        Assert.Equal(60_000, decider.TrialBps);
+
+        // A trial whose video never arrives (the page could not send it) fails at its timeout.
+        var trialStart = now;
+        for (; decider.TrialBps != 0; now += Step) decider.Update(good, now);
+        Assert.Equal(UplinkMode.AudioPose, decider.Mode);
+        Assert.InRange(now - trialStart, TimeSpan.FromSeconds(8), TimeSpan.FromSeconds(9));
+
+        // The next trial (after a doubled wait) gets its video through: video is back after the trial's duration.
+        for (; decider.TrialBps == 0; now += Step) decider.Update(good, now);
+        var flowing = new UplinkSample(110_000, 62_000, 15, true, TimeSpan.Zero, 25, 0);
+        trialStart = now;
+        for (; decider.Mode == UplinkMode.AudioPose; now += Step) decider.Update(flowing, now);
+        Assert.Equal(UplinkModeDecider.Recovered, decider.Reason);
+        Assert.Equal(0, decider.TrialBps);
+        Assert.InRange(now - trialStart, TimeSpan.FromSeconds(4), TimeSpan.FromSeconds(5));
+    }
+
+    [Fact]
+    public void Right_after_a_recovery_slow_video_alone_does_not_step_down_but_congestion_does()
+    {
+        var decider = new UplinkModeDecider();
+        var now = TimeSpan.Zero;
+        Run(decider, new Random(6), ref now, TimeSpan.FromSeconds(4), _ => 60_000);
+        for (; decider.TrialBps == 0; now += Step) decider.Update(new UplinkSample(45_000, 0, 0, true, TimeSpan.Zero, 25, 0), now);
+        for (; decider.Mode == UplinkMode.AudioPose; now += Step) decider.Update(new UplinkSample(100_000, 60_000, 4, true, TimeSpan.Zero, 25, 0), now);
+
+        // The browser's estimate is still that of the weak link: thin, slow video, but no queue and no loss.
+        var ramping = new UplinkSample(80_000, 35_000, 3, true, TimeSpan.Zero, 25, 0);
+        for (var end = now + TimeSpan.FromSeconds(9); now < end; now += Step) Assert.False(decider.Update(ramping, now));
+        Assert.Equal(UplinkMode.Video, decider.Mode);
+        // A queue, though, steps down at once after the dwell.
+        for (var end = now + TimeSpan.FromSeconds(2); now < end; now += Step) decider.Update(ramping with { StandingDelay = TimeSpan.FromMilliseconds(400) }, now);
+        Assert.Equal(UplinkMode.AudioPose, decider.Mode);
+    }
+
+    [Fact]
+    public void A_trial_whose_video_arrives_at_half_its_rate_fails_early_without_a_queue()
+    {
+        var decider = new UplinkModeDecider();
+        var now = TimeSpan.Zero;
+        Run(decider, new Random(8), ref now, TimeSpan.FromSeconds(5), _ => 60_000);
+        for (; decider.TrialBps == 0; now += Step) decider.Update(new UplinkSample(45_000, 0, 0, true, TimeSpan.Zero, 25, 0), now);
+        // EDGE with the browser's own estimate holding its queue short: 30 kbit/s of video, no queue, no loss.
+        var half = new UplinkSample(45_000, 30_000, 3, true, TimeSpan.FromMilliseconds(20), 25, 0);
+        var first = now;
+        for (; decider.TrialBps != 0; now += Step) decider.Update(half, now);
+        Assert.Equal(UplinkMode.AudioPose, decider.Mode);
+        Assert.InRange(now - first, TimeSpan.FromSeconds(2.5), TimeSpan.FromSeconds(3));
+    }
+
+    [Fact]
+    public void A_trial_that_builds_a_queue_ends_at_once()
+    {
+        var decider = new UplinkModeDecider();
+        var now = TimeSpan.Zero;
+        Run(decider, new Random(4), ref now, TimeSpan.FromSeconds(5), _ => 60_000);
+        for (; decider.TrialBps == 0; now += Step) decider.Update(new UplinkSample(45_000, 0, 0, true, TimeSpan.Zero, 25, 0), now);
+        Assert.True(decider.Update(new UplinkSample(60_000, 15_000, 3, true, TimeSpan.FromMilliseconds(220), 25, 0), now));
+        Assert.Equal(0, decider.TrialBps);
+        Assert.Equal(UplinkMode.AudioPose, decider.Mode);
+    }
+
+    [Fact]
+    public void Schedule_4g_edge_4g_steps_down_fast_comes_back_within_ten_seconds_and_switches_twice()
+    {
+        for (var seed = 0; seed < 20; seed++)
+        {
+            var decider = new UplinkModeDecider();
+            var now = TimeSpan.Zero;
+            long Capacity(TimeSpan t) => t < TimeSpan.FromSeconds(20) || t >= TimeSpan.FromSeconds(50) ? 2_000_000 : 60_000;
+            var switches = Run(decider, new Random(seed), ref now, TimeSpan.FromSeconds(80), Capacity, lossRate: 0.01);
+            Assert.Equal(2, switches.Count);
+            Assert.Equal(UplinkMode.AudioPose, switches[0].Mode);
+            Assert.InRange(switches[0].At, TimeSpan.FromSeconds(21), TimeSpan.FromSeconds(22));
+            Assert.Equal(UplinkMode.Video, switches[1].Mode);
+            // The trial 15 s after the step down fails on EDGE; the downlink's gain at 50 s starts one that succeeds.
+            Assert.InRange(switches[1].At, TimeSpan.FromSeconds(54), TimeSpan.FromSeconds(57));
+        }
+    }
+
+    [Fact]
+    public void A_link_that_carries_video_only_in_spells_is_not_chased()
+    {
+        for (var seed = 0; seed < 20; seed++)
+        {
+            var decider = new UplinkModeDecider();
+            var now = TimeSpan.Zero;
+            // Good for 6 s, EDGE for 6 s, over and over: a steady pattern the ladder must not chase.
+            long Capacity(TimeSpan t) => (int)(t.TotalSeconds / 6) % 2 == 0 ? 2_000_000 : 60_000;
+            var switches = Run(decider, new Random(seed), ref now, TimeSpan.FromMinutes(5), Capacity);
+            Assert.Equal(UplinkMode.AudioPose, switches[0].Mode);
+            // A recovery soon followed by a step down stops the downlink's shortcut and doubles the wait each time: a
+            // few switches in the first minute, then at most one round trip a minute.
+            Assert.True(switches.Count <= 12, $"{switches.Count} switches in 5 minutes");
+            var late = switches.Where(s => s.At >= TimeSpan.FromMinutes(1)).ToList();
+            for (var i = 2; i < late.Count; i++)
+                Assert.True(late[i].At - late[i - 2].At >= TimeSpan.FromSeconds(55), $"switches at {late[i - 2].At} and {late[i].At}");
+        }
+    }
+
+    [Fact]
+    public void A_downlink_estimate_that_jumps_on_the_same_path_starts_no_trial()
+    {
+        var decider = new UplinkModeDecider();
+        var now = TimeSpan.Zero;
+        // Down at about 1.5 s; the first trial, at about 16.5 s, fails at once on the 60 kbit/s link.
+        Run(decider, new Random(5), ref now, TimeSpan.FromSeconds(20), _ => 60_000);
+        Assert.Equal(UplinkMode.AudioPose, decider.Mode);
+        Assert.Equal(1, decider.Trials);
+        // A probe read through a burst: the estimate at five times the link, the round trip unchanged.
+        var overshoot = new UplinkSample(45_000, 0, 0, true, TimeSpan.Zero, 25, 0, 600_000, TimeSpan.FromMilliseconds(700));
+        for (var end = now + TimeSpan.FromSeconds(3); now < end; now += Step) decider.Update(overshoot, now);
+        Assert.Equal(1, decider.Trials);
+        // A new path: the estimate up and the round trip down to a fraction: a trial at once.
+        decider.Update(overshoot with { RoundTrip = TimeSpan.FromMilliseconds(60) }, now);
+        Assert.Equal(2, decider.Trials);
+    }
+
+    [Fact]
+    public void On_a_new_path_the_round_trip_falls_first_and_the_estimate_follows_and_a_trial_starts()
+    {
+        var decider = new UplinkModeDecider();
+        var now = TimeSpan.Zero;
+        Run(decider, new Random(7), ref now, TimeSpan.FromSeconds(20), _ => 60_000);
+        Assert.Equal(1, decider.Trials);
+        // EDGE's queue is gone at once: the round trip is 50 ms; the estimate stays that of EDGE for 3 s (as low as
+        // 30 kbit/s while the old queue drains), then climbs as the SFU probes.
+        var edge = new UplinkSample(45_000, 0, 0, true, TimeSpan.Zero, 25, 0, 30_000, TimeSpan.FromMilliseconds(50));
+        for (var end = now + TimeSpan.FromSeconds(3); now < end; now += Step) decider.Update(edge, now);
+        Assert.Equal(1, decider.Trials);
+        for (var bps = 60_000; decider.Trials == 1 && bps < 5_000_000; bps *= 2, now += Step)
+            decider.Update(edge with { DownlinkBps = bps, RoundTrip = TimeSpan.FromMilliseconds(45) }, now);
+        Assert.Equal(2, decider.Trials);
+        Assert.Equal(60_000, decider.TrialBps);
+    }
+
+    [Fact]
+    public void Bad_options_are_refused()
+    {
+        Assert.Throws<ArgumentOutOfRangeException>(() => new UplinkModeDecider(new UplinkModeOptions { LowestVideoBps = 0 }));
+        Assert.Throws<ArgumentOutOfRangeException>(() => new UplinkModeDecider(new UplinkModeOptions { TrialTimeout = TimeSpan.FromSeconds(1) }));
+    }
+}
+
+public class QueueDelayMeterTests
+{
+    [Fact]
+    public void A_standing_queue_shows_and_jitter_of_single_packets_does_not()
+    {
+        var meter = new QueueDelayMeter(48_000);
+        var random = new Random(1);
+        uint ts = 123_456_789;
+        var now = TimeSpan.FromSeconds(1000);
+        var path = TimeSpan.FromMilliseconds(70);
+        // 10 s without a queue, with a jitter spike now and then: nothing stands.
+        for (var i = 0; i < 500; i++)
+        {
+            var spike = i % 7 == 3 ? TimeSpan.FromMilliseconds(random.Next(50, 200)) : TimeSpan.Zero;
+            meter.OnPacket(ts, now + path + spike);
+            ts += 960;
+            now += TimeSpan.FromMilliseconds(20);
+            if (i % 25 == 24) Assert.InRange(meter.TakeStandingDelay().TotalMilliseconds, 0, 1);
+        }
+        // A queue that grows by 20 ms a packet-second to 400 ms, then stands.
+        var queue = TimeSpan.Zero;
+        for (var i = 0; i < 100; i++)
+        {
+            queue = TimeSpan.FromMilliseconds(Math.Min(400, i * 8));
+            meter.OnPacket(ts, now + path + queue);
+            ts += 960;
+            now += TimeSpan.FromMilliseconds(20);
+        }
+        meter.TakeStandingDelay();
+        for (var i = 0; i < 25; i++)
+        {
+            meter.OnPacket(ts, now + path + queue);
+            ts += 960;
+            now += TimeSpan.FromMilliseconds(20);
+        }
+        Assert.Equal(25, meter.PacketsInInterval);
+        Assert.InRange(meter.TakeStandingDelay().TotalMilliseconds, 399, 401);
+        Assert.Equal(TimeSpan.Zero, meter.TakeStandingDelay()); // no packets: no measure
+    }
+
+    [Fact]
+    public void The_rtp_clock_wrapping_and_a_dtx_gap_change_nothing()
+    {
+        var meter = new QueueDelayMeter(48_000);
+        uint ts = uint.MaxValue - 960 * 10;
+        var now = TimeSpan.FromSeconds(5);
+        for (var i = 0; i < 50; i++)
+        {
+            if (i == 25)
+            {
+                ts += 48_000 * 3; // three seconds of silence, the clock runs on
+                now += TimeSpan.FromSeconds(3);
+            }
+            meter.OnPacket(ts, now);
+            ts += 960;
+            now += TimeSpan.FromMilliseconds(20);
+        }
+        Assert.InRange(meter.TakeStandingDelay().TotalMilliseconds, 0, 0.1);
+    }
+
+    [Fact]
+    public void A_new_path_floor_is_learnt_within_the_window()
+    {
+        var meter = new QueueDelayMeter(48_000);
+        uint ts = 0;
+        var now = TimeSpan.Zero;
+        void Send(TimeSpan delay, int packets)
+        {
+            for (var i = 0; i < packets; i++)
+            {
+                meter.OnPacket(ts, now + delay);
+                ts += 960;
+                now += TimeSpan.FromMilliseconds(20);
+            }
+        }
+        Send(TimeSpan.FromMilliseconds(20), 100);
+        Assert.Equal(TimeSpan.Zero, meter.TakeStandingDelay());
+        // A route with 300 ms more delay: at first it looks like a queue, a window later it is the floor.
+        Send(TimeSpan.FromMilliseconds(320), 50);
+        Assert.InRange(meter.TakeStandingDelay().TotalMilliseconds, 299, 301);
+        Send(TimeSpan.FromMilliseconds(320), (int)(QueueDelayMeter.Window.TotalMilliseconds / 20));
+        Send(TimeSpan.FromMilliseconds(320), 25);
+        Assert.InRange(meter.TakeStandingDelay().TotalMilliseconds, 0, 1);
+    }
+}
