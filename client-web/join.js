@@ -26,6 +26,10 @@ const state = {
   poseFiles: { state: 'checking', loadedBytes: 0, totalBytes: 0, reason: null },
   ownPose: false,         // a patient watching its own skeleton
   movementOnly: false,    // a patient sending its movement (pose) and audio, no video
+  modeReason: '',         // why the server last set this page's mode ('therapist', 'weak-uplink', 'recovered', '')
+  trialKbps: 0,           // in audio + pose: the rate of the server's trial of the lowest video layer (0: none)
+  trialWarmUntil: 0,      // until then (performance.now()) the trial runs at TRIAL_WARM_UP_SHARE of its rate
+  audioMaxKbps: 0,        // the server's cap on this page's Opus rate while the room has someone on a weak link (0: none)
 };
 
 let hub = null;
@@ -176,14 +180,38 @@ async function connectHub() {
     setLocalMuted(kind, true);
     notify(kind === 'audio' ? 'Your therapist muted your microphone.' : 'Your therapist turned off your camera.');
   });
-  // The server (for now: the therapist holding it) sets what this page sends; while held, the page keeps it.
-  hub.on('ModeChanged', ({ mode, reason: why, held }) => {
+  // The server sets what this page sends: the therapist holding a mode (the page keeps it until released), or the
+  // weak-link ladder (docs/weak-links.md), which may also ask for a trial of the lowest video layer while in audio +
+  // pose; the trial's video goes to nobody, it only shows the server whether the uplink carries video again.
+  hub.on('ModeChanged', ({ mode, reason: why, held, trialKbps }) => {
     $('movement-only-button').disabled = held;
     const audioPose = mode === 'audio+pose';
-    const message = !audioPose ? (why === '' && state.movementOnly ? 'Your therapist allows video again.' : null)
+    const trial = audioPose && !held ? Math.max(0, trialKbps ?? 0) : 0;
+    if (audioPose === state.movementOnly && why === state.modeReason) {
+      // Only the trial changed: nothing to say. A trial starts for its first second at a fraction of its rate: its
+      // first frame is a key frame, which the encoder sizes to the rate, and on a weak link the voice waits behind it.
+      const starting = trial > 0 && state.trialKbps === 0;
+      state.trialKbps = trial;
+      state.trialWarmUntil = starting ? performance.now() + TRIAL_WARM_UP_MS : 0;
+      applyVideoEncodings().catch(() => {});
+      if (starting) setTimeout(() => applyVideoEncodings().catch(() => {}), TRIAL_WARM_UP_MS + 10);
+      return;
+    }
+    state.modeReason = why;
+    state.trialKbps = trial;
+    const message = !audioPose
+      ? (why === 'recovered' ? 'Your connection is better: your video is back.'
+        : why === '' && state.movementOnly ? 'Your therapist allows video again.' : null)
       : why === 'therapist' ? 'Your therapist chose audio and movement only: they see your movement as a skeleton.'
-        : 'Weak connection: audio and movement only.';
+        : 'Your connection is weak: the therapist now sees your movement as a skeleton.';
     setMovementOnly(audioPose, message);
+  });
+  // Someone in the room is on a weak link (or no longer): the voice at the server's rate, and a renegotiation, after
+  // which the server's answer asks for 60 ms packets (or 20 ms again).
+  hub.on('AudioRate', ({ maxKbps }) => {
+    state.audioMaxKbps = Math.max(0, maxKbps ?? 0);
+    applyAudioRate().catch(() => {});
+    if (pc) renegotiate();
   });
   hub.on('Removed', ({ reason: why }) => endCall(`You were removed from the session. ${why ?? ''}`.trim()));
   hub.on('PublishLayers', ({ mid, activeRids }) => { publishLayers(mid, activeRids).catch(() => {}); });
@@ -261,6 +289,7 @@ async function enterCall(result) {
     checkPoseFiles();
   }
   await renegotiate();
+  await applyAudioRate().catch(() => {}); // a weak spell the room was in when this page joined
 }
 
 // ---------------------------------------------------------------- pose estimator files (patients)
@@ -339,6 +368,10 @@ async function fetchPoseFiles() {
 // are what Chromium gives a single 640x360 stream (1.7 Mbit/s), so the page never sends more than a call without the
 // server: a sender whose layers add up to more than a 4G uplink carries fills the link's queue, its delay-based
 // estimate backs off to a fraction of the link, and the picture saws up and down where a direct call stays steady.
+// A trial of the lowest layer begins at a third of its rate for a second (see the ModeChanged handler).
+const TRIAL_WARM_UP_MS = 1000;
+const TRIAL_WARM_UP_SHARE = 1 / 3;
+
 const simulcastEncodings = [
   { rid: 'h', scaleResolutionDownBy: 2, maxBitrate: 150_000 },
   { rid: 'f', scaleResolutionDownBy: 1, maxBitrate: 1_550_000 },
@@ -351,7 +384,8 @@ async function publishLayers(mid, activeRids) {
   await applyVideoEncodings();
 }
 
-// Sets each video encoding active or not: none while the patient sends movement only, else those the server needs.
+// Sets each video encoding active or not: none while the patient sends movement only (but the lowest, capped, during
+// the server's trial), else those the server needs, at their usual caps.
 async function applyVideoEncodings() {
   for (const transceiver of pc?.getTransceivers() ?? []) {
     if (transceiver.sender.track?.kind !== 'video') continue;
@@ -359,11 +393,39 @@ async function applyVideoEncodings() {
     if (!parameters.encodings?.length) continue;
     const needed = neededRids.get(transceiver.mid);
     let changed = false;
-    for (const encoding of parameters.encodings) {
-      const active = !state.movementOnly && (!encoding.rid || !needed || needed.includes(encoding.rid));
+    parameters.encodings.forEach((encoding, index) => {
+      const trial = state.movementOnly && state.trialKbps > 0 && index === 0;
+      const active = trial || (!state.movementOnly && (!encoding.rid || !needed || needed.includes(encoding.rid)));
       if (encoding.active !== active) { encoding.active = active; changed = true; }
-    }
+      const usual = simulcastEncodings.find((e) => e.rid === encoding.rid);
+      const warming = trial && performance.now() < state.trialWarmUntil;
+      const maxBitrate = trial ? Math.round(state.trialKbps * 1000 * (warming ? TRIAL_WARM_UP_SHARE : 1)) : usual?.maxBitrate;
+      if (maxBitrate !== undefined && encoding.maxBitrate !== maxBitrate) { encoding.maxBitrate = maxBitrate; changed = true; }
+      // A trial at half the layer's size: its first frame, a key frame, is what a weak link queues longest (on EDGE a
+      // full one holds the voice up for more than half a second); the rate is what the trial measures.
+      const scale = usual?.scaleResolutionDownBy === undefined ? undefined : usual.scaleResolutionDownBy * (trial ? 2 : 1);
+      if (scale !== undefined && encoding.scaleResolutionDownBy !== scale) { encoding.scaleResolutionDownBy = scale; changed = true; }
+    });
     if (changed) await transceiver.sender.setParameters(parameters);
+  }
+}
+
+// While someone in the room is on a weak link the voice is what must get through: Opus at the server's cap (12 kbit/s:
+// wideband speech stays clear, and its in-band FEC still follows the loss the server reports) leaves the rest of an
+// EDGE link to the packet overhead, the keypoints and the retransmissions. The browser's own rate when the spell ends.
+// The keypoints too: 8 frames a second at most while the room is in a weak spell.
+const WEAK_LINK_POSE_FPS = 8;
+async function applyAudioRate() {
+  sessionPose?.sender.setMaxRate(state.audioMaxKbps > 0 ? WEAK_LINK_POSE_FPS : 0);
+  const cap = state.audioMaxKbps > 0 ? state.audioMaxKbps * 1000 : undefined;
+  for (const transceiver of pc?.getTransceivers() ?? []) {
+    if (transceiver.sender.track?.kind !== 'audio') continue;
+    const parameters = transceiver.sender.getParameters();
+    const encoding = parameters.encodings?.[0];
+    if (!encoding || encoding.maxBitrate === cap) continue;
+    if (cap === undefined) delete encoding.maxBitrate;
+    else encoding.maxBitrate = cap;
+    await transceiver.sender.setParameters(parameters);
   }
 }
 
@@ -527,7 +589,8 @@ function renderTiles() {
     }
     const audioPose = participant.mode === 'audio+pose';
     const flags = [participant.audioMuted ? 'muted' : null,
-      audioPose ? `audio + movement${participant.modeReason === 'therapist' ? ' (held by the therapist)' : ''}`
+      audioPose ? `audio + movement${participant.modeReason === 'therapist' ? ' (held by the therapist)'
+        : participant.modeReason === 'weak-uplink' ? ' (weak connection)' : ''}`
         : participant.videoMuted ? 'camera off' : null].filter(Boolean);
     tile.querySelector('.label').textContent =
       `${participant.displayName}${isMe ? ' (you)' : ''}${participant.role === 'therapist' ? ' · therapist' : ''}${flags.length ? ` · ${flags.join(', ')}` : ''}`;
@@ -636,12 +699,17 @@ async function setMovementOnly(on, message = null) {
   notify(message ?? (on ? 'Your video is off: the therapist sees your movement as a skeleton.' : null));
   try {
     await applyVideoEncodings();
+    await applyAudioRate();
   } catch (e) {
     notify(String(e?.message ?? e));
   }
   hub?.invoke('SetMuted', { kind: 'video', muted: on || isLocalMuted('video') }).catch((e) => notify(reason(e)));
 }
-$('movement-only-button').addEventListener('click', () => setMovementOnly(!state.movementOnly));
+$('movement-only-button').addEventListener('click', () => {
+  state.trialKbps = 0; // the patient's own choice: no trial runs until the server asks again
+  state.modeReason = '';
+  setMovementOnly(!state.movementOnly);
+});
 $('leave-button').addEventListener('click', async () => {
   await hub?.invoke('Leave').catch(() => {});
   endCall('You left the session.');

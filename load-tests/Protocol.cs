@@ -7,7 +7,10 @@ public sealed record ParticipantInfo(string Id, string DisplayName, string Role,
     string Mode = "video", string ModeReason = "");
 
 /// <summary>The server tells a participant what to send (docs/signalling.md, <c>ModeChanged</c>).</summary>
-public sealed record ModeInfo(string Mode, string Reason, bool Held);
+public sealed record ModeInfo(string Mode, string Reason, bool Held, int TrialKbps = 0);
+
+/// <summary>How to send the voice while someone in the room is on a weak link (docs/signalling.md, <c>AudioRate</c>).</summary>
+public sealed record AudioRateInfo(int MaxKbps, int PacketTimeMs, string Reason);
 
 public sealed record TrackInfoDto(string TrackId, string ParticipantId, string Kind);
 
@@ -69,4 +72,5 @@ public static class HubNames
     public const string SessionEnded = "SessionEnded";
     public const string LinkStats = "LinkStats";
     public const string ModeChanged = "ModeChanged";
+    public const string AudioRate = "AudioRate";
 }

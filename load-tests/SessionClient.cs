@@ -393,6 +393,7 @@ public sealed class SessionClient : IAsyncDisposable
         });
         _hub.On<LockedInfo>(HubNames.RoomLocked, p => Record(HubNames.RoomLocked, p));
         _hub.On<ModeInfo>(HubNames.ModeChanged, p => Record(HubNames.ModeChanged, p));
+        _hub.On<AudioRateInfo>(HubNames.AudioRate, p => Record(HubNames.AudioRate, p));
         _hub.On<LinkStatsInfo>(HubNames.LinkStats, p =>
         {
             _linkStats = p;

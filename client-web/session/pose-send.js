@@ -45,18 +45,33 @@ export class PoseSender {
     this.dropped = 0;
     this.bytes = 0;
     this.lastReason = null;
+    this.minIntervalMs = 0; // a cap on the rate (0: none), see setMaxRate
+    this.nextAt = -Infinity; // when the cap lets the next frame go
+  }
+
+  /**
+   * At most `fps` frames a second (0: as many as the estimator gives). On a weak link every frame costs about a hundred
+   * bytes of headers besides its keypoints: 8 a second still show movement smoothly and leave the voice its room.
+   * A frame skipped for the rate is not encoded, so the stream stays decodable.
+   */
+  setMaxRate(fps) {
+    this.minIntervalMs = fps > 0 ? 1000 / fps : 0;
   }
 
   /** One estimate's landmarks (null: nobody seen, nothing sent). Returns why it was or was not sent. */
   offer(landmarks) {
     if (!landmarks) return (this.lastReason = 'no-pose');
+    const now = this.clock();
+    // A schedule, not a minimum gap (which would halve a 10 a second estimator capped at 8): each frame sent moves
+    // the next slot one interval on, with at most one interval of credit; 5 ms of slack for the estimator's jitter.
+    if (this.minIntervalMs > 0 && now < this.nextAt - 5) return (this.lastReason = 'rate');
     const decision = sendDecision({ readyState: this.channel.readyState, bufferedAmount: this.channel.bufferedAmount, threshold: this.threshold });
     this.lastReason = decision.reason;
     if (!decision.send) {
       if (decision.reason === 'buffered') this.dropped++;
       return decision.reason;
     }
-    const bytes = this.encode({ timestampMs: this.clock() >>> 0, landmarks });
+    const bytes = this.encode({ timestampMs: now >>> 0, landmarks });
     try {
       this.channel.send(bytes);
     } catch {
@@ -65,6 +80,7 @@ export class PoseSender {
     }
     this.sent++;
     this.bytes += bytes.length;
+    this.nextAt = Math.max(this.nextAt, now - this.minIntervalMs) + this.minIntervalMs;
     return 'sent';
   }
 }

@@ -60,3 +60,20 @@ test('frames carry the wall-clock capture time modulo 2^32', () => {
   sender.offer(pose());
   assert.equal(decodeFrame(channel.messages[0], createDecoderState()).timestampMs, 1234);
 });
+
+test('a rate cap skips frames without breaking the stream, and lifting it sends every frame again', () => {
+  const channel = fakeChannel();
+  const encoder = createEncoderState();
+  let now = 5_000;
+  const sender = new PoseSender(channel, { encode: (frame) => encodeFrame(frame, encoder), clock: () => now });
+  sender.setMaxRate(8);
+  const reasons = [];
+  for (let i = 0; i < 50; i++, now += 100) reasons.push(sender.offer(pose(i * 0.001)));
+  // 5 s of a 10 a second estimator at 8 a second at most: 4 of every 5 frames go out (and one of credit at the start).
+  assert.equal(sender.sent, 41);
+  assert.equal(reasons.filter((r) => r === 'rate').length, 9);
+  sender.setMaxRate(0);
+  for (let i = 0; i < 10; i++, now += 100) assert.equal(sender.offer(pose()), 'sent');
+  const decoder = createDecoderState();
+  for (const bytes of channel.messages) assert.ok(decodeFrame(bytes, decoder), decoder.lastStatus);
+});

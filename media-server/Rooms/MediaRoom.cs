@@ -1,4 +1,5 @@
 using TeleRehab.Media.Hosting;
+using TeleRehab.Media.Sfu;
 
 namespace TeleRehab.Media.Rooms;
 
@@ -187,6 +188,31 @@ public sealed class MediaRoom
             _listener.OnPublishedLayers(this, participant.Id, publication.Mid, activeRids);
     }
 
+    internal void UplinkModeChanged(RoomParticipant participant, UplinkMode mode, string reason, long trialBps)
+    {
+        if (!_participants.TryGetValue(participant.Id, out var current) || !ReferenceEquals(current, participant)) return;
+        _listener.OnUplinkMode(this, participant.Id, mode, reason, trialBps);
+        UpdateWeakAudio();
+    }
+
+    /// <summary>
+    /// True while a participant of the room is on a link too weak for video (<see cref="RoomParticipant.OnWeakLink"/>):
+    /// every voice in the room is then sent as that link can carry it, Opus at a low rate in 60 ms packets (a third of
+    /// the packets, so a third of the per-packet overhead, which on EDGE outweighs the voice itself). An SFU forwards and
+    /// cannot re-encode, so the publishers' pages do it, told through <see cref="IRoomListener.OnWeakAudio"/>.
+    /// </summary>
+    public bool WeakAudio => Volatile.Read(ref _weakAudio);
+
+    private bool _weakAudio;
+
+    private void UpdateWeakAudio()
+    {
+        var weak = _participants.Values.Any(p => p.OnWeakLink);
+        if (weak == _weakAudio) return;
+        Volatile.Write(ref _weakAudio, weak);
+        _listener.OnWeakAudio(this, weak);
+    }
+
     internal void ParticipantConnected(RoomParticipant participant) => _listener.OnParticipantConnected(this, participant.Id);
 
     internal void QualityChanged(RoomParticipant participant, string quality)
@@ -204,5 +230,6 @@ public sealed class MediaRoom
         foreach (var other in _participants.Values) other.DropSubscriptionsFrom(participant);
         if (hadPublications) PublicationsChanged();
         if (!participant.ClosedByControlPlane) _listener.OnParticipantDisconnected(this, participant.Id, reason, participant.ConnectionTag);
+        UpdateWeakAudio();
     }
 }

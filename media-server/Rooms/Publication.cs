@@ -52,6 +52,23 @@ internal sealed class PublishedStream
     public uint? LastReportedHighestSequence { get; set; }
 
     public ReceiveStatistics EnsureStatistics(uint ssrc) => Statistics ??= new ReceiveStatistics(ssrc, Publication.ClockRate);
+
+    /// <summary>The standing queue on the publisher's uplink, measured on an audio stream (created with its first packet).</summary>
+    public QueueDelayMeter QueueDelay => _queueDelay ??= new QueueDelayMeter(Publication.ClockRate);
+
+    private QueueDelayMeter? _queueDelay;
+
+    /// <summary>Video frames begun on this encoding (first packets of frames, as the payload descriptor marks them).</summary>
+    public long FramesReceived { get; set; }
+
+    /// <summary>The counts at the publisher's last uplink mode check (<see cref="RoomParticipant"/>).</summary>
+    internal long FramesAtModeCheck { get; set; }
+
+    internal long FramesAtPreviousModeCheck { get; set; }
+
+    internal long ReceivedAtModeCheck { get; set; }
+
+    internal long LostAtModeCheck { get; set; }
 }
 
 /// <summary>One published track (a publisher's m-section): the streams the publisher sends on it (one, or one per

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using TeleRehab.Media.Dtls;
 using TeleRehab.Media.Hosting;
+using TeleRehab.Media.Sfu;
 using TeleRehab.Media.WebRtc;
 
 namespace TeleRehab.Media.Rooms;
@@ -39,11 +40,14 @@ public sealed class RoomManager
     /// (<see cref="RetransmissionMemory.ReservedBytes"/> is the metric).</summary>
     public RetransmissionMemory RetransmissionMemory { get; }
 
-    /// <summary>The most m-lines (of any kind, rejected ones included) one offer may have; a larger offer is refused
-    /// before anything of it is answered or applied.</summary>
     /// <summary>How rooms forward pose keypoints (rate caps, buffering); read when a room is made.</summary>
     public PoseForwarderOptions PoseOptions { get; init; } = new();
 
+    /// <summary>The weak-link ladder's thresholds and times for the uplinks of participants who send their movement.</summary>
+    public UplinkModeOptions UplinkMode { get; init; } = new();
+
+    /// <summary>The most m-lines (of any kind, rejected ones included) one offer may have; a larger offer is refused
+    /// before anything of it is answered or applied.</summary>
     public int MaxMediaSections { get; }
 
     internal PeerConnectionOptions PeerOptions { get; }

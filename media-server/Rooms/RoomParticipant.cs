@@ -146,7 +146,8 @@ internal sealed class RoomParticipant : IMediaPeer, IPeerConnectionHandler, IEgr
         _subscriptionsByMid.Values.Select(s => s.GetStats()).ToList(),
         $"delay {Egress.Estimator.DelayBasedBitrate / 1000} loss {(Egress.Estimator.LossBasedBitrate == long.MaxValue ? -1 : Egress.Estimator.LossBasedBitrate / 1000)} " +
         $"acked {Egress.Estimator.AcknowledgedBitrate / 1000} kbit/s, loss {Egress.Estimator.LossFraction:P1} (inherent {Egress.Estimator.InherentLossFraction:P1}), " +
-        $"unstampable {Egress.Unstampable}, sent {Egress.PacketsSent}, {Egress.Estimator.State}, overuses {Egress.Estimator.OveruseSignals}, probes {Egress.Estimator.ProbesSucceeded}/{Egress.Estimator.ProbesSent} last {Egress.Estimator.LastProbeResult / 1000}");
+        $"unstampable {Egress.Unstampable}, sent {Egress.PacketsSent}, {Egress.Estimator.State}, overuses {Egress.Estimator.OveruseSignals}, probes {Egress.Estimator.ProbesSucceeded}/{Egress.Estimator.ProbesSent} last {Egress.Estimator.LastProbeResult / 1000}",
+        _uplinkMode?.Describe() ?? "");
 
     // ------------------------------------------------------------------ negotiation (cold path)
 
@@ -225,6 +226,7 @@ internal sealed class RoomParticipant : IMediaPeer, IPeerConnectionHandler, IEgr
             LocalStreams = streams,
             AcceptDataChannels = true,
             MaxMessageSize = _room.Manager.Server.Options.DataChannelMaxMessageSize,
+            AudioPacketTime = _room.WeakAudio ? WeakAudioPacketTime : null,
         };
         if (!new SdpAnswerer(local).TryCreateAnswer(offer, out var answer, out error)) return NegotiationResult.Fail($"cannot answer the offer: {error}");
         var session = answer!.Session;
@@ -283,6 +285,8 @@ internal sealed class RoomParticipant : IMediaPeer, IPeerConnectionHandler, IEgr
         var poseRole = limits.CanPublish ? limits.Pose : PoseRole.Viewer;
         if (_pose is null) _pose = _room.Pose.Add(Id, poseRole, _poseInterest);
         else _room.Pose.SetRole(_pose, poseRole);
+        // A participant that can send its movement instead of video gets the ladder's last rungs on its uplink.
+        if (poseRole == PoseRole.Sender) _uplinkMode ??= new UplinkModeDecider(_room.Manager.UplinkMode);
         return new NegotiationResult(answer.Sdp, null);
     }
 
@@ -474,7 +478,9 @@ internal sealed class RoomParticipant : IMediaPeer, IPeerConnectionHandler, IEgr
             publication.ReadLayerInfo(rtp, out layer.Temporal, out layer.Keyframe, out layer.FrameStart, out layer.LayerSync);
             layer.Spatial = stream.Index;
             publication.LayerRates.OnPacket(stream.Index, layer.Temporal, length, now);
+            if (layer.FrameStart) stream.FramesReceived++;
         }
+        else stream.QueueDelay.OnPacket(rtp.Timestamp, now);
         if (publication.Muted) return;
         var subscribers = publication.Subscribers;
         for (var i = 0; i < subscribers.Count; i++) subscribers[i].Forward(packet, layer, now);
@@ -668,7 +674,11 @@ internal sealed class RoomParticipant : IMediaPeer, IPeerConnectionHandler, IEgr
 
         SendTransportFeedback(now);
         if (now >= _nextAllocation && _subscriptionsByMid.Count > 0) AllocateLayers(now);
-        if (now >= _nextLayerCheck) UpdatePausedLayers(now);
+        if (now >= _nextLayerCheck)
+        {
+            UpdatePausedLayers(now);
+            CheckUplinkMode(now);
+        }
         Egress.HandleTimeout(now);
         if (_pose is { NextTimeout: { } poseDue } && now >= poseDue) _room.Pose.HandleTimeout(_pose, now);
         foreach (var publication in _publications)
@@ -692,6 +702,15 @@ internal sealed class RoomParticipant : IMediaPeer, IPeerConnectionHandler, IEgr
     private void SendNacks(PublishedStream stream, TimeSpan now)
     {
         if (stream.Ssrc is not { } mediaSsrc || _connection is not { State: PeerConnectionState.Connected }) return;
+        // A muted track is forwarded to nobody (a patient's trial of its lowest layer in audio + pose): what it lost is
+        // not worth the weak uplink a retransmission would take. Nor is the video of a participant the ladder just put
+        // in audio + pose, until its page mutes it: on a queue that overflows, NACKs for the drops bring retransmissions
+        // that overflow it again, for seconds after the page stopped its video.
+        if (stream.Publication.Muted || (stream.Publication.IsVideo && OnWeakLink))
+        {
+            if (stream.Nack.MissingCount > 0) stream.Nack.Clear();
+            return;
+        }
         Span<ushort> lost = stackalloc ushort[MaxNacksPerPacket];
         Span<NackPair> pairs = stackalloc NackPair[MaxNacksPerPacket];
         // Everything due goes now, a NACK packet per MaxNacksPerPacket sequence numbers (on EDGE a loss burst leaves
@@ -738,8 +757,96 @@ internal sealed class RoomParticipant : IMediaPeer, IPeerConnectionHandler, IEgr
 
     private static ReadOnlySpan<byte> Cname => "telerehab-sfu"u8;
 
+    /// <summary>The packet time asked of every voice while the room has a participant on a weak link (<see
+    /// cref="MediaRoom.WeakAudio"/>), in ms.</summary>
+    private const int WeakAudioPacketTime = 60;
+
     private static readonly TimeSpan AllocationInterval = TimeSpan.FromMilliseconds(200);
     private static readonly TimeSpan LayerCheckInterval = TimeSpan.FromMilliseconds(500);
+
+    /// <summary>
+    /// The weak-link ladder's last rungs on this participant's uplink: each layer check hands what the uplink delivered
+    /// since the last (rates, the best encoding's frame rate, the standing queue and loss on the audio, and this leg's
+    /// downlink estimate) to its <see cref="UplinkModeDecider"/>; a decision goes to the control plane, which tells the
+    /// page to send video or audio + pose, or to try its lowest layer.
+    /// </summary>
+    private void CheckUplinkMode(TimeSpan now)
+    {
+        if (_uplinkMode is null || _pose is not { Role: PoseRole.Sender }) return;
+        // The first check (or the first after a stall of the worker) only starts the counts: its figures cover too long.
+        var span = now - _previousModeCheck;
+        var valid = _previousModeCheck > TimeSpan.Zero && span > TimeSpan.Zero && span <= 8 * LayerCheckInterval;
+        _previousModeCheck = _lastModeCheck;
+        _lastModeCheck = now;
+        long received = 0, video = 0;
+        double fps = 0;
+        var videoWanted = false;
+        var delay = TimeSpan.Zero;
+        long expected = 0, lost = 0;
+        foreach (var publication in _publications)
+        {
+            var bps = publication.IncomingBitrate.Bps(now);
+            received += bps;
+            if (publication.IsVideo)
+            {
+                video += bps;
+                videoWanted |= !publication.Muted;
+            }
+            foreach (var stream in publication.Streams)
+            {
+                if (publication.IsVideo)
+                {
+                    // Over the last two checks: at a few frames a second, half a second holds one frame or none.
+                    if (valid) fps = Math.Max(fps, (stream.FramesReceived - stream.FramesAtPreviousModeCheck) / span.TotalSeconds);
+                    stream.FramesAtPreviousModeCheck = stream.FramesAtModeCheck;
+                    stream.FramesAtModeCheck = stream.FramesReceived;
+                    continue;
+                }
+                var meter = stream.QueueDelay;
+                if (meter.PacketsInInterval > 0)
+                {
+                    var standing = meter.TakeStandingDelay();
+                    if (standing > delay) delay = standing;
+                }
+                if (stream.Statistics is not { } statistics) continue;
+                var totalLost = Math.Max(0, statistics.CumulativeLost);
+                var totalExpected = statistics.PacketsReceived + totalLost;
+                expected += totalExpected - stream.ReceivedAtModeCheck;
+                lost += totalLost - stream.LostAtModeCheck;
+                stream.ReceivedAtModeCheck = totalExpected;
+                stream.LostAtModeCheck = totalLost;
+            }
+        }
+        if (!valid) return;
+        var downlink = Egress.Estimator.FeedbacksReceived > 0 ? Egress.EstimateBps : 0;
+        var sample = new UplinkSample(received, video, fps, videoWanted, delay, (int)Math.Clamp(expected, 0, int.MaxValue),
+            (int)Math.Clamp(lost, 0, int.MaxValue), downlink, RoundTrip.Latest ?? TimeSpan.Zero);
+        if (_uplinkMode.Update(sample, now)) _room.UplinkModeChanged(this, _uplinkMode.Mode, _uplinkMode.Reason, _uplinkMode.TrialBps);
+    }
+
+    private UplinkModeDecider? _uplinkMode;
+    private TimeSpan _lastModeCheck;
+    private TimeSpan _previousModeCheck;
+
+    /// <summary>The ladder's decision for this participant's uplink (null: it sends no movement, the ladder does not apply).</summary>
+    internal UplinkModeDecider? UplinkMode => _uplinkMode;
+
+    /// <summary>The ladder put this participant in audio + pose because its uplink could not carry video.</summary>
+    internal bool OnWeakLink => _uplinkMode is { Mode: Sfu.UplinkMode.AudioPose, Reason: UplinkModeDecider.WeakUplink };
+
+    /// <summary>
+    /// A participant <see cref="OnWeakLink"/> whose downlink estimate was below this within the last
+    /// <see cref="WeakDownlinkMemory"/> (its overshoots last up to 20 s) is sent no video: the lowest layer beside the voices would take most of such a
+    /// link. The estimate alone cannot make the call, as on a slow link a probe cluster shorter than the bottleneck's
+    /// burst passes at line rate and reads several times the link for a while (300-900 kbit/s on a 120 kbit/s EDGE
+    /// downlink); but its lows are real, and an uplink too weak for video says the radio is. A 3G downlink of some
+    /// hundreds of kbit/s keeps its video under a weak uplink.
+    /// </summary>
+    private const long WeakDownlinkBps = 150_000;
+
+    private static readonly TimeSpan WeakDownlinkMemory = TimeSpan.FromSeconds(30);
+
+    private TimeSpan _downlinkLowAt = TimeSpan.MinValue;
 
     /// <summary>As a publisher: tells the control plane which simulcast encodings to keep sending (a layer that no
     /// subscriber needs is paused at the publisher, not only dropped here).</summary>
@@ -785,7 +892,14 @@ internal sealed class RoomParticipant : IMediaPeer, IPeerConnectionHandler, IEgr
             budget -= pose;
             wanted += pose;
         }
+        // On a weak link no video (SendsNoVideo), and probes look only for room for the lowest video layer: each probe
+        // cluster is a burst the link must queue, which the voices wait behind.
+        if (budget < WeakDownlinkBps) _downlinkLowAt = now;
+        var weak = OnWeakLink && _downlinkLowAt != TimeSpan.MinValue && now - _downlinkLowAt < WeakDownlinkMemory;
+        if (weak) budget = 0;
+        var beforeVideo = wanted;
         foreach (var subscription in _videoByPriority) wanted += subscription.Allocate(ref budget, now);
+        if (weak && _videoByPriority.Count > 0) wanted = beforeVideo + _room.Manager.UplinkMode.LowestVideoBps;
         if (wanted > 0) Egress.SetWantedBitrate(wanted + wanted / 10, now);
     }
 

@@ -1,3 +1,5 @@
+using TeleRehab.Media.Sfu;
+
 namespace TeleRehab.Media.Rooms;
 
 /// <summary>A published track others may subscribe to. <see cref="TrackId"/> is stable for the publisher's
@@ -52,6 +54,19 @@ public interface IRoomListener
     /// subscriber needs: the publisher should send only these and pause the others, so its uplink is not spent on layers
     /// nobody watches.</summary>
     void OnPublishedLayers(MediaRoom room, string participantId, string mid, IReadOnlyList<string> activeRids);
+
+    /// <summary>The weak-link ladder decided what a participant's page should send (<see cref="UplinkModeDecider"/>):
+    /// video, or audio + pose for <paramref name="reason"/>; while <paramref name="trialBps"/> is above 0 the page
+    /// sends its lowest video layer at that rate as a trial (the SFU shows it to nobody while the video is muted).</summary>
+    void OnUplinkMode(MediaRoom room, string participantId, UplinkMode mode, string reason, long trialBps)
+    {
+    }
+
+    /// <summary>The room's voices should be sent for a weak link (<see cref="MediaRoom.WeakAudio"/>), or no longer: every
+    /// publisher's page caps its Opus rate and renegotiates, and the server's answer then asks for 60 ms packets.</summary>
+    void OnWeakAudio(MediaRoom room, bool weak)
+    {
+    }
 }
 
 /// <summary>What one participant's media state holds (leak tests): its publications and the subscriptions fanning out
@@ -79,7 +94,8 @@ public sealed record LegStats(
     TimeSpan PacerTotalWait,
     long ProbePackets,
     IReadOnlyList<SubscriptionStats> Subscriptions,
-    string Estimator = "");
+    string Estimator = "",
+    string Uplink = "");
 
 /// <summary>What one subscriber gets of one track: the layer forwarded now and the one wanted ("S2T2", "paused", or
 /// "all" for a single-layer track), layer switches, and packets resent on its NACKs.</summary>

@@ -140,6 +140,8 @@ public sealed class SdpAnswerer
             if (om.RtcpMux) am.AddAttribute("rtcp-mux");
             if (om.RtcpReducedSize) am.AddAttribute("rtcp-rsize");
             SdpSectionWriter.WriteCodecs(am, plan.Codecs);
+            if (_local.AudioPacketTime is { } ptime && om.Kind == "audio" && plan.Direction is SdpDirection.RecvOnly or SdpDirection.SendRecv)
+                am.AddAttribute("ptime", SdpText.Inv(ptime));
             foreach (var rid in plan.Rids) am.AddAttribute("rid", rid.ToString());
             if (plan.Simulcast is not null) am.AddAttribute("simulcast", plan.Simulcast.ToString());
             if (plan.LocalStream is not null)

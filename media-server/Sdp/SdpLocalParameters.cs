@@ -102,6 +102,10 @@ public sealed class SdpLocalParameters
     /// are rejected with port 0.</summary>
     public bool AcceptDataChannels { get; init; } = true;
 
+    /// <summary>When set, <c>a=ptime</c> (RFC 4566 §6) on the audio sections the peer sends on: the packet time, in ms,
+    /// the server wants to receive. A browser's Opus encoder takes it as its frame length.</summary>
+    public int? AudioPacketTime { get; init; }
+
     /// <summary>Our <c>a=sctp-port</c> (RFC 8841 §5).</summary>
     public int SctpPort { get; init; } = SdpDataChannel.DefaultSctpPort;
 

@@ -5,7 +5,8 @@ namespace TeleRehab.Signaling.Hubs;
 // The session hub's wire types (docs/signalling.md). Strings, not enums, so the JSON is exactly what the document says.
 
 /// <param name="Mode">What the participant sends: "video", or "audio+pose" (no video: its movement as a skeleton).</param>
-/// <param name="ModeReason">Why it is in that mode: "" (its own choice or none), "therapist" (the therapist holds it).</param>
+/// <param name="ModeReason">Why it is in that mode: "" (its own choice or none), "therapist" (the therapist holds it),
+/// "weak-uplink" (the server found its uplink too weak for video), "recovered" (video is back after a weak spell).</param>
 public sealed record ParticipantDto(string Id, string DisplayName, string Role, string State, bool AudioMuted, bool VideoMuted, string Quality,
     string Mode = ParticipantModes.Video, string ModeReason = "");
 
@@ -14,14 +15,28 @@ public static class ParticipantModes
 {
     public const string Video = "video";
     public const string AudioPose = "audio+pose";
+
+    public const string ReasonTherapist = "therapist";
 }
 
 /// <summary>Therapist to server: hold a patient in <see cref="Mode"/> ("audio+pose"), or let it go ("auto").</summary>
 public sealed record HoldModeRequest(string ParticipantId, string Mode);
 
 /// <summary>Server to a participant: send in this mode, for this reason; <see cref="Held"/> while the therapist holds it
-/// (the page then keeps it until released).</summary>
-public sealed record ModeDto(string Mode, string Reason, bool Held);
+/// (the page then keeps it until released). In audio + pose, <see cref="TrialKbps"/> above 0 asks the page to send its
+/// lowest video layer at that rate for a few seconds, unseen, so the server learns whether video fits again.</summary>
+public sealed record ModeDto(string Mode, string Reason, bool Held, int TrialKbps = 0);
+
+/// <summary>Server to every participant: how to send its voice. While someone in the room is on a weak link
+/// (<see cref="Weak"/>: 12 kbit/s, wideband speech that stays clear) Opus at <see cref="MaxKbps"/> in
+/// <see cref="PacketTimeMs"/> ms packets (the page caps its
+/// sender and renegotiates; the server's answer then carries <c>a=ptime</c>); otherwise the browser's own rate (0) in
+/// 20 ms packets.</summary>
+public sealed record AudioRateDto(int MaxKbps, int PacketTimeMs, string Reason)
+{
+    public static readonly AudioRateDto Weak = new(12, 60, "weak-link");
+    public static readonly AudioRateDto Normal = new(0, 20, "");
+}
 
 public sealed record TrackDto(string TrackId, string ParticipantId, string Kind);
 

@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.SignalR;
 using Microsoft.Extensions.Options;
 using TeleRehab.Media.Rooms;
+using TeleRehab.Media.Sfu;
 using TeleRehab.Signaling.Limits;
 using TeleRehab.Signaling.Sessions;
 
@@ -68,6 +69,12 @@ public sealed partial class RoomCoordinator : IRoomListener
         public string Quality { get; set; } = "unknown";
         public string Mode { get; set; } = ParticipantModes.Video;
         public string ModeReason { get; set; } = "";
+
+        /// <summary>What the weak-link ladder decided for this participant's uplink (applied unless the therapist holds
+        /// a mode), and the rate of the trial it asks for (0: none).</summary>
+        public string AutoMode { get; set; } = ParticipantModes.Video;
+        public string AutoReason { get; set; } = "";
+        public int TrialKbps { get; set; }
 
         /// <summary>The leg's pacer totals at the last LinkStats (for the delay over the interval since).</summary>
         public long LastPacketsPaced { get; set; }
@@ -156,6 +163,7 @@ public sealed partial class RoomCoordinator : IRoomListener
                 _registry.MarkConnected(room.Id, member.Id);
                 if (!wasJoined) Broadcast(room, sends, "ParticipantJoined", member.ToDto(), except: member.Id);
                 if (isTherapist) sends.Add(new Outgoing(member.ConnectionId, "WaitingRoomChanged", Waiting(room)));
+                if (room.Media.WeakAudio) sends.Add(new Outgoing(member.ConnectionId, "AudioRate", AudioRateDto.Weak));
             }
             else
             {
@@ -282,6 +290,7 @@ public sealed partial class RoomCoordinator : IRoomListener
             _registry.MarkConnected(room.Id, target.Id);
             var welcome = Describe(room, target);
             sends.Add(new Outgoing(target.ConnectionId, "Admitted", welcome));
+            if (room.Media.WeakAudio) sends.Add(new Outgoing(target.ConnectionId, "AudioRate", AudioRateDto.Weak));
             Broadcast(room, sends, "ParticipantJoined", target.ToDto(), except: target.Id);
             NotifyTherapists(room, sends);
         }
@@ -319,8 +328,9 @@ public sealed partial class RoomCoordinator : IRoomListener
                 throw new HubException("not-found: that participant is not in the room");
             if (target.Role != ParticipantRole.Patient) throw new HubException("invalid: only a patient's mode can be held (patients send movement)");
             var hold = mode == ParticipantModes.AudioPose;
-            target.Mode = hold ? ParticipantModes.AudioPose : ParticipantModes.Video;
-            target.ModeReason = hold ? "therapist" : "";
+            // Released, the participant goes back to what the ladder decides for its uplink.
+            target.Mode = hold ? ParticipantModes.AudioPose : target.AutoMode;
+            target.ModeReason = hold ? ParticipantModes.ReasonTherapist : target.AutoReason;
             sends.Add(new Outgoing(target.ConnectionId, "ModeChanged", new ModeDto(target.Mode, target.ModeReason, hold)));
             Broadcast(room, sends, "ParticipantUpdated", target.ToDto());
         }
@@ -393,6 +403,9 @@ public sealed partial class RoomCoordinator : IRoomListener
         member.Present = false;
         member.Quality = "unknown";
         member.Joined = false;
+        // A new connection starts the ladder afresh (a mode the therapist holds stays held).
+        (member.AutoMode, member.AutoReason, member.TrialKbps) = (ParticipantModes.Video, "", 0);
+        if (member.ModeReason != ParticipantModes.ReasonTherapist) (member.Mode, member.ModeReason) = (ParticipantModes.Video, "");
         member.Context?.Items.Remove(typeof(Caller));
         member.Context = null;
         _registry.MarkLeft(room.Id, member.Id);
@@ -470,6 +483,41 @@ public sealed partial class RoomCoordinator : IRoomListener
             if (!_rooms.TryGetValue(media.Id, out var room) || !ReferenceEquals(room.Media, media)
                 || !room.Members.TryGetValue(participantId, out var member) || !member.Present || member.ConnectionId is not { } connectionId) return;
             sends.Add(new Outgoing(connectionId, "PublishLayers", new PublishLayersDto(mid, activeRids)));
+        }
+        Run(sends);
+    }
+
+    /// <summary>The ladder's decision for a patient's uplink: the page is told unless the therapist holds a mode (then
+    /// it applies when released); everyone sees a change of mode, a trial only the page.</summary>
+    void IRoomListener.OnUplinkMode(MediaRoom media, string participantId, UplinkMode mode, string reason, long trialBps)
+    {
+        var sends = new List<Outgoing>();
+        lock (_lock)
+        {
+            if (!_rooms.TryGetValue(media.Id, out var room) || !ReferenceEquals(room.Media, media)
+                || !room.Members.TryGetValue(participantId, out var member) || !member.Present || !member.Joined
+                || member.Role != ParticipantRole.Patient) return;
+            member.AutoMode = mode == UplinkMode.AudioPose ? ParticipantModes.AudioPose : ParticipantModes.Video;
+            member.AutoReason = reason;
+            member.TrialKbps = (int)Math.Min(int.MaxValue, trialBps / 1000);
+            if (member.ModeReason == ParticipantModes.ReasonTherapist) return;
+            var changed = member.Mode != member.AutoMode || member.ModeReason != member.AutoReason;
+            member.Mode = member.AutoMode;
+            member.ModeReason = member.AutoReason;
+            sends.Add(new Outgoing(member.ConnectionId, "ModeChanged", new ModeDto(member.Mode, member.ModeReason, false, member.TrialKbps)));
+            if (changed) Broadcast(room, sends, "ParticipantUpdated", member.ToDto());
+        }
+        Run(sends);
+    }
+
+    /// <summary>Someone in the room is on a weak link, or no longer: every voice is to be sent as that link carries it.</summary>
+    void IRoomListener.OnWeakAudio(MediaRoom media, bool weak)
+    {
+        var sends = new List<Outgoing>();
+        lock (_lock)
+        {
+            if (!_rooms.TryGetValue(media.Id, out var room) || !ReferenceEquals(room.Media, media)) return;
+            Broadcast(room, sends, "AudioRate", weak ? AudioRateDto.Weak : AudioRateDto.Normal);
         }
         Run(sends);
     }

@@ -170,19 +170,7 @@ public sealed class BrowserPoseSessionTests(ITestOutputHelper output) : IAsyncLi
         await WaitAsync(therapist.Page, "() => window.telerehab.pose()?.channel === 'open'", 30_000);
 
         // 60 recorded-style frames (a standing person raising an arm), one every 100 ms, as the estimator would send them.
-        var sent = await patient.Page.EvaluateAsync<int>("""
-            () => new Promise((resolve) => {
-              let i = 0, sent = 0;
-              const timer = setInterval(() => {
-                const a = Math.PI * (0.1 + 0.8 * (0.5 - 0.5 * Math.cos(2 * Math.PI * i / 20)));
-                const landmarks = Array.from({ length: 33 }, (_, k) => ({ x: 0.3 + k * 0.012, y: 0.1 + k * 0.025, z: 0, visibility: 0.95 }));
-                landmarks[14] = { x: 0.42 - Math.sin(a) * 0.15, y: 0.3 + Math.cos(a) * 0.2, z: 0, visibility: 0.95 };
-                landmarks[16] = { x: 0.42 - Math.sin(a) * 0.28, y: 0.3 + Math.cos(a) * 0.37, z: 0, visibility: 0.95 };
-                if (window.telerehab.sendPose(landmarks) === 'sent') sent++;
-                if (++i === 60) { clearInterval(timer); resolve(sent); }
-              }, 100);
-            })
-            """);
+        var sent = await patient.Page.EvaluateAsync<int>(PoseReplay.Script, 60);
         await Task.Delay(500);
         var stats = await therapist.Page.EvaluateAsync<JsonElement>($"() => JSON.parse(JSON.stringify(window.telerehab.pose().received['{patientId}'] ?? null))");
         output.WriteLine($"sent {sent}; therapist: {stats}");

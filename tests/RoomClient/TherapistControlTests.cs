@@ -1,6 +1,8 @@
 using System.Text.Json;
 using Microsoft.AspNetCore.SignalR;
 using TeleRehab.LoadTests;
+using TeleRehab.Media.Rooms;
+using TeleRehab.Media.Sfu;
 using Xunit.Abstractions;
 
 namespace TeleRehab.Media.Tests.RoomClient;
@@ -125,5 +127,44 @@ public sealed class TherapistControlTests(ITestOutputHelper output) : IAsyncLife
         await patient.WaitForEventAsync<ModeInfo>(HubNames.ModeChanged, m => m is { Mode: "video", Held: false }, RoomTestKit.Generous);
         await therapist.WaitForEventAsync<ParticipantInfo>(HubNames.ParticipantUpdated,
             p => p.Id == patient.ParticipantId && p.Mode == "video" && p.ModeReason == "", RoomTestKit.Generous);
+    }
+
+    /// <summary>The control plane's side of the weak-link ladder (docs/weak-links.md): the media plane's decisions are
+    /// raised here as the SFU raises them; the links themselves are the browser tests' (tests/Congestion).</summary>
+    [Fact]
+    public async Task The_ladder_moves_a_patient_unless_the_therapist_holds_it_and_a_weak_spell_sets_every_voice()
+    {
+        var (_, therapist, patient) = await _kit.StartPairAsync("ladder");
+        var media = Assert.Single(_kit.Rooms.Rooms);
+        IRoomListener listener = _kit.Coordinator;
+
+        // The ladder steps the patient down: the page is told why, the therapist sees it.
+        listener.OnUplinkMode(media, patient.ParticipantId, UplinkMode.AudioPose, UplinkModeDecider.WeakUplink, 0);
+        Assert.Equal(new ModeInfo("audio+pose", "weak-uplink", false),
+            await patient.WaitForEventAsync<ModeInfo>(HubNames.ModeChanged, null, RoomTestKit.Generous));
+        await therapist.WaitForEventAsync<ParticipantInfo>(HubNames.ParticipantUpdated,
+            p => p.Id == patient.ParticipantId && p is { Mode: "audio+pose", ModeReason: "weak-uplink" }, RoomTestKit.Generous);
+
+        // A trial: the page hears of it.
+        listener.OnUplinkMode(media, patient.ParticipantId, UplinkMode.AudioPose, UplinkModeDecider.WeakUplink, 60_000);
+        await patient.WaitForEventAsync<ModeInfo>(HubNames.ModeChanged, m => m.TrialKbps == 60, RoomTestKit.Generous);
+
+        // The weak spell reaches every voice, and its end too.
+        listener.OnWeakAudio(media, true);
+        foreach (var client in new[] { therapist, patient })
+            Assert.Equal(new AudioRateInfo(12, 60, "weak-link"), await client.WaitForEventAsync<AudioRateInfo>(HubNames.AudioRate, null, RoomTestKit.Generous));
+        listener.OnWeakAudio(media, false);
+        foreach (var client in new[] { therapist, patient })
+            await client.WaitForEventAsync<AudioRateInfo>(HubNames.AudioRate, a => a is { MaxKbps: 0, PacketTimeMs: 20 }, RoomTestKit.Generous);
+
+        // The therapist holds the patient: the ladder's recovery waits; released, the patient gets what the ladder says.
+        await therapist.HoldModeAsync(patient.ParticipantId, "audio+pose");
+        await patient.WaitForEventAsync<ModeInfo>(HubNames.ModeChanged, m => m.Held, RoomTestKit.Generous);
+        var before = patient.Events.Count(e => e.Name == HubNames.ModeChanged);
+        listener.OnUplinkMode(media, patient.ParticipantId, UplinkMode.Video, UplinkModeDecider.Recovered, 0);
+        await therapist.HoldModeAsync(patient.ParticipantId, "auto");
+        Assert.Equal(new ModeInfo("video", "recovered", false),
+            await patient.WaitForEventAsync<ModeInfo>(HubNames.ModeChanged, m => !m.Held && m.Mode == "video", RoomTestKit.Generous));
+        Assert.Equal(before + 1, patient.Events.Count(e => e.Name == HubNames.ModeChanged));
     }
 }
