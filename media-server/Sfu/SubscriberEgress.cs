@@ -68,8 +68,20 @@ public sealed class SubscriberEgress
 
     public Pacer Pacer { get; } = new();
 
-    /// <summary>Where probe padding comes from (a video subscription with RTX); null: no probing.</summary>
-    public IPaddingSource? PaddingSource { get; set; }
+    /// <summary>Where probe padding comes from (a video subscription with RTX); null: no probing, and a cluster under
+    /// way is given up (else its next packet would stay due with nothing to send it from: a deadline in the past, as
+    /// when a renegotiation drops the video subscription that padded).</summary>
+    public IPaddingSource? PaddingSource
+    {
+        get => _paddingSource;
+        set
+        {
+            _paddingSource = value;
+            if (value is null) _probing = false;
+        }
+    }
+
+    private IPaddingSource? _paddingSource;
 
     /// <summary>The leg's estimate in bit/s (the budget layer selection spends).</summary>
     public long EstimateBps => Estimator.TargetBitrate;
@@ -138,7 +150,8 @@ public sealed class SubscriberEgress
         {
             var next = Pacer.NextTimeout;
             if (TransportSequenceExtensionId <= 0) return next;
-            var probe = _probing ? _nextProbePacket : (PaddingSource is null || Estimator.FeedbacksReceived == 0 ? null : Estimator.NextTimeout);
+            // The same conditions as HandleTimeout's: without them nothing would be sent, and the deadline would stay due.
+            var probe = PaddingSource is null || Estimator.FeedbacksReceived == 0 ? null : _probing ? _nextProbePacket : Estimator.NextTimeout;
             return next is null ? probe : probe is null ? next : (next < probe ? next : probe);
         }
     }

@@ -182,4 +182,41 @@ public class SubscriberEgressTests
         Assert.True(egress.EstimateBps > 600_000, $"the estimate stayed at {egress.EstimateBps} bit/s on a 1.5 Mbit/s link");
         Assert.True(egress.EstimateBps < 2_000_000, $"the estimate {egress.EstimateBps} bit/s is above the link");
     }
+
+    [Fact]
+    public void A_probe_cluster_whose_padding_source_goes_away_leaves_no_deadline_in_the_past()
+    {
+        var wire = new Wire { LinkBps = 1_500_000 };
+        var egress = new SubscriberEgress(wire, startBps: 300_000) { TransportSequenceExtensionId = TwccId };
+        egress.PaddingSource = wire;
+        egress.SetWantedBitrate(2_000_000, TimeSpan.Zero);
+        var buffer = new byte[2048];
+        ushort seq = 0;
+        TimeSpan? dropped = null;
+        for (var t = 0; t <= 4000; t++)
+        {
+            var now = Ms(t);
+            wire.Step(egress, now);
+            // The first probe packet went out: the cluster is under way when a renegotiation drops the padding source.
+            if (dropped is null && egress.ProbePacketsSent > 0)
+            {
+                egress.PaddingSource = null;
+                dropped = now;
+            }
+            // Each timer run leaves the next deadline in the future (a worker would otherwise run it in a busy loop).
+            if (egress.NextTimeout is { } due && due <= now)
+            {
+                egress.HandleTimeout(now);
+                Assert.False(egress.NextTimeout is { } again && again <= now, $"a deadline left due at {now} after the padding source went at {dropped}");
+            }
+            if (t % 32 == 0)
+            {
+                var length = Packet(buffer, VideoSsrc, seq++, 1000);
+                egress.Send(buffer, length, EgressKind.Video, now);
+            }
+        }
+        Assert.NotNull(dropped);
+        var probes = egress.ProbePacketsSent;
+        Assert.InRange(probes, 1, 20); // nothing more after the source went
+    }
 }
