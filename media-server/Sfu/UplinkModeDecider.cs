@@ -83,7 +83,11 @@ public sealed class UplinkModeOptions
     /// fails then (the link does not carry it), before <see cref="TrialDuration"/>; unless a new path started it.</summary>
     public TimeSpan TrialEarlyVerdict { get; init; } = TimeSpan.FromSeconds(2.5);
 
-    /// <summary>After a recovery, only congestion steps down for this long: the browser's estimate, low from the weak
+    /// <summary>Thin, still video without congestion steps down only on a path with a round trip this long or longer
+    /// (a 2G or poor 3G radio); on a shorter one a slow picture is the device's, not the link's.</summary>
+    public TimeSpan SlowPathRoundTrip { get; init; } = TimeSpan.FromMilliseconds(200);
+
+    /// <summary>After a recovery, and after the participant's video starts, only congestion steps down for this long: the browser's estimate, low from the weak
     /// spell, needs some seconds to give the video its rate and frame rate back.</summary>
     public TimeSpan RecoveryGrace { get; init; } = TimeSpan.FromSeconds(10);
 
@@ -146,6 +150,7 @@ public sealed class UplinkModeDecider
     private TimeSpan _steppedDownAt;
     private TimeSpan _preTrialDelay;
     private bool _trialOnNewPath;
+    private TimeSpan? _videoSince;
     private TimeSpan? _roundTripHalvedAt;
 
     public UplinkModeDecider(UplinkModeOptions? options = null)
@@ -306,8 +311,14 @@ public sealed class UplinkModeDecider
         var still = sample.VideoFps < _options.MinUsefulFps;
         if (!thin && !still) return false;
         var congested = sample.StandingDelay >= _options.CongestedDelay || RecentLoss() >= _options.CongestedLoss;
-        var settling = _recoveredAt is { } recovered && now - recovered < _options.RecoveryGrace;
-        return congested || (thin && still && !settling);
+        if (congested) return true;
+        // Without congestion, thin and still video means the browser's own estimate starves it on a slow path, but
+        // not while video starts (or restarts after a recovery: the encoder and the estimate ramp up), and not on a
+        // short round trip, where a slow picture is the device's (a busy processor), not the link's.
+        _videoSince ??= now;
+        var settling = now - _videoSince.Value < _options.RecoveryGrace
+            || (_recoveredAt is { } recovered && now - recovered < _options.RecoveryGrace);
+        return thin && still && !settling && sample.RoundTrip >= _options.SlowPathRoundTrip;
     }
 
     private double RecentLoss()

@@ -63,6 +63,29 @@ public class UplinkModeDeciderTests
     }
 
     [Fact]
+    public void Slow_video_on_a_short_round_trip_without_congestion_is_the_devices_and_keeps_video()
+    {
+        // A busy processor: a few frames a second at a low rate, no queue, no loss, a loopback round trip.
+        var decider = new UplinkModeDecider();
+        var starved = new UplinkSample(60_000, 20_000, 2, true, TimeSpan.Zero, 25, 0, 5_000_000, TimeSpan.FromMilliseconds(2));
+        for (var now = TimeSpan.Zero; now < TimeSpan.FromMinutes(2); now += Step) Assert.False(decider.Update(starved, now));
+        Assert.Equal(UplinkMode.Video, decider.Mode);
+    }
+
+    [Fact]
+    public void While_video_starts_only_congestion_steps_down()
+    {
+        // The encoder and the browser's estimate ramp up: thin, still video on a slow path, but no queue.
+        var decider = new UplinkModeDecider();
+        var ramping = new UplinkSample(60_000, 20_000, 2, true, TimeSpan.Zero, 25, 0, 0, TimeSpan.FromMilliseconds(600));
+        var now = TimeSpan.Zero;
+        for (; now < TimeSpan.FromSeconds(9.5); now += Step) Assert.False(decider.Update(ramping, now));
+        // Still so after the start: the browser's estimate starves it on a slow path; down after the dwell.
+        for (; decider.Mode == UplinkMode.Video && now < TimeSpan.FromSeconds(20); now += Step) decider.Update(ramping, now);
+        Assert.InRange(now, TimeSpan.FromSeconds(11), TimeSpan.FromSeconds(12));
+    }
+
+    [Fact]
     public void A_3g_poor_uplink_that_carries_the_lowest_layer_keeps_video()
     {
         var decider = new UplinkModeDecider();
