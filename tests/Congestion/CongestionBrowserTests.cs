@@ -106,7 +106,9 @@ public sealed class CongestionBrowserTests(ITestOutputHelper output) : IAsyncLif
     [Fact]
     public async Task On_edge_the_sfu_answers_the_nacks_for_packets_it_had()
     {
-        var schedule = LinkSchedule.Constant(LinkProfile.Edge);
+        // EDGE on the patient's downlink, where the SFU answers the NACKs; a 4G uplink, so that the weak-link ladder keeps
+        // the patient in video (on EDGE both ways it would step down, and the patient would get no video to NACK).
+        var schedule = LinkSchedule.Constant(LinkProfile.Edge with { Name = "edge-down", Up = LinkProfile.FourG.Up });
         var direct = await DirectCallAsync(schedule, call => MeasureAsync("direct (edge)", call.Therapist, call.Patient));
         output.WriteLine(direct.ToString());
         var sfu = await OneToOneAsync(schedule, rig => MeasureAsync("SFU (edge)", rig.Therapist.Page, rig.Patients[0].Person.Page,
@@ -115,8 +117,8 @@ public sealed class CongestionBrowserTests(ITestOutputHelper output) : IAsyncLif
         output.WriteLine($"{sfu}; NACKs {totals.NacksReceived} for {totals.NackedPackets} packets, {totals.NackedPacketsHeld} of them held by the SFU, " +
             $"{totals.Retransmissions} retransmitted");
 
-        // A second or more of round trip on EDGE: a NACK arrives long after its packet, often after the layer has
-        // switched; the SFU keeps the packets and the descriptors it forwarded them with for that long.
+        // Hundreds of ms of round trip and a deep queue on the EDGE downlink: a NACK arrives long after its packet, often
+        // after the layer has switched; the SFU keeps the packets and the descriptors it forwarded them with for that long.
         Assert.True(totals.NackedPacketsHeld >= 20, $"only {totals.NackedPacketsHeld} NACKed packets to judge by");
         Assert.True(totals.Retransmissions > 0.5 * totals.NackedPacketsHeld,
             $"{totals.Retransmissions} retransmissions for {totals.NackedPacketsHeld} NACKed packets the SFU had (want > 50 %)");
