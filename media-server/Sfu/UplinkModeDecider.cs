@@ -287,7 +287,10 @@ public sealed class UplinkModeDecider
         var shorter = _roundTripHalvedAt is { } at && now - at <= _options.NewPathWindow;
         if (sample.DownlinkBps > 0 && (settling || !shorter) && (_downlinkFloor == 0 || sample.DownlinkBps < _downlinkFloor))
             _downlinkFloor = sample.DownlinkBps;
-        if (sample.RoundTrip > TimeSpan.Zero && (settling || (!gained && !halved))
+        // While settling the round trip's floor is the latest measurement, not the least: receivers report every few
+        // seconds (five for audio alone), so the first samples after a step down may still carry the old, faster path's.
+        if (sample.RoundTrip > TimeSpan.Zero && settling) _roundTripFloor = sample.RoundTrip;
+        else if (sample.RoundTrip > TimeSpan.Zero && !gained && !halved
             && (_roundTripFloor == TimeSpan.Zero || sample.RoundTrip < _roundTripFloor))
             _roundTripFloor = sample.RoundTrip;
         return !settling && gained && shorter;

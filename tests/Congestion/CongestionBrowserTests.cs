@@ -111,8 +111,10 @@ public sealed class CongestionBrowserTests(ITestOutputHelper output) : IAsyncLif
         var schedule = LinkSchedule.Constant(LinkProfile.Edge with { Name = "edge-down", Up = LinkProfile.FourG.Up });
         var direct = await DirectCallAsync(schedule, call => MeasureAsync("direct (edge)", call.Therapist, call.Patient));
         output.WriteLine(direct.ToString());
+        // What is judged is the SFU's answers to NACKs, not how soon the patient decodes its first frame on EDGE (some
+        // runs needed more than the rig's 30 s): the start waits for the voices only.
         var sfu = await OneToOneAsync(schedule, rig => MeasureAsync("SFU (edge)", rig.Therapist.Page, rig.Patients[0].Person.Page,
-            settle: TimeSpan.FromSeconds(15), window: TimeSpan.FromSeconds(10)));
+            settle: TimeSpan.FromSeconds(15), window: TimeSpan.FromSeconds(10)), patientDecodesVideo: false);
         var totals = _host.Media.Totals();
         output.WriteLine($"{sfu}; NACKs {totals.NacksReceived} for {totals.NackedPackets} packets, {totals.NackedPacketsHeld} of them held by the SFU, " +
             $"{totals.Retransmissions} retransmitted");

@@ -296,6 +296,23 @@ public class UplinkModeDeciderTests
     }
 
     [Fact]
+    public void A_round_trip_measured_before_the_step_down_does_not_hide_the_new_path()
+    {
+        var decider = new UplinkModeDecider();
+        var now = TimeSpan.Zero;
+        // The first samples on EDGE still carry the 4G round trip (reports come every few seconds), then EDGE's.
+        var weak = new UplinkSample(60_000, 20_000, 1, true, TimeSpan.FromMilliseconds(900), 25, 0, 100_000, TimeSpan.FromMilliseconds(50));
+        for (; decider.Mode == UplinkMode.Video; now += Step) decider.Update(weak, now);
+        var edge = new UplinkSample(45_000, 0, 0, true, TimeSpan.Zero, 25, 0, 60_000, TimeSpan.FromMilliseconds(50));
+        for (var end = now + TimeSpan.FromSeconds(4); now < end; now += Step) decider.Update(edge, now);
+        for (var end = now + TimeSpan.FromSeconds(8); now < end; now += Step) decider.Update(edge with { RoundTrip = TimeSpan.FromMilliseconds(650) }, now);
+        Assert.Equal(0, decider.Trials);
+        // Back on 4G: the round trip at 50 ms again and the estimate climbing: a trial at once.
+        decider.Update(edge with { DownlinkBps = 600_000, RoundTrip = TimeSpan.FromMilliseconds(50) }, now);
+        Assert.Equal(1, decider.Trials);
+    }
+
+    [Fact]
     public void Bad_options_are_refused()
     {
         Assert.Throws<ArgumentOutOfRangeException>(() => new UplinkModeDecider(new UplinkModeOptions { LowestVideoBps = 0 }));
