@@ -43,8 +43,9 @@ public sealed class RoomManager
     /// <summary>How rooms forward pose keypoints (rate caps, buffering); read when a room is made.</summary>
     public PoseForwarderOptions PoseOptions { get; init; } = new();
 
-    /// <summary>The weak-link ladder's thresholds and times for the uplinks of participants who send their movement.</summary>
-    public UplinkModeOptions UplinkMode { get; init; } = new();
+    /// <summary>The weak-link ladder's thresholds and times for the uplinks of participants who send their movement. A
+    /// participant's ladder takes them when it first negotiates.</summary>
+    public UplinkModeOptions UplinkMode { get; set; } = new();
 
     /// <summary>The most m-lines (of any kind, rejected ones included) one offer may have; a larger offer is refused
     /// before anything of it is answered or applied.</summary>

@@ -3,6 +3,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Playwright;
 using TeleRehab.LoadTests.Link;
 using TeleRehab.Media.Rooms;
+using TeleRehab.Media.Sfu;
 using TeleRehab.Media.Tests.Support;
 using Xunit.Abstractions;
 
@@ -111,15 +112,28 @@ public sealed class CongestionBrowserTests(ITestOutputHelper output) : IAsyncLif
     [Fact]
     public async Task On_edge_the_sfu_answers_the_nacks_for_packets_it_had()
     {
-        // EDGE on the patient's downlink, where the SFU answers the NACKs; a 4G uplink, so that the weak-link ladder keeps
-        // the patient in video (on EDGE both ways it would step down, and the patient would get no video to NACK).
-        var schedule = LinkSchedule.Constant(LinkProfile.Edge with { Name = "edge-down", Up = LinkProfile.FourG.Up });
+        // What is judged is how the SFU answers NACKs on an EDGE leg that carries video. The weak-link ladder would put
+        // this patient in audio + pose and send it no video (its own tests show that), so here it never steps down.
+        var schedule = LinkSchedule.Constant(LinkProfile.Edge);
         var direct = await DirectCallAsync(schedule, call => MeasureAsync("direct (edge)", call.Therapist, call.Patient));
         output.WriteLine(direct.ToString());
-        // What is judged is the SFU's answers to NACKs, not how soon the patient decodes its first frame on EDGE (some
-        // runs needed more than the rig's 30 s): the start waits for the voices only.
-        var sfu = await OneToOneAsync(schedule, rig => MeasureAsync("SFU (edge)", rig.Therapist.Page, rig.Patients[0].Person.Page,
-            settle: TimeSpan.FromSeconds(15), window: TimeSpan.FromSeconds(10)), patientDecodesVideo: false);
+        var manager = _host.Services.GetRequiredService<RoomManager>();
+        var ladder = manager.UplinkMode;
+        manager.UplinkMode = new UplinkModeOptions
+        {
+            LowestVideoBps = 1, MinUsefulFps = 1e-9, CongestedLoss = 1, CongestedDelay = TimeSpan.FromDays(1), SevereDelay = TimeSpan.FromDays(1),
+        };
+        CallFigures sfu;
+        try
+        {
+            // The start waits for the voices only: the patient's first frame on EDGE took over the rig's 30 s in some runs.
+            sfu = await OneToOneAsync(schedule, rig => MeasureAsync("SFU (edge)", rig.Therapist.Page, rig.Patients[0].Person.Page,
+                settle: TimeSpan.FromSeconds(15), window: TimeSpan.FromSeconds(10)), patientDecodesVideo: false);
+        }
+        finally
+        {
+            manager.UplinkMode = ladder;
+        }
         var totals = _host.Media.Totals();
         output.WriteLine($"{sfu}; NACKs {totals.NacksReceived} for {totals.NackedPackets} packets, {totals.NackedPacketsHeld} of them held by the SFU, " +
             $"{totals.Retransmissions} retransmitted");
