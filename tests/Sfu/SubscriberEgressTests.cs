@@ -157,13 +157,19 @@ public class SubscriberEgressTests
         Assert.InRange(drained, expected * 0.3, Pacer.MaxQueueDelay.TotalSeconds + 0.05);
     }
 
+    /// <summary>A 1.5 Mbit/s leg that wants 2 Mbit/s and pads from its own RTX stream: it probes.</summary>
+    private static (Wire Wire, SubscriberEgress Egress) ProbingLeg()
+    {
+        var wire = new Wire { LinkBps = 1_500_000 };
+        var egress = new SubscriberEgress(wire, startBps: 300_000) { TransportSequenceExtensionId = TwccId, PaddingSource = wire };
+        egress.SetWantedBitrate(2_000_000, TimeSpan.Zero);
+        return (wire, egress);
+    }
+
     [Fact]
     public void The_estimate_follows_the_link_and_probes_are_padding_on_the_rtx_stream()
     {
-        var wire = new Wire { LinkBps = 1_500_000 };
-        var egress = new SubscriberEgress(wire, startBps: 300_000) { TransportSequenceExtensionId = TwccId };
-        egress.PaddingSource = wire;
-        egress.SetWantedBitrate(2_000_000, TimeSpan.Zero);
+        var (wire, egress) = ProbingLeg();
         var buffer = new byte[2048];
         ushort seq = 0;
         // Media at 250 kbit/s: the link's headroom can only be found by probing.
@@ -186,10 +192,7 @@ public class SubscriberEgressTests
     [Fact]
     public void A_probe_cluster_whose_padding_source_goes_away_leaves_no_deadline_in_the_past()
     {
-        var wire = new Wire { LinkBps = 1_500_000 };
-        var egress = new SubscriberEgress(wire, startBps: 300_000) { TransportSequenceExtensionId = TwccId };
-        egress.PaddingSource = wire;
-        egress.SetWantedBitrate(2_000_000, TimeSpan.Zero);
+        var (wire, egress) = ProbingLeg();
         var buffer = new byte[2048];
         ushort seq = 0;
         TimeSpan? dropped = null;
