@@ -81,6 +81,21 @@ public sealed class SendSideBandwidthEstimator
     public long LastProbeResult { get; private set; }
     public long FeedbackTimeouts { get; private set; }
 
+    /// <summary>
+    /// The shortest feedback round trip since the last <see cref="TakeFeedbackRoundTrip"/>: from the send of the newest
+    /// packet a feedback acknowledges to that feedback's arrival. It is the path's round trip, queues included, plus
+    /// the receiver's wait before it sent the feedback (at most its packet spacing for the newest packet), and comes
+    /// with every feedback, where receiver reports come every second or, for audio alone, every five.
+    /// </summary>
+    public TimeSpan? TakeFeedbackRoundTrip()
+    {
+        var rtt = _feedbackRttMin;
+        _feedbackRttMin = null;
+        return rtt;
+    }
+
+    private TimeSpan? _feedbackRttMin;
+
     /// <summary>Sets the bounds; the start rate counts only before the first feedback.</summary>
     public void SetBounds(long minBps, long maxBps, long startBps)
     {
@@ -128,9 +143,11 @@ public sealed class SendSideBandwidthEstimator
         if (results.IsEmpty) return;
         _haveFeedback = true;
 
+        var newestSent = TimeSpan.MinValue;
         for (int i = 0; i < results.Length; i++)
         {
             ref readonly var r = ref results[i];
+            if (r.Received && r.SendTime > newestSent) newestSent = r.SendTime;
             _loss.OnPacket(r.Received, r.WasReportedLost);
             if (r.IsProbe) _probeEstimator.OnPacketResult(in r);
             if (!r.Received) continue;
@@ -142,6 +159,8 @@ public sealed class SendSideBandwidthEstimator
                     OveruseSignals++;
             }
         }
+        if (newestSent != TimeSpan.MinValue && now >= newestSent && (_feedbackRttMin is not { } least || now - newestSent < least))
+            _feedbackRttMin = now - newestSent;
         double acknowledged = _acknowledged.Update();
 
         double previousTarget = _targetBps;

@@ -817,14 +817,19 @@ internal sealed class RoomParticipant : IMediaPeer, IPeerConnectionHandler, IEgr
                 stream.LostAtModeCheck = totalLost;
             }
         }
+        // The round trip from the downlink's transport-wide feedback, which comes several times a second (the new
+        // path after a handover shows within a check); receiver reports only while the leg has had no feedback.
+        if (Egress.Estimator.TakeFeedbackRoundTrip() is { } feedbackRtt) _feedbackRoundTrip = feedbackRtt;
         if (!valid) return;
         var downlink = Egress.Estimator.FeedbacksReceived > 0 ? Egress.EstimateBps : 0;
+        var roundTrip = _feedbackRoundTrip > TimeSpan.Zero ? _feedbackRoundTrip : RoundTrip.Latest ?? TimeSpan.Zero;
         var sample = new UplinkSample(received, video, fps, videoWanted, delay, (int)Math.Clamp(expected, 0, int.MaxValue),
-            (int)Math.Clamp(lost, 0, int.MaxValue), downlink, RoundTrip.Latest ?? TimeSpan.Zero);
+            (int)Math.Clamp(lost, 0, int.MaxValue), downlink, roundTrip);
         if (_uplinkMode.Update(sample, now)) _room.UplinkModeChanged(this, _uplinkMode.Mode, _uplinkMode.Reason, _uplinkMode.TrialBps);
     }
 
     private UplinkModeDecider? _uplinkMode;
+    private TimeSpan _feedbackRoundTrip;
     private TimeSpan _lastModeCheck;
     private TimeSpan _previousModeCheck;
 

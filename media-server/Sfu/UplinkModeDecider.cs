@@ -70,17 +70,21 @@ public sealed class UplinkModeOptions
     /// gone), while the downlink estimate climbs only over the next seconds of probing.</summary>
     public TimeSpan NewPathWindow { get; init; } = TimeSpan.FromSeconds(10);
 
-    /// <summary>The rate the page sends its lowest video layer at during a trial (not shown to anyone).</summary>
-    public long TrialBps { get; init; } = 60_000;
+    /// <summary>The rate the page sends its lowest video layer at during a trial (not shown to anyone): above
+    /// <see cref="LowestVideoBps"/>, so that a link with room for video shows it within the trial.</summary>
+    public long TrialBps { get; init; } = 80_000;
 
-    /// <summary>A trial succeeds once its video has been arriving this long, at three fifths of <see cref="TrialBps"/>
-    /// or more on average, without congestion. (Not by frame rate: a browser whose own estimate is still that of the weak
-    /// link starts the layer at a few frames a second and raises it as its estimate grows. On EDGE the video beside the
-    /// voice and the movement gets half the cap at most, and more only by building a queue, which ends the trial.)</summary>
+    /// <summary>A trial by the clock succeeds when its video has arrived this long at <see cref="LowestVideoBps"/> or
+    /// more on average without congestion, and fails otherwise: what video mode needs is the lowest layer beside the
+    /// voice at its usual rate, and an EDGE uplink carries the layer only at what the voice and the movement leave (up
+    /// to 50 kbit/s of 60 without a queue, so nothing less than the layer's rate can tell it from a faster link). A
+    /// trial on a new path needs only two fifths of the layer's rate: there the browser's estimate, still that of the
+    /// weak link, starts the layer slowly, and the path itself showed it has room. (Not by frame rate: the browser
+    /// raises it with its estimate.)</summary>
     public TimeSpan TrialDuration { get; init; } = TimeSpan.FromSeconds(4);
 
-    /// <summary>A trial whose video has arrived this long at under three fifths of <see cref="TrialBps"/> on average
-    /// fails then (the link does not carry it), before <see cref="TrialDuration"/>; unless a new path started it.</summary>
+    /// <summary>A trial by the clock whose video has arrived this long at under seven tenths of
+    /// <see cref="LowestVideoBps"/> on average fails then, before <see cref="TrialDuration"/>.</summary>
     public TimeSpan TrialEarlyVerdict { get; init; } = TimeSpan.FromSeconds(2.5);
 
     /// <summary>Thin, still video without congestion steps down only on a path with a round trip this long or longer
@@ -182,7 +186,8 @@ public sealed class UplinkModeDecider
     public string Describe() =>
         $"{(Mode == UplinkMode.Video ? "video" : "audio+pose")}{(TrialBps > 0 ? $" trial {TrialBps / 1000}" : "")} " +
         $"(up {LastSample.ReceivedBps / 1000} video {LastSample.VideoBps / 1000} kbit/s {LastSample.VideoFps:0.#} fps, " +
-        $"queue {LastSample.StandingDelay.TotalMilliseconds:0} ms, loss {RecentLoss():P0}; switches {Switches}, trials {Trials})";
+        $"queue {LastSample.StandingDelay.TotalMilliseconds:0} ms, loss {RecentLoss():P0}, rtt {LastSample.RoundTrip.TotalMilliseconds:0} ms; " +
+        $"switches {Switches}, trials {Trials})";
 
     /// <summary>Takes one interval's sample; true when <see cref="Mode"/> or <see cref="TrialBps"/> changed.</summary>
     public bool Update(in UplinkSample sample, TimeSpan now)
@@ -248,22 +253,25 @@ public sealed class UplinkModeDecider
             _trialVideoSum += sample.VideoBps;
             _trialVideoSamples++;
         }
-        // A link that carries the trial's video at well under its rate (EDGE: about half, what the voice and the
-        // movement leave) fails it early. Not a trial on a new path: there the browser's estimate, still that of the
-        // weak link, raises the video over some seconds, and the path itself showed it has room.
+        // A link that carries the trial's video at well under the lowest layer's rate (EDGE: what the voice and the
+        // movement leave) fails it early; not a trial on a new path, whose video ramps up with the browser's estimate.
+        var average = _trialVideoSamples > 0 ? _trialVideoSum / _trialVideoSamples : 0;
         if (!_trialOnNewPath && _trialVideoSince is { } early && now - early >= _options.TrialEarlyVerdict
-            && _trialVideoSum / _trialVideoSamples < _options.TrialBps * 3 / 5)
+            && average < _options.LowestVideoBps * 7 / 10)
             return FailTrial(now);
-        if (_trialVideoSince is { } since && now - since >= _options.TrialDuration
-            && _trialVideoSum / _trialVideoSamples >= _options.TrialBps * 3 / 5)
+        if (_trialVideoSince is { } since && now - since >= _options.TrialDuration)
         {
-            TrialBps = 0;
-            _lastTrialEnd = now;
-            Mode = UplinkMode.Video;
-            Reason = Recovered;
-            _recoveredAt = now;
-            Switches++;
-            return true;
+            if (average >= (_trialOnNewPath ? _options.LowestVideoBps * 2 / 5 : _options.LowestVideoBps))
+            {
+                TrialBps = 0;
+                _lastTrialEnd = now;
+                Mode = UplinkMode.Video;
+                Reason = Recovered;
+                _recoveredAt = now;
+                Switches++;
+                return true;
+            }
+            if (!_trialOnNewPath) return FailTrial(now);
         }
         return now - _trialStart >= _options.TrialTimeout && FailTrial(now);
     }

@@ -117,6 +117,26 @@ public class BweScenarioTests(ITestOutputHelper output)
             Assert.InRange(sim.MeanTarget(S(t), S(t + 2)), 255_000, 345_000);
     }
 
+    /// <summary>The feedback round trip follows the path within one feedback interval, in both directions.</summary>
+    [Fact]
+    public void FeedbackRoundTripFollowsThePath()
+    {
+        var sim = Link(1_000_000, oneWayMs: 300, feedbackMs: 100);
+        Assert.Null(sim.Bwe.TakeFeedbackRoundTrip());
+        sim.RunUntil(S(5));
+        var slow = sim.Bwe.TakeFeedbackRoundTrip();
+        output.WriteLine($"300 ms each way: {slow?.TotalMilliseconds} ms");
+        // Two one-way delays, plus at most a frame interval of the newest packet's wait for the feedback.
+        Assert.InRange(slow!.Value.TotalMilliseconds, 600, 640);
+        Assert.Null(sim.Bwe.TakeFeedbackRoundTrip()); // taken: nothing new since
+
+        sim.OneWayDelay = TimeSpan.FromMilliseconds(20);
+        sim.RunFor(S(0.7)); // the feedback already on its way still arrives after its old delay
+        var fast = sim.Bwe.TakeFeedbackRoundTrip();
+        output.WriteLine($"then 20 ms each way: {fast?.TotalMilliseconds} ms");
+        Assert.InRange(fast!.Value.TotalMilliseconds, 40, 80);
+    }
+
     [Fact]
     public void LostFeedbackBacksOffAndRecovers()
     {

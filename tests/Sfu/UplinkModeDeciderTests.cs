@@ -158,7 +158,7 @@ public class UplinkModeDeciderTests
             decider.Update(good, now);
         }
         Assert.InRange(now, TimeSpan.FromSeconds(16), TimeSpan.FromSeconds(17.5));
-        Assert.Equal(60_000, decider.TrialBps);
+        Assert.Equal(80_000, decider.TrialBps);
 
         // A trial whose video never arrives (the page could not send it) fails at its timeout.
         var trialStart = now;
@@ -207,6 +207,24 @@ public class UplinkModeDeciderTests
         for (; decider.TrialBps != 0; now += Step) decider.Update(half, now);
         Assert.Equal(UplinkMode.AudioPose, decider.Mode);
         Assert.InRange(now - first, TimeSpan.FromSeconds(2.5), TimeSpan.FromSeconds(3));
+    }
+
+    /// <summary>EDGE at its best: the browser's estimate keeps its queue short and the trial's video gets nearly all
+    /// the voice and the movement leave (45 of 60 kbit/s). That is under the lowest layer's rate, which video mode
+    /// needs beside the voice at its usual rate: the trial fails at its duration and video stays off.</summary>
+    [Fact]
+    public void A_trial_that_gets_nearly_the_lowest_layers_rate_without_a_queue_fails_at_its_duration()
+    {
+        var decider = new UplinkModeDecider();
+        var now = TimeSpan.Zero;
+        Run(decider, new Random(8), ref now, TimeSpan.FromSeconds(5), _ => 60_000);
+        for (; decider.TrialBps == 0; now += Step) decider.Update(new UplinkSample(45_000, 0, 0, true, TimeSpan.Zero, 25, 0), now);
+        var edge = new UplinkSample(57_000, 45_000, 4, true, TimeSpan.FromMilliseconds(10), 25, 0);
+        var first = now;
+        for (; decider.TrialBps != 0; now += Step) decider.Update(edge, now);
+        Assert.Equal(UplinkMode.AudioPose, decider.Mode);
+        Assert.Equal(1, decider.Switches);
+        Assert.InRange(now - first, TimeSpan.FromSeconds(4), TimeSpan.FromSeconds(4.5));
     }
 
     [Fact]
@@ -292,7 +310,37 @@ public class UplinkModeDeciderTests
         for (var bps = 60_000; decider.Trials == 1 && bps < 5_000_000; bps *= 2, now += Step)
             decider.Update(edge with { DownlinkBps = bps, RoundTrip = TimeSpan.FromMilliseconds(45) }, now);
         Assert.Equal(2, decider.Trials);
-        Assert.Equal(60_000, decider.TrialBps);
+        Assert.Equal(80_000, decider.TrialBps);
+    }
+
+    /// <summary>On a new path the browser's estimate, still the weak link's, starts the trial's video at half its
+    /// rate or less: the trial passes on the queue and the loss, once the video flows for the trial's duration.</summary>
+    [Fact]
+    public void A_trial_on_a_new_path_passes_with_slow_video_that_builds_no_queue()
+    {
+        var decider = new UplinkModeDecider();
+        var now = TimeSpan.Zero;
+        Run(decider, new Random(7), ref now, TimeSpan.FromSeconds(24), _ => 60_000);
+        Assert.Equal(1, decider.Trials);
+        var fast = new UplinkSample(45_000, 0, 0, true, TimeSpan.Zero, 25, 0, 1_000_000, TimeSpan.FromMilliseconds(45));
+        decider.Update(fast, now);
+        Assert.Equal(2, decider.Trials);
+        var started = now;
+        for (now += Step; decider.Mode == UplinkMode.AudioPose && now - started < TimeSpan.FromSeconds(10); now += Step)
+            decider.Update(fast with { ReceivedBps = 70_000, VideoBps = 25_000, VideoFps = 4 }, now);
+        Assert.Equal(UplinkMode.Video, decider.Mode);
+        Assert.InRange(now - started, TimeSpan.FromSeconds(4.5), TimeSpan.FromSeconds(5.5));
+
+        // The same slow video on the old path (a trial by the clock) is the link's limit, and fails.
+        var again = new UplinkModeDecider();
+        now = TimeSpan.Zero;
+        Run(again, new Random(7), ref now, TimeSpan.FromSeconds(14), _ => 60_000);
+        var edge = new UplinkSample(45_000, 0, 0, true, TimeSpan.Zero, 25, 0, 100_000, TimeSpan.FromMilliseconds(620));
+        for (; again.Trials == 0; now += Step) again.Update(edge, now);
+        for (var end = now + TimeSpan.FromSeconds(10); now < end; now += Step)
+            again.Update(edge with { ReceivedBps = 70_000, VideoBps = 25_000, VideoFps = 4 }, now);
+        Assert.Equal(UplinkMode.AudioPose, again.Mode);
+        Assert.Equal(0, again.TrialBps);
     }
 
     [Fact]
