@@ -30,6 +30,7 @@ const state = {
   trialKbps: 0,           // in audio + pose: the rate of the server's trial of the lowest video layer (0: none)
   trialWarmUntil: 0,      // until then (performance.now()) the trial runs at TRIAL_WARM_UP_SHARE of its rate
   audioMaxKbps: 0,        // the server's cap on this page's Opus rate while the room has someone on a weak link (0: none)
+  poseMaxFps: 0,          // and on its keypoints' frame rate (0: the page's own)
 };
 
 let hub = null;
@@ -208,8 +209,9 @@ async function connectHub() {
   });
   // Someone in the room is on a weak link (or no longer): the voice at the server's rate, and a renegotiation, after
   // which the server's answer asks for 60 ms packets (or 20 ms again).
-  hub.on('AudioRate', ({ maxKbps }) => {
+  hub.on('AudioRate', ({ maxKbps, maxPoseFps }) => {
     state.audioMaxKbps = Math.max(0, maxKbps ?? 0);
+    state.poseMaxFps = Math.max(0, maxPoseFps ?? 0);
     applyAudioRate().catch(() => {});
     if (pc) renegotiate();
   });
@@ -413,10 +415,11 @@ async function applyVideoEncodings() {
 // While someone in the room is on a weak link the voice is what must get through: Opus at the server's cap (12 kbit/s:
 // wideband speech stays clear, and its in-band FEC still follows the loss the server reports) leaves the rest of an
 // EDGE link to the packet overhead, the keypoints and the retransmissions. The browser's own rate when the spell ends.
-// The keypoints too: 8 frames a second at most while the room is in a weak spell.
+// The keypoints too: at most the server's rate (8 frames a second in a weak spell, 4 on a link that cannot carry even
+// that, such as GPRS; 8 when a server does not say).
 const WEAK_LINK_POSE_FPS = 8;
 async function applyAudioRate() {
-  sessionPose?.sender.setMaxRate(state.audioMaxKbps > 0 ? WEAK_LINK_POSE_FPS : 0);
+  sessionPose?.sender.setMaxRate(state.audioMaxKbps > 0 ? state.poseMaxFps || WEAK_LINK_POSE_FPS : 0);
   const cap = state.audioMaxKbps > 0 ? state.audioMaxKbps * 1000 : undefined;
   for (const transceiver of pc?.getTransceivers() ?? []) {
     if (transceiver.sender.track?.kind !== 'audio') continue;

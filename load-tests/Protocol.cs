@@ -10,7 +10,7 @@ public sealed record ParticipantInfo(string Id, string DisplayName, string Role,
 public sealed record ModeInfo(string Mode, string Reason, bool Held, int TrialKbps = 0);
 
 /// <summary>How to send the voice while someone in the room is on a weak link (docs/signalling.md, <c>AudioRate</c>).</summary>
-public sealed record AudioRateInfo(int MaxKbps, int PacketTimeMs, string Reason);
+public sealed record AudioRateInfo(int MaxKbps, int PacketTimeMs, string Reason, int MaxPoseFps = 0);
 
 public sealed record TrackInfoDto(string TrackId, string ParticipantId, string Kind);
 

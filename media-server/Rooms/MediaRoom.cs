@@ -196,21 +196,31 @@ public sealed class MediaRoom
     }
 
     /// <summary>
-    /// True while a participant of the room is on a link too weak for video (<see cref="RoomParticipant.OnWeakLink"/>):
-    /// every voice in the room is then sent as that link can carry it, Opus at a low rate in 60 ms packets (a third of
-    /// the packets, so a third of the per-packet overhead, which on EDGE outweighs the voice itself). An SFU forwards and
-    /// cannot re-encode, so the publishers' pages do it, told through <see cref="IRoomListener.OnWeakAudio"/>.
+    /// How the room's voices are to be sent. <see cref="VoiceRung.Weak"/> while a participant is on a link too weak for
+    /// video (<see cref="RoomParticipant.OnWeakLink"/>): Opus at a low rate in 60 ms packets (a third of the packets, so
+    /// a third of the per-packet overhead, which on EDGE outweighs the voice itself); <see cref="VoiceRung.Starved"/>
+    /// while one's link cannot carry even that beside its movement (<see cref="RoomParticipant.OnStarvedLink"/>, GPRS):
+    /// a lower rate in 120 ms packets. An SFU forwards and cannot re-encode, so the publishers' pages do it, told
+    /// through <see cref="IRoomListener.OnVoiceRung"/>.
     /// </summary>
-    public bool WeakAudio => Volatile.Read(ref _weakAudio);
+    public VoiceRung Voices => (VoiceRung)Volatile.Read(ref _voices);
 
-    private bool _weakAudio;
+    /// <summary>The voices are sent for a weak link (<see cref="Voices"/> is not <see cref="VoiceRung.Normal"/>).</summary>
+    public bool WeakAudio => Voices != VoiceRung.Normal;
+
+    private int _voices;
 
     private void UpdateWeakAudio()
     {
-        var weak = _participants.Values.Any(p => p.OnWeakLink);
-        if (weak == _weakAudio) return;
-        Volatile.Write(ref _weakAudio, weak);
-        _listener.OnWeakAudio(this, weak);
+        var rung = VoiceRung.Normal;
+        foreach (var participant in _participants.Values)
+        {
+            if (participant.OnStarvedLink) rung = VoiceRung.Starved;
+            else if (participant.OnWeakLink && rung == VoiceRung.Normal) rung = VoiceRung.Weak;
+        }
+        if ((int)rung == _voices) return;
+        Volatile.Write(ref _voices, (int)rung);
+        _listener.OnVoiceRung(this, rung);
     }
 
     internal void ParticipantConnected(RoomParticipant participant) => _listener.OnParticipantConnected(this, participant.Id);

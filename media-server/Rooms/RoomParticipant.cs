@@ -226,7 +226,7 @@ internal sealed class RoomParticipant : IMediaPeer, IPeerConnectionHandler, IEgr
             LocalStreams = streams,
             AcceptDataChannels = true,
             MaxMessageSize = _room.Manager.Server.Options.DataChannelMaxMessageSize,
-            AudioPacketTime = _room.WeakAudio ? WeakAudioPacketTime : null,
+            AudioPacketTime = _room.Voices switch { VoiceRung.Weak => WeakAudioPacketTime, VoiceRung.Starved => StarvedAudioPacketTime, _ => null },
         };
         if (!new SdpAnswerer(local).TryCreateAnswer(offer, out var answer, out error)) return NegotiationResult.Fail($"cannot answer the offer: {error}");
         var session = answer!.Session;
@@ -761,6 +761,10 @@ internal sealed class RoomParticipant : IMediaPeer, IPeerConnectionHandler, IEgr
     /// cref="MediaRoom.WeakAudio"/>), in ms.</summary>
     private const int WeakAudioPacketTime = 60;
 
+    /// <summary>The packet time asked for while the room's voices are <see cref="VoiceRung.Starved"/>, in ms (Opus's
+    /// longest frame: on GPRS a 60 ms packet's 70 bytes of headers would still be most of it).</summary>
+    private const int StarvedAudioPacketTime = 120;
+
     private static readonly TimeSpan AllocationInterval = TimeSpan.FromMilliseconds(200);
     private static readonly TimeSpan LayerCheckInterval = TimeSpan.FromMilliseconds(500);
 
@@ -838,6 +842,10 @@ internal sealed class RoomParticipant : IMediaPeer, IPeerConnectionHandler, IEgr
 
     /// <summary>The ladder put this participant in audio + pose because its uplink could not carry video.</summary>
     internal bool OnWeakLink => _uplinkMode is { Mode: Sfu.UplinkMode.AudioPose, Reason: UplinkModeDecider.WeakUplink };
+
+    /// <summary>On a weak link that cannot carry even the voice and the movement at their weak-link rates
+    /// (<see cref="UplinkModeDecider.Starved"/>).</summary>
+    internal bool OnStarvedLink => OnWeakLink && _uplinkMode!.Starved;
 
     /// <summary>
     /// A participant <see cref="OnWeakLink"/> whose downlink estimate was below this within the last

@@ -62,11 +62,25 @@ public interface IRoomListener
     {
     }
 
-    /// <summary>The room's voices should be sent for a weak link (<see cref="MediaRoom.WeakAudio"/>), or no longer: every
-    /// publisher's page caps its Opus rate and renegotiates, and the server's answer then asks for 60 ms packets.</summary>
-    void OnWeakAudio(MediaRoom room, bool weak)
+    /// <summary>The room's voices should be sent as <paramref name="rung"/> says (<see cref="MediaRoom.Voices"/>): every
+    /// publisher's page caps its Opus rate (and its movement's frame rate) and renegotiates, and the server's answer
+    /// then asks for the rung's packet time.</summary>
+    void OnVoiceRung(MediaRoom room, VoiceRung rung)
     {
     }
+}
+
+/// <summary>How a room's voices are sent (<see cref="MediaRoom.Voices"/>).</summary>
+public enum VoiceRung
+{
+    /// <summary>The browsers' own rates, 20 ms packets.</summary>
+    Normal,
+
+    /// <summary>Someone is on a link too weak for video (EDGE): a low rate, 60 ms packets.</summary>
+    Weak,
+
+    /// <summary>Someone's link cannot carry even the weak rung beside the movement (GPRS): less, 120 ms packets.</summary>
+    Starved,
 }
 
 /// <summary>What one participant's media state holds (leak tests): its publications and the subscriptions fanning out

@@ -18,7 +18,8 @@ public enum UplinkMode
 /// <param name="StandingDelay">The queue every audio packet of the interval waited in (<see cref="QueueDelayMeter"/>).</param>
 /// <param name="AudioExpected">Audio packets expected in the interval (from sequence numbers).</param>
 /// <param name="AudioLost">Of which never received.</param>
-/// <param name="DownlinkBps">The SFU's estimate of the same participant's downlink (0: none yet).</param>
+/// <param name="DownlinkBps">The SFU's estimate of the same participant's downlink (0: none yet): described with the
+/// decision, but no witness of a new path (see the decider).</param>
 /// <param name="RoundTrip">The participant's latest round trip as the SFU measured it (zero: not known yet).</param>
 public readonly record struct UplinkSample(
     long ReceivedBps, long VideoBps, double VideoFps, bool VideoWanted, TimeSpan StandingDelay, int AudioExpected, int AudioLost,
@@ -56,19 +57,8 @@ public sealed class UplinkModeOptions
 
     public TimeSpan MaxTrialWait { get; init; } = TimeSpan.FromSeconds(60);
 
-    /// <summary>A downlink estimate this many times the lowest it was in audio + pose (and at least four lowest video
-    /// layers), with a round trip at most half the shortest it was, starts a trial before the wait is over: a phone that
-    /// moves from EDGE to 4G coverage gains both ways at once, and the SFU probes the downlink by itself. (The round trip
-    /// is the second witness: a probe through a bottleneck that lets a burst pass at once reads too high, seen at three
-    /// to five times an EDGE downlink, while a round trip that halves is a new path.) At most one such trial per
-    /// <see cref="MinTrialGap"/>.</summary>
-    public double DownlinkGain { get; init; } = 2;
-
+    /// <summary>At most one trial on a new path (see <see cref="UplinkModeDecider"/>) per this long.</summary>
     public TimeSpan MinTrialGap { get; init; } = TimeSpan.FromSeconds(4);
-
-    /// <summary>A round trip that halved stays a witness this long: on a new path it falls at once (the old queue is
-    /// gone), while the downlink estimate climbs only over the next seconds of probing.</summary>
-    public TimeSpan NewPathWindow { get; init; } = TimeSpan.FromSeconds(10);
 
     /// <summary>The rate the page sends its lowest video layer at during a trial (not shown to anyone): above
     /// <see cref="LowestVideoBps"/>, so that a link with room for video shows it within the trial.</summary>
@@ -95,6 +85,14 @@ public sealed class UplinkModeOptions
     /// spell, needs some seconds to give the video its rate and frame rate back.</summary>
     public TimeSpan RecoveryGrace { get; init; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>For this long after the participant's video starts, congestion is only a standing queue of
+    /// <see cref="StartCongestedDelay"/> or more (and <see cref="SevereDelay"/> as ever): the browser's start overshoots
+    /// a 3G uplink for some seconds and its own estimate ends it, while an EDGE or GPRS radio's queue (800 ms, 1 s)
+    /// shows within two.</summary>
+    public TimeSpan StartGrace { get; init; } = TimeSpan.FromSeconds(15);
+
+    public TimeSpan StartCongestedDelay { get; init; } = TimeSpan.FromMilliseconds(600);
+
     /// <summary>A trial whose video does not arrive within this long fails (the link or the page could not send it).</summary>
     public TimeSpan TrialTimeout { get; init; } = TimeSpan.FromSeconds(8);
 
@@ -102,15 +100,26 @@ public sealed class UplinkModeOptions
     /// not pay for the test.</summary>
     public TimeSpan TrialAbortDelay { get; init; } = TimeSpan.FromMilliseconds(100);
 
+    /// <summary>In audio + pose, after the floors settled and away from trials: a standing queue of
+    /// <see cref="CongestedDelay"/> or more for this long, or audio loss of <see cref="StarvedLoss"/> or more over
+    /// <see cref="StarvedLossWindow"/> samples, means the link cannot carry even the voice and the movement at their
+    /// weak-link rates (GPRS: 25 kbit/s up): <see cref="UplinkModeDecider.Starved"/>.</summary>
+    public TimeSpan StarvedAfter { get; init; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>Twice the congested loss: EDGE's bursts (3 % over time) reach 10 % over ten seconds now and then.</summary>
+    public double StarvedLoss { get; init; } = 0.20;
+
+    public int StarvedLossWindow { get; init; } = 20;
+
     /// <summary>A step down within this long of a recovery keeps the trial wait growing (no flapping on a link that
     /// carries video only briefly); after it the wait starts again at <see cref="FirstTrialAfter"/>.</summary>
     public TimeSpan FlapWindow { get; init; } = TimeSpan.FromSeconds(30);
 
     public void Validate()
     {
-        if (LowestVideoBps <= 0 || TrialBps <= 0 || MinUsefulFps <= 0 || LossWindow < 1 || CongestedLoss is <= 0 or > 1 || DownlinkGain <= 1)
+        if (LowestVideoBps <= 0 || TrialBps <= 0 || MinUsefulFps <= 0 || LossWindow < 1 || StarvedLossWindow < 1 || CongestedLoss is <= 0 or > 1 || StarvedLoss is <= 0 or > 1)
             throw new ArgumentOutOfRangeException(nameof(LowestVideoBps), "uplink ladder rates, frame rate and loss must be positive");
-        if (DownAfter < TimeSpan.Zero || FirstTrialAfter <= TimeSpan.Zero || MaxTrialWait < FirstTrialAfter
+        if (DownAfter < TimeSpan.Zero || StarvedAfter < TimeSpan.Zero || FirstTrialAfter <= TimeSpan.Zero || MaxTrialWait < FirstTrialAfter
             || TrialDuration <= TimeSpan.Zero || TrialTimeout < TrialDuration || TrialEarlyVerdict > TrialDuration)
             throw new ArgumentOutOfRangeException(nameof(DownAfter), "uplink ladder times are out of order");
     }
@@ -127,8 +136,11 @@ public sealed class UplinkModeOptions
 /// <item>Up only after a trial succeeds: in audio + pose the uplink carries no video, so nothing shows whether it
 /// could. After a wait the page sends its lowest layer at <see cref="UplinkModeOptions.TrialBps"/> (the SFU shows it to
 /// nobody); congestion ends the trial at once and doubles the wait; video arriving without congestion for
-/// <see cref="UplinkModeOptions.TrialDuration"/> brings video back. A downlink that gains a lot (the SFU probes it)
-/// starts a trial at once, unless the last step down came soon after a recovery (the link flaps).</item>
+/// <see cref="UplinkModeOptions.TrialDuration"/> brings video back. A round trip that halves (a new path: the phone
+/// moved from EDGE to 4G coverage) starts a trial at once, unless the last step down came soon after a recovery (the
+/// link flaps).</item>
+/// <item>Below audio + pose: a link still congested with the voice and the movement alone is <see cref="Starved"/>
+/// (they go at their least rates) until video comes back or a new path shows.</item>
 /// </list>
 /// </summary>
 public sealed class UplinkModeDecider
@@ -149,19 +161,22 @@ public sealed class UplinkModeDecider
     private TimeSpan? _recoveredAt;
     private TimeSpan? _lastTrialEnd;
     private bool _flapping;
-    private long _downlinkFloor;
     private TimeSpan _roundTripFloor;
     private TimeSpan _steppedDownAt;
     private TimeSpan _preTrialDelay;
     private bool _trialOnNewPath;
     private TimeSpan? _videoSince;
-    private TimeSpan? _roundTripHalvedAt;
+    private TimeSpan _floorsSince;
+    private TimeSpan? _congestedSince;
+    private readonly (int Expected, int Lost)[] _starvedLoss;
+    private int _starvedLossAt, _starvedLossSamples;
 
     public UplinkModeDecider(UplinkModeOptions? options = null)
     {
         _options = options ?? new UplinkModeOptions();
         _options.Validate();
         _loss = new (int, int)[_options.LossWindow];
+        _starvedLoss = new (int, int)[_options.StarvedLossWindow];
         _trialWait = _options.FirstTrialAfter;
     }
 
@@ -174,6 +189,15 @@ public sealed class UplinkModeDecider
     /// layer at; otherwise 0.</summary>
     public long TrialBps { get; private set; }
 
+    /// <summary>
+    /// In <see cref="UplinkMode.AudioPose"/>: the link stays congested with the voice and the movement alone (see
+    /// <see cref="UplinkModeOptions.StarvedAfter"/>), so they are to be sent at the least rates that keep them (the
+    /// room's voices at a lower rate in longer packets, the movement at fewer frames a second). No trial by the clock
+    /// runs meanwhile (the link has no room for one); it holds until a new path shows and its trial brings video back.
+    /// Changes are reported by <see cref="Update"/> like the mode's.
+    /// </summary>
+    public bool Starved { get; private set; }
+
     /// <summary>Switches between the modes so far, and trials (failed ones are the difference).</summary>
     public int Switches { get; private set; }
 
@@ -184,9 +208,10 @@ public sealed class UplinkModeDecider
 
     /// <summary>The decision and the latest sample in a line (statistics, test timelines).</summary>
     public string Describe() =>
-        $"{(Mode == UplinkMode.Video ? "video" : "audio+pose")}{(TrialBps > 0 ? $" trial {TrialBps / 1000}" : "")} " +
+        $"{(Mode == UplinkMode.Video ? "video" : Starved ? "audio+pose starved" : "audio+pose")}{(TrialBps > 0 ? $" trial {TrialBps / 1000}" : "")} " +
         $"(up {LastSample.ReceivedBps / 1000} video {LastSample.VideoBps / 1000} kbit/s {LastSample.VideoFps:0.#} fps, " +
-        $"queue {LastSample.StandingDelay.TotalMilliseconds:0} ms, loss {RecentLoss():P0}, rtt {LastSample.RoundTrip.TotalMilliseconds:0} ms; " +
+        $"queue {LastSample.StandingDelay.TotalMilliseconds:0} ms, loss {RecentLoss():P0}, rtt {LastSample.RoundTrip.TotalMilliseconds:0} ms, " +
+        $"down {LastSample.DownlinkBps / 1000} kbit/s; " +
         $"switches {Switches}, trials {Trials})";
 
     /// <summary>Takes one interval's sample; true when <see cref="Mode"/> or <see cref="TrialBps"/> changed.</summary>
@@ -212,11 +237,13 @@ public sealed class UplinkModeDecider
         _flapping = _recoveredAt is { } recovered && now - recovered < _options.FlapWindow;
         _trialWait = _flapping ? Min(_trialWait * 2, _options.MaxTrialWait) : _options.FirstTrialAfter;
         _nextTrialAt = now + _trialWait;
-        _downlinkFloor = sample.DownlinkBps;
         _roundTripFloor = sample.RoundTrip;
-        _steppedDownAt = now;
-        _roundTripHalvedAt = null;
+        _steppedDownAt = _floorsSince = now;
         _weakSince = null;
+        _congestedSince = null;
+        Array.Clear(_starvedLoss);
+        _starvedLossSamples = 0;
+        Starved = false;
         Mode = UplinkMode.AudioPose;
         Reason = WeakUplink;
         Switches++;
@@ -229,7 +256,13 @@ public sealed class UplinkModeDecider
         var gained = newPath && !_flapping && (_lastTrialEnd is not { } end || now - end >= _options.MinTrialGap);
         if (TrialBps == 0)
         {
-            if (now < _nextTrialAt && !gained) return false;
+            if (!gained && CheckStarved(sample, now)) return true;
+            // A trial by the clock waits for a sample without congestion: on a link that cannot carry the voice and the
+            // movement, video would only add to the queue.
+            // A starved link has no room for one at all: only a new path ends it.
+            var calm = sample.StandingDelay < _options.CongestedDelay && RecentLoss() < _options.CongestedLoss;
+            if (!gained && (now < _nextTrialAt || !calm || Starved)) return false;
+            if (gained) Starved = false;
             TrialBps = _options.TrialBps;
             _trialStart = now;
             _trialOnNewPath = gained;
@@ -267,6 +300,7 @@ public sealed class UplinkModeDecider
                 _lastTrialEnd = now;
                 Mode = UplinkMode.Video;
                 Reason = Recovered;
+                Starved = false;
                 _recoveredAt = now;
                 Switches++;
                 return true;
@@ -277,31 +311,46 @@ public sealed class UplinkModeDecider
     }
 
     /// <summary>
-    /// Whether the sample comes from a new, faster path: a downlink estimate well above the lowest it was in audio +
-    /// pose, while the round trip is (or, within <see cref="UplinkModeOptions.NewPathWindow"/>, was) at most half the
-    /// shortest it was. The floors describe the path audio + pose started on: until the first trial they follow every
-    /// sample for <see cref="UplinkModeOptions.FloorSettling"/> (the queue the step down left drains); after it, only
-    /// samples that witness nothing new lower them, so a
-    /// new path's first seconds (a short round trip, the estimate still low) do not make its gain invisible.
+    /// Whether the sample comes from a new, faster path: a round trip at most half the shortest the path audio + pose
+    /// started on had. The round trip is the downlink's feedback round trip, which never reads below the path's, so on
+    /// the same path it cannot halve once the floor is the path's own: EDGE stays above 600 ms, 3G-poor above 300. (The
+    /// downlink estimate is no witness: a probe through a bottleneck that lets a burst pass at once reads three to seven
+    /// times an EDGE downlink, and after a spell of loss it has been seen at 30 kbit/s for the first 10 s on 4G.) The
+    /// floor follows every sample for <see cref="UplinkModeOptions.FloorSettling"/> after the step down, or after the link
+    /// was found <see cref="Starved"/> (the queue left by what it carried before drains), then the least sample.
     /// </summary>
     private bool OnNewPath(in UplinkSample sample, TimeSpan now)
     {
-        var settling = now - _steppedDownAt < _options.FloorSettling;
-        var gained = _downlinkFloor > 0
-            && sample.DownlinkBps >= Math.Max(_downlinkFloor * _options.DownlinkGain, 4.0 * _options.LowestVideoBps);
-        var halved = !settling && _roundTripFloor > TimeSpan.Zero && sample.RoundTrip > TimeSpan.Zero
-            && sample.RoundTrip <= _roundTripFloor / 2;
-        if (halved) _roundTripHalvedAt = now;
-        var shorter = _roundTripHalvedAt is { } at && now - at <= _options.NewPathWindow;
-        if (sample.DownlinkBps > 0 && (settling || !shorter) && (_downlinkFloor == 0 || sample.DownlinkBps < _downlinkFloor))
-            _downlinkFloor = sample.DownlinkBps;
-        // While settling the round trip's floor is the latest measurement, not the least: receivers report every few
-        // seconds (five for audio alone), so the first samples after a step down may still carry the old, faster path's.
-        if (sample.RoundTrip > TimeSpan.Zero && settling) _roundTripFloor = sample.RoundTrip;
-        else if (sample.RoundTrip > TimeSpan.Zero && !gained && !halved
-            && (_roundTripFloor == TimeSpan.Zero || sample.RoundTrip < _roundTripFloor))
+        if (sample.RoundTrip <= TimeSpan.Zero) return false;
+        if (now - _floorsSince < _options.FloorSettling || _roundTripFloor == TimeSpan.Zero)
+        {
             _roundTripFloor = sample.RoundTrip;
-        return !settling && gained && shorter;
+            return false;
+        }
+        if (sample.RoundTrip <= _roundTripFloor / 2) return true;
+        if (sample.RoundTrip < _roundTripFloor) _roundTripFloor = sample.RoundTrip;
+        return false;
+    }
+
+    /// <summary>Whether the link just proved <see cref="Starved"/> (true once, when it changes).</summary>
+    private bool CheckStarved(in UplinkSample sample, TimeSpan now)
+    {
+        // Not while the queue the step down left drains, nor right after a trial (its own queue drains).
+        if (Starved || now - _steppedDownAt < _options.FloorSettling || (_lastTrialEnd is { } end && now - end < _options.MinTrialGap))
+        {
+            _congestedSince = null;
+            return false;
+        }
+        _starvedLoss[_starvedLossAt] = (sample.AudioExpected, sample.AudioLost);
+        _starvedLossAt = (_starvedLossAt + 1) % _starvedLoss.Length;
+        _starvedLossSamples++;
+        _congestedSince = sample.StandingDelay >= _options.CongestedDelay ? _congestedSince ?? now : null;
+        var queued = _congestedSince is { } since && now - since >= _options.StarvedAfter;
+        var losing = _starvedLossSamples >= _starvedLoss.Length && LossOver(_starvedLoss) >= _options.StarvedLoss;
+        if (!queued && !losing) return false;
+        Starved = true;
+        _floorsSince = now; // what the link carries drops: its queue drains, and the round trip's floor with it
+        return true;
     }
 
     private bool FailTrial(TimeSpan now)
@@ -317,25 +366,31 @@ public sealed class UplinkModeDecider
     {
         if (sample.StandingDelay >= _options.SevereDelay) return true;
         if (!sample.VideoWanted) return false;
+        _videoSince ??= now;
         // Video that gets the lowest layer's rate at a frame rate that shows movement is the layer selector's business.
         var thin = sample.VideoBps < _options.LowestVideoBps;
         var still = sample.VideoFps < _options.MinUsefulFps;
         if (!thin && !still) return false;
-        var congested = sample.StandingDelay >= _options.CongestedDelay || RecentLoss() >= _options.CongestedLoss;
+        // At the start the browser's estimate begins above a 3G uplink's rate (300 kbit/s against 150 on 3g-poor) and
+        // its queue and drops are the start's, which the estimate soon ends: only a queue no such link holds counts.
+        var congested = now - _videoSince.Value < _options.StartGrace
+            ? sample.StandingDelay >= _options.StartCongestedDelay
+            : sample.StandingDelay >= _options.CongestedDelay || RecentLoss() >= _options.CongestedLoss;
         if (congested) return true;
         // Without congestion, thin and still video means the browser's own estimate starves it on a slow path, but
         // not while video starts (or restarts after a recovery: the encoder and the estimate ramp up), and not on a
         // short round trip, where a slow picture is the device's (a busy processor), not the link's.
-        _videoSince ??= now;
         var settling = now - _videoSince.Value < _options.RecoveryGrace
             || (_recoveredAt is { } recovered && now - recovered < _options.RecoveryGrace);
         return thin && still && !settling && sample.RoundTrip >= _options.SlowPathRoundTrip;
     }
 
-    private double RecentLoss()
+    private double RecentLoss() => LossOver(_loss);
+
+    private static double LossOver((int Expected, int Lost)[] samples)
     {
         long expected = 0, lost = 0;
-        foreach (var (e, l) in _loss)
+        foreach (var (e, l) in samples)
         {
             expected += e;
             lost += l;

@@ -1,4 +1,5 @@
 using System.Text.Json.Serialization;
+using TeleRehab.Media.Rooms;
 
 namespace TeleRehab.Signaling.Hubs;
 
@@ -27,15 +28,24 @@ public sealed record HoldModeRequest(string ParticipantId, string Mode);
 /// lowest video layer at that rate for a few seconds, unseen, so the server learns whether video fits again.</summary>
 public sealed record ModeDto(string Mode, string Reason, bool Held, int TrialKbps = 0);
 
-/// <summary>Server to every participant: how to send its voice. While someone in the room is on a weak link
-/// (<see cref="Weak"/>: 12 kbit/s, wideband speech that stays clear) Opus at <see cref="MaxKbps"/> in
-/// <see cref="PacketTimeMs"/> ms packets (the page caps its
-/// sender and renegotiates; the server's answer then carries <c>a=ptime</c>); otherwise the browser's own rate (0) in
-/// 20 ms packets.</summary>
-public sealed record AudioRateDto(int MaxKbps, int PacketTimeMs, string Reason)
+/// <summary>Server to every participant: how to send its voice and its movement. While someone in the room is on a weak
+/// link (<see cref="Weak"/>: 12 kbit/s, wideband speech that stays clear, in 60 ms packets; keypoints at 8 frames/s), or
+/// on one that cannot carry even that (<see cref="Starved"/>, GPRS: 8 kbit/s in 120 ms packets, keypoints at 4 frames/s),
+/// Opus at <see cref="MaxKbps"/> in <see cref="PacketTimeMs"/> ms packets (the page caps its sender and renegotiates;
+/// the server's answer then carries <c>a=ptime</c>) and at most <see cref="MaxPoseFps"/> pose frames a second; otherwise
+/// the browser's own rate (0) in 20 ms packets and the page's own pose rate (0).</summary>
+public sealed record AudioRateDto(int MaxKbps, int PacketTimeMs, string Reason, int MaxPoseFps = 0)
 {
-    public static readonly AudioRateDto Weak = new(12, 60, "weak-link");
+    public static readonly AudioRateDto Weak = new(12, 60, "weak-link", 8);
+    public static readonly AudioRateDto Starved = new(8, 120, "very-weak-link", 4);
     public static readonly AudioRateDto Normal = new(0, 20, "");
+
+    public static AudioRateDto For(VoiceRung rung) => rung switch
+    {
+        VoiceRung.Weak => Weak,
+        VoiceRung.Starved => Starved,
+        _ => Normal,
+    };
 }
 
 public sealed record TrackDto(string TrackId, string ParticipantId, string Kind);

@@ -163,7 +163,7 @@ public sealed partial class RoomCoordinator : IRoomListener
                 _registry.MarkConnected(room.Id, member.Id);
                 if (!wasJoined) Broadcast(room, sends, "ParticipantJoined", member.ToDto(), except: member.Id);
                 if (isTherapist) sends.Add(new Outgoing(member.ConnectionId, "WaitingRoomChanged", Waiting(room)));
-                if (room.Media.WeakAudio) sends.Add(new Outgoing(member.ConnectionId, "AudioRate", AudioRateDto.Weak));
+                if (room.Media.WeakAudio) sends.Add(new Outgoing(member.ConnectionId, "AudioRate", AudioRateDto.For(room.Media.Voices)));
             }
             else
             {
@@ -290,7 +290,7 @@ public sealed partial class RoomCoordinator : IRoomListener
             _registry.MarkConnected(room.Id, target.Id);
             var welcome = Describe(room, target);
             sends.Add(new Outgoing(target.ConnectionId, "Admitted", welcome));
-            if (room.Media.WeakAudio) sends.Add(new Outgoing(target.ConnectionId, "AudioRate", AudioRateDto.Weak));
+            if (room.Media.WeakAudio) sends.Add(new Outgoing(target.ConnectionId, "AudioRate", AudioRateDto.For(room.Media.Voices)));
             Broadcast(room, sends, "ParticipantJoined", target.ToDto(), except: target.Id);
             NotifyTherapists(room, sends);
         }
@@ -511,13 +511,13 @@ public sealed partial class RoomCoordinator : IRoomListener
     }
 
     /// <summary>Someone in the room is on a weak link, or no longer: every voice is to be sent as that link carries it.</summary>
-    void IRoomListener.OnWeakAudio(MediaRoom media, bool weak)
+    void IRoomListener.OnVoiceRung(MediaRoom media, VoiceRung rung)
     {
         var sends = new List<Outgoing>();
         lock (_lock)
         {
             if (!_rooms.TryGetValue(media.Id, out var room) || !ReferenceEquals(room.Media, media)) return;
-            Broadcast(room, sends, "AudioRate", weak ? AudioRateDto.Weak : AudioRateDto.Normal);
+            Broadcast(room, sends, "AudioRate", AudioRateDto.For(rung));
         }
         Run(sends);
     }

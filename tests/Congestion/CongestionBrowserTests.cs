@@ -16,7 +16,7 @@ namespace TeleRehab.Media.Tests.Congestion;
 /// (<see cref="BusyVideo"/>) so that video needs the bitrates of a real scene. Figures are printed for docs/congestion.md.
 /// </summary>
 [Collection(BrowserCollection.Name)]
-public sealed class CongestionBrowserTests(ITestOutputHelper output) : IAsyncLifetime
+public sealed partial class CongestionBrowserTests(ITestOutputHelper output) : IAsyncLifetime
 {
     private const string ApiKey = "test-operator-key";
     private static readonly TimeSpan Connect = TimeSpan.FromSeconds(30);
@@ -145,64 +145,6 @@ public sealed class CongestionBrowserTests(ITestOutputHelper output) : IAsyncLif
             $"{totals.Retransmissions} retransmissions for {totals.NackedPacketsHeld} NACKed packets the SFU had (want > 50 %)");
     }
 
-    /// <summary>The weak-link ladder on EDGE (issue: the weak-link ladder): the patient's uplink cannot carry the lowest
-    /// video layer beside the audio, so the server has the patient's page stop its video and send its movement; both
-    /// pages say why, the patient's keypoints reach the therapist at 5 frames/s or more, and the mode holds (trials of
-    /// the lowest layer fail unseen).</summary>
-    [Fact]
-    public async Task On_edge_the_patient_steps_down_to_audio_and_movement_by_itself_and_its_movement_reaches_the_therapist()
-    {
-        var schedule = LinkSchedule.Constant(LinkProfile.Edge);
-        await OneToOneAsync(schedule, async rig =>
-        {
-            var (patient, therapist) = (rig.Patients[0].Person, rig.Therapist);
-            var link = rig.Patients[0].Link;
-            await patient.Page.WaitForFunctionAsync(
-                "() => document.querySelector('[data-testid=\"notice\"]').textContent.includes('Your connection is weak')", null,
-                new PageWaitForFunctionOptions { Timeout = 30_000, PollingInterval = 250 });
-            Assert.Equal("true", await patient.Page.GetByTestId("movement-only-button").GetAttributeAsync("aria-pressed"));
-            await therapist.Page.WaitForFunctionAsync(
-                $"() => document.querySelector('[data-testid=\"tile-{patient.Id}\"] .label').textContent.includes('audio + movement (weak connection)')",
-                null, new PageWaitForFunctionOptions { Timeout = 20_000, PollingInterval = 250 });
-
-            // Keypoints as the estimator would send them, 10 a second, for 45 s; the therapist's pose rate and the link's
-            // rates over the last 40. The window starts 5 s after the step down, once the queue of the video sent before
-            // it has drained, and holds one trial of the lowest video layer (which the link cannot carry), as a session
-            // on EDGE has one in its first minute and then one a minute.
-            var replay = patient.Page.EvaluateAsync<int>(PoseReplay.Script, 450);
-            await Task.Delay(5000);
-            var framesScript = $"() => window.telerehab.pose()?.received['{patient.Id}']?.frames ?? 0";
-            var t0 = await WebRtcProbe.SampleAsync(therapist.Page);
-            var up0 = link.GetStatus();
-            var frames0 = await therapist.Page.EvaluateAsync<int>(framesScript);
-            await Task.Delay(40_000);
-            var t1 = await WebRtcProbe.SampleAsync(therapist.Page);
-            var up1 = link.GetStatus();
-            var frames1 = await therapist.Page.EvaluateAsync<int>(framesScript);
-            var sent = await replay;
-            var pose = (frames1 - frames0) / (up1.Elapsed - up0.Elapsed).TotalSeconds;
-            var window = WebRtcProbe.Between(t0, t1);
-            var ms = (up1.Elapsed - up0.Elapsed).TotalMilliseconds;
-            var upKbps = (up1.Up.DeliveredBytes - up0.Up.DeliveredBytes) * 8 / ms;
-            var downKbps = (up1.Down.DeliveredBytes - up0.Down.DeliveredBytes) * 8 / ms;
-            var upPackets = (up1.Up.Delivered - up0.Up.Delivered) * 1000 / ms;
-            var uplink = await UplinkOfAsync(patient.Id);
-            output.WriteLine($"audio + pose on edge: the patient sent {sent} pose frames; the therapist receives pose at {pose:0.0} frames/s and {window}; " +
-                $"the patient's link carried {upKbps:0} kbit/s up ({upPackets:0} packets/s) and {downKbps:0} kbit/s down; the server's ladder: {uplink}");
-
-            Assert.True(pose >= 5, $"the therapist receives the patient's pose at {pose:0.0} frames/s (want >= 5)");
-            // The issue's bar is 5 %; runs give 0.6-5.0 %, of which a trial's first second costs about 2.5 % of this window
-            // (docs/weak-links.md). Until RED and a cheaper trial, the test guards against a regression at 8 %.
-            Assert.True(window.AudioConcealment < 0.08, $"the therapist conceals {window.AudioConcealment:P1} of the patient's audio (want < 8 %)");
-            // Everything on the patient's link, each way: voices, keypoints, feedback, reports, probes and retransmissions.
-            Assert.True(upKbps <= 40, $"the patient's link carried {upKbps:0} kbit/s up (want <= 40)");
-            Assert.True(downKbps <= 40, $"the patient's link carried {downKbps:0} kbit/s down (want <= 40)");
-            Assert.StartsWith("audio+pose", uplink);
-            Assert.Contains("switches 1,", uplink); // stepped down once, and stayed down through its failed trials
-            return true;
-        }, patientDecodesVideo: false);
-    }
-
     /// <summary>The ladder through a drop from 4G to EDGE and back (the emulator's clock starts before the pages join, so
     /// the drop is at 30 s and the recovery at 60 s of it): audio + pose soon after the drop, video soon after the
     /// recovery, no other switch.</summary>
@@ -213,6 +155,11 @@ public sealed class CongestionBrowserTests(ITestOutputHelper output) : IAsyncLif
         await OneToOneAsync(schedule, async rig =>
         {
             var (patient, link) = rig.Patients[0];
+            // Keypoints as the estimator sends them, 10 a second, through the whole run; the therapist's page watches for
+            // movement (a decoded video frame or a pose frame) every 100 ms.
+            var replay = patient.Page.EvaluateAsync<int>(PoseReplay.Script, (int)(85 - link.GetStatus().Elapsed.TotalSeconds) * 10);
+            await rig.Therapist.Page.EvaluateAsync(MovementWatchScript, patient.Id);
+            var watchedFrom = link.GetStatus().Elapsed.TotalSeconds;
             var switches = new List<(double At, string Mode)>();
             var last = "video";
             var next = 0.0;
@@ -231,17 +178,22 @@ public sealed class CongestionBrowserTests(ITestOutputHelper output) : IAsyncLif
                 await Task.Delay(250);
             }
             output.WriteLine($"mode switches at the patient's page: {string.Join(", ", switches.Select(s => $"{s.At:0.0} s {s.Mode}"))}");
+            var watched = await rig.Therapist.Page.EvaluateAsync<System.Text.Json.JsonElement>("() => window.__movement.finish()");
+            var (withoutMovement, longest) = (watched.GetProperty("seconds").GetDouble(), watched.GetProperty("longest").GetDouble());
+            output.WriteLine($"without movement at the therapist: {withoutMovement:0.0} s (longest {longest:0.0} s: {watched.GetProperty("gaps").GetString()}, " +
+                $"from {watchedFrom:0.0} s); pose frames sent {await replay}");
             Assert.Equal(2, switches.Count);
             Assert.Equal("audio+pose", switches[0].Mode);
             Assert.InRange(switches[0].At, 30, 36);
             Assert.Equal("video", switches[1].Mode);
-            Assert.InRange(switches[1].At, 60, 72);
+            Assert.InRange(switches[1].At, 60, 70);
+            // The issue's bar is no more than 2 s in the whole run without usable movement information; runs give 3.5-4.5 s,
+            // most of it in the second after the drop, while EDGE's queue, full of the 4G video, drops the keypoints
+            // behind it (docs/weak-links.md). The test guards against a regression at 6 s.
+            Assert.True(withoutMovement <= 6, $"{withoutMovement:0.0} s without movement at the therapist (want <= 6)");
             return true;
         });
     }
-
-    /// <summary>The server's ladder for <paramref name="participantId"/>'s uplink, as its leg statistics describe it.</summary>
-    private async Task<string> UplinkOfAsync(string participantId) => (await LegOfAsync(participantId))?.Uplink ?? "";
 
     private async Task<LegStats?> LegOfAsync(string participantId)
     {
@@ -357,7 +309,14 @@ public sealed class CongestionBrowserTests(ITestOutputHelper output) : IAsyncLif
         return result;
     }
 
-    private async Task<T> DirectCallAsync<T>(LinkSchedule schedule, Func<DirectBrowserCall, Task<T>> body, IBrowser? browser = null)
+    private Task<T> DirectCallAsync<T>(LinkSchedule schedule, Func<DirectBrowserCall, Task<T>> body, IBrowser? browser = null,
+        bool decodesVideo = true) =>
+        DirectCallAsync(schedule, (call, _) => body(call), browser, decodesVideo);
+
+    /// <summary>A direct call, the patient's media through the emulator with <paramref name="schedule"/>; the body also
+    /// gets the emulator.</summary>
+    private async Task<T> DirectCallAsync<T>(LinkSchedule schedule, Func<DirectBrowserCall, UdpLinkEmulator, Task<T>> body, IBrowser? browser = null,
+        bool decodesVideo = true)
     {
         UdpLinkEmulator? link = null;
         try
@@ -367,8 +326,9 @@ public sealed class CongestionBrowserTests(ITestOutputHelper output) : IAsyncLif
                 link = new UdpLinkEmulator(new UdpLinkEmulatorOptions { Target = therapist, Schedule = schedule });
                 return Task.FromResult(link.LocalEndPoint);
             });
-            await call.WaitConnectedAsync(Connect);
-            var result = await body(call);
+            if (decodesVideo) await call.WaitConnectedAsync(Connect);
+            else await call.WaitHearsAsync(Connect);
+            var result = await body(call, link!);
             if (link?.GetStatus() is { } status)
                 output.WriteLine($"  direct call's link: late deliveries {status.LateDeliveries} (longest {status.LongestLateness.TotalMilliseconds:0} ms), dropped up {status.Up.Dropped} down {status.Down.Dropped}");
             return result;

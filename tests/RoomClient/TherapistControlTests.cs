@@ -149,11 +149,14 @@ public sealed class TherapistControlTests(ITestOutputHelper output) : IAsyncLife
         listener.OnUplinkMode(media, patient.ParticipantId, UplinkMode.AudioPose, UplinkModeDecider.WeakUplink, 60_000);
         await patient.WaitForEventAsync<ModeInfo>(HubNames.ModeChanged, m => m.TrialKbps == 60, RoomTestKit.Generous);
 
-        // The weak spell reaches every voice, and its end too.
-        listener.OnWeakAudio(media, true);
+        // The weak spell reaches every voice, a starved link's rung too, and its end.
+        listener.OnVoiceRung(media, VoiceRung.Weak);
         foreach (var client in new[] { therapist, patient })
-            Assert.Equal(new AudioRateInfo(12, 60, "weak-link"), await client.WaitForEventAsync<AudioRateInfo>(HubNames.AudioRate, null, RoomTestKit.Generous));
-        listener.OnWeakAudio(media, false);
+            Assert.Equal(new AudioRateInfo(12, 60, "weak-link", 8), await client.WaitForEventAsync<AudioRateInfo>(HubNames.AudioRate, null, RoomTestKit.Generous));
+        listener.OnVoiceRung(media, VoiceRung.Starved);
+        foreach (var client in new[] { therapist, patient })
+            await client.WaitForEventAsync<AudioRateInfo>(HubNames.AudioRate, a => a == new AudioRateInfo(8, 120, "very-weak-link", 4), RoomTestKit.Generous);
+        listener.OnVoiceRung(media, VoiceRung.Normal);
         foreach (var client in new[] { therapist, patient })
             await client.WaitForEventAsync<AudioRateInfo>(HubNames.AudioRate, a => a is { MaxKbps: 0, PacketTimeMs: 20 }, RoomTestKit.Generous);
 

@@ -33,6 +33,15 @@ public sealed partial class DirectBrowserCall : IAsyncDisposable
           const stream = await navigator.mediaDevices.getUserMedia({ audio: true, video: { width: 640, height: 360 } });
           const pc = new RTCPeerConnection();
           window.__call = pc;
+          // Played, as a call page plays them: a receiver nothing plays is never pulled, and its audio statistics
+          // (concealment) stay at zero whatever the link loses.
+          pc.addEventListener('track', ({ track, streams }) => {
+            const element = document.createElement(track.kind);
+            element.srcObject = streams[0] ?? new MediaStream([track]);
+            element.autoplay = true;
+            document.body.append(element);
+            element.play().catch(() => {});
+          });
           if (offer) {
             await pc.setRemoteDescription({ type: 'offer', sdp: offer });
             for (const transceiver of pc.getTransceivers()) {
@@ -87,6 +96,19 @@ public sealed partial class DirectBrowserCall : IAsyncDisposable
               return false; }
             """;
         await Task.WhenAll(Patient.WaitForFunctionAsync(decoding, null, options), Therapist.WaitForFunctionAsync(decoding, null, options));
+    }
+
+    /// <summary>Waits until both pages receive each other's audio (on a 2G link the first video frame may take long;
+    /// what a weak-link test measures starts with the voices).</summary>
+    public async Task WaitHearsAsync(TimeSpan timeout)
+    {
+        var options = new PageWaitForFunctionOptions { Timeout = (float)timeout.TotalMilliseconds, PollingInterval = 200 };
+        const string hearing = """
+            async () => { const s = await window.__call.getStats();
+              for (const r of s.values()) if (r.type === 'inbound-rtp' && r.kind === 'audio' && r.packetsReceived > 0) return true;
+              return false; }
+            """;
+        await Task.WhenAll(Patient.WaitForFunctionAsync(hearing, null, options), Therapist.WaitForFunctionAsync(hearing, null, options));
     }
 
     private static string WithoutCandidates(string sdp) =>
