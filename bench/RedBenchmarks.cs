@@ -1,5 +1,6 @@
 using BenchmarkDotNet.Attributes;
 using TeleRehab.Media.Rtp;
+using TeleRehab.Media.Sfu;
 
 namespace TeleRehab.Media.Bench;
 
@@ -20,6 +21,10 @@ public class RedBenchmarks
     private readonly byte[] _primary = new byte[80];
     private int _packetLength;
     private int _headerLength;
+    private readonly byte[] _next = new byte[256];
+    private RedForwarder _forwardRed = null!;
+    private RedForwarder _strip = null!;
+    private ushort _sequence = 1000;
 
     [GlobalSetup]
     public void Setup()
@@ -36,6 +41,50 @@ public class RedBenchmarks
         _headerLength = writer.Finish();
         _packetLength = _headerLength + RedPayload.Write(_packet.AsSpan(_headerLength), OpusType, _primary,
             [new RedundantBlock(OpusType, 960, _previous)]);
+        _forwardRed = Forwarder(red: true);
+        _strip = Forwarder(red: false);
+    }
+
+    private static RedForwarder Forwarder(bool red)
+    {
+        CodecDescription[] publisher = [new(RedType, "red", 48000, 2, "111/111"), new(OpusType, "opus", 48000, 2)];
+        var forwarder = new RedForwarder(PayloadTypeMap.Build(publisher, red ? publisher : [new(OpusType, "opus", 48000, 2)]));
+        forwarder.Gate.Update(RedDownlinkGate.OnLoss, 0, 0, TimeSpan.Zero);
+        return forwarder;
+    }
+
+    /// <summary>A leg that negotiated RED, its gate open: the packet as it came, block payload types mapped.</summary>
+    [Benchmark]
+    public int ForwardRed()
+    {
+        var cursor = default(RedCursor);
+        int total = 0, n;
+        while ((n = _forwardRed.Next(_packet.AsSpan(0, _packetLength), ref cursor, _destination)) > 0) total += n;
+        return total;
+    }
+
+    /// <summary>A leg without RED: the primary as plain Opus (sequence numbers advancing, nothing lost).</summary>
+    [Benchmark]
+    public int StripForward()
+    {
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt16BigEndian(_packet.AsSpan(2), _sequence++);
+        var cursor = default(RedCursor);
+        int total = 0, n;
+        while ((n = _strip.Next(_packet.AsSpan(0, _packetLength), ref cursor, _destination)) > 0) total += n;
+        return total;
+    }
+
+    /// <summary>A leg without RED after one packet lost on the uplink: the lost packet rebuilt, then the primary.</summary>
+    [Benchmark]
+    public int StripForwardAfterLoss()
+    {
+        _sequence += 2;
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt16BigEndian(_packet.AsSpan(2), _sequence);
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt32BigEndian(_packet.AsSpan(4), (uint)(_sequence * 960));
+        var cursor = default(RedCursor);
+        int total = 0, n;
+        while ((n = _strip.Next(_packet.AsSpan(0, _packetLength), ref cursor, _next)) > 0) total += n;
+        return total;
     }
 
     [Benchmark]

@@ -333,6 +333,11 @@ public sealed class SessionClient : IAsyncDisposable
         if (_sender is not null) _pacer?.Remove(_sender);
     }
 
+    /// <summary>RTP packets received with <paramref name="payloadType"/> (any sender), e.g. to tell plain Opus from RED.</summary>
+    public long PacketsOfPayloadType(int payloadType) => Interlocked.Read(ref _packetsByPayloadType[payloadType & 0x7F]);
+
+    private readonly long[] _packetsByPayloadType = new long[128];
+
     private void OnRtp(ReadOnlySpan<byte> packet)
     {
         if (!RtpPacketReader.TryParse(packet, out var rtp))
@@ -340,6 +345,7 @@ public sealed class SessionClient : IAsyncDisposable
             Interlocked.Increment(ref _unknownPackets);
             return;
         }
+        Interlocked.Increment(ref _packetsByPayloadType[rtp.PayloadType]);
         Span<char> id = stackalloc char[SyntheticPayload.MaxParticipantIdLength + 2];
         if (!SyntheticPayload.TryRead(rtp.Payload, id, out var idLength, out var video, out var sequence, out var intact))
         {

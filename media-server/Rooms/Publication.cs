@@ -53,6 +53,21 @@ internal sealed class PublishedStream
 
     public ReceiveStatistics EnsureStatistics(uint ssrc) => Statistics ??= new ReceiveStatistics(ssrc, Publication.ClockRate);
 
+    /// <summary>Notes the loss (of 256) the SFU's latest receiver report for this stream gave (RFC 3550 §6.4.1).</summary>
+    public void OnUplinkReport(byte fractionLost, TimeSpan now)
+    {
+        _uplinkFractionLost = fractionLost;
+        _uplinkLossAt = now;
+    }
+
+    /// <summary>The publisher's uplink loss (of 256) in the SFU's latest report, 0 when older than
+    /// <see cref="Subscription.DownstreamLossMemory"/>.</summary>
+    public byte UplinkFractionLost(TimeSpan now) =>
+        _uplinkLossAt != TimeSpan.MinValue && now - _uplinkLossAt <= Subscription.DownstreamLossMemory ? _uplinkFractionLost : (byte)0;
+
+    private byte _uplinkFractionLost;
+    private TimeSpan _uplinkLossAt = TimeSpan.MinValue;
+
     /// <summary>The standing queue on the publisher's uplink, measured on an audio stream (created with its first packet).</summary>
     public QueueDelayMeter QueueDelay => _queueDelay ??= new QueueDelayMeter(Publication.ClockRate);
 

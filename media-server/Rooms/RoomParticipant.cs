@@ -227,6 +227,10 @@ internal sealed class RoomParticipant : IMediaPeer, IPeerConnectionHandler, IEgr
             AcceptDataChannels = true,
             MaxMessageSize = _room.Manager.Server.Options.DataChannelMaxMessageSize,
             AudioPacketTime = _room.Voices switch { VoiceRung.Weak => WeakAudioPacketTime, VoiceRung.Starved => StarvedAudioPacketTime, _ => null },
+            // RED (RFC 2198) from the pages, except in a weak spell: it doubles the voice on the uplink, and on EDGE it
+            // took the patient's uplink past 40 kbit/s (docs/weak-links.md). Received RED is forwarded as the receiver's
+            // loss warrants (Sfu/RedForwarding), so it is always accepted for the downlink.
+            AudioRedundancy = _room.WeakAudio ? SdpAudioRedundancy.Accepted : SdpAudioRedundancy.Preferred,
         };
         if (!new SdpAnswerer(local).TryCreateAnswer(offer, out var answer, out error)) return NegotiationResult.Fail($"cannot answer the offer: {error}");
         var session = answer!.Session;
@@ -931,7 +935,9 @@ internal sealed class RoomParticipant : IMediaPeer, IPeerConnectionHandler, IEgr
         {
             foreach (var stream in publication.Streams)
             {
-                if (stream.Statistics is { } statistics && count < blocks.Length) blocks[count++] = statistics.CreateReportBlock(now);
+                if (stream.Statistics is not { } statistics || count >= blocks.Length) continue;
+                blocks[count] = statistics.CreateReportBlock(now);
+                stream.OnUplinkReport(blocks[count++].FractionLost, now);
             }
         }
         if (count == 0) return;

@@ -51,6 +51,7 @@ internal sealed class Subscription : IPaddingSource
         _payloadTypes = PayloadTypeMap.Build(publisherCodecs, subscriberCodecs);
         _extensionIds = ExtensionIdMap.Build(Extensions(publication.Media, keepAll: true), Extensions(subscriberMedia, keepAll: false));
         _nacks = new NackResponder(Rewriter, _payloadTypes, _extensionIds);
+        if (!publication.IsVideo && _payloadTypes.PublisherRedPayloadType != 0xFF) Red = new RedForwarder(_payloadTypes);
         if (publication.IsVideo)
         {
             Layers = new LayerSelector();
@@ -94,6 +95,11 @@ internal sealed class Subscription : IPaddingSource
     {
         var buffer = Subscriber.ForwardBuffer;
         if (packet.Length > buffer.Length - 64) return;
+        if (Red is not null)
+        {
+            ForwardRed(packet, buffer, now);
+            return;
+        }
         var ssrc = System.Buffers.Binary.BinaryPrimitives.ReadUInt32BigEndian(packet[8..]);
         var vp8 = _vp8 is not null && Publication.IsVp8(packet[1]);
         if (Layers is not null && Publication.IsLayered)
@@ -135,6 +141,36 @@ internal sealed class Subscription : IPaddingSource
         Subscriber.SendMedia(buffer, packet.Length, Publication.IsVideo ? EgressKind.Video : EgressKind.Audio, now);
     }
 
+    /// <summary>
+    /// A voice whose publisher negotiated RED (RFC 2198): each packet as <see cref="RedForwarder"/> shapes it for this
+    /// receiver (RED as it came, or the packets the uplink lost rebuilt from the redundancy and then the primary Opus
+    /// block), rewritten for this leg and sent.
+    /// </summary>
+    private void ForwardRed(ReadOnlySpan<byte> packet, byte[] buffer, TimeSpan now)
+    {
+        var cursor = default(RedCursor);
+        int length;
+        while ((length = Red!.Next(packet, ref cursor, buffer.AsSpan(0, buffer.Length - 64))) > 0)
+        {
+            var work = buffer.AsSpan(0, length);
+            if (!_payloadTypes.TryRewrite(work) || !_extensionIds.TryRewrite(work) || !Rewriter.TryRewrite(work, now, out _))
+            {
+                Unforwardable++;
+                continue;
+            }
+            if (cursor.Last == RedOutput.Recovered) RecoveredFromRedundancy++;
+            Statistics.OnPacketSent(work, now);
+            Subscriber.SendMedia(buffer, length, EgressKind.Audio, now);
+        }
+        if (cursor.Dropped) Unforwardable++;
+    }
+
+    /// <summary>This leg's handling of the voice's RED, when the publisher negotiated RED.</summary>
+    public RedForwarder? Red { get; }
+
+    /// <summary>Voice packets lost on the publisher's uplink that this leg got rebuilt from the redundancy.</summary>
+    public long RecoveredFromRedundancy { get; private set; }
+
     /// <summary>Answers the subscriber's NACK for <paramref name="outgoingSeq"/> from the publication's buffer
     /// (RTX when the subscriber negotiated it). False when the packet is gone or was resent moments ago; a packet the
     /// SFU itself never received is asked for upstream, and reaches the subscriber when the publisher resends it.</summary>
@@ -164,7 +200,11 @@ internal sealed class Subscription : IPaddingSource
 
     private string DescribeRates()
     {
-        if (Layers is null) return "";
+        if (Layers is null)
+        {
+            return Red is null ? "" : $"red {(Red.ForwardsRed ? "forwarded" : "stripped")} (switches {Red.Gate.Switches}); " +
+                $"recovered {RecoveredFromRedundancy}; unforwardable {Unforwardable}";
+        }
         var parts = new List<string>();
         for (var s = 0; s < Sfu.LayerRates.MaxSpatialLayers; s++)
         {
@@ -289,6 +329,12 @@ internal sealed class Subscription : IPaddingSource
     {
         _downstreamFractionLost = fractionLost;
         _downstreamLossAt = now;
+        if (Red is null || !_payloadTypes.SubscriberHasRed) return;
+        // RED down this leg follows the loss on the whole way (the publisher's uplink as the SFU measured it, and this
+        // leg's) and the leg's estimate.
+        var uplink = Publication.StreamAt(0) is { } stream ? stream.UplinkFractionLost(now) : (byte)0;
+        var estimate = Subscriber.Egress.Estimator.FeedbacksReceived > 0 ? Subscriber.Egress.EstimateBps : 0;
+        Red.Gate.Update(Math.Max(fractionLost, uplink), estimate, Publication.IncomingBitrate.Bps(now), now);
     }
 
     /// <summary>The fraction (of 256) of this stream the subscriber lost in its latest report, 0 when it has not reported

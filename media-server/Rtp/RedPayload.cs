@@ -195,6 +195,53 @@ public static class RedPayload
     }
 
     /// <summary>
+    /// Checks a RED payload the way <see cref="TryParse"/> does without storing the blocks: false if it is malformed
+    /// (empty, headers or block lengths past its end); else the number of redundant blocks and the primary block.
+    /// </summary>
+    public static bool TryInspect(ReadOnlySpan<byte> payload, out int redundantCount, out RedBlock primary)
+    {
+        redundantCount = 0;
+        primary = default;
+        int position = 0;
+        int dataTotal = 0;
+        while (true)
+        {
+            if (position >= payload.Length) return false;
+            if ((payload[position] & 0x80) == 0) break;
+            if (payload.Length - position < BlockHeaderLength) return false;
+            dataTotal += (int)(BinaryPrimitives.ReadUInt32BigEndian(payload[position..]) & MaxBlockLength);
+            redundantCount++;
+            position += BlockHeaderLength;
+        }
+        int dataStart = position + PrimaryHeaderLength;
+        if (dataTotal > payload.Length - dataStart) { redundantCount = 0; return false; }
+        primary = new RedBlock((byte)(payload[position] & 0x7F), 0, dataStart + dataTotal, payload.Length - dataStart - dataTotal);
+        return true;
+    }
+
+    /// <summary>
+    /// Rewrites the block payload types of a (well-formed) RED payload in place through <paramref name="map"/>, indexed
+    /// by payload type (0xFF = the receiver has no such codec): a receiver whose Opus has another payload type than the
+    /// publisher's. False, with the payload unchanged, if it is malformed or a block's type is not mapped.
+    /// </summary>
+    public static bool TryMapBlockPayloadTypes(Span<byte> payload, ReadOnlySpan<byte> map)
+    {
+        if (!TryInspect(payload, out _, out _)) return false;
+        for (int position = 0; ; position += BlockHeaderLength)
+        {
+            int pt = payload[position] & 0x7F;
+            if (pt >= map.Length || map[pt] > 127) return false;
+            if ((payload[position] & 0x80) == 0) break;
+        }
+        for (int position = 0; ; position += BlockHeaderLength)
+        {
+            byte first = payload[position];
+            payload[position] = (byte)((first & 0x80) | map[first & 0x7F]);
+            if ((first & 0x80) == 0) return true;
+        }
+    }
+
+    /// <summary>
     /// Walks a RED payload's headers once without storing them and returns redundant block <paramref name="index"/>,
     /// or the primary for -1. False if the payload is malformed (as <see cref="TryParse"/> judges it) or the
     /// redundant block does not exist.

@@ -211,6 +211,13 @@ public sealed class SdpAnswerer
 
         plan.Codecs = NegotiateCodecs(om);
         if (plan.Codecs.Count == 0) { plan.Rejected = true; return plan; }
+        if (om.Kind == "audio" && _local.AudioRedundancy != SdpAudioRedundancy.Off && NegotiateRed(om, plan.Codecs) is { } red)
+        {
+            // JSEP §5.3.1 keeps the answer's codecs in the offer's order of preference, but a browser sends the first one
+            // it can (and RED when red precedes the codec its blocks carry): the server's choice is the order.
+            if (_local.AudioRedundancy == SdpAudioRedundancy.Preferred) plan.Codecs.Insert(0, red);
+            else plan.Codecs.Insert(plan.Codecs.FindIndex(c => c.Name.Equals("opus", StringComparison.OrdinalIgnoreCase)) + 1, red);
+        }
 
         // RFC 8843 §9.1: an id keeps one meaning across the BUNDLE group; the first meaning wins, later conflicts are dropped.
         foreach (var e in om.Extmaps)
@@ -289,6 +296,34 @@ public sealed class SdpAnswerer
         if (streams.Count == 0) return;
         plan.Simulcast = new SdpSimulcast([], streams);
         plan.Rids = streams.SelectMany(s => s).Select(a => sendRids[a.Rid]).ToList();
+    }
+
+    /// <summary>
+    /// The offer's <c>red/48000/2</c> for the Opus payload type this answer accepted, or null. The fmtp of RED lists the
+    /// payload type of each block (RFC 2198 §5, "primary/redundant"); the server accepts Opus carried in Opus only,
+    /// "111/111" with the offer's Opus payload type, and an offer's red without an fmtp or with another list is answered
+    /// with that form (the answerer decides what it receives, RFC 3264 §6.1).
+    /// </summary>
+    private static NegotiatedCodec? NegotiateRed(SdpMediaDescription om, List<NegotiatedCodec> accepted)
+    {
+        var opus = accepted.FirstOrDefault(c => c.Name.Equals("opus", StringComparison.OrdinalIgnoreCase));
+        if (opus is null) return null;
+        var offeredPts = om.Formats.Select(f => SdpText.TryPayloadType(f, out int p) ? p : -1).ToHashSet();
+        var fmtps = om.Fmtps;
+        SdpRtpMap? best = null;
+        foreach (var map in om.RtpMaps)
+        {
+            if (!offeredPts.Contains(map.PayloadType) || !map.EncodingName.Equals("red", StringComparison.OrdinalIgnoreCase)
+                || map.ClockRate != 48000 || (map.Channels ?? 1) != 2 || accepted.Exists(c => c.PayloadType == map.PayloadType)) continue;
+            // Prefer the red whose fmtp names this Opus (an offer may carry red for several codecs).
+            var fmtp = fmtps.FirstOrDefault(f => f.PayloadType == map.PayloadType)?.Parameters;
+            var blocks = fmtp?.Split('/', StringSplitOptions.TrimEntries);
+            if (blocks is not null && blocks.Length > 0 && blocks.All(b => b == SdpText.Inv(opus.PayloadType))) { best = map; break; }
+            best ??= map;
+        }
+        if (best is null) return null;
+        var pt = SdpText.Inv(opus.PayloadType);
+        return new NegotiatedCodec(best.PayloadType, best.EncodingName, 48000, 2, $"{pt}/{pt}", [], null);
     }
 
     private List<NegotiatedCodec> NegotiateCodecs(SdpMediaDescription om)

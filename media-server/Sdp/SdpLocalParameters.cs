@@ -37,8 +37,10 @@ public sealed record SdpCodecCapability(
     /// <summary>No goog-remb: the server sends transport-wide feedback (the sender estimates), not REMB.</summary>
     public static readonly IReadOnlyList<string> VideoFeedback = ["transport-cc", "ccm fir", "nack", "nack pli"];
 
+    /// <summary>Opus with in-band FEC (RFC 7587 §6.1 <c>useinbandfec</c>) and discontinuous transmission (<c>usedtx</c>:
+    /// a packet every 400 ms in silence), both for weak links.</summary>
     public static SdpCodecCapability Opus { get; } =
-        new("audio", "opus", 48000, 2, "minptime=10;useinbandfec=1", ["transport-cc"], PreferredPayloadType: 111);
+        new("audio", "opus", 48000, 2, "minptime=10;useinbandfec=1;usedtx=1", ["transport-cc"], PreferredPayloadType: 111);
 
     public static SdpCodecCapability Vp8 { get; } =
         new("video", "VP8", 90000, null, null, VideoFeedback, PreferredPayloadType: 96, PreferredRtxPayloadType: 97);
@@ -76,6 +78,20 @@ public sealed record SdpHeaderExtensionCapability(string Uri, bool Audio, bool V
 /// <summary>A stream the server sends on one m-section: announced with a=msid and a=ssrc (RFC 8830, RFC 5576).</summary>
 public sealed record SdpLocalStream(uint Ssrc, string Cname, string StreamId, string TrackId, uint? RtxSsrc = null);
 
+/// <summary>How an answer treats <c>red/48000/2</c> (RFC 2198) in an audio section whose offer has it.</summary>
+public enum SdpAudioRedundancy
+{
+    /// <summary>Not in the answer: the peer sends and receives plain Opus.</summary>
+    Off,
+
+    /// <summary>In the answer after Opus: the peer may receive RED from the server, and a browser, which sends the first
+    /// codec of the answer, sends plain Opus.</summary>
+    Accepted,
+
+    /// <summary>In the answer before Opus: the peer receives RED and a browser sends RED with Opus as its blocks.</summary>
+    Preferred,
+}
+
 /// <summary>The server's transport identity and capabilities used for answers and offers.</summary>
 public sealed class SdpLocalParameters
 {
@@ -105,6 +121,10 @@ public sealed class SdpLocalParameters
     /// <summary>When set, <c>a=ptime</c> (RFC 4566 §6) on the audio sections the peer sends on: the packet time, in ms,
     /// the server wants to receive. A browser's Opus encoder takes it as its frame length.</summary>
     public int? AudioPacketTime { get; init; }
+
+    /// <summary>What the answer does with an offered <c>red/48000/2</c> (RFC 2198 redundancy for Opus): see
+    /// <see cref="SdpAudioRedundancy"/>. Off by default (a peer that did not ask gets plain Opus).</summary>
+    public SdpAudioRedundancy AudioRedundancy { get; init; } = SdpAudioRedundancy.Off;
 
     /// <summary>Our <c>a=sctp-port</c> (RFC 8841 §5).</summary>
     public int SctpPort { get; init; } = SdpDataChannel.DefaultSctpPort;

@@ -24,6 +24,16 @@ public sealed class PayloadTypeMap
 
     private PayloadTypeMap() => Array.Fill(_map, Unmapped);
 
+    /// <summary>The publisher's <c>red</c> payload type (RFC 2198), or 0xFF when it negotiated none.</summary>
+    public byte PublisherRedPayloadType { get; private set; } = Unmapped;
+
+    /// <summary>True when the subscriber negotiated the publisher's RED too (it can be sent RED as it comes).</summary>
+    public bool SubscriberHasRed => PublisherRedPayloadType != Unmapped && _map[PublisherRedPayloadType] != Unmapped;
+
+    /// <summary>The table indexed by publisher payload type (0xFF = none), for the blocks inside a RED payload
+    /// (<see cref="RedPayload.TryMapBlockPayloadTypes"/>).</summary>
+    public ReadOnlySpan<byte> Table => _map;
+
     /// <summary>True if <paramref name="payloadType"/> has a counterpart on the subscriber.</summary>
     public bool TryMap(byte payloadType, out byte mapped)
     {
@@ -47,6 +57,8 @@ public sealed class PayloadTypeMap
         foreach (var pub in publisher)
         {
             if (pub.PayloadType > 127 || IsRtx(pub)) continue;
+            if (pub.Name.Equals("red", StringComparison.OrdinalIgnoreCase) && map.PublisherRedPayloadType == Unmapped)
+                map.PublisherRedPayloadType = pub.PayloadType;
             foreach (var sub in subscriber)
             {
                 if (sub.PayloadType > 127 || IsRtx(sub) || !Matches(pub, sub)) continue;

@@ -56,7 +56,7 @@ public class SdpAnswererTests
         var audio = sdp.Media[0];
         Assert.Equal(["111"], audio.Formats);
         Assert.Equal(new SdpRtpMap(111, "opus", 48000, 2), audio.GetRtpMap(111));
-        Assert.Equal("minptime=10;useinbandfec=1", audio.GetFmtp(111)!.Parameters);
+        Assert.Equal("minptime=10;useinbandfec=1;usedtx=1", audio.GetFmtp(111)!.Parameters);
         Assert.Equal([new SdpRtcpFeedback(111, "transport-cc", null)], audio.RtcpFeedbacks);
 
         var video = sdp.Media[1];
@@ -333,7 +333,7 @@ public class SdpAnswererTests
         var audio = answer.Session.FindMedia("0")!;
         var opus = Assert.Single(audio.Codecs);
         Assert.Equal(96, opus.PayloadType);
-        Assert.Equal("minptime=10;useinbandfec=1", opus.Fmtp);
+        Assert.Equal("minptime=10;useinbandfec=1;usedtx=1", opus.Fmtp);
         Assert.Equal("hU3p", answer.Session.RemoteIceUfrag);
         Assert.Equal([1793523340u], audio.RemoteSsrcIds);
         Assert.False(audio.RtcpReducedSize);

@@ -38,7 +38,7 @@ public class SdpOffererTests
     {
         var sdp = SessionDescription.Parse(Offer().Sdp);
         Assert.Equal(["111"], sdp.Media[0].Formats);
-        Assert.Equal("minptime=10;useinbandfec=1", sdp.Media[0].GetFmtp(111)!.Parameters);
+        Assert.Equal("minptime=10;useinbandfec=1;usedtx=1", sdp.Media[0].GetFmtp(111)!.Parameters);
         Assert.Equal(["96", "97", "102", "103"], sdp.Media[1].Formats);
         Assert.Equal("apt=96", sdp.Media[1].GetFmtp(97)!.Parameters);
         Assert.Equal("H264", sdp.Media[1].GetRtpMap(102)!.EncodingName);
