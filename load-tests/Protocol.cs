@@ -20,7 +20,11 @@ public sealed record JoinResultDto(
 
 public sealed record SubscriptionRequestDto(string Mid, string TrackId);
 
-public sealed record NegotiateRequestDto(string Sdp, IReadOnlyList<SubscriptionRequestDto> Subscriptions);
+/// <param name="StartMode">A patient's first Negotiate: "audio+pose" when its pre-session check found a weak link.</param>
+public sealed record NegotiateRequestDto(string Sdp, IReadOnlyList<SubscriptionRequestDto> Subscriptions, string? StartMode = null);
+
+/// <summary>A patient's page found its uplink too weak for video by itself (ReportWeakUplink).</summary>
+public sealed record WeakUplinkReportDto(int EstimateKbps, int VideoKbps, int RttMs);
 
 public sealed record NegotiateResultDto(string Sdp);
 
@@ -59,6 +63,7 @@ public static class HubNames
     public const string LockRoom = "LockRoom";
     public const string EndSession = "EndSession";
     public const string HoldMode = "HoldMode";
+    public const string ReportWeakUplink = "ReportWeakUplink";
 
     public const string ParticipantJoined = "ParticipantJoined";
     public const string ParticipantUpdated = "ParticipantUpdated";
