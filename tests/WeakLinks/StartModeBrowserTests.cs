@@ -1,0 +1,108 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Playwright;
+using TeleRehab.Media.Rooms;
+using TeleRehab.Media.Tests.Support;
+using Xunit.Abstractions;
+
+namespace TeleRehab.Media.Tests.WeakLinks;
+
+/// <summary>
+/// The pre-session check feeds the session (docs/weak-links.md, "Evidence from the page"): a patient whose last /check
+/// found the link too weak for video (its result kept in the browser's localStorage, seeded here as check.js keeps it)
+/// joins in audio + pose, both pages say why, and on the good link it actually has the ladder's first trial brings the
+/// video back by itself. The cameras show a moving mosaic (<see cref="BusyVideo"/>): the trial's small picture must
+/// need the lowest layer's rate, as a real scene does.
+/// </summary>
+[Collection(BrowserCollection.Name)]
+public sealed class StartModeBrowserTests(ITestOutputHelper output) : IAsyncLifetime
+{
+    private const string ApiKey = "test-operator-key";
+
+    /// <summary>The record check.js keeps (client-web/session/start-mode.js) after a test on an EDGE-like link, made now.</summary>
+    private const string SeedWeakCheck = """
+        localStorage.setItem('telerehab.check', JSON.stringify({ version: 1, mode: 'audio + pose', kbps: 48, rttMs: 910, loss: 0.04, failed: false, at: Date.now() }));
+        """;
+
+    private AppHost _host = null!;
+    private SessionApiClient _api = null!;
+    private IPlaywright _playwright = null!;
+    private IBrowser _browser = null!;
+    private DirectoryInfo _clipDirectory = null!;
+
+    public async Task InitializeAsync()
+    {
+        _host = await AppHost.StartAsync(("TeleRehab:OperatorApiKey", ApiKey), ("TeleRehab:Media:AnnouncedAddress", "127.0.0.1"));
+        _api = new SessionApiClient(_host, ApiKey);
+        _clipDirectory = Directory.CreateTempSubdirectory("telerehab-clip-");
+        (_playwright, _browser) = await Chromium.LaunchAsync($"--use-file-for-fake-video-capture={BusyVideo.CreateY4m(_clipDirectory.FullName)}");
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _browser.DisposeAsync();
+        _playwright.Dispose();
+        _api.Dispose();
+        await _host.DisposeAsync();
+        _clipDirectory.Delete(recursive: true);
+    }
+
+    private static Task WaitForAsync(IPage page, string condition, int timeoutMs) =>
+        page.WaitForFunctionAsync(condition, null, new PageWaitForFunctionOptions { Timeout = timeoutMs, PollingInterval = 250 });
+
+    private async Task<string> UplinkOfAsync(string participantId)
+    {
+        foreach (var room in _host.Services.GetRequiredService<RoomManager>().Rooms)
+        {
+            foreach (var leg in await room.GetLegStatsAsync())
+            {
+                if (leg.ParticipantId == participantId) return leg.Uplink;
+            }
+        }
+        return "";
+    }
+
+    [Fact]
+    public async Task A_weak_check_starts_the_patient_in_audio_and_movement_and_a_trial_brings_video_back_on_a_good_link()
+    {
+        var session = await _api.CreateAsync("one-to-one", waitingRoom: false);
+        await using var therapist = await BrowserParticipant.OpenAsync(_browser, "therapist", BrowserParticipant.WithoutPose(session.TherapistLink), output);
+        await therapist.WaitForScreenAsync("call");
+        var started = DateTime.UtcNow;
+        await using var patient = await BrowserParticipant.OpenAsync(_browser, "patient", BrowserParticipant.WithoutPose(session.PatientLink!), output,
+            context => context.AddInitScriptAsync(SeedWeakCheck));
+        await patient.WaitForScreenAsync("call");
+        var patientId = await patient.ParticipantIdAsync();
+        var therapistId = await therapist.ParticipantIdAsync();
+
+        // The patient's page says why it starts without video, and the server's ladder started there for "check".
+        await WaitForAsync(patient.Page,
+            "() => document.querySelector('[data-testid=\"notice\"]').textContent.startsWith('Your connection test found a weak connection: starting with audio and movement only')", 10_000);
+        Assert.Equal("true", await patient.Page.GetByTestId("movement-only-button").GetAttributeAsync("aria-pressed"));
+        await WaitForAsync(therapist.Page,
+            $"() => document.querySelector('[data-testid=\"tile-{patientId}\"] .label')?.textContent.includes('audio + movement (connection test)')", 15_000);
+        await WaitForAsync(patient.Page,
+            $"() => document.querySelector('[data-testid=\"tile-{patientId}\"] .label')?.textContent.includes('audio + movement (connection test)')", 15_000);
+        var uplink = await UplinkOfAsync(patientId);
+        output.WriteLine($"{(DateTime.UtcNow - started).TotalSeconds:0.0} s: the therapist sees audio + movement (connection test); the server's ladder: {uplink}");
+        Assert.StartsWith("audio+pose for check", uplink);
+        // The voices flow; no picture of the patient reached the therapist (the SFU shows a trial to nobody).
+        await patient.WaitDecodesAsync([therapistId], TimeSpan.FromSeconds(30));
+        var before = (await therapist.InboundAsync()).GetValueOrDefault(patientId);
+        Assert.True(before is { AudioPacketsReceived: > 0 }, "the therapist does not hear the patient");
+        Assert.Equal(0, before!.FramesDecoded);
+
+        // The link is good: the ladder's first trial (15 s after the start, 4 s long) brings the video back by itself.
+        await WaitForAsync(patient.Page,
+            "() => document.querySelector('[data-testid=\"notice\"]').textContent.includes('your video is back')", 40_000);
+        var back = (DateTime.UtcNow - started).TotalSeconds;
+        Assert.Equal("false", await patient.Page.GetByTestId("movement-only-button").GetAttributeAsync("aria-pressed"));
+        await WaitForAsync(therapist.Page,
+            $"() => !document.querySelector('[data-testid=\"tile-{patientId}\"] .label').textContent.includes('audio + movement')", 10_000);
+        await therapist.WaitDecodesAsync([patientId], TimeSpan.FromSeconds(20));
+        uplink = await UplinkOfAsync(patientId);
+        output.WriteLine($"{back:0.0} s after the patient's page opened: video back; the server's ladder: {uplink}");
+        Assert.StartsWith("video", uplink);
+        // The session measured the link itself: the check no longer starts the next session in audio + pose.
+        Assert.True(await patient.Page.EvaluateAsync<bool>("() => localStorage.getItem('telerehab.check') === null"));
+    }
+}
