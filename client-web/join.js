@@ -503,6 +503,7 @@ async function negotiateOnce() {
   if (!negotiated && state.startMode) request.startMode = state.startMode.mode;
   const answer = await hub.invoke('Negotiate', request);
   negotiated = true;
+  if (answer.ladder) ownEvidence.follow(answer.ladder); // the server's thresholds are the page's too
   await pc.setRemoteDescription({ type: 'answer', sdp: answer.sdp });
 }
 

@@ -26,7 +26,10 @@ public sealed record NegotiateRequestDto(string Sdp, IReadOnlyList<SubscriptionR
 /// <summary>A patient's page found its uplink too weak for video by itself (ReportWeakUplink).</summary>
 public sealed record WeakUplinkReportDto(int EstimateKbps, int VideoKbps, int RttMs);
 
-public sealed record NegotiateResultDto(string Sdp);
+/// <param name="Ladder">To a patient: the server's weak-link ladder thresholds its page judges its own evidence by.</param>
+public sealed record NegotiateResultDto(string Sdp, UplinkLadderInfo? Ladder = null);
+
+public sealed record UplinkLadderInfo(long LowestVideoBps, double MinUsefulFps);
 
 public sealed record ParticipantLeftInfo(string ParticipantId, string Reason);
 

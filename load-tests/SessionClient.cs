@@ -119,6 +119,9 @@ public sealed class SessionClient : IAsyncDisposable
 
     public HubConnection Hub => _hub;
 
+    /// <summary>The ladder's thresholds from the latest Negotiate answer (patients only; null otherwise).</summary>
+    public UplinkLadderInfo? Ladder { get; private set; }
+
     /// <summary>The peer connection (after the first negotiation).</summary>
     public WebRtcClient? Media => _media;
 
@@ -257,6 +260,7 @@ public sealed class SessionClient : IAsyncDisposable
             var offer = _media.CreateOffer(_slots.Select(s => new ReceiveSection(s.Kind, s.Mid, s.Track is not null)).ToList());
             var subscriptions = _slots.Where(s => s.Track is not null).Select(s => new SubscriptionRequestDto(s.Mid, s.Track!.TrackId)).ToList();
             var answer = await _hub.InvokeAsync<NegotiateResultDto>(HubNames.Negotiate, new NegotiateRequestDto(offer, subscriptions, first ? _options.StartMode : null), cancel).ConfigureAwait(false);
+            Ladder = answer.Ladder;
             if (!_media.TryApplyAnswer(answer.Sdp, out var error)) throw new InvalidOperationException($"{Name}: the server's answer is unusable: {error}");
             foreach (var media in _media.Session!.Media)
             {

@@ -13,7 +13,8 @@ function sender() {
       videoBytes += videoBps / 8;
       videoFrames += fps;
       audioBytes += 24_000 / 8;
-      samples.push({ at, videoBytes, videoFrames, videoActive: active, limitation, audioBytes, estimateBps, rttMs });
+      // Two simulcast encodings sending the same frames.
+      samples.push({ at, videoBytes, videoFrames: { h: videoFrames, f: videoFrames }, videoActive: active, limitation, audioBytes, estimateBps, rttMs });
     }
     return samples;
   };
@@ -21,6 +22,9 @@ function sender() {
 
 const good = { videoBps: 900_000, fps: 30, estimateBps: 1_500_000, limitation: 'none', rttMs: 40 };
 const edge = { videoBps: 30_000, fps: 3, estimateBps: 45_000, rttMs: 900 };
+// As Chromium showed it on the emulated EDGE uplink: its estimate stuck at 84 kbit/s (room for the layer, it says),
+// the new video at about the layer's rate, 1-3 frames a second, a round trip of 1.3-2.1 s.
+const chromiumOnEdge = { videoBps: 55_000, fps: 2, estimateBps: 84_400, rttMs: 1_400 };
 const video = { mode: 'video', held: false, cameraOn: true, modeChangedAt: null };
 
 // Runs the samples; returns the times (s) at which the page would step down.
@@ -36,15 +40,22 @@ function run(evidence, samples, context = video) {
 test('senderSample sums the active video encodings, takes bandwidth as the limitation if any has it, and the nominated pair', () => {
   const sample = senderSample([
     { type: 'outbound-rtp', kind: 'video', rid: 'h', active: true, bytesSent: 1000, framesSent: 10, qualityLimitationReason: 'none' },
-    { type: 'outbound-rtp', kind: 'video', rid: 'f', active: true, bytesSent: 5000, framesSent: 9, qualityLimitationReason: 'bandwidth' },
+    { type: 'outbound-rtp', kind: 'video', rid: 'f', active: true, bytesSent: 7000, retransmittedBytesSent: 2000, framesSent: 9, qualityLimitationReason: 'bandwidth' },
     { type: 'outbound-rtp', kind: 'video', rid: 'x', active: false, bytesSent: 99999, framesSent: 99, qualityLimitationReason: 'bandwidth' },
     { type: 'outbound-rtp', kind: 'audio', bytesSent: 300 },
     { type: 'candidate-pair', nominated: false, state: 'succeeded', availableOutgoingBitrate: 9e9, currentRoundTripTime: 9 },
     { type: 'candidate-pair', nominated: true, state: 'succeeded', availableOutgoingBitrate: 60_000, currentRoundTripTime: 0.75 },
   ], 1234);
   assert.deepEqual(sample, {
-    at: 1234, videoBytes: 6000, videoFrames: 19, videoActive: true, limitation: 'bandwidth', audioBytes: 300, estimateBps: 60_000, rttMs: 750,
+    at: 1234, videoBytes: 6000, videoFrames: { h: 10, f: 9 }, videoActive: true, limitation: 'bandwidth', audioBytes: 300, estimateBps: 60_000, rttMs: 750,
   });
+  // The transport's selected pair, when the browser says which it is.
+  const selected = senderSample([
+    { type: 'transport', selectedCandidatePairId: 'b' },
+    { type: 'candidate-pair', id: 'a', nominated: true, state: 'succeeded', availableOutgoingBitrate: 9e9, currentRoundTripTime: 9 },
+    { type: 'candidate-pair', id: 'b', nominated: false, state: 'succeeded', availableOutgoingBitrate: 70_000, currentRoundTripTime: 0.5 },
+  ], 1);
+  assert.deepEqual([selected.estimateBps, selected.rttMs], [70_000, 500]);
   const empty = senderSample([], 1);
   assert.equal(empty.videoActive, false);
   assert.equal(empty.estimateBps, null);
@@ -62,6 +73,26 @@ test('on edge with no word from the server the page steps down after the start g
   // Video from 1 s: the grace until 11 s, the run from the start of that interval (10 s), 6 s of it.
   assert.deepEqual(at, [16, 76]);
   assert.deepEqual(Object.keys(evidence.last).sort(), ['audioBps', 'estimateBps', 'fps', 'limitation', 'rttMs', 'videoBps', 'weak']);
+});
+
+test('still video behind a queue is weak though the estimate claims room (Chromium on EDGE); still video on a short path is not', () => {
+  assert.deepEqual(run(new OwnEvidence(), sender()(20, chromiumOnEdge)), [16]);
+  assert.deepEqual(run(new OwnEvidence(), sender()(40, { ...chromiumOnEdge, rttMs: 300 })), []);
+  // Moving video behind the same queue: the link carries the layer, slowly.
+  assert.deepEqual(run(new OwnEvidence(), sender()(40, { ...chromiumOnEdge, fps: 12 })), []);
+});
+
+test('the page follows the server ladder\'s thresholds: a ladder held off holds the page off too', () => {
+  const evidence = new OwnEvidence();
+  evidence.follow({ lowestVideoBps: 1, minUsefulFps: 1e-9 });
+  assert.deepEqual([evidence.options.lowestVideoBps, evidence.options.stillFps], [1, 1e-9]);
+  assert.deepEqual(run(evidence, sender()(60, chromiumOnEdge)), []);
+  const defaults = new OwnEvidence();
+  for (const bad of [{}, { lowestVideoBps: -1, minUsefulFps: 0 }, { lowestVideoBps: 'x', minUsefulFps: NaN }]) defaults.follow(bad);
+  assert.deepEqual([defaults.options.lowestVideoBps, defaults.options.stillFps], [OWN_EVIDENCE.lowestVideoBps, OWN_EVIDENCE.stillFps]);
+  const raised = new OwnEvidence();
+  raised.follow({ lowestVideoBps: 80_000, minUsefulFps: 8 });
+  assert.deepEqual(run(raised, sender()(20, { videoBps: 60_000, fps: 6, estimateBps: 100_000, rttMs: 300 })), [16]);
 });
 
 test('the evidence carries what the page saw', () => {

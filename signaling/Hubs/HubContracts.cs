@@ -72,7 +72,14 @@ public sealed record SubscriptionDto(string Mid, string TrackId);
 /// weak for video. Its ladder then starts in audio + pose (reason "check") and tries video back by itself.</param>
 public sealed record NegotiateRequest(string Sdp, IReadOnlyList<SubscriptionDto>? Subscriptions, string? StartMode = null);
 
-public sealed record NegotiateResult(string Sdp);
+/// <param name="Ladder">To a patient: the thresholds of the server's weak-link ladder, which its page also judges its own
+/// evidence by (docs/weak-links.md, "Evidence from the page"); absent for everyone else.</param>
+public sealed record NegotiateResult(string Sdp,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] UplinkLadderDto? Ladder = null);
+
+/// <summary>The server's weak-link ladder as a patient's page needs it: the lowest video layer's rate (bits/s) and the
+/// frame rate below which video shows no movement a therapist can follow.</summary>
+public sealed record UplinkLadderDto(long LowestVideoBps, double MinUsefulFps);
 
 public sealed record MuteRequest(string Kind, bool Muted);
 

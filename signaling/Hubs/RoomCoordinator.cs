@@ -278,6 +278,11 @@ public sealed partial class RoomCoordinator : IRoomListener
         await media.SetPoseInterestAsync(caller.ParticipantId, show ? PoseInterest.Own : PoseInterest.Default);
     }
 
+    /// <summary>The ladder's thresholds for a patient's page, which judges its own evidence by them (null for others).</summary>
+    internal UplinkLadderDto? LadderFor(Caller caller) => caller.Role == ParticipantRole.Patient
+        ? new UplinkLadderDto(_media.UplinkMode.LowestVideoBps, _media.UplinkMode.MinUsefulFps)
+        : null;
+
     /// <summary>A patient's page found its uplink too weak for video by itself: the ladder adopts audio + pose (reason
     /// "device") and tells the page and the room as for its own decisions (a mode the therapist holds stays held).</summary>
     internal async Task ReportWeakUplinkAsync(Caller caller, WeakUplinkReport report)

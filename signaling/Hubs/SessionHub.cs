@@ -23,7 +23,8 @@ public sealed class SessionHub(RoomCoordinator rooms, JoinTokenService tokens) :
         if (request is null) throw new HubException("invalid: Negotiate needs { sdp, subscriptions }");
         if (!ParticipantModes.IsStartMode(request.StartMode))
             throw new HubException("invalid: startMode must be \"audio+pose\" (the pre-session check found a weak link) or absent");
-        return new NegotiateResult(await rooms.NegotiateAsync(Caller(), request));
+        var caller = Caller();
+        return new NegotiateResult(await rooms.NegotiateAsync(caller, request), rooms.LadderFor(caller));
     }
 
     /// <summary>The server is ICE-lite: every candidate it has is in its answer, and it needs none of the client's

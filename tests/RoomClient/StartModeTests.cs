@@ -59,6 +59,9 @@ public sealed class StartModeTests(ITestOutputHelper output) : IAsyncLifetime
 
         // The first Negotiate with the check's start mode: audio + pose for "check", the page and the therapist told.
         await patient.NegotiateAsync();
+        // The answer carries the ladder's thresholds, which the patient's page judges its own evidence by.
+        Assert.Equal(new UplinkLadderInfo(20_000, 5), patient.Ladder);
+        Assert.Null(therapist.Ladder);
         await patient.WaitMediaConnectedAsync(RoomTestKit.Generous);
         patient.StartSending(_kit.Pacer);
         Assert.Equal(new ModeInfo("audio+pose", "check", false),

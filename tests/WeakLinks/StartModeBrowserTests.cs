@@ -1,17 +1,21 @@
+using System.Net;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Playwright;
+using TeleRehab.LoadTests.Link;
 using TeleRehab.Media.Rooms;
+using TeleRehab.Media.Sfu;
 using TeleRehab.Media.Tests.Support;
 using Xunit.Abstractions;
 
 namespace TeleRehab.Media.Tests.WeakLinks;
 
 /// <summary>
-/// The pre-session check feeds the session (docs/weak-links.md, "Evidence from the page"): a patient whose last /check
-/// found the link too weak for video (its result kept in the browser's localStorage, seeded here as check.js keeps it)
-/// joins in audio + pose, both pages say why, and on the good link it actually has the ladder's first trial brings the
-/// video back by itself. The cameras show a moving mosaic (<see cref="BusyVideo"/>): the trial's small picture must
-/// need the lowest layer's rate, as a real scene does.
+/// Evidence from the patient's page (docs/weak-links.md, "Evidence from the page"). The pre-session check feeds the
+/// session: a patient whose last /check found the link too weak for video (its result kept in the browser's
+/// localStorage, seeded here as check.js keeps it) joins in audio + pose, both pages say why, and on the good link it
+/// actually has, the ladder's first trial brings the video back by itself. And the page acts on its own evidence when
+/// the server's decision does not come. The cameras show a moving mosaic (<see cref="BusyVideo"/>): video needs the
+/// rates of a real scene.
 /// </summary>
 [Collection(BrowserCollection.Name)]
 public sealed class StartModeBrowserTests(ITestOutputHelper output) : IAsyncLifetime
@@ -59,6 +63,65 @@ public sealed class StartModeBrowserTests(ITestOutputHelper output) : IAsyncLife
             }
         }
         return "";
+    }
+
+    /// <summary>The page's own evidence on EDGE while the server says nothing: the server's ladder is held off (as if its
+    /// decision were stuck behind a slow hub), so only the patient's page can see that its sender is starved. It steps
+    /// down by itself, says so, and tells the server, whose ladder adopts audio + pose for "device"; the therapist sees
+    /// it as the ladder's own.</summary>
+    [Fact]
+    public async Task On_edge_with_the_server_silent_the_patients_page_steps_down_by_itself_and_the_server_adopts_it()
+    {
+        // The ladder's thresholds as usual (the page judges by them: Negotiate's answer carries them), but it never
+        // finds a queue, a loss or a slow path to step down for.
+        var manager = _host.Services.GetRequiredService<RoomManager>();
+        var ladder = manager.UplinkMode;
+        manager.UplinkMode = new UplinkModeOptions
+        {
+            CongestedLoss = 1, CongestedDelay = TimeSpan.FromDays(1), SevereDelay = TimeSpan.FromDays(1), SlowPathRoundTrip = TimeSpan.FromDays(1),
+        };
+        using var link = new UdpLinkEmulator(new UdpLinkEmulatorOptions
+        {
+            Target = new IPEndPoint(IPAddress.Loopback, _host.Media.UdpPort), Schedule = LinkSchedule.Constant(LinkProfile.Edge),
+        });
+        try
+        {
+            var session = await _api.CreateAsync("one-to-one", waitingRoom: false);
+            await using var therapist = await BrowserParticipant.OpenAsync(_browser, "therapist", BrowserParticipant.WithoutPose(session.TherapistLink), output);
+            await therapist.WaitForScreenAsync("call");
+            var started = DateTime.UtcNow;
+            await using var patient = await BrowserParticipant.OpenAsync(_browser, "patient", BrowserParticipant.WithoutPose(session.PatientLink!), output,
+                context => WebRtcProbe.InstallAsync(context, link.LocalEndPoint));
+            await patient.WaitForScreenAsync("call");
+            var patientId = await patient.ParticipantIdAsync();
+
+            // A line a second of what the page sees of its sender, until it steps down (60 s at most).
+            var reason = "";
+            while (DateTime.UtcNow - started < TimeSpan.FromSeconds(60))
+            {
+                var seen = await patient.Page.EvaluateAsync<string>(
+                    "() => JSON.stringify({ reason: window.telerehab.state.modeReason, own: window.telerehab.ownEvidence ?? null })");
+                output.WriteLine($"  {(DateTime.UtcNow - started).TotalSeconds:0.0} s: {seen}; uplink queue {link.GetStatus().UpQueueDelay.TotalMilliseconds:0} ms");
+                reason = await patient.Page.EvaluateAsync<string>("() => window.telerehab.state.modeReason");
+                if (reason == "device") break;
+                await Task.Delay(1000);
+            }
+            var at = (DateTime.UtcNow - started).TotalSeconds;
+            Assert.Equal("device", reason);
+            Assert.Equal("true", await patient.Page.GetByTestId("movement-only-button").GetAttributeAsync("aria-pressed"));
+            Assert.Contains("Your connection is weak", await patient.Page.GetByTestId("notice").TextContentAsync());
+            await WaitForAsync(therapist.Page,
+                $"() => document.querySelector('[data-testid=\"tile-{patientId}\"] .label')?.textContent.includes('audio + movement (weak connection)')", 15_000);
+            var uplink = await UplinkOfAsync(patientId);
+            output.WriteLine($"{at:0.0} s after the patient's page opened: it stepped down by itself; the server's ladder: {uplink}");
+            Assert.StartsWith("audio+pose for device", uplink);
+            // The server's word (its ModeChanged for "device") reached the page: its report is done with.
+            Assert.True(await patient.Page.EvaluateAsync<bool>("() => window.telerehab.state.ownStepDown === null"));
+        }
+        finally
+        {
+            manager.UplinkMode = ladder;
+        }
     }
 
     [Fact]
