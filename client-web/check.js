@@ -12,6 +12,7 @@ import { SkeletonRenderer } from './pose/renderer.js';
 import { JOINTS } from './pose/angles.js';
 import { LANDMARK_COUNT } from './pose/landmarks.js';
 import { linkMode, lossFraction, median } from './pose/link-quality.js';
+import { CHECK_RESULT_MESSAGE, saveCheck, startModeFrom } from './session/start-mode.js';
 
 const $ = (id) => document.getElementById(id);
 const params = new URLSearchParams(location.search);
@@ -203,9 +204,18 @@ function startMic(stream) {
 }
 
 // ---- Network test against POST /api/echo ----
+// What it found is kept on this device (session/start-mode.js): a link too weak for video starts the session in
+// audio + pose, and the server's trials bring the video back when the link allows.
+function keepResult(net) {
+  state.network.saved = saveCheck(localStorage, net, Date.now());
+  const weak = startModeFrom({ mode: net.mode }) !== null;
+  $('network-start').textContent = weak ? CHECK_RESULT_MESSAGE : '';
+  $('network-start').hidden = !weak;
+}
+
 async function runNetworkTest(stream) {
   const net = state.network;
-  Object.assign(net, { state: 'connecting', kbps: null, rttMs: null, loss: null, mode: null, error: null });
+  Object.assign(net, { state: 'connecting', kbps: null, rttMs: null, loss: null, mode: null, error: null, saved: false });
   $('network-run').disabled = true;
   $('network-result').textContent = 'Testing the connection…';
   const pc = new RTCPeerConnection();
@@ -214,7 +224,7 @@ async function runNetworkTest(stream) {
     await pc.setLocalDescription(await pc.createOffer());
     const response = await fetch('/api/echo', { method: 'POST', headers: { 'Content-Type': 'application/sdp' }, body: pc.localDescription.sdp });
     const answer = await response.text();
-    if (response.status !== 201) throw new Error(`the server refused the test (${response.status})`);
+    if (response.status !== 201) throw Object.assign(new Error(`the server refused the test (${response.status})`), { refused: true });
     await pc.setRemoteDescription({ type: 'answer', sdp: answer });
     await new Promise((resolve, reject) => {
       const timeout = setTimeout(() => reject(new Error('could not connect to the server within 10 s')), 10_000);
@@ -257,11 +267,19 @@ async function runNetworkTest(stream) {
     const rtt = net.rttMs == null ? '?' : `${Math.round(net.rttMs)} ms`;
     $('network-result').textContent = `${net.kbps} kbit/s, round trip ${rtt}, loss ${((net.loss ?? 0) * 100).toFixed(1)} %: ` +
       `your connection can carry ${net.mode}`;
+    keepResult(net);
   } catch (error) {
     net.state = 'failed';
     net.error = String(error?.message ?? error);
-    net.mode = 'audio + pose';
-    $('network-result').textContent = `Test failed (${net.error}): the session will start as audio + pose`;
+    if (error?.refused) {
+      // The server's limit, not the link: nothing learnt about the connection (an earlier result stays).
+      $('network-result').textContent = `Test failed (${net.error}): try again in a minute`;
+    } else {
+      // No media through: a link this weak starts the session as audio + pose.
+      net.mode = 'audio + pose';
+      $('network-result').textContent = `Test failed (${net.error}): the session will start as audio + pose`;
+      keepResult(net);
+    }
   } finally {
     pc.close();
     $('network-run').disabled = false;

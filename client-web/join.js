@@ -7,6 +7,8 @@ import { backgroundFetchDecision, isAudioOnly, poseFilesMessage } from './sessio
 import { downloadMissing, fetchManifest, registerServiceWorker, storedStatus } from './pose/model-store.js';
 import { urlMap } from './pose/model-manifest.js';
 import { SessionPose } from './session/pose.js';
+import { CHECK_START_MESSAGE, forgetCheck, modeBadge, readCheck, startModeFrom } from './session/start-mode.js';
+import { OwnEvidence, senderSample } from './session/own-evidence.js';
 
 const $ = (id) => document.getElementById(id);
 const screens = ['error', 'preview', 'waiting', 'call', 'ended'];
@@ -26,7 +28,11 @@ const state = {
   poseFiles: { state: 'checking', loadedBytes: 0, totalBytes: 0, reason: null },
   ownPose: false,         // a patient watching its own skeleton
   movementOnly: false,    // a patient sending its movement (pose) and audio, no video
-  modeReason: '',         // why the server last set this page's mode ('therapist', 'weak-uplink', 'recovered', '')
+  modeReason: '',         // why this page is in its mode ('therapist', 'weak-uplink', 'check', 'device', 'recovered', '')
+  held: false,            // the therapist holds this page's mode
+  modeChangedAt: null,    // performance.now() of the server's latest ModeChanged (its word wins over the page's own)
+  startMode: null,        // from the last /check (session/start-mode.js): { mode: 'audio+pose', reason: 'check' } or null
+  ownStepDown: null,      // the page stepped down on its own evidence: { at, evidence, reported } until the server speaks
   trialKbps: 0,           // in audio + pose: the rate of the server's trial of the lowest video layer (0: none)
   trialWarmUntil: 0,      // until then (performance.now()) the trial runs at TRIAL_WARM_UP_SHARE of its rate
   audioMaxKbps: 0,        // the server's cap on this page's Opus rate while the room has someone on a weak link (0: none)
@@ -41,6 +47,8 @@ const remoteStreams = new Map();  // participantId -> MediaStream
 let negotiation = Promise.resolve();
 let qualityTimer = null;
 let sessionPose = null;           // the "pose" channel: the patient's estimator and sender, the viewers' skeletons
+let evidenceTimer = null;         // a patient's own evidence of its uplink, once a second (session/own-evidence.js)
+let negotiated = false;           // the first Negotiate (which carries the start mode) is done
 const lastInbound = new Map();    // participantId -> { packets, lost, frames, at }
 const localQuality = new Map();   // participantId -> what this page measures of them
 const decodedVideo = new Map();   // participantId -> { width, height, fps } this page decodes of them
@@ -186,6 +194,12 @@ async function connectHub() {
   // pose; the trial's video goes to nobody, it only shows the server whether the uplink carries video again.
   hub.on('ModeChanged', ({ mode, reason: why, held, trialKbps }) => {
     $('movement-only-button').disabled = held;
+    // The server has spoken: its decision wins over the page's own (a report not yet sent is dropped).
+    state.modeChangedAt = performance.now();
+    state.held = held;
+    state.ownStepDown = null;
+    // Video came back by a trial: the session measured the link itself, so the last check no longer starts the next.
+    if (why === 'recovered') forgetCheck(localStorage);
     const audioPose = mode === 'audio+pose';
     const trial = audioPose && !held ? Math.max(0, trialKbps ?? 0) : 0;
     if (audioPose === state.movementOnly && why === state.modeReason) {
@@ -204,7 +218,8 @@ async function connectHub() {
       ? (why === 'recovered' ? 'Your connection is better: your video is back.'
         : why === '' && state.movementOnly ? 'Your therapist allows video again.' : null)
       : why === 'therapist' ? 'Your therapist chose audio and movement only: they see your movement as a skeleton.'
-        : 'Your connection is weak: the therapist now sees your movement as a skeleton.';
+        : why === 'check' ? CHECK_START_MESSAGE
+          : WEAK_MESSAGE;
     setMovementOnly(audioPose, message);
   });
   // Someone in the room is on a weak link (or no longer): the voice at the server's rate, and a renegotiation, after
@@ -227,6 +242,8 @@ async function connectHub() {
   hub.onclose(() => { if (state.screen === 'call' || state.screen === 'waiting') endCall('The connection to the server was lost.'); });
   await hub.start();
 }
+
+const WEAK_MESSAGE = 'Your connection is weak: the therapist now sees your movement as a skeleton.';
 
 async function join() {
   $('join-button').disabled = true;
@@ -282,6 +299,18 @@ async function enterCall(result) {
   renderTiles();
   updatePose();
   qualityTimer = setInterval(updateQuality, 2000);
+  // A patient whose last connection test found the link too weak for video starts in audio + pose, before any video
+  // goes out, and says so in its first Negotiate: the server's ladder starts there too and tries video back by itself.
+  const sendsVideo = result.role === 'patient' && !!localStream?.getVideoTracks().length;
+  state.startMode = sendsVideo ? startModeFrom(readCheck(localStorage, Date.now())) : null;
+  if (state.startMode) {
+    state.movementOnly = true;
+    state.modeReason = state.startMode.reason;
+    paintMovementOnly();
+    notify(state.startMode.message);
+    await applyVideoEncodings().catch(() => {}); // before the first offer where the browser allows it
+  }
+  if (sendsVideo) evidenceTimer = setInterval(() => { considerOwnEvidence().catch(() => {}); }, 1000);
   // "?pose=off" in the link turns movement tracking off on this device (a phone too weak to run it beside the call,
   // or a patient who does not want it): no estimator, no files fetched, the channel stays open but silent.
   if (result.role === 'patient' && new URLSearchParams(location.search).get('pose') === 'off') {
@@ -291,6 +320,9 @@ async function enterCall(result) {
     checkPoseFiles();
   }
   await renegotiate();
+  if (state.startMode && state.movementOnly && state.modeReason === state.startMode.reason) {
+    await setMovementOnly(true, state.startMode.message); // now that the encodings are negotiated; and video muted
+  }
   await applyAudioRate().catch(() => {}); // a weak spell the room was in when this page joined
 }
 
@@ -470,7 +502,11 @@ async function negotiateOnce() {
   const list = [...subscriptions.entries()]
     .filter(([, s]) => s.transceiver.mid != null)
     .map(([trackId, s]) => ({ mid: s.transceiver.mid, trackId }));
-  const answer = await hub.invoke('Negotiate', { sdp: pc.localDescription.sdp, subscriptions: list });
+  const request = { sdp: pc.localDescription.sdp, subscriptions: list };
+  if (!negotiated && state.startMode) request.startMode = state.startMode.mode;
+  const answer = await hub.invoke('Negotiate', request);
+  negotiated = true;
+  if (answer.ladder) ownEvidence.follow(answer.ladder); // the server's thresholds are the page's too
   await pc.setRemoteDescription({ type: 'answer', sdp: answer.sdp });
 }
 
@@ -590,11 +626,8 @@ function renderTiles() {
       hold.textContent = held ? 'Allow video' : 'Movement only';
       hold.setAttribute('aria-pressed', String(held));
     }
-    const audioPose = participant.mode === 'audio+pose';
     const flags = [participant.audioMuted ? 'muted' : null,
-      audioPose ? `audio + movement${participant.modeReason === 'therapist' ? ' (held by the therapist)'
-        : participant.modeReason === 'weak-uplink' ? ' (weak connection)' : ''}`
-        : participant.videoMuted ? 'camera off' : null].filter(Boolean);
+      modeBadge(participant.mode, participant.modeReason) ?? (participant.videoMuted ? 'camera off' : null)].filter(Boolean);
     tile.querySelector('.label').textContent =
       `${participant.displayName}${isMe ? ' (you)' : ''}${participant.role === 'therapist' ? ' · therapist' : ''}${flags.length ? ` · ${flags.join(', ')}` : ''}`;
   }
@@ -657,6 +690,7 @@ function isLocalMuted(kind) {
 
 function endCall(message) {
   clearInterval(qualityTimer);
+  clearInterval(evidenceTimer);
   poseFetch?.abort();
   sessionPose?.close();
   sessionPose = null;
@@ -694,11 +728,15 @@ $('own-pose-button').addEventListener('click', () => setOwnPose(!state.ownPose))
 // "Movement only": the patient's video stops on the wire while the camera keeps running for the pose estimator, so
 // the therapist sees the movement as a skeleton (the tile's "audio + movement" badge) and the uplink carries only
 // audio and keypoints: for a connection too weak for video, or a patient who prefers not to be seen.
-async function setMovementOnly(on, message = null) {
+function paintMovementOnly() {
   const button = $('movement-only-button');
+  button.setAttribute('aria-pressed', String(state.movementOnly));
+  button.textContent = state.movementOnly ? 'Send video again' : 'Movement only';
+}
+
+async function setMovementOnly(on, message = null) {
   state.movementOnly = on;
-  button.setAttribute('aria-pressed', String(on));
-  button.textContent = on ? 'Send video again' : 'Movement only';
+  paintMovementOnly();
   notify(message ?? (on ? 'Your video is off: the therapist sees your movement as a skeleton.' : null));
   try {
     await applyVideoEncodings();
@@ -711,8 +749,53 @@ async function setMovementOnly(on, message = null) {
 $('movement-only-button').addEventListener('click', () => {
   state.trialKbps = 0; // the patient's own choice: no trial runs until the server asks again
   state.modeReason = '';
+  state.ownStepDown = null;
   setMovementOnly(!state.movementOnly);
 });
+// ---------------------------------------------------------------- the page's own evidence (patients)
+// The server's ladder decides from what reaches the SFU and tells this page (ModeChanged). On a 2G link the hub's
+// messages can queue behind the media for seconds, so the page also watches its own sender once a second
+// (session/own-evidence.js): starved by bandwidth for longer than the server takes to decide, and no word from the
+// server, it steps down to audio + pose by itself and tells the server (ReportWeakUplink) as soon as it can; the
+// server's ladder adopts it with its usual trials, and from its next ModeChanged on, the server's decision wins.
+
+const ownEvidence = new OwnEvidence();
+
+async function considerOwnEvidence() {
+  if (!pc || state.screen !== 'call') return;
+  if (state.ownStepDown && !state.ownStepDown.reported) reportOwnStepDown();
+  const sample = senderSample((await pc.getStats()).values(), performance.now());
+  const decision = ownEvidence.observe(sample, {
+    mode: state.movementOnly ? 'audio+pose' : 'video', held: state.held, cameraOn: !isLocalMuted('video'),
+    modeChangedAt: state.modeChangedAt,
+  });
+  window.telerehab.ownEvidence = ownEvidence.last;
+  if (!decision) return;
+  state.ownStepDown = { at: performance.now(), evidence: decision.evidence, reported: false, sending: false };
+  state.trialKbps = 0;
+  state.modeReason = 'device';
+  await setMovementOnly(true, WEAK_MESSAGE);
+  reportOwnStepDown();
+}
+
+// Tells the server, once the hub can carry it (on a slow hub the call waits; on a closed one the session ends anyway).
+// A refusal while the server has not spoken since puts video back: the page never stays in a mode the server does
+// not know of, where no trial would bring video back.
+function reportOwnStepDown() {
+  const own = state.ownStepDown;
+  if (!own || own.reported || own.sending || hub?.state !== signalR.HubConnectionState.Connected) return;
+  own.sending = true;
+  hub.invoke('ReportWeakUplink', own.evidence).then(() => {
+    own.reported = true;
+  }, (error) => {
+    own.sending = false;
+    if (state.ownStepDown !== own) return; // the server spoke meanwhile: its decision stands
+    state.ownStepDown = null;
+    state.modeReason = '';
+    setMovementOnly(false, `Could not switch to audio and movement: ${reason(error)}`);
+  });
+}
+
 $('leave-button').addEventListener('click', async () => {
   await hub?.invoke('Leave').catch(() => {});
   endCall('You left the session.');
@@ -733,6 +816,9 @@ async function main() {
   }
   show('preview');
   $('preview-who').textContent = `You are joining as ${claims.name ?? claims.displayName ?? 'a participant'}.`;
+  const start = claims.role === 'patient' ? startModeFrom(readCheck(localStorage, Date.now())) : null;
+  $('preview-check').textContent = start?.message ?? '';
+  $('preview-check').hidden = !start;
   try {
     await startPreview();
     await fillDevices();

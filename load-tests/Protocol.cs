@@ -20,9 +20,16 @@ public sealed record JoinResultDto(
 
 public sealed record SubscriptionRequestDto(string Mid, string TrackId);
 
-public sealed record NegotiateRequestDto(string Sdp, IReadOnlyList<SubscriptionRequestDto> Subscriptions);
+/// <param name="StartMode">A patient's first Negotiate: "audio+pose" when its pre-session check found a weak link.</param>
+public sealed record NegotiateRequestDto(string Sdp, IReadOnlyList<SubscriptionRequestDto> Subscriptions, string? StartMode = null);
 
-public sealed record NegotiateResultDto(string Sdp);
+/// <summary>A patient's page found its uplink too weak for video by itself (ReportWeakUplink).</summary>
+public sealed record WeakUplinkReportDto(int EstimateKbps, int VideoKbps, int RttMs);
+
+/// <param name="Ladder">To a patient: the server's weak-link ladder thresholds its page judges its own evidence by.</param>
+public sealed record NegotiateResultDto(string Sdp, UplinkLadderInfo? Ladder = null);
+
+public sealed record UplinkLadderInfo(long LowestVideoBps, double MinUsefulFps);
 
 public sealed record ParticipantLeftInfo(string ParticipantId, string Reason);
 
@@ -59,6 +66,7 @@ public static class HubNames
     public const string LockRoom = "LockRoom";
     public const string EndSession = "EndSession";
     public const string HoldMode = "HoldMode";
+    public const string ReportWeakUplink = "ReportWeakUplink";
 
     public const string ParticipantJoined = "ParticipantJoined";
     public const string ParticipantUpdated = "ParticipantUpdated";

@@ -34,6 +34,10 @@ public sealed record SessionClientOptions
     /// <summary>Offer a data channel section (RFC 8841) beside the media, as the browser client's pose overlay will.</summary>
     public bool DataChannel { get; init; }
 
+    /// <summary>Sent with the first Negotiate (<c>startMode</c>): "audio+pose" as a patient whose pre-session check found
+    /// a weak link; null sends none.</summary>
+    public string? StartMode { get; init; }
+
     /// <summary>A name for logs.</summary>
     public string Name { get; init; } = "client";
 }
@@ -114,6 +118,9 @@ public sealed class SessionClient : IAsyncDisposable
     public string Name => _options.Name;
 
     public HubConnection Hub => _hub;
+
+    /// <summary>The ladder's thresholds from the latest Negotiate answer (patients only; null otherwise).</summary>
+    public UplinkLadderInfo? Ladder { get; private set; }
 
     /// <summary>The peer connection (after the first negotiation).</summary>
     public WebRtcClient? Media => _media;
@@ -227,6 +234,7 @@ public sealed class SessionClient : IAsyncDisposable
             if (Interlocked.Read(ref _negotiatedVersion) >= version && _media is not null) return;
             version = Interlocked.Read(ref _tracksVersion);
             var tracks = _tracks;
+            var first = _media is null;
             _media ??= CreateMedia();
             var wanted = tracks.Where(t => t.ParticipantId != JoinResult?.ParticipantId).ToDictionary(t => t.TrackId, StringComparer.Ordinal);
             foreach (var slot in _slots)
@@ -251,7 +259,8 @@ public sealed class SessionClient : IAsyncDisposable
             }
             var offer = _media.CreateOffer(_slots.Select(s => new ReceiveSection(s.Kind, s.Mid, s.Track is not null)).ToList());
             var subscriptions = _slots.Where(s => s.Track is not null).Select(s => new SubscriptionRequestDto(s.Mid, s.Track!.TrackId)).ToList();
-            var answer = await _hub.InvokeAsync<NegotiateResultDto>(HubNames.Negotiate, new NegotiateRequestDto(offer, subscriptions), cancel).ConfigureAwait(false);
+            var answer = await _hub.InvokeAsync<NegotiateResultDto>(HubNames.Negotiate, new NegotiateRequestDto(offer, subscriptions, first ? _options.StartMode : null), cancel).ConfigureAwait(false);
+            Ladder = answer.Ladder;
             if (!_media.TryApplyAnswer(answer.Sdp, out var error)) throw new InvalidOperationException($"{Name}: the server's answer is unusable: {error}");
             foreach (var media in _media.Session!.Media)
             {
@@ -483,6 +492,10 @@ public sealed class SessionClient : IAsyncDisposable
 
     /// <summary>Therapist: hold a patient in "audio+pose", or "auto" to let it go.</summary>
     public Task HoldModeAsync(string participantId, string mode) => _hub.InvokeAsync(HubNames.HoldMode, new { participantId, mode });
+
+    /// <summary>Patient: its page's own evidence of an uplink too weak for video (ReportWeakUplink).</summary>
+    public Task ReportWeakUplinkAsync(int estimateKbps, int videoKbps, int rttMs) =>
+        _hub.InvokeAsync(HubNames.ReportWeakUplink, new WeakUplinkReportDto(estimateKbps, videoKbps, rttMs));
 
     public Task LockRoomAsync(bool locked) => _hub.InvokeAsync(HubNames.LockRoom, locked);
 

@@ -53,8 +53,11 @@ public sealed class MediaRoom
     /// <param name="connectionTag">Which control-plane connection negotiates (e.g. the hub connection id); it comes back
     /// in <see cref="IRoomListener.OnParticipantDisconnected"/> so a late report about an older connection of the same
     /// participant can be told apart from one about the current connection.</param>
+    /// <param name="uplinkStartReason">When set (<see cref="UplinkModeDecider.Check"/>) and this negotiation starts the
+    /// participant's connection, its weak-link ladder starts in audio + pose for that reason (its page found the link too
+    /// weak for video before the session); ignored once the ladder exists (later negotiations).</param>
     public Task<NegotiationResult> NegotiateAsync(string participantId, PublishLimits limits, string offerSdp, IReadOnlyList<SubscriptionRequest> subscriptions,
-        string? connectionTag = null)
+        string? connectionTag = null, string? uplinkStartReason = null)
     {
         ArgumentNullException.ThrowIfNull(limits);
         return Run(() =>
@@ -75,10 +78,13 @@ public sealed class MediaRoom
                 _participants[participantId] = participant;
                 ParticipantCount = _participants.Count;
             }
+            var ladderBefore = participant.UplinkMode;
             var previousTag = participant.ConnectionTag;
             participant.ConnectionTag = connectionTag;
             var result = participant.Negotiate(offer!, subscriptions, limits);
             if (!result.Succeeded && previousTag is not null) participant.ConnectionTag = previousTag; // a refusal changes nothing
+            // The negotiation that made the connection's ladder, in the same worker turn: it takes no sample in video mode.
+            if (result.Succeeded && ladderBefore is null && uplinkStartReason is not null) participant.StepDownUplink(uplinkStartReason);
             return result;
         });
     }
@@ -89,6 +95,12 @@ public sealed class MediaRoom
         if (_participants.TryGetValue(participantId, out var participant)) participant.SetMuted(kind, muted);
         return true;
     });
+
+    /// <summary>Puts a participant's weak-link ladder in audio + pose for evidence from outside the SFU (its page's:
+    /// <see cref="UplinkModeDecider.Device"/>); its trials then bring video back as after its own step down.</summary>
+    public Task<UplinkStepDown> StepDownUplinkAsync(string participantId, string reason) => Run(() =>
+        !_participants.TryGetValue(participantId, out var participant) || participant.UplinkMode is null ? UplinkStepDown.NoLadder
+        : participant.StepDownUplink(reason) ? UplinkStepDown.SteppedDown : UplinkStepDown.AlreadyDown);
 
     /// <summary>Whose pose a participant receives beyond its role's default (a patient asking to see its own).</summary>
     public Task SetPoseInterestAsync(string participantId, PoseInterest interest) => Run(() =>

@@ -844,8 +844,19 @@ internal sealed class RoomParticipant : IMediaPeer, IPeerConnectionHandler, IEgr
     /// <summary>The ladder's decision for this participant's uplink (null: it sends no movement, the ladder does not apply).</summary>
     internal UplinkModeDecider? UplinkMode => _uplinkMode;
 
-    /// <summary>The ladder put this participant in audio + pose because its uplink could not carry video.</summary>
-    internal bool OnWeakLink => _uplinkMode is { Mode: Sfu.UplinkMode.AudioPose, Reason: UplinkModeDecider.WeakUplink };
+    /// <summary>The ladder put this participant in audio + pose because its uplink could not carry video (by its own
+    /// measurements, the pre-session check's or the page's: every reason it has for audio + pose).</summary>
+    internal bool OnWeakLink => _uplinkMode is { Mode: Sfu.UplinkMode.AudioPose };
+
+    /// <summary>Puts the ladder in audio + pose for evidence from outside the SFU (<see cref="UplinkModeDecider.StepDown"/>)
+    /// and tells the control plane as for its own decisions. False when this participant has no ladder (it sends no
+    /// movement) or the ladder is in audio + pose already.</summary>
+    internal bool StepDownUplink(string reason)
+    {
+        if (_uplinkMode is null || !_uplinkMode.StepDown(reason, _room.Worker.Now)) return false;
+        _room.UplinkModeChanged(this, _uplinkMode.Mode, _uplinkMode.Reason, _uplinkMode.TrialBps);
+        return true;
+    }
 
     /// <summary>On a weak link that cannot carry even the voice and the movement at their weak-link rates
     /// (<see cref="UplinkModeDecider.Starved"/>).</summary>

@@ -115,3 +115,16 @@ public sealed record LegStats(
 /// "all" for a single-layer track), layer switches, and packets resent on its NACKs.</summary>
 public sealed record SubscriptionStats(string TrackId, string PublisherId, string Kind, string Layer, string Target, long LayerSwitches,
     long Retransmissions, string LayerRates = "");
+
+/// <summary>What <see cref="MediaRoom.StepDownUplinkAsync"/> did.</summary>
+public enum UplinkStepDown
+{
+    /// <summary>The participant's ladder went to audio + pose (the control plane heard of it as of its own decisions).</summary>
+    SteppedDown,
+
+    /// <summary>The ladder was in audio + pose already: nothing changed.</summary>
+    AlreadyDown,
+
+    /// <summary>The participant has no media connection here, or sends no movement (no ladder).</summary>
+    NoLadder,
+}

@@ -141,12 +141,22 @@ public sealed class UplinkModeOptions
 /// link flaps).</item>
 /// <item>Below audio + pose: a link still congested with the voice and the movement alone is <see cref="Starved"/>
 /// (they go at their least rates) until video comes back or a new path shows.</item>
+/// <item>From outside: <see cref="StepDown"/> puts it in audio + pose for evidence the SFU cannot see itself, the
+/// pre-session check's (<see cref="Check"/>, at the start) or the page's own (<see cref="Device"/>, its sender
+/// starved while its hub was slow); trials bring video back as after its own step down.</item>
 /// </list>
 /// </summary>
 public sealed class UplinkModeDecider
 {
     public const string WeakUplink = "weak-uplink";
     public const string Recovered = "recovered";
+
+    /// <summary>Audio + pose from the start: the patient's pre-session check (/check) found the link too weak for video.</summary>
+    public const string Check = "check";
+
+    /// <summary>Audio + pose on the page's own evidence: its video sender was starved for longer than the SFU takes to
+    /// decide, and no decision reached it (a slow hub connection).</summary>
+    public const string Device = "device";
 
     private readonly UplinkModeOptions _options;
     private readonly (int Expected, int Lost)[] _loss;
@@ -182,7 +192,8 @@ public sealed class UplinkModeDecider
 
     public UplinkMode Mode { get; private set; } = UplinkMode.Video;
 
-    /// <summary>Why: "" at first, <see cref="WeakUplink"/> or <see cref="Recovered"/>.</summary>
+    /// <summary>Why: "" at first, <see cref="WeakUplink"/>, <see cref="Check"/> or <see cref="Device"/> (in audio +
+    /// pose), <see cref="Recovered"/>.</summary>
     public string Reason { get; private set; } = "";
 
     /// <summary>While a trial runs (in <see cref="UplinkMode.AudioPose"/>), the rate the page sends its lowest video
@@ -208,7 +219,8 @@ public sealed class UplinkModeDecider
 
     /// <summary>The decision and the latest sample in a line (statistics, test timelines).</summary>
     public string Describe() =>
-        $"{(Mode == UplinkMode.Video ? "video" : Starved ? "audio+pose starved" : "audio+pose")}{(TrialBps > 0 ? $" trial {TrialBps / 1000}" : "")} " +
+        $"{(Mode == UplinkMode.Video ? "video" : "audio+pose")}{(Mode == UplinkMode.AudioPose && Reason != WeakUplink ? $" for {Reason}" : "")}" +
+        $"{(Starved ? " starved" : "")}{(TrialBps > 0 ? $" trial {TrialBps / 1000}" : "")} " +
         $"(up {LastSample.ReceivedBps / 1000} video {LastSample.VideoBps / 1000} kbit/s {LastSample.VideoFps:0.#} fps, " +
         $"queue {LastSample.StandingDelay.TotalMilliseconds:0} ms, loss {RecentLoss():P0}, rtt {LastSample.RoundTrip.TotalMilliseconds:0} ms, " +
         $"down {LastSample.DownlinkBps / 1000} kbit/s; " +
@@ -232,7 +244,28 @@ public sealed class UplinkModeDecider
         }
         _weakSince ??= now;
         if (now - _weakSince.Value < _options.DownAfter) return false;
+        EnterAudioPose(WeakUplink, sample, now);
+        return true;
+    }
 
+    /// <summary>
+    /// Audio + pose for evidence from outside the SFU's measurements: <see cref="Check"/> (the pre-session check found
+    /// the link too weak for video; called before the first sample, the decider starts stepped down) or
+    /// <see cref="Device"/> (the page's own sender was starved). Trials follow as after the decider's own step down (the
+    /// first after <see cref="UplinkModeOptions.FirstTrialAfter"/>), so video comes back by itself when the link allows;
+    /// a step down soon after a recovery counts as flapping, as its own does. False, and nothing changes, when already
+    /// in audio + pose (the decider's own evidence came first) or for another reason.
+    /// </summary>
+    public bool StepDown(string reason, TimeSpan now)
+    {
+        if (reason is not (Check or Device)) throw new ArgumentOutOfRangeException(nameof(reason), reason, "a step down from outside is for the check or the device");
+        if (Mode == UplinkMode.AudioPose) return false;
+        EnterAudioPose(reason, LastSample, now);
+        return true;
+    }
+
+    private void EnterAudioPose(string reason, in UplinkSample sample, TimeSpan now)
+    {
         // A step down soon after a recovery: the link carries video only in spells, so wait longer before the next try.
         _flapping = _recoveredAt is { } recovered && now - recovered < _options.FlapWindow;
         _trialWait = _flapping ? Min(_trialWait * 2, _options.MaxTrialWait) : _options.FirstTrialAfter;
@@ -245,9 +278,8 @@ public sealed class UplinkModeDecider
         _starvedLossSamples = 0;
         Starved = false;
         Mode = UplinkMode.AudioPose;
-        Reason = WeakUplink;
+        Reason = reason;
         Switches++;
-        return true;
     }
 
     private bool UpdateAudioPose(in UplinkSample sample, TimeSpan now)

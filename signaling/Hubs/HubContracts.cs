@@ -7,7 +7,9 @@ namespace TeleRehab.Signaling.Hubs;
 
 /// <param name="Mode">What the participant sends: "video", or "audio+pose" (no video: its movement as a skeleton).</param>
 /// <param name="ModeReason">Why it is in that mode: "" (its own choice or none), "therapist" (the therapist holds it),
-/// "weak-uplink" (the server found its uplink too weak for video), "recovered" (video is back after a weak spell).</param>
+/// "weak-uplink" (the server found its uplink too weak for video), "check" (its pre-session check did, so it started in
+/// audio + pose), "device" (its own page did, while the server's decision was slow to come), "recovered" (video is back
+/// after a weak spell).</param>
 public sealed record ParticipantDto(string Id, string DisplayName, string Role, string State, bool AudioMuted, bool VideoMuted, string Quality,
     string Mode = ParticipantModes.Video, string ModeReason = "");
 
@@ -18,6 +20,23 @@ public static class ParticipantModes
     public const string AudioPose = "audio+pose";
 
     public const string ReasonTherapist = "therapist";
+
+    /// <summary><see cref="NegotiateRequest.StartMode"/> values: none (absent, "", "video") or audio + pose.</summary>
+    public static bool IsStartMode(string? mode) => mode is null or "" or Video or AudioPose;
+}
+
+/// <summary>Patient to server: its page's own evidence that its uplink cannot carry the lowest video layer beside the
+/// voice (its video sender limited by bandwidth for longer than the server takes to decide, with no decision from the
+/// server): the server's ladder adopts audio + pose (reason "device") with its usual trials. The figures are the page's
+/// (its send estimate, its video's rate, its round trip) and go to the server's log.</summary>
+public sealed record WeakUplinkReport(int EstimateKbps, int VideoKbps, int RttMs)
+{
+    /// <summary>Bounds of a believable report (a figure outside is a broken client, not a link).</summary>
+    public const int MaxKbps = 1_000_000;
+
+    public const int MaxRttMs = 60_000;
+
+    public bool IsValid => EstimateKbps is >= 0 and <= MaxKbps && VideoKbps is >= 0 and <= MaxKbps && RttMs is >= 0 and <= MaxRttMs;
 }
 
 /// <summary>Therapist to server: hold a patient in <see cref="Mode"/> ("audio+pose"), or let it go ("auto").</summary>
@@ -59,9 +78,18 @@ public sealed record JoinResult(
 
 public sealed record SubscriptionDto(string Mid, string TrackId);
 
-public sealed record NegotiateRequest(string Sdp, IReadOnlyList<SubscriptionDto>? Subscriptions);
+/// <param name="StartMode">A patient's first Negotiate only: "audio+pose" when its pre-session check found the link too
+/// weak for video. Its ladder then starts in audio + pose (reason "check") and tries video back by itself.</param>
+public sealed record NegotiateRequest(string Sdp, IReadOnlyList<SubscriptionDto>? Subscriptions, string? StartMode = null);
 
-public sealed record NegotiateResult(string Sdp);
+/// <param name="Ladder">To a patient: the thresholds of the server's weak-link ladder, which its page also judges its own
+/// evidence by (docs/weak-links.md, "Evidence from the page"); absent for everyone else.</param>
+public sealed record NegotiateResult(string Sdp,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] UplinkLadderDto? Ladder = null);
+
+/// <summary>The server's weak-link ladder as a patient's page needs it: the lowest video layer's rate (bits/s) and the
+/// frame rate below which video shows no movement a therapist can follow.</summary>
+public sealed record UplinkLadderDto(long LowestVideoBps, double MinUsefulFps);
 
 public sealed record MuteRequest(string Kind, bool Muted);
 

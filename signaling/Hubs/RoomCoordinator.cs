@@ -224,10 +224,14 @@ public sealed partial class RoomCoordinator : IRoomListener
             roles = room.Members.Values.ToDictionary(m => m.Id, m => m.Role, StringComparer.Ordinal);
         }
         if (string.IsNullOrWhiteSpace(request.Sdp)) throw new HubException("invalid: the offer's sdp is empty");
+        var startReason = request.StartMode == ParticipantModes.AudioPose ? UplinkModeDecider.Check : null;
+        if (startReason is not null && caller.Role != ParticipantRole.Patient)
+            throw new HubException("invalid: only a patient starts in audio + pose (patients send movement)");
         var owners = media.Tracks.ToDictionary(t => t.TrackId, t => t.ParticipantId, StringComparer.Ordinal);
         var subscriptions = (request.Subscriptions ?? []).Select(s => new SubscriptionRequest(s?.Mid ?? "", s?.TrackId ?? "",
             Priority(caller.Role, owners.TryGetValue(s?.TrackId ?? "", out var owner) ? roles.GetValueOrDefault(owner) : null))).ToList();
-        var result = await media.NegotiateAsync(caller.ParticipantId, PublishLimitsFor(caller.Role), request.Sdp, subscriptions, caller.ConnectionId);
+        var result = await media.NegotiateAsync(caller.ParticipantId, PublishLimitsFor(caller.Role), request.Sdp, subscriptions, caller.ConnectionId,
+            startReason);
         bool stillHere, gone, ended;
         lock (_lock)
         {
@@ -272,6 +276,29 @@ public sealed partial class RoomCoordinator : IRoomListener
             media = room.Media;
         }
         await media.SetPoseInterestAsync(caller.ParticipantId, show ? PoseInterest.Own : PoseInterest.Default);
+    }
+
+    /// <summary>The ladder's thresholds for a patient's page, which judges its own evidence by them (null for others).</summary>
+    internal UplinkLadderDto? LadderFor(Caller caller) => caller.Role == ParticipantRole.Patient
+        ? new UplinkLadderDto(_media.UplinkMode.LowestVideoBps, _media.UplinkMode.MinUsefulFps)
+        : null;
+
+    /// <summary>A patient's page found its uplink too weak for video by itself: the ladder adopts audio + pose (reason
+    /// "device") and tells the page and the room as for its own decisions (a mode the therapist holds stays held).</summary>
+    internal async Task ReportWeakUplinkAsync(Caller caller, WeakUplinkReport report)
+    {
+        MediaRoom media;
+        lock (_lock)
+        {
+            var (room, member) = Require(caller);
+            if (!member.Joined) throw new HubException("forbidden: wait until the therapist admits you");
+            if (member.Role != ParticipantRole.Patient) throw new HubException("invalid: only a patient reports its uplink (patients send movement)");
+            media = room.Media;
+        }
+        var outcome = await media.StepDownUplinkAsync(caller.ParticipantId, UplinkModeDecider.Device);
+        LogWeakUplinkReport(caller.ParticipantId, report.EstimateKbps, report.VideoKbps, report.RttMs, outcome);
+        if (outcome == UplinkStepDown.NoLadder)
+            throw new HubException("conflict: no media connection sending video and movement yet; Negotiate first");
     }
 
     // ------------------------------------------------------------------ therapist controls
@@ -640,6 +667,10 @@ public sealed partial class RoomCoordinator : IRoomListener
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Participant {ParticipantId} joined again; the older connection was closed")]
     private partial void LogReplaced(string participantId);
+
+    [LoggerMessage(Level = LogLevel.Information,
+        Message = "Participant {ParticipantId}'s page reports a weak uplink (send estimate {EstimateKbps} kbit/s, video {VideoKbps} kbit/s, round trip {RttMs} ms): {Outcome}")]
+    private partial void LogWeakUplinkReport(string participantId, int estimateKbps, int videoKbps, int rttMs, UplinkStepDown outcome);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Sending a hub event failed")]
     private partial void LogSendFailed(Exception ex);

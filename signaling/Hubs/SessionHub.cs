@@ -21,7 +21,10 @@ public sealed class SessionHub(RoomCoordinator rooms, JoinTokenService tokens) :
     public async Task<NegotiateResult> Negotiate(NegotiateRequest request)
     {
         if (request is null) throw new HubException("invalid: Negotiate needs { sdp, subscriptions }");
-        return new NegotiateResult(await rooms.NegotiateAsync(Caller(), request));
+        if (!ParticipantModes.IsStartMode(request.StartMode))
+            throw new HubException("invalid: startMode must be \"audio+pose\" (the pre-session check found a weak link) or absent");
+        var caller = Caller();
+        return new NegotiateResult(await rooms.NegotiateAsync(caller, request), rooms.LadderFor(caller));
     }
 
     /// <summary>The server is ICE-lite: every candidate it has is in its answer, and it needs none of the client's
@@ -61,6 +64,14 @@ public sealed class SessionHub(RoomCoordinator rooms, JoinTokenService tokens) :
         if (request is null || request.Mode is not (ParticipantModes.AudioPose or "auto"))
             throw new HubException("invalid: HoldMode needs { participantId, mode: \"audio+pose\" | \"auto\" }");
         rooms.HoldMode(Caller(), request.ParticipantId ?? "", request.Mode);
+    }
+
+    /// <summary>Patient: its page found its uplink too weak for video by itself (the server's decision was slow to come).</summary>
+    public Task ReportWeakUplink(WeakUplinkReport report)
+    {
+        if (report is null || !report.IsValid)
+            throw new HubException($"invalid: ReportWeakUplink needs {{ estimateKbps, videoKbps, rttMs }}: whole numbers from 0, kbit/s up to {WeakUplinkReport.MaxKbps}, ms up to {WeakUplinkReport.MaxRttMs}");
+        return rooms.ReportWeakUplinkAsync(Caller(), report);
     }
 
     public void LockRoom(bool locked) => rooms.LockRoom(Caller(), locked);

@@ -444,6 +444,85 @@ public class UplinkModeDeciderTests
         Assert.Equal(1, decider.Trials);
     }
 
+    /// <summary>The pre-session check found a weak link: the ladder starts in audio + pose before its first sample, and
+    /// on a link that carries video the first trial by the clock brings video back.</summary>
+    [Fact]
+    public void Started_stepped_down_by_the_check_a_good_link_gets_video_back_by_its_first_trial()
+    {
+        for (var seed = 0; seed < 10; seed++)
+        {
+            var decider = new UplinkModeDecider();
+            var now = TimeSpan.FromSeconds(100); // the worker's clock, long running
+            Assert.True(decider.StepDown(UplinkModeDecider.Check, now));
+            Assert.Equal((UplinkMode.AudioPose, UplinkModeDecider.Check, 0L), (decider.Mode, decider.Reason, decider.TrialBps));
+            Assert.StartsWith("audio+pose for check", decider.Describe());
+            var start = now;
+            var switches = Run(decider, new Random(seed), ref now, TimeSpan.FromSeconds(40), _ => 2_000_000);
+            var (at, mode) = Assert.Single(switches);
+            Assert.Equal(UplinkMode.Video, mode);
+            Assert.Equal(UplinkModeDecider.Recovered, decider.Reason);
+            // The trial at 15 s, its video from the next sample, 4 s of it.
+            Assert.InRange(at - start, TimeSpan.FromSeconds(19), TimeSpan.FromSeconds(20.5));
+            Assert.Equal(1, decider.Trials);
+        }
+    }
+
+    [Fact]
+    public void Started_stepped_down_by_the_check_on_edge_stays_down_with_trials_ever_less_often()
+    {
+        for (var seed = 0; seed < 10; seed++)
+        {
+            var decider = new UplinkModeDecider();
+            var now = TimeSpan.Zero;
+            decider.StepDown(UplinkModeDecider.Check, now);
+            Assert.Empty(Run(decider, new Random(seed), ref now, TimeSpan.FromMinutes(5), _ => 60_000, lossRate: 0.03));
+            Assert.Equal((UplinkMode.AudioPose, UplinkModeDecider.Check), (decider.Mode, decider.Reason));
+            // Trials at 15 s, then waits doubling to 60 s, as after the ladder's own step down.
+            Assert.InRange(decider.Trials, 5, 7);
+            Assert.Equal(1, decider.Switches);
+        }
+    }
+
+    /// <summary>The page saw its sender starved while the server's decision did not reach it: the ladder adopts audio +
+    /// pose with its trials; a second report, or one while already in audio + pose, changes nothing; a report soon after
+    /// a recovery counts as flapping (the wait before the next trial grows).</summary>
+    [Fact]
+    public void A_step_down_the_page_reports_is_adopted_with_the_usual_trials_and_repeats_change_nothing()
+    {
+        var decider = new UplinkModeDecider();
+        var now = TimeSpan.Zero;
+        Assert.Empty(Run(decider, new Random(3), ref now, TimeSpan.FromSeconds(20), _ => 2_000_000));
+        var reported = now;
+        Assert.True(decider.StepDown(UplinkModeDecider.Device, now));
+        Assert.Equal((UplinkMode.AudioPose, UplinkModeDecider.Device, 1), (decider.Mode, decider.Reason, decider.Switches));
+        Assert.False(decider.StepDown(UplinkModeDecider.Device, now));
+        Assert.False(decider.StepDown(UplinkModeDecider.Check, now));
+        Assert.Equal(UplinkModeDecider.Device, decider.Reason);
+
+        // The link is good after all (the hub was slow, not the radio): the first trial brings video back.
+        var switches = Run(decider, new Random(4), ref now, TimeSpan.FromSeconds(25), _ => 2_000_000);
+        var (at, mode) = Assert.Single(switches);
+        Assert.Equal(UplinkMode.Video, mode);
+        Assert.InRange(at - reported, TimeSpan.FromSeconds(19), TimeSpan.FromSeconds(20.5));
+
+        // Another report 5 s after the recovery: adopted, but as a flap, so the next trial waits 30 s, not 15.
+        now = at + TimeSpan.FromSeconds(5);
+        Assert.True(decider.StepDown(UplinkModeDecider.Device, now));
+        var again = now;
+        var idle = new UplinkSample(45_000, 0, 0, true, TimeSpan.Zero, 25, 0);
+        for (; decider.TrialBps == 0; now += Step) decider.Update(idle, now);
+        Assert.InRange(now - again, TimeSpan.FromSeconds(30), TimeSpan.FromSeconds(31));
+    }
+
+    [Fact]
+    public void A_step_down_from_outside_is_for_the_check_or_the_device_only()
+    {
+        var decider = new UplinkModeDecider();
+        Assert.Throws<ArgumentOutOfRangeException>(() => decider.StepDown(UplinkModeDecider.WeakUplink, TimeSpan.Zero));
+        Assert.Throws<ArgumentOutOfRangeException>(() => decider.StepDown("", TimeSpan.Zero));
+        Assert.Equal(UplinkMode.Video, decider.Mode);
+    }
+
     [Fact]
     public void Bad_options_are_refused()
     {
