@@ -8,7 +8,7 @@ namespace TeleRehab.Media.Bench;
 /// The SFU's per-packet building blocks on a 1,200-byte-payload video packet carrying three one-byte header
 /// extensions (audio level, transport-wide seq, mid): forward rewrite (SSRC/seq/ts + payload type map +
 /// extension id remap), retransmission-buffer store, NACK generator bookkeeping, receive statistics, and
-/// building one RTX retransmission. Every benchmark must allocate 0 B/op.
+/// building one RTX retransmission, and the ladder's standing-queue meter. Every benchmark must allocate 0 B/op.
 /// </summary>
 [MemoryDiagnoser]
 public class SfuBenchmarks
@@ -24,6 +24,7 @@ public class SfuBenchmarks
     private NackGenerator _nacks = null!;
     private NackResponder _responder = null!;
     private ReceiveStatistics _receive = null!;
+    private readonly QueueDelayMeter _queueDelay = new(48000);
     private readonly ushort[] _lost = new ushort[64];
     private ushort _seq;
     private int _headerLength;
@@ -118,6 +119,16 @@ public class SfuBenchmarks
     {
         var now = Next(out ushort seq);
         return _receive.OnPacketReceived(seq, seq * 3000u, now);
+    }
+
+    /// <summary>The weak-link ladder's per-packet part: the standing-queue meter on an audio packet (one 20 ms packet,
+    /// taken every 25 packets as the ladder's half-second check does).</summary>
+    [Benchmark]
+    public TimeSpan QueueDelayPerAudioPacket()
+    {
+        var now = Next(out ushort seq);
+        _queueDelay.OnPacket(seq * 960u, now);
+        return seq % 25 == 0 ? _queueDelay.TakeStandingDelay() : TimeSpan.Zero;
     }
 
     [Benchmark]

@@ -47,6 +47,11 @@ public sealed class UplinkModeOptions
     /// <summary>How long the uplink must be weak without a break before video stops (noise does not switch).</summary>
     public TimeSpan DownAfter { get; init; } = TimeSpan.FromSeconds(1);
 
+    /// <summary>The dwell when the video is only thin and slow, without congestion (the browser's own estimate starves
+    /// it, the voice loses nothing): after its start overshoots a 3G uplink the browser's estimate falls and needs some
+    /// seconds to climb again (3g-poor: 1 frame/s at 10-25 kbit/s for about 5 s, then 29 frames/s at 90).</summary>
+    public TimeSpan SlowDownAfter { get; init; } = TimeSpan.FromSeconds(6);
+
     /// <summary>The first trial of video after a step down; each failed trial doubles the wait, up to
     /// <see cref="MaxTrialWait"/>.</summary>
     public TimeSpan FirstTrialAfter { get; init; } = TimeSpan.FromSeconds(15);
@@ -119,7 +124,7 @@ public sealed class UplinkModeOptions
     {
         if (LowestVideoBps <= 0 || TrialBps <= 0 || MinUsefulFps <= 0 || LossWindow < 1 || StarvedLossWindow < 1 || CongestedLoss is <= 0 or > 1 || StarvedLoss is <= 0 or > 1)
             throw new ArgumentOutOfRangeException(nameof(LowestVideoBps), "uplink ladder rates, frame rate and loss must be positive");
-        if (DownAfter < TimeSpan.Zero || StarvedAfter < TimeSpan.Zero || FirstTrialAfter <= TimeSpan.Zero || MaxTrialWait < FirstTrialAfter
+        if (DownAfter < TimeSpan.Zero || SlowDownAfter < DownAfter || StarvedAfter < TimeSpan.Zero || FirstTrialAfter <= TimeSpan.Zero || MaxTrialWait < FirstTrialAfter
             || TrialDuration <= TimeSpan.Zero || TrialTimeout < TrialDuration || TrialEarlyVerdict > TrialDuration)
             throw new ArgumentOutOfRangeException(nameof(DownAfter), "uplink ladder times are out of order");
     }
@@ -237,13 +242,14 @@ public sealed class UplinkModeDecider
 
     private bool UpdateVideo(in UplinkSample sample, TimeSpan now)
     {
-        if (!IsWeak(sample, now))
+        if (!IsWeak(sample, now, out var slowOnly))
         {
             _weakSince = null;
             return false;
         }
         _weakSince ??= now;
-        if (now - _weakSince.Value < _options.DownAfter) return false;
+        // Slow video on a link without congestion costs the voice nothing: the browser gets longer to raise it.
+        if (now - _weakSince.Value < (slowOnly ? _options.SlowDownAfter : _options.DownAfter)) return false;
         EnterAudioPose(WeakUplink, sample, now);
         return true;
     }
@@ -394,8 +400,9 @@ public sealed class UplinkModeDecider
         return true;
     }
 
-    private bool IsWeak(in UplinkSample sample, TimeSpan now)
+    private bool IsWeak(in UplinkSample sample, TimeSpan now, out bool slowOnly)
     {
+        slowOnly = false;
         if (sample.StandingDelay >= _options.SevereDelay) return true;
         if (!sample.VideoWanted) return false;
         _videoSince ??= now;
@@ -412,8 +419,9 @@ public sealed class UplinkModeDecider
         // Without congestion, thin and still video means the browser's own estimate starves it on a slow path, but
         // not while video starts (or restarts after a recovery: the encoder and the estimate ramp up), and not on a
         // short round trip, where a slow picture is the device's (a busy processor), not the link's.
-        var settling = now - _videoSince.Value < _options.RecoveryGrace
+        var settling = now - _videoSince.Value < _options.StartGrace
             || (_recoveredAt is { } recovered && now - recovered < _options.RecoveryGrace);
+        slowOnly = true;
         return thin && still && !settling && sample.RoundTrip >= _options.SlowPathRoundTrip;
     }
 

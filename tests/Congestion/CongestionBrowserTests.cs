@@ -18,31 +18,20 @@ namespace TeleRehab.Media.Tests.Congestion;
 [Collection(BrowserCollection.Name)]
 public sealed partial class CongestionBrowserTests(ITestOutputHelper output) : IAsyncLifetime
 {
-    private const string ApiKey = "test-operator-key";
     private static readonly TimeSpan Connect = TimeSpan.FromSeconds(30);
 
+    private MosaicBrowserHost _mosaic = null!;
     private AppHost _host = null!;
     private SessionApiClient _api = null!;
-    private IPlaywright _playwright = null!;
     private IBrowser _browser = null!;
-    private DirectoryInfo _clipDirectory = null!;
 
     public async Task InitializeAsync()
     {
-        _host = await AppHost.StartAsync(("TeleRehab:OperatorApiKey", ApiKey), ("TeleRehab:Media:AnnouncedAddress", "127.0.0.1"));
-        _api = new SessionApiClient(_host, ApiKey);
-        _clipDirectory = Directory.CreateTempSubdirectory("telerehab-clip-");
-        (_playwright, _browser) = await Chromium.LaunchAsync($"--use-file-for-fake-video-capture={BusyVideo.CreateY4m(_clipDirectory.FullName)}");
+        _mosaic = await MosaicBrowserHost.StartAsync();
+        (_host, _api, _browser) = (_mosaic.Host, _mosaic.Api, _mosaic.Browser);
     }
 
-    public async Task DisposeAsync()
-    {
-        await _browser.DisposeAsync();
-        _playwright.Dispose();
-        _api.Dispose();
-        await _host.DisposeAsync();
-        _clipDirectory.Delete(recursive: true);
-    }
+    public async Task DisposeAsync() => await _mosaic.DisposeAsync();
 
     /// <summary>What each side received over the measured window.</summary>
     private sealed record CallFigures(string Path, WebRtcProbe.Window TherapistReceives, WebRtcProbe.Window PatientReceives, double PatientEstimateKbps)

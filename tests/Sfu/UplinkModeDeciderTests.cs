@@ -80,10 +80,11 @@ public class UplinkModeDeciderTests
         var decider = new UplinkModeDecider();
         var ramping = new UplinkSample(60_000, 20_000, 2, true, TimeSpan.Zero, 25, 0, 0, TimeSpan.FromMilliseconds(600));
         var now = TimeSpan.Zero;
-        for (; now < TimeSpan.FromSeconds(9.5); now += Step) Assert.False(decider.Update(ramping, now));
-        // Still so after the start: the browser's estimate starves it on a slow path; down after the dwell.
-        for (; decider.Mode == UplinkMode.Video && now < TimeSpan.FromSeconds(20); now += Step) decider.Update(ramping, now);
-        Assert.InRange(now, TimeSpan.FromSeconds(11), TimeSpan.FromSeconds(12));
+        for (; now < TimeSpan.FromSeconds(14.5); now += Step) Assert.False(decider.Update(ramping, now));
+        // Still so after the start (15 s): the browser's estimate starves it on a slow path; down after the longer dwell
+        // of slow video without congestion (6 s).
+        for (; decider.Mode == UplinkMode.Video && now < TimeSpan.FromSeconds(30); now += Step) decider.Update(ramping, now);
+        Assert.InRange(now, TimeSpan.FromSeconds(21), TimeSpan.FromSeconds(22));
     }
 
     [Fact]

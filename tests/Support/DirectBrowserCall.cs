@@ -87,28 +87,23 @@ public sealed partial class DirectBrowserCall : IAsyncDisposable
     }
 
     /// <summary>Waits until both pages decode each other's video.</summary>
-    public async Task WaitConnectedAsync(TimeSpan timeout)
-    {
-        var options = new PageWaitForFunctionOptions { Timeout = (float)timeout.TotalMilliseconds, PollingInterval = 200 };
-        const string decoding = """
-            async () => { const s = await window.__call.getStats();
-              for (const r of s.values()) if (r.type === 'inbound-rtp' && r.kind === 'video' && r.framesDecoded > 0) return true;
-              return false; }
-            """;
-        await Task.WhenAll(Patient.WaitForFunctionAsync(decoding, null, options), Therapist.WaitForFunctionAsync(decoding, null, options));
-    }
+    public Task WaitConnectedAsync(TimeSpan timeout) => WaitBothAsync("video", "framesDecoded", timeout);
 
     /// <summary>Waits until both pages receive each other's audio (on a 2G link the first video frame may take long;
     /// what a weak-link test measures starts with the voices).</summary>
-    public async Task WaitHearsAsync(TimeSpan timeout)
+    public Task WaitHearsAsync(TimeSpan timeout) => WaitBothAsync("audio", "packetsReceived", timeout);
+
+    /// <summary>Waits until both pages' inbound <paramref name="kind"/> has a <paramref name="counter"/> above zero.</summary>
+    private Task WaitBothAsync(string kind, string counter, TimeSpan timeout)
     {
         var options = new PageWaitForFunctionOptions { Timeout = (float)timeout.TotalMilliseconds, PollingInterval = 200 };
-        const string hearing = """
-            async () => { const s = await window.__call.getStats();
-              for (const r of s.values()) if (r.type === 'inbound-rtp' && r.kind === 'audio' && r.packetsReceived > 0) return true;
+        const string flowing = """
+            async ([kind, counter]) => { const s = await window.__call.getStats();
+              for (const r of s.values()) if (r.type === 'inbound-rtp' && r.kind === kind && r[counter] > 0) return true;
               return false; }
             """;
-        await Task.WhenAll(Patient.WaitForFunctionAsync(hearing, null, options), Therapist.WaitForFunctionAsync(hearing, null, options));
+        var args = new[] { kind, counter };
+        return Task.WhenAll(Patient.WaitForFunctionAsync(flowing, args, options), Therapist.WaitForFunctionAsync(flowing, args, options));
     }
 
     private static string WithoutCandidates(string sdp) =>

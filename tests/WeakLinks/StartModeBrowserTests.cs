@@ -20,35 +20,24 @@ namespace TeleRehab.Media.Tests.WeakLinks;
 [Collection(BrowserCollection.Name)]
 public sealed class StartModeBrowserTests(ITestOutputHelper output) : IAsyncLifetime
 {
-    private const string ApiKey = "test-operator-key";
 
     /// <summary>The record check.js keeps (client-web/session/start-mode.js) after a test on an EDGE-like link, made now.</summary>
     private const string SeedWeakCheck = """
         localStorage.setItem('telerehab.check', JSON.stringify({ version: 1, mode: 'audio + pose', kbps: 48, rttMs: 910, loss: 0.04, failed: false, at: Date.now() }));
         """;
 
+    private MosaicBrowserHost _mosaic = null!;
     private AppHost _host = null!;
     private SessionApiClient _api = null!;
-    private IPlaywright _playwright = null!;
     private IBrowser _browser = null!;
-    private DirectoryInfo _clipDirectory = null!;
 
     public async Task InitializeAsync()
     {
-        _host = await AppHost.StartAsync(("TeleRehab:OperatorApiKey", ApiKey), ("TeleRehab:Media:AnnouncedAddress", "127.0.0.1"));
-        _api = new SessionApiClient(_host, ApiKey);
-        _clipDirectory = Directory.CreateTempSubdirectory("telerehab-clip-");
-        (_playwright, _browser) = await Chromium.LaunchAsync($"--use-file-for-fake-video-capture={BusyVideo.CreateY4m(_clipDirectory.FullName)}");
+        _mosaic = await MosaicBrowserHost.StartAsync();
+        (_host, _api, _browser) = (_mosaic.Host, _mosaic.Api, _mosaic.Browser);
     }
 
-    public async Task DisposeAsync()
-    {
-        await _browser.DisposeAsync();
-        _playwright.Dispose();
-        _api.Dispose();
-        await _host.DisposeAsync();
-        _clipDirectory.Delete(recursive: true);
-    }
+    public async Task DisposeAsync() => await _mosaic.DisposeAsync();
 
     private static Task WaitForAsync(IPage page, string condition, int timeoutMs) =>
         page.WaitForFunctionAsync(condition, null, new PageWaitForFunctionOptions { Timeout = timeoutMs, PollingInterval = 250 });
@@ -79,6 +68,7 @@ public sealed class StartModeBrowserTests(ITestOutputHelper output) : IAsyncLife
         manager.UplinkMode = new UplinkModeOptions
         {
             CongestedLoss = 1, CongestedDelay = TimeSpan.FromDays(1), SevereDelay = TimeSpan.FromDays(1), SlowPathRoundTrip = TimeSpan.FromDays(1),
+            StartCongestedDelay = TimeSpan.FromDays(1),
         };
         using var link = new UdpLinkEmulator(new UdpLinkEmulatorOptions
         {
