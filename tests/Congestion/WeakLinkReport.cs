@@ -48,10 +48,10 @@ public sealed partial class CongestionBrowserTests
     public async Task On_a_weak_link_the_session_keeps_voice_and_movement_better_than_a_direct_call(string link)
     {
         var schedule = link.Contains(':') ? LinkSchedule.Parse(link) : LinkSchedule.Constant(LinkProfile.Parse(link));
-        // A constant link: 5 s for the start (the ladder decides within about 3 s on EDGE), then 30 s measured. A
-        // schedule: from the start to 30 s after its last change.
+        // A constant link: 8 s for the start (the ladder decides within about 3 s on EDGE, and the queue of the video
+        // before it drains), then 30 s measured. A schedule: from the start to 30 s after its last change.
         var constant = !link.Contains(':');
-        var settle = constant ? TimeSpan.FromSeconds(5) : TimeSpan.Zero;
+        var settle = constant ? TimeSpan.FromSeconds(8) : TimeSpan.Zero;
         TimeSpan Until(UdpLinkEmulator emulator) => constant
             ? emulator.GetStatus().Elapsed + TimeSpan.FromSeconds(30)
             : schedule.Entries[^1].At + TimeSpan.FromSeconds(30);
