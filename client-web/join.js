@@ -410,6 +410,9 @@ const simulcastEncodings = [
   { rid: 'h', scaleResolutionDownBy: 2, maxBitrate: 150_000 },
   { rid: 'f', scaleResolutionDownBy: 1, maxBitrate: 1_550_000 },
 ];
+// What Chromium gives a single 640x360 stream: the top encoding may use what the paused ones leave of it (in a 1:1 call
+// on a good link the server pauses 'h', and the therapist then gets what a direct call gets).
+const SINGLE_STREAM_CAP = 1_700_000;
 
 // The server says which of this page's simulcast encodings some receiver needs; the others stop using the uplink.
 const neededRids = new Map(); // mid -> rids the server wants (absent: all)
@@ -427,13 +430,21 @@ async function applyVideoEncodings() {
     if (!parameters.encodings?.length) continue;
     const needed = neededRids.get(transceiver.mid);
     let changed = false;
+    const isActive = (encoding, index) => (state.movementOnly && state.trialKbps > 0 && index === 0)
+      || (!state.movementOnly && (!encoding.rid || !needed || needed.includes(encoding.rid)));
+    const usualOf = (encoding) => simulcastEncodings.find((e) => e.rid === encoding.rid);
+    const top = parameters.encodings.length - 1;
     parameters.encodings.forEach((encoding, index) => {
       const trial = state.movementOnly && state.trialKbps > 0 && index === 0;
-      const active = trial || (!state.movementOnly && (!encoding.rid || !needed || needed.includes(encoding.rid)));
+      const active = isActive(encoding, index);
       if (encoding.active !== active) { encoding.active = active; changed = true; }
-      const usual = simulcastEncodings.find((e) => e.rid === encoding.rid);
+      const usual = usualOf(encoding);
       const warming = trial && performance.now() < state.trialWarmUntil;
-      const maxBitrate = trial ? Math.round(state.trialKbps * 1000 * (warming ? TRIAL_WARM_UP_SHARE : 1)) : usual?.maxBitrate;
+      // The top encoding takes what the lower ones leave of a single stream's cap (a lower one keeps its own cap when the
+      // top is paused: 320 px needs no more).
+      const others = parameters.encodings.reduce((sum, e, i) => sum + (i !== index && isActive(e, i) ? usualOf(e)?.maxBitrate ?? 0 : 0), 0);
+      const maxBitrate = trial ? Math.round(state.trialKbps * 1000 * (warming ? TRIAL_WARM_UP_SHARE : 1))
+        : usual && index === top && top > 0 ? SINGLE_STREAM_CAP - others : usual?.maxBitrate;
       if (maxBitrate !== undefined && encoding.maxBitrate !== maxBitrate) { encoding.maxBitrate = maxBitrate; changed = true; }
       // A trial at half the layer's size: its first frame, a key frame, is what a weak link queues longest (on EDGE a
       // full one holds the voice up for more than half a second); the rate is what the trial measures.

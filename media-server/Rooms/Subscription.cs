@@ -237,6 +237,8 @@ internal sealed class Subscription : IPaddingSource
         if (Layers is null) return 0;
         Publication.GetSelectionRates(now, ref _rates);
         if (_rates.ActiveMask == 0) return 0;
+        // The first choice waits (a moment, nothing forwarded) for the encodings that are about to start.
+        if (!Layers.HasChosen && Publication.IsStarting(now)) return 0;
         if (!Publication.IsLayered)
         {
             budget -= _rates[0, 2];

@@ -135,6 +135,9 @@ public sealed class LayerSelector
     /// <summary>True while waiting for a key frame of the target spatial layer.</summary>
     public bool NeedsKeyframe => State == LayerState.Switching;
 
+    /// <summary>True once <see cref="Update"/> made its first choice.</summary>
+    public bool HasChosen => _started;
+
     /// <summary>Number of target changes after the first choice.</summary>
     public int SwitchCount { get; private set; }
 

@@ -99,6 +99,121 @@ public sealed partial class CongestionBrowserTests(ITestOutputHelper output) : I
     }
 
     [Fact]
+    public async Task When_the_link_drops_to_3g_poor_and_recovers_the_layer_follows_without_flapping()
+    {
+        var schedule = LinkSchedule.Parse("0:4g,20:3g-poor,50:4g");
+        var directTimeline = await DirectCallAsync(schedule, call => WidthTimelineAsync(call.Patient, TimeSpan.FromSeconds(65)));
+        output.WriteLine($"direct (schedule): patient decodes {Describe(directTimeline)}");
+
+        var timeline = await OneToOneAsync(schedule, async rig =>
+        {
+            // The schedule's clock starts with the emulator: the layer the SFU forwards to the patient, twice a second
+            // until 65 s.
+            var samples = new List<(double At, string Layer)>();
+            while (rig.Patients[0].Link.GetStatus().Elapsed < TimeSpan.FromSeconds(65))
+            {
+                var (layer, _) = await LayerAndRatesAsync(rig.Patients[0].Person.Id, rig.Therapist.Id, "video");
+                samples.Add((rig.Patients[0].Link.GetStatus().Elapsed.TotalSeconds, layer));
+                await Task.Delay(500);
+            }
+            return samples;
+        });
+        output.WriteLine($"SFU (schedule): forwards {Describe(timeline)}");
+
+        static bool Top(string layer) => layer.StartsWith("S1", StringComparison.Ordinal);
+        Assert.True(Top(timeline.Last(s => s.At < 20).Layer), "not at the top layer before the drop");
+        var down = timeline.FirstOrDefault(s => s.At >= 20 && !Top(s.Layer));
+        Assert.True(down.Layer is not null && down.At <= 22, $"stepped down at {down.At:0.0} s (want within 2 s of the drop at 20 s)");
+        var up = timeline.FirstOrDefault(s => s.At >= 50 && Top(s.Layer) && timeline.Where(t => t.At > s.At).All(t => Top(t.Layer)));
+        Assert.True(up.Layer is not null && up.At <= 60, $"back at the top at {up.At:0.0} s (want within 10 s of the recovery at 50 s)");
+        // Steady on 3g-poor from 22 s to 50 s: at most one spatial switch.
+        var steady = timeline.Where(s => s.At is >= 22 and < 50).Select(s => s.Layer.Split('T')[0]).ToList();
+        var switches = steady.Zip(steady.Skip(1)).Count(p => p.First != p.Second);
+        Assert.True(switches <= 1, $"{switches} spatial switches while the link was steady");
+    }
+
+    /// <summary>The width of the video <paramref name="page"/> decodes, twice a second for <paramref name="length"/>.</summary>
+    private static async Task<List<(double At, string Layer)>> WidthTimelineAsync(IPage page, TimeSpan length)
+    {
+        var samples = new List<(double, string)>();
+        var start = DateTime.UtcNow;
+        while (DateTime.UtcNow - start < length)
+        {
+            var sample = await WebRtcProbe.SampleAsync(page);
+            samples.Add(((DateTime.UtcNow - start).TotalSeconds, $"{sample.Video.OrderByDescending(v => v.BytesReceived).FirstOrDefault()?.FrameWidth ?? 0}px"));
+            await Task.Delay(500);
+        }
+        return samples;
+    }
+
+    /// <summary>The changes of a timeline: "0.5s S1T2, 21.0s S0T1, ...".</summary>
+    private static string Describe(List<(double At, string Layer)> timeline)
+    {
+        var changes = new List<string>();
+        string? last = null;
+        foreach (var (at, layer) in timeline)
+        {
+            if (layer == last) continue;
+            changes.Add($"{at:0.0}s {layer}");
+            last = layer;
+        }
+        return string.Join(", ", changes);
+    }
+
+    [Fact]
+    public async Task In_a_group_each_patient_gets_the_therapists_layer_its_downlink_carries_and_keeps_decoding()
+    {
+        // Three downlinks that carry three different rungs of the therapist's video: 4g the top (S1T2, ~1.8 Mbit/s),
+        // 3g (750 kbit/s) the lower encoding at full rate (S0T2, ~220), and a 3G cell whose downlink is as slow as its
+        // uplink (250 kbit/s) that encoding at a lower frame rate.
+        var slow3g = LinkProfile.ThreeG with { Name = "3g-250", Down = LinkProfile.ThreeG.Down with { RateKbps = 250 } };
+        var profiles = new[] { LinkProfile.FourG, LinkProfile.ThreeG, slow3g };
+        var session = await _api.CreateAsync("group", waitingRoom: false, title: "Balance class");
+        await using var rig = new Rig();
+        rig.Therapist = await OpenAsync(rig, "therapist", session.TherapistLink, null);
+        await rig.Therapist.Browser.WaitForScreenAsync("call");
+        for (var i = 0; i < profiles.Length; i++)
+        {
+            var link = new UdpLinkEmulator(new UdpLinkEmulatorOptions { Target = ServerUdp, Schedule = LinkSchedule.Constant(profiles[i]), Seed = 10 + i });
+            rig.Links.Add(link);
+            var invite = await _api.InviteAsync(session.Id, "patient", $"Patient {i + 1}");
+            rig.Patients.Add((await OpenAsync(rig, $"patient-{profiles[i].Name}", invite, link), link));
+        }
+        foreach (var person in rig.All) await person.Browser.WaitForScreenAsync("call");
+        foreach (var person in rig.All) person.Id = await person.Browser.ParticipantIdAsync();
+        // The patients' cameras and microphones go off at once: the test is about the therapist's video, each downlink
+        // then carries the therapist's voice and video and nothing else, and four pages encoding video would take this
+        // machine's two cores from the decoders measured here. The slowest downlink needs a while for its first frame.
+        foreach (var (patient, _) in rig.Patients)
+        {
+            await patient.Page.GetByTestId("camera-button").ClickAsync();
+            await patient.Page.GetByTestId("mic-button").ClickAsync();
+        }
+        await Task.WhenAll(rig.Patients.Select(p => p.Person.Browser.WaitDecodesAsync([rig.Therapist.Id], TimeSpan.FromSeconds(60))));
+        await Task.Delay(TimeSpan.FromSeconds(15));
+
+        var before = new List<WebRtcProbe.Sample>();
+        foreach (var (patient, _) in rig.Patients) before.Add(await WebRtcProbe.SampleAsync(patient.Page));
+        await Task.Delay(TimeSpan.FromSeconds(10));
+        var layers = new List<string>();
+        for (var i = 0; i < rig.Patients.Count; i++)
+        {
+            var (patient, _) = rig.Patients[i];
+            var window = WebRtcProbe.Between(before[i], await WebRtcProbe.SampleAsync(patient.Page));
+            var (layer, rates) = await LayerAndRatesAsync(patient.Id, rig.Therapist.Id, "video");
+            output.WriteLine($"{profiles[i].Name}: the SFU forwards the therapist's video as {layer}; the patient receives {window}; rates {rates}");
+            layers.Add(layer);
+            // Continuously: frames all through the window (the edge rung is the base layer at a quarter of the frame
+            // rate, about 7 a second) and no freeze longer than a second in it.
+            Assert.True(window.FramesPerSecond >= 3, $"the patient on {profiles[i].Name} decodes {window.FramesPerSecond:0.0} frames/s");
+            Assert.True(window.FreezeSeconds <= 1, $"the patient on {profiles[i].Name} froze {window.FreezeSeconds:0.0} s in 10 s");
+        }
+        await PrintLegsAsync();
+        Assert.Equal(layers.Count, layers.Distinct().Count());
+        Assert.StartsWith("S1", layers[0]);
+    }
+
+    [Fact]
     public async Task On_edge_the_sfu_answers_the_nacks_for_packets_it_had()
     {
         // What is judged is how the SFU answers NACKs on an EDGE leg that carries video. The weak-link ladder would put
