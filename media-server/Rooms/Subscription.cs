@@ -29,6 +29,10 @@ internal sealed class Subscription : IPaddingSource
     private int _probeCursor;
     private TimeSpan _starvedSince = TimeSpan.MinValue;
 
+    /// <summary>A starting publication's top encoding is taken at its first key frame only by a leg whose budget (after
+    /// audio) is at least this (or not yet estimated); the next allocation judges it against its measured rate.</summary>
+    public const long StartOnTopBps = 500_000;
+
     /// <summary>How long the budget must stay below the lowest layer before this subscriber's video is paused.</summary>
     public static readonly TimeSpan PauseAfterStarving = TimeSpan.FromSeconds(3);
     private readonly Vp8Rewriter? _vp8;
@@ -237,8 +241,13 @@ internal sealed class Subscription : IPaddingSource
         if (Layers is null) return 0;
         Publication.GetSelectionRates(now, ref _rates);
         if (_rates.ActiveMask == 0) return 0;
-        // The first choice waits (a moment, nothing forwarded) for the encodings that are about to start.
-        if (!Layers.HasChosen && Publication.IsStarting(now)) return 0;
+        // The first choice waits (a moment, nothing forwarded) for the encodings that are about to start, and takes the top
+        // one at its first key frame when the leg can plausibly carry it.
+        if (!Layers.HasChosen && Publication.IsStarting(now))
+        {
+            Layers.AwaitStart(Publication.Streams.Count - 1, Math.Max(0, budget), StartOnTopBps, now);
+            return 0;
+        }
         if (!Publication.IsLayered)
         {
             budget -= _rates[0, 2];

@@ -135,8 +135,27 @@ public sealed class LayerSelector
     /// <summary>True while waiting for a key frame of the target spatial layer.</summary>
     public bool NeedsKeyframe => State == LayerState.Switching;
 
-    /// <summary>True once <see cref="Update"/> made its first choice.</summary>
+    /// <summary>True once the first choice is made (by <see cref="Update"/>, or by <see cref="OnPacket"/> at the first key
+    /// frame of the layer <see cref="AwaitStart"/> named).</summary>
     public bool HasChosen => _started;
+
+    /// <summary>
+    /// The publication is starting: its top encoding <paramref name="spatial"/> has not flowed yet, and its first packets
+    /// will be a key frame. When the budget (bps, <see cref="long.MaxValue"/> while the leg has no estimate) is at least
+    /// <paramref name="minBudgetBps"/>, the first choice is that layer at its first key frame (<see cref="OnPacket"/>), so
+    /// the receiver starts on it without asking the publisher for a key frame: with simulcast VP8, Chromium answers any
+    /// request with a key frame on every encoding, and a key frame once the encoder runs at full rate queues in a 4G
+    /// uplink and halves the publisher's estimate. The next <see cref="Update"/> judges the choice as usual.
+    /// </summary>
+    public void AwaitStart(int spatial, long budgetBps, long minBudgetBps, TimeSpan now)
+    {
+        if (_started) return;
+        _startSpatial = budgetBps >= minBudgetBps ? spatial : -1;
+        _awaitedAt = now;
+    }
+
+    private int _startSpatial = -1;
+    private TimeSpan _awaitedAt;
 
     /// <summary>Number of target changes after the first choice.</summary>
     public int SwitchCount { get; private set; }
@@ -193,6 +212,15 @@ public sealed class LayerSelector
     /// </summary>
     public LayerPacketAction OnPacket(int spatial, int temporal, bool isKeyframe, bool isFrameStart, bool isLayerSync = false)
     {
+        if (!_started && isKeyframe && spatial == _startSpatial && spatial >= 0)
+        {
+            _started = true;
+            _target = new VideoLayer(spatial, LayerRates.MaxTemporalLayers - 1);
+            _currentSpatial = spatial;
+            _currentTemporal = _target.Temporal;
+            MarkUp(_awaitedAt);
+            return LayerPacketAction.ForwardSwitched;
+        }
         if (_target.IsNone) return LayerPacketAction.Drop;
         if (isKeyframe && spatial == _target.Spatial && spatial != _currentSpatial)
         {

@@ -51,6 +51,38 @@ public class LayerSelectorTests
     }
 
     [Fact]
+    public void A_starting_publication_is_taken_at_its_top_layers_first_key_frame_without_a_request()
+    {
+        var s = new LayerSelector(Options);
+        s.AwaitStart(spatial: 1, budgetBps: long.MaxValue, minBudgetBps: 500_000, TimeSpan.Zero);
+        // The lower encoding started first: its key frame is not taken, the top one's is awaited.
+        Assert.Equal(LayerPacketAction.Drop, s.OnPacket(0, 0, isKeyframe: true, isFrameStart: true));
+        Assert.False(s.HasChosen);
+        Assert.Equal(LayerPacketAction.ForwardSwitched, s.OnPacket(1, 0, isKeyframe: true, isFrameStart: true));
+        Assert.True(s.HasChosen);
+        Assert.Equal(new VideoLayer(1, 2), s.Current);
+        Assert.False(s.PollKeyframeRequest(TimeSpan.FromMilliseconds(100), out _));
+        Assert.Equal(LayerPacketAction.Forward, s.OnPacket(1, 2, isKeyframe: false, isFrameStart: true));
+
+        // The next allocation judges the choice as usual: this budget carries only the lowest encoding.
+        var rates = Rates();
+        var d = s.Update(200_000, rates, TimeSpan.FromMilliseconds(200));
+        Assert.Equal(new VideoLayer(0, 2), d.Target);
+        Assert.True(d.NeedsKeyframe);
+    }
+
+    [Fact]
+    public void A_leg_whose_budget_is_below_the_start_minimum_does_not_take_the_top_layer_at_its_first_key_frame()
+    {
+        var s = new LayerSelector(Options);
+        s.AwaitStart(spatial: 1, budgetBps: 120_000, minBudgetBps: 500_000, TimeSpan.Zero);
+        Assert.Equal(LayerPacketAction.Drop, s.OnPacket(1, 0, isKeyframe: true, isFrameStart: true));
+        Assert.False(s.HasChosen);
+        var d = s.Update(120_000, Rates(), TimeSpan.FromSeconds(1));
+        Assert.Equal(new VideoLayer(0, 0), d.Target);
+    }
+
+    [Fact]
     public void PacketsOfOtherLayersAreDropped()
     {
         var s = Started(600_000, out _);
