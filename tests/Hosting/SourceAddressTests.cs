@@ -4,6 +4,8 @@ using System.Net.Sockets;
 using System.Text;
 using TeleRehab.Media.Dtls;
 using TeleRehab.Media.Hosting;
+using TeleRehab.Media.Ice;
+using TeleRehab.Media.Net;
 using TeleRehab.Media.Stun;
 using TeleRehab.Media.Tests.Support;
 using TeleRehab.Media.WebRtc;
@@ -276,6 +278,47 @@ public sealed class UdpPacketPathSourceTests
             Assert.Equal(to, local.ToIPAddress());
             Assert.Equal(sender.LocalEndPoint, new IPEndPoint(IPAddress.Any, 0).Create(from));
         }
+    }
+
+    [Fact]
+    public void A_nomination_from_the_selected_remote_to_another_local_address_moves_the_peers_path()
+    {
+        // One remote, two of our addresses: two candidate pairs. The ICE-lite agent knows remotes only; the connection
+        // compares the pair's local side so media follows the pair the controlling agent nominated last (RFC 8445
+        // §7.3.1.5), and a check on the same pair (a fresh path object, as for an address not yet bound) changes nothing.
+        using var remote = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
+        remote.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        using var server = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
+        server.Bind(new IPEndPoint(IPAddress.Any, 0));
+        var remoteAddress = remote.LocalEndPoint!.Serialize();
+        var loopback = UdpLocalAddress.From(IPAddress.Loopback);
+        var nonLoopback = UdpLocalAddress.From(SourceAddressTests.NonLoopbackAddress());
+
+        var local = IceCredentials.Generate();
+        var peer = IceCredentials.Generate();
+        using var scheduler = new DtlsHandshakeScheduler(1);
+        var handler = new TeleRehab.Media.Tests.WebRtc.RecordingHandler();
+        using var connection = PeerConnection.CreateIceLite(local, peer, DtlsCertificate.Generate("peer").Fingerprint, DtlsRole.Server,
+            new PeerConnectionOptions { Certificate = DtlsCertificate.Generate("server"), HandshakeScheduler = scheduler }, handler, _ => { });
+
+        void Check(UdpPacketPath path, bool useCandidate)
+        {
+            var check = SourceAddressTests.BuildCheck(local.Ufrag, local.Password, peer.Ufrag, useCandidate);
+            var buffer = new byte[2048];
+            check.CopyTo(buffer, 0);
+            connection.HandleDatagram(buffer, check.Length, path, TimeSpan.FromSeconds(1));
+        }
+
+        var first = new UdpPacketPath(server, remoteAddress, loopback);
+        Check(first, useCandidate: true);
+        Assert.Equal([first], handler.SelectedPaths);
+        Check(new UdpPacketPath(server, remoteAddress, loopback), useCandidate: true);
+        var second = new UdpPacketPath(server, remoteAddress, nonLoopback);
+        Check(second, useCandidate: false);
+        Assert.Equal([first], handler.SelectedPaths);
+        Check(second, useCandidate: true);
+        Assert.Equal<IPacketPath>([first, second], handler.SelectedPaths);
+        connection.Close("test over");
     }
 
     [Fact]
