@@ -15,6 +15,16 @@ if [ ${#need[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need[@]}" >/dev/null
 fi
 command -v chromium >/dev/null 2>&1 || { echo "chromium is required for the browser tests" >&2; exit 1; }
+# aiortc (a Python WebRTC stack) for the echo interop test (tests/Interop/AiortcEchoTests): Debian's package, for
+# Debian's own python3 (called by its full path: another python3 may come first on PATH).
+if ! /usr/bin/python3 -c "import aiortc" >/dev/null 2>&1; then
+  echo "installing: python3-aiortc"
+  SUDO=""
+  [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq python3-aiortc >/dev/null
+fi
+/usr/bin/python3 -c "import aiortc" >/dev/null 2>&1 || { echo "python3-aiortc is required for the aiortc interop test" >&2; exit 1; }
 # werift (a TypeScript WebRTC stack) for the data channel interop test (tests/Interop/WeriftDataChannelTests):
 # node and npm from Debian, then the package's own dependencies in tests/Support/werift (not committed).
 need=()

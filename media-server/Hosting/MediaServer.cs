@@ -89,9 +89,14 @@ public sealed class MediaServer : IAsyncDisposable
     public long DroppedDatagrams => Interlocked.Read(ref _droppedDatagrams);
 
     /// <summary>UDP datagrams whose arrival time is the kernel's receive time (0 where the platform has none).</summary>
-    public long KernelStampedDatagrams => Volatile.Read(ref _stampedReceiver)?.KernelStamped ?? 0;
+    public long KernelStampedDatagrams => Volatile.Read(ref _receiver)?.KernelStamped ?? 0;
 
-    private KernelTimestampedReceiver? _stampedReceiver;
+    /// <summary>True once the UDP receive loop reads each datagram's destination address, so replies leave from the
+    /// address the peer sent to (<see cref="UdpPacketPath"/>); false where the platform cannot (the kernel then picks
+    /// the source, which is right only when the socket is bound to one address).</summary>
+    public bool RepliesFromDestinationAddress => Volatile.Read(ref _receiver)?.PacketInfo ?? false;
+
+    private UdpMessageReceiver? _receiver;
 
     /// <summary>Peer timers run by every worker (see <see cref="MediaWorker.TimerRuns"/>).</summary>
     public long TimerRuns => _workers.Sum(worker => worker.TimerRuns);
@@ -248,7 +253,10 @@ public sealed class MediaServer : IAsyncDisposable
         if (path is not UdpPacketPath udp || !_peers.TryGetValue(peer, out var entry)) return;
         var route = new Route(peer, entry.Worker, udp);
         _byAddress[udp.Address] = route;
-        lock (entry.Addresses) entry.Addresses.Add(udp.Address);
+        lock (entry.Addresses)
+        {
+            if (!entry.Addresses.Contains(udp.Address)) entry.Addresses.Add(udp.Address);
+        }
     }
 
     /// <summary>Runs <paramref name="command"/> on <paramref name="peer"/>'s worker (from any thread); false when the peer
@@ -306,32 +314,37 @@ public sealed class MediaServer : IAsyncDisposable
         var socket = _udp!;
         var from = new SocketAddress(socket.AddressFamily);
         var buffer = ArrayPool<byte>.Shared.Rent(ReceiveBufferSize);
-        // Kernel arrival times where the platform has them and the server runs on the system clock (tests with a fake
-        // clock stamp on that clock, in user space).
-        using var stamped = _time == TimeProvider.System ? KernelTimestampedReceiver.TryCreate(socket) : null;
-        _stampedReceiver = stamped;
+        // Each datagram's destination address where the platform reports it, and kernel arrival times where it has
+        // them and the server runs on the system clock (tests with a fake clock stamp on that clock, in user space).
+        var systemClock = _time == TimeProvider.System;
+        using var receiver = UdpMessageReceiver.TryCreate(socket, kernelTimestamps: systemClock);
+        _receiver = receiver;
         while (!cancel.IsCancellationRequested)
         {
             int length;
             long receivedAt;
+            UdpLocalAddress local;
             try
             {
-                if (stamped is not null)
+                if (receiver is not null)
                 {
-                    length = stamped.Receive(buffer.AsSpan(0, ReceiveBufferSize), from, StopPollInterval, out receivedAt);
+                    length = receiver.Receive(buffer.AsSpan(0, ReceiveBufferSize), from, StopPollInterval, out receivedAt, out local);
                     if (length == 0) continue; // nothing within the poll interval (or an empty datagram): look at cancel
+                    if (!systemClock) receivedAt = _time.GetTimestamp();
                 }
                 else
                 {
                     length = socket.ReceiveFrom(buffer.AsSpan(0, ReceiveBufferSize), SocketFlags.None, from);
                     receivedAt = _time.GetTimestamp();
+                    local = default;
                 }
             }
             catch (ObjectDisposedException) { break; }
             catch (SocketException) when (!cancel.IsCancellationRequested) { continue; } // e.g. ICMP port unreachable from a peer that left
             catch (SocketException) { break; }
 
-            if (_byAddress.TryGetValue(from, out var route))
+            var known = _byAddress.TryGetValue(from, out var route);
+            if (known && route!.Path.Local == local)
             {
                 // Zero copy: the worker takes this buffer; the loop rents the next one.
                 route.Worker.PostDatagram(route.Peer, buffer, length, route.Path, receivedAt);
@@ -339,9 +352,20 @@ public sealed class MediaServer : IAsyncDisposable
                 continue;
             }
 
+            // A new remote address, or a known one sending to another of our addresses (another candidate pair): a
+            // check gets a path of its own, so its response leaves from the address it was sent to (RFC 8445
+            // §7.2.5.2.1).
             if (TryRouteNewAddress(buffer.AsSpan(0, length), out var peer, out var worker))
             {
-                worker.PostDatagram(peer, buffer, length, new UdpPacketPath(socket, from), receivedAt);
+                worker.PostDatagram(peer, buffer, length, new UdpPacketPath(socket, from, local), receivedAt);
+                buffer = ArrayPool<byte>.Shared.Rent(ReceiveBufferSize);
+                continue;
+            }
+            if (known)
+            {
+                // Anything else from a known peer to another local address still belongs to that peer; what it sends
+                // goes on its selected pair.
+                route!.Worker.PostDatagram(route.Peer, buffer, length, route.Path, receivedAt);
                 buffer = ArrayPool<byte>.Shared.Rent(ReceiveBufferSize);
                 continue;
             }

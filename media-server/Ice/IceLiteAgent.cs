@@ -19,6 +19,10 @@ public enum IceRequestOutcome
 public readonly record struct IceRequestResult(IceRequestOutcome Outcome, int ResponseLength, int ErrorCode, bool SelectedRemoteChanged)
 {
     public bool HasResponse => Outcome != IceRequestOutcome.Discarded;
+
+    /// <summary>The request carried USE-CANDIDATE and nominated the pair it came on (RFC 8445 §7.3.1.5). The agent
+    /// knows remote addresses only: a host with several local addresses compares the pair's local side itself.</summary>
+    public bool Nominated { get; init; }
 }
 
 /// <summary>
@@ -148,8 +152,10 @@ public sealed class IceLiteAgent : IDisposable
             return WriteError(message, response, StunErrorCodes.RoleConflict, authenticated: true);
 
         bool changed = false;
+        bool nominated = false;
         if (message.HasUseCandidate && State != IceConnectionState.Failed)
         {
+            nominated = true;
             // RFC 8445 §7.3.1.5: the controlled agent selects the nominated pair; a newer nomination replaces it.
             if (_selected is null || !SocketAddressHelper.AddressEquals(_selected, remote))
             {
@@ -171,7 +177,7 @@ public sealed class IceLiteAgent : IDisposable
         var writer = new StunMessageWriter(response, StunMessageType.BindingSuccess, message.TransactionIdBytes);
         writer.AddXorMappedAddress(remote);
         int length = writer.Complete(_localKey);
-        return new IceRequestResult(IceRequestOutcome.SuccessResponse, length, 0, changed);
+        return new IceRequestResult(IceRequestOutcome.SuccessResponse, length, 0, changed) { Nominated = nominated };
     }
 
     /// <summary>

@@ -19,4 +19,8 @@ public interface IPacketPath
 public interface IUdpPacketPath : IPacketPath
 {
     System.Net.SocketAddress Address { get; }
+
+    /// <summary>True when this path and <paramref name="other"/> are one candidate pair: the same remote and the same
+    /// local address (RFC 8445 §6.1.2.2). A path that knows no local address compares remotes only.</summary>
+    bool IsSamePair(IUdpPacketPath other) => Address.Equals(other.Address);
 }

@@ -193,7 +193,8 @@ public sealed class PeerConnection : IDisposable
                 ? _lite.HandleBindingRequest(datagram, udp.Address, now, response)
                 : _lite.HandleBindingRequest(datagram, path.Remote, now, response);
             if (result.HasResponse) path.Send(response[..result.ResponseLength]);
-            if (result.Outcome == IceRequestOutcome.SuccessResponse && (result.SelectedRemoteChanged || _selectedPath is null))
+            if (result.Outcome == IceRequestOutcome.SuccessResponse
+                && (result.SelectedRemoteChanged || _selectedPath is null || (result.Nominated && IsOtherLocal(path, _selectedPath))))
             {
                 SelectPath(path);
             }
@@ -265,6 +266,10 @@ public sealed class PeerConnection : IDisposable
         _controllingPath = _pathFactory?.Invoke(remote);
         return _controllingPath;
     }
+
+    /// <summary>A nomination from the selected remote to another of our addresses is another pair: media follows it.</summary>
+    private static bool IsOtherLocal(IPacketPath path, IPacketPath selected) =>
+        path is IUdpPacketPath udp && selected is IUdpPacketPath current && !ReferenceEquals(udp, current) && !udp.IsSamePair(current);
 
     private static bool IsPathTo(IPacketPath path, SocketAddress remote) => path is IUdpPacketPath udp && udp.Address.Equals(remote);
 

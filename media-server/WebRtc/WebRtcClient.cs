@@ -344,6 +344,13 @@ public sealed class WebRtcClient : IMediaPeer, IPeerConnectionHandler, IAsyncDis
         _socket.Dispose();
     }
 
+    /// <summary>Every remote address a datagram came from so far (tests check that the server answers and sends from
+    /// the address it was sent to).</summary>
+    public IReadOnlyList<IPEndPoint> DatagramSources
+    {
+        get { lock (_pathsLock) return _paths.Values.Select(path => path.Remote).ToList(); }
+    }
+
     private IPacketPath? PathFor(SocketAddress remote)
     {
         lock (_pathsLock)

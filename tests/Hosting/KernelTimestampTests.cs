@@ -20,7 +20,7 @@ public sealed class KernelTimestampTests
     {
         using var receiver = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
         receiver.Bind(new IPEndPoint(IPAddress.Loopback, 0));
-        using var stamped = KernelTimestampedReceiver.TryCreate(receiver);
+        using var stamped = UdpMessageReceiver.TryCreate(receiver);
         Assert.NotNull(stamped);
         using var sender = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
         sender.Bind(new IPEndPoint(IPAddress.Loopback, 0));
@@ -52,7 +52,7 @@ public sealed class KernelTimestampTests
     {
         var receiver = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
         receiver.Bind(new IPEndPoint(IPAddress.Loopback, 0));
-        var stamped = KernelTimestampedReceiver.TryCreate(receiver)!;
+        var stamped = UdpMessageReceiver.TryCreate(receiver)!;
         var from = new SocketAddress(AddressFamily.InterNetwork);
         Assert.Equal(0, stamped.Receive(new byte[64], from, TimeSpan.FromMilliseconds(50), out _));
 

@@ -54,6 +54,22 @@ public class IceLiteAgentTests
     }
 
     [Fact]
+    public void A_success_says_whether_the_check_nominated_its_pair()
+    {
+        // The host compares the pair's local side (the agent knows remotes only): it needs to know which checks nominate.
+        var agent = NewAgent();
+        var response = new byte[1500];
+        Assert.False(agent.HandleBindingRequest(BuildRequest(GoodUser, Local.Password), ClientEndPoint, TimeSpan.Zero, response).Nominated);
+        var nominated = agent.HandleBindingRequest(BuildRequest(GoodUser, Local.Password, useCandidate: true), ClientEndPoint, TimeSpan.Zero, response);
+        Assert.True(nominated.Nominated);
+        Assert.True(nominated.SelectedRemoteChanged);
+        var again = agent.HandleBindingRequest(BuildRequest(GoodUser, Local.Password, useCandidate: true), ClientEndPoint, TimeSpan.Zero, response);
+        Assert.True(again.Nominated);
+        Assert.False(again.SelectedRemoteChanged);
+        Assert.False(agent.HandleBindingRequest(BuildRequest(GoodUser, Remote.Password, useCandidate: true), ClientEndPoint, TimeSpan.Zero, response).Nominated);
+    }
+
+    [Fact]
     public void UseCandidateSelectsThePairAndANewNominationSwitchesIt()
     {
         var agent = NewAgent();

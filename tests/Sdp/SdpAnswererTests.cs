@@ -323,6 +323,31 @@ public class SdpAnswererTests
     }
 
     [Fact]
+    public void Aiortc_captured_offer_unmodified_gets_one_meaning_per_extmap_id()
+    {
+        // The real aiortc 1.4.0 offer, byte for byte: id 2 is ssrc-audio-level for mid 0 and abs-send-time for mid 1 of
+        // one BUNDLE group. The answer keeps the first meaning and drops the conflicting one (RFC 8843 §9.1); aiortc
+        // reads its bundle's extensions with one id map, so a second meaning would garble its own packets.
+        var offer = SessionDescription.Parse(SdpSamples.AiortcCaptured);
+        Assert.Equal(["0", "1"], offer.BundleMids);
+        Assert.Equal(SdpHeaderExtensionCapability.AudioLevel, offer.Media[0].Extmaps.Single(e => e.Id == 2).Uri);
+        Assert.Equal(SdpHeaderExtensionCapability.AbsSendTime, offer.Media[1].Extmaps.Single(e => e.Id == 2).Uri);
+
+        var answer = Answer(SdpSamples.AiortcCaptured);
+        var sdp = Reparse(answer);
+        Assert.Equal(["0", "1"], sdp.BundleMids);
+        Assert.All(sdp.Media.SelectMany(m => m.Extmaps).GroupBy(e => e.Id), g => Assert.Single(g.Select(e => e.Uri).Distinct()));
+        Assert.Equal(new Dictionary<int, string> { [1] = SdpHeaderExtensionCapability.Mid, [2] = SdpHeaderExtensionCapability.AudioLevel },
+            answer.Session.FindMedia("0")!.HeaderExtensions);
+        Assert.Equal(new Dictionary<int, string> { [1] = SdpHeaderExtensionCapability.Mid }, answer.Session.FindMedia("1")!.HeaderExtensions);
+        Assert.DoesNotContain("abs-send-time", answer.Sdp);
+        // The rest of the offer is answered as usual: Opus and VP8/H.264 with RTX, the BUNDLE tag's transport.
+        Assert.Equal(96, Assert.Single(answer.Session.FindMedia("0")!.Codecs).PayloadType);
+        Assert.Equal([97, 99, 101], answer.Session.FindMedia("1")!.Codecs.Select(c => c.PayloadType));
+        Assert.Equal(offer.Media[0].IceUfrag, answer.Session.RemoteIceUfrag);
+    }
+
+    [Fact]
     public void Aiortc_CodecsAndRemoteTransport()
     {
         var answer = Answer(SdpSamples.Aiortc);

@@ -501,9 +501,81 @@ internal static class SdpSamples
         a=setup:actpass
         """);
 
-    public static IReadOnlyList<string> All => [Chrome, ChromeSimulcast, ChromeSimulcastQhf, Firefox, Aiortc];
+    /// <summary>The offer of Debian's python3-aiortc 1.4.0 for audio and video (sendrecv), exactly as it sent it
+    /// (tests/Support/aiortc/offer.py, captured on a test machine): extmap id 2 means ssrc-audio-level in the audio
+    /// section and abs-send-time in the video section of one BUNDLE group (RFC 8843 §9.1 forbids it), a=ice-ufrag and
+    /// ports per section, IPv4 and IPv6 host candidates. CRLF line endings, as on the wire.</summary>
+    public static readonly string AiortcCaptured = Crlf("""
+        v=0
+        o=- 4005653954 4005653954 IN IP4 0.0.0.0
+        s=-
+        t=0 0
+        a=group:BUNDLE 0 1
+        a=msid-semantic:WMS *
+        m=audio 37223 UDP/TLS/RTP/SAVPF 96 0 8
+        c=IN IP4 192.0.2.2
+        a=sendrecv
+        a=extmap:1 urn:ietf:params:rtp-hdrext:sdes:mid
+        a=extmap:2 urn:ietf:params:rtp-hdrext:ssrc-audio-level
+        a=mid:0
+        a=msid:e8efe599-2850-45d6-a292-558bed2c66a6 801d44ab-37ee-469e-a3e6-5a1d57cd1c06
+        a=rtcp:9 IN IP4 0.0.0.0
+        a=rtcp-mux
+        a=ssrc:3093256488 cname:cc1b123b-0c59-4fde-8afa-8504a22b7cfe
+        a=rtpmap:96 opus/48000/2
+        a=rtpmap:0 PCMU/8000
+        a=rtpmap:8 PCMA/8000
+        a=candidate:f957a2332b1715da3b0ef8ba684454eb 1 udp 2130706431 192.0.2.2 37223 typ host
+        a=candidate:d0bcf3d9c29a2bc887618212a1623bfa 1 udp 2130706431 fd00::2 40938 typ host
+        a=end-of-candidates
+        a=ice-ufrag:3Rnr
+        a=ice-pwd:1IyNt50WE2Mt6w2SH2mCC3
+        a=fingerprint:sha-256 1D:61:37:04:F2:E4:DD:AC:77:FA:66:8E:22:21:5D:30:FD:6E:37:04:17:1D:DE:5D:CC:9E:0C:D2:5E:45:18:92
+        a=setup:actpass
+        m=video 41294 UDP/TLS/RTP/SAVPF 97 98 99 100 101 102
+        c=IN IP4 192.0.2.2
+        a=sendrecv
+        a=extmap:1 urn:ietf:params:rtp-hdrext:sdes:mid
+        a=extmap:2 http://www.webrtc.org/experiments/rtp-hdrext/abs-send-time
+        a=mid:1
+        a=msid:e8efe599-2850-45d6-a292-558bed2c66a6 6b1fc85f-ae90-435e-ae65-36dd3992ab94
+        a=rtcp:9 IN IP4 0.0.0.0
+        a=rtcp-mux
+        a=ssrc-group:FID 3650360439 3867579731
+        a=ssrc:3650360439 cname:cc1b123b-0c59-4fde-8afa-8504a22b7cfe
+        a=ssrc:3867579731 cname:cc1b123b-0c59-4fde-8afa-8504a22b7cfe
+        a=rtpmap:97 VP8/90000
+        a=rtcp-fb:97 nack
+        a=rtcp-fb:97 nack pli
+        a=rtcp-fb:97 goog-remb
+        a=rtpmap:98 rtx/90000
+        a=fmtp:98 apt=97
+        a=rtpmap:99 H264/90000
+        a=rtcp-fb:99 nack
+        a=rtcp-fb:99 nack pli
+        a=rtcp-fb:99 goog-remb
+        a=fmtp:99 level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42001f
+        a=rtpmap:100 rtx/90000
+        a=fmtp:100 apt=99
+        a=rtpmap:101 H264/90000
+        a=rtcp-fb:101 nack
+        a=rtcp-fb:101 nack pli
+        a=rtcp-fb:101 goog-remb
+        a=fmtp:101 level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42e01f
+        a=rtpmap:102 rtx/90000
+        a=fmtp:102 apt=101
+        a=candidate:f957a2332b1715da3b0ef8ba684454eb 1 udp 2130706431 192.0.2.2 41294 typ host
+        a=candidate:d0bcf3d9c29a2bc887618212a1623bfa 1 udp 2130706431 fd00::2 54184 typ host
+        a=end-of-candidates
+        a=ice-ufrag:dMRn
+        a=ice-pwd:2juWanmqvyd9UKymR6dKyC
+        a=fingerprint:sha-256 1D:61:37:04:F2:E4:DD:AC:77:FA:66:8E:22:21:5D:30:FD:6E:37:04:17:1D:DE:5D:CC:9E:0C:D2:5E:45:18:92
+        a=setup:actpass
+        """);
 
-    public static TheoryData<string> Names => new() { nameof(Chrome), nameof(ChromeSimulcast), nameof(ChromeSimulcastQhf), nameof(Firefox), nameof(Aiortc) };
+    public static IReadOnlyList<string> All => [Chrome, ChromeSimulcast, ChromeSimulcastQhf, Firefox, Aiortc, AiortcCaptured];
+
+    public static TheoryData<string> Names => new() { nameof(Chrome), nameof(ChromeSimulcast), nameof(ChromeSimulcastQhf), nameof(Firefox), nameof(Aiortc), nameof(AiortcCaptured) };
 
     public static string ByName(string name) => name switch
     {
@@ -511,6 +583,7 @@ internal static class SdpSamples
         nameof(ChromeSimulcast) => ChromeSimulcast,
         nameof(ChromeSimulcastQhf) => ChromeSimulcastQhf,
         nameof(Firefox) => Firefox,
+        nameof(AiortcCaptured) => AiortcCaptured,
         _ => Aiortc,
     };
 

@@ -2,78 +2,96 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
+using static TeleRehab.Media.Hosting.LinuxUdp;
 
 namespace TeleRehab.Media.Hosting;
 
 /// <summary>
-/// Receives UDP datagrams with the time the kernel took them off the wire (Linux <c>SO_TIMESTAMPNS</c>, socket(7)),
-/// expressed on <see cref="Stopwatch"/>'s clock. Transport-wide feedback reports arrival times, and the sender's
-/// delay-based estimator reads their spacing: a timestamp taken in user space carries every scheduling delay of the
-/// receiving thread, so on a busy machine a descheduled receive loop stamps a burst of queued datagrams at once and
-/// the publisher's browser sees a queue that is not on the link (and backs off). Chrome stamps its own receive path
-/// the same way, from the kernel.
+/// Receives UDP datagrams with recvmsg(2) and reads two things from their control data (64-bit Linux):
+/// <list type="bullet">
+/// <item>the local address each was sent to (IP_PKTINFO / IPV6_PKTINFO): on a socket bound to the wildcard address a
+/// peer may send to any of the host's addresses, and what goes back to it must leave from that one (RFC 8445
+/// §7.2.5.2.1; see <see cref="UdpPacketPath"/>);</item>
+/// <item>optionally the time the kernel took it off the wire (<c>SO_TIMESTAMPNS</c>, socket(7)), expressed on
+/// <see cref="Stopwatch"/>'s clock. Transport-wide feedback reports arrival times, and the sender's delay-based
+/// estimator reads their spacing: a timestamp taken in user space carries every scheduling delay of the receiving
+/// thread, so on a busy machine a descheduled receive loop stamps a burst of queued datagrams at once and the
+/// publisher's browser sees a queue that is not on the link (and backs off). Chrome stamps its own receive path the
+/// same way, from the kernel.</item>
+/// </list>
 /// <para>
-/// One receiver serves the single UDP receive loop: not thread-safe, no allocation per datagram. Only on 64-bit
-/// Linux (<see cref="TryCreate"/> returns null elsewhere, and the loop stamps in user space as before).
+/// One receiver serves the single UDP receive loop: not thread-safe, no allocation per datagram.
+/// <see cref="TryCreate"/> returns null where the platform has neither (the loop then receives with .NET's socket and
+/// replies as the kernel routes them).
 /// </para>
 /// </summary>
-internal sealed unsafe class KernelTimestampedReceiver : IDisposable
+internal sealed unsafe class UdpMessageReceiver : IDisposable
 {
-    private const int SolSocket = 1;
-    private const int SoTimestampNs = 35; // SO_TIMESTAMPNS_OLD on 64-bit Linux; the control message type is the same
-    private const int MsgDontWait = 0x40;
-    private const int PollIn = 0x001;
-    private const int EAgain = 11, EIntr = 4;
-    private const int ControlSize = 64;
+    private const int ControlSize = 128; // a timespec message (32) and a pktinfo message (up to 40), with room to spare
     private const long UnixEpochTicks = 621_355_968_000_000_000; // DateTime.UnixEpoch.Ticks
     private static readonly long MaxAgeTicks = TimeSpan.TicksPerSecond;
 
-    private readonly Socket _socket;
     private readonly SafeHandle _handle;
     private readonly byte* _control;
 
-    private KernelTimestampedReceiver(Socket socket)
+    private UdpMessageReceiver(Socket socket, bool kernelTimestamps, bool packetInfo)
     {
-        _socket = socket;
         _handle = socket.SafeHandle;
         _control = (byte*)NativeMemory.AlignedAlloc(ControlSize, 8);
+        KernelTimestamps = kernelTimestamps;
+        PacketInfo = packetInfo;
     }
 
-    /// <summary>A receiver on <paramref name="socket"/>, or null where kernel timestamps are not available.</summary>
-    public static KernelTimestampedReceiver? TryCreate(Socket socket)
+    /// <summary>A receiver on <paramref name="socket"/> that reads each datagram's destination address and, when
+    /// <paramref name="kernelTimestamps"/>, its kernel receive time; null where neither is available.</summary>
+    public static UdpMessageReceiver? TryCreate(Socket socket, bool kernelTimestamps = true)
     {
-        if (!OperatingSystem.IsLinux() || !Environment.Is64BitProcess) return null;
+        if (!IsSupported) return null;
+        var stamped = kernelTimestamps && TryEnableTimestamps(socket);
+        var packetInfo = TryEnablePacketInfo(socket);
+        return stamped || packetInfo ? new UdpMessageReceiver(socket, stamped, packetInfo) : null;
+    }
+
+    private static bool TryEnableTimestamps(Socket socket)
+    {
         try
         {
             Span<byte> on = stackalloc byte[4];
             BitConverter.TryWriteBytes(on, 1);
             socket.SetRawSocketOption(SolSocket, SoTimestampNs, on);
-            return new KernelTimestampedReceiver(socket);
+            return true;
         }
         catch (Exception ex) when (ex is SocketException or PlatformNotSupportedException or DllNotFoundException or EntryPointNotFoundException)
         {
-            return null;
+            return false;
         }
     }
+
+    /// <summary>True when datagrams carry the kernel's receive time.</summary>
+    public bool KernelTimestamps { get; }
+
+    /// <summary>True when datagrams carry their destination address.</summary>
+    public bool PacketInfo { get; }
 
     /// <summary>Datagrams received with a kernel timestamp (the rest, if any, were stamped on arrival in user space).</summary>
     public long KernelStamped { get; private set; }
 
     /// <summary>
     /// Waits up to <paramref name="wait"/> for one datagram. Returns its length (0 when none came in time), the
-    /// sender in <paramref name="from"/>, and in <paramref name="receivedAt"/> the <see cref="Stopwatch"/> timestamp of
-    /// its arrival. Throws <see cref="SocketException"/> for errors other than "nothing yet", e.g. ICMP port unreachable
-    /// reported for an earlier send, as <see cref="Socket.ReceiveFrom(Span{byte}, SocketFlags, SocketAddress)"/> does,
-    /// and <see cref="ObjectDisposedException"/> once the socket is disposed.
+    /// sender in <paramref name="from"/>, the local address it was sent to in <paramref name="local"/> (default when
+    /// unknown), and in <paramref name="receivedAt"/> the <see cref="Stopwatch"/> timestamp of its arrival. Throws
+    /// <see cref="SocketException"/> for errors other than "nothing yet", e.g. ICMP port unreachable reported for an
+    /// earlier send, as <see cref="Socket.ReceiveFrom(Span{byte}, SocketFlags, SocketAddress)"/> does, and
+    /// <see cref="ObjectDisposedException"/> once the socket is disposed.
     /// </summary>
-    public int Receive(Span<byte> buffer, SocketAddress from, TimeSpan wait, out long receivedAt)
+    public int Receive(Span<byte> buffer, SocketAddress from, TimeSpan wait, out long receivedAt, out UdpLocalAddress local)
     {
         while (true)
         {
             // Each system call holds a reference on the socket's handle, as .NET's own calls do: a socket disposed
             // meanwhile keeps its descriptor (whose number could be reused) until the call returns, and then the next
             // call throws ObjectDisposedException.
-            var length = TryReceive(buffer, from, out receivedAt, out var errno);
+            var length = TryReceive(buffer, from, out receivedAt, out local, out var errno);
             if (length >= 0) return length;
             if (errno == EIntr) continue;
             if (errno != EAgain) throw new SocketException((int)SocketErrorFromErrno(errno));
@@ -82,6 +100,10 @@ internal sealed unsafe class KernelTimestampedReceiver : IDisposable
             if (ready < 0 && Marshal.GetLastPInvokeError() != EIntr) throw new SocketException((int)SocketErrorFromErrno(Marshal.GetLastPInvokeError()));
         }
     }
+
+    /// <inheritdoc cref="Receive(Span{byte}, SocketAddress, TimeSpan, out long, out UdpLocalAddress)"/>
+    public int Receive(Span<byte> buffer, SocketAddress from, TimeSpan wait, out long receivedAt) =>
+        Receive(buffer, from, wait, out receivedAt, out _);
 
     private int Poll(TimeSpan wait)
     {
@@ -98,9 +120,10 @@ internal sealed unsafe class KernelTimestampedReceiver : IDisposable
         }
     }
 
-    private int TryReceive(Span<byte> buffer, SocketAddress from, out long receivedAt, out int errno)
+    private int TryReceive(Span<byte> buffer, SocketAddress from, out long receivedAt, out UdpLocalAddress local, out int errno)
     {
         receivedAt = 0;
+        local = default;
         errno = 0;
         var name = from.Buffer.Span;
         fixed (byte* data = buffer)
@@ -123,14 +146,14 @@ internal sealed unsafe class KernelTimestampedReceiver : IDisposable
                 return -1;
             }
             var stamp = Stopwatch.GetTimestamp();
-            var utcNow = DateTime.UtcNow.Ticks;
             from.Size = (int)header.NameLength;
             receivedAt = stamp;
-            if (TryReadTimestamp(&header, out var kernelTicks))
+            if (PacketInfo) local = ReadPacketInfo(&header);
+            if (KernelTimestamps && TryReadTimestamp(&header, out var kernelTicks))
             {
                 // The kernel's clock is the wall clock; how long ago it stamped the datagram is measured on that clock
                 // and carried over to the monotonic one (RFC-style arrival times need spacing, not the wall time).
-                var age = Math.Clamp(utcNow - kernelTicks, 0, MaxAgeTicks);
+                var age = Math.Clamp(DateTime.UtcNow.Ticks - kernelTicks, 0, MaxAgeTicks);
                 receivedAt = stamp - (long)(age * (double)Stopwatch.Frequency / TimeSpan.TicksPerSecond);
                 KernelStamped++;
             }
@@ -176,45 +199,4 @@ internal sealed unsafe class KernelTimestampedReceiver : IDisposable
     }
 
     private bool _disposed;
-
-    [StructLayout(LayoutKind.Sequential)]
-    private struct IoVec
-    {
-        public byte* Base;
-        public nuint Length;
-    }
-
-    [StructLayout(LayoutKind.Sequential)]
-    private struct MessageHeader
-    {
-        public byte* Name;
-        public uint NameLength;
-        public IoVec* Iov;
-        public nuint IovLength;
-        public byte* Control;
-        public nuint ControlLength;
-        public int Flags;
-    }
-
-    [StructLayout(LayoutKind.Sequential)]
-    private struct ControlHeader
-    {
-        public nuint Length;
-        public int Level;
-        public int Type;
-    }
-
-    [StructLayout(LayoutKind.Sequential)]
-    private struct PollFd
-    {
-        public int Fd;
-        public short Events;
-        public short Revents;
-    }
-
-    [DllImport("libc", SetLastError = true)]
-    private static extern nint recvmsg(SafeHandle socket, MessageHeader* message, int flags);
-
-    [DllImport("libc", SetLastError = true)]
-    private static extern int poll(PollFd* fds, nuint count, int timeoutMs);
 }
