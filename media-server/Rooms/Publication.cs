@@ -261,6 +261,10 @@ internal sealed class Publication : IRetransmissionSource
         return awaited && firstActive != TimeSpan.MaxValue && now - firstActive < StartWait;
     }
 
+    /// <summary>True once encoding <paramref name="spatial"/> has flowed long enough for its rate to be known (its first
+    /// second measures its key frame, several times its rate).</summary>
+    public bool IsKnown(int spatial) => (uint)spatial < Sfu.LayerRates.MaxSpatialLayers && (_knownMask & (1 << spatial)) != 0;
+
     /// <summary>How long a subscriber's first choice waits for the announced encodings to start (see <see cref="IsStarting"/>).</summary>
     public static readonly TimeSpan StartWait = TimeSpan.FromSeconds(1);
 

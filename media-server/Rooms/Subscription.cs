@@ -248,6 +248,14 @@ internal sealed class Subscription : IPaddingSource
             Layers.AwaitStart(Publication.Streams.Count - 1, Math.Max(0, budget), StartOnTopBps, now);
             return 0;
         }
+        // A layer taken at its first key frame is judged once its rate is known: until then its measured rate is mostly
+        // that key frame, and judged by it the receiver would step down (asking for the key frame the start avoided).
+        // Unless the budget falls below what the start needed.
+        if (Layers.StartedAtKeyframe && !Layers.Current.IsNone && !Publication.IsKnown(Layers.Current.Spatial) && budget >= StartOnTopBps)
+        {
+            budget -= StartOnTopBps;
+            return TopRate();
+        }
         if (!Publication.IsLayered)
         {
             budget -= _rates[0, 2];
@@ -274,8 +282,14 @@ internal sealed class Subscription : IPaddingSource
         if (!decision.Target.IsNone) budget -= _rates[decision.Target.Spatial, decision.Target.Temporal];
         if (Layers.PollKeyframeRequest(now, out var spatial) && Publication.StreamAt(spatial) is { } stream)
             Publication.Publisher.RequestKeyframe(stream, now);
+        return TopRate();
+    }
+
+    /// <summary>The publication's top layer rate (what this subscriber would like).</summary>
+    private long TopRate()
+    {
         long top = 0;
-        for (var s = 0; s < 3; s++)
+        for (var s = 0; s < Sfu.LayerRates.MaxSpatialLayers; s++)
         {
             if (_rates.IsActive(s)) top = Math.Max(top, _rates[s, 2]);
         }

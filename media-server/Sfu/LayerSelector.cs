@@ -157,6 +157,9 @@ public sealed class LayerSelector
     private int _startSpatial = -1;
     private TimeSpan _awaitedAt;
 
+    /// <summary>True when the first choice was the layer <see cref="AwaitStart"/> named, taken at its first key frame.</summary>
+    public bool StartedAtKeyframe { get; private set; }
+
     /// <summary>Number of target changes after the first choice.</summary>
     public int SwitchCount { get; private set; }
 
@@ -215,6 +218,7 @@ public sealed class LayerSelector
         if (!_started && isKeyframe && spatial == _startSpatial && spatial >= 0)
         {
             _started = true;
+            StartedAtKeyframe = true;
             _target = new VideoLayer(spatial, LayerRates.MaxTemporalLayers - 1);
             _currentSpatial = spatial;
             _currentTemporal = _target.Temporal;
