@@ -9,7 +9,9 @@ import { urlMap } from './pose/model-manifest.js';
 import { SessionPose } from './session/pose.js';
 import { CHECK_START_MESSAGE, forgetCheck, modeBadge, readCheck, startModeFrom } from './session/start-mode.js';
 import { OwnEvidence, senderSample } from './session/own-evidence.js';
-import { connectionMessage, newConnectionDelay, reconnectDelay, resumeOutcome } from './session/reconnect.js';
+import {
+  connectionMessage, ICE_RESTART_AFTER_DISCONNECTED_MS, iceUfragOf, newConnectionDelay, reconnectDelay, resumeOutcome, shouldRestartIce,
+} from './session/reconnect.js';
 
 const $ = (id) => document.getElementById(id);
 const screens = ['error', 'preview', 'waiting', 'call', 'ended'];
@@ -40,6 +42,8 @@ const state = {
   poseMaxFps: 0,          // and on its keypoints' frame rate (0: the page's own)
   connection: 'connected', // this page's hub connection: 'connected' | 'reconnecting' (docs/signalling.md, "Reconnecting")
   resumes: 0,             // places taken back after the hub connection dropped
+  iceRestarts: 0,         // ICE restarts of this page's peer connection (and why the last one)
+  lastIceRestart: null,
 };
 
 let hub = null;
@@ -92,6 +96,23 @@ window.telerehab = {
     return result;
   },
   invoke: (method, ...args) => hub.invoke(method, ...args),
+  // Restarts ICE as a network change would (reason 'network-change'); true when a restart started.
+  restartIce: () => restartIce('network-change'),
+  // The ICE ufrag of this page's current local description, and the ufrag and port of the local candidate its
+  // selected pair uses.
+  async iceUfrags() {
+    if (!pc) return null;
+    let selected = null;
+    let port = null;
+    const stats = await pc.getStats();
+    for (const report of stats.values()) {
+      if (report.type !== 'transport' || !report.selectedCandidatePairId) continue;
+      const candidate = stats.get(stats.get(report.selectedCandidatePairId)?.localCandidateId);
+      selected = candidate?.usernameFragment ?? null;
+      port = candidate?.port ?? null;
+    }
+    return { local: iceUfragOf(pc.localDescription?.sdp), selected, port, connectionState: pc.connectionState };
+  },
   // Pose in the session: the channel's state, frames sent and dropped, and per sender what this page received.
   pose: () => sessionPose?.stats() ?? null,
   // Sends one pose (33 landmarks) on the pose channel as the estimator would (replays of recorded keypoints).
@@ -407,7 +428,14 @@ async function enterCall(result) {
     renderTiles();
   };
   pc.onconnectionstatechange = () => {
-    if (pc?.connectionState === 'failed') notify('The media connection failed. Check your network; trying again may help.');
+    const connectionState = pc?.connectionState;
+    clearTimeout(iceRestartTimer);
+    if (connectionState === 'failed') {
+      if (!restartIce('failed')) notify('The media connection failed. Check your network; trying again may help.');
+    } else if (connectionState === 'disconnected') {
+      const since = performance.now();
+      iceRestartTimer = setTimeout(() => restartIce('disconnected', performance.now() - since), ICE_RESTART_AFTER_DISCONNECTED_MS);
+    }
   };
   if (result.role !== 'observer' && localStream) {
     for (const track of localStream.getTracks()) addSendTransceiver(track);
@@ -594,6 +622,24 @@ function addSendTransceiver(track) {
     return pc.addTransceiver(track, { ...init, sendEncodings: simulcastEncodings.map((e) => ({ ...e })) });
   }
 }
+
+// ICE restart (session/reconnect.js): new ICE credentials on the same peer connection, which keeps its DTLS, SRTP and
+// tracks; the server takes the new credentials from the next offer (docs/signalling.md, "ICE restart"). While the hub
+// is away the restart waits in the peer connection for the renegotiation that follows the resume.
+let iceRestartTimer = null;
+let lastIceRestartAt = -Infinity;
+function restartIce(reason, disconnectedForMs = 0) {
+  if (!pc || state.screen !== 'call') return false;
+  if (!shouldRestartIce({ reason, connectionState: pc.connectionState, disconnectedForMs, sinceLastRestartMs: performance.now() - lastIceRestartAt })) return false;
+  lastIceRestartAt = performance.now();
+  state.iceRestarts++;
+  state.lastIceRestart = reason;
+  pc.restartIce();
+  if (hub?.state === signalR.HubConnectionState.Connected) renegotiate();
+  return true;
+}
+navigator.connection?.addEventListener?.('change', () => restartIce('network-change'));
+window.addEventListener('online', () => restartIce('online'));
 
 // One negotiation at a time; the client is always the offerer (docs/signalling.md).
 function renegotiate() {
@@ -821,6 +867,7 @@ function isLocalMuted(kind) {
 
 // The media side of the call ends (the call itself may go on with a new peer connection: see resumed()).
 function closeMedia() {
+  clearTimeout(iceRestartTimer);
   clearInterval(qualityTimer);
   clearInterval(evidenceTimer);
   sessionPose?.close();

@@ -40,6 +40,32 @@ export function resumeOutcome(error) {
   }
 }
 
+// ICE restart (RFC 8445 §9; JSEP, RFC 8829 §4.1.11): the page restarts ICE on its peer connection, which keeps its
+// DTLS and SRTP and its tracks, when the media connection failed, when it has stayed disconnected for a moment (a path
+// that went away), or when the device's network changed (Wi-Fi to mobile data: the old path is gone). Not more often than
+// every ICE_RESTART_MIN_INTERVAL_MS: a restart takes a round trip and its checks.
+export const ICE_RESTART_AFTER_DISCONNECTED_MS = 2000;
+export const ICE_RESTART_MIN_INTERVAL_MS = 5000;
+
+// reason: 'failed' | 'disconnected' | 'network-change' | 'online'; disconnectedForMs: how long connectionState has
+// been 'disconnected' (for that reason); sinceLastRestartMs: time since the page's last restart (Infinity: none).
+export function shouldRestartIce({ reason, connectionState, disconnectedForMs = 0, sinceLastRestartMs = Infinity }) {
+  if (connectionState === 'closed' || connectionState === 'new') return false;
+  if (sinceLastRestartMs < ICE_RESTART_MIN_INTERVAL_MS) return false;
+  switch (reason) {
+    case 'failed': return connectionState === 'failed';
+    case 'disconnected': return connectionState === 'disconnected' && disconnectedForMs >= ICE_RESTART_AFTER_DISCONNECTED_MS;
+    case 'network-change':
+    case 'online': return true;
+    default: return false;
+  }
+}
+
+// The ICE ufrag of a session description (its first a=ice-ufrag line), or null.
+export function iceUfragOf(sdp) {
+  return /^a=ice-ufrag:(\S+)/m.exec(sdp ?? '')?.[1] ?? null;
+}
+
 // The live region's sentence about the connection. own: 'connected' | 'reconnecting'; others: the participants whose
 // own connection is away (names), which only matter while this page is connected itself.
 export function connectionMessage(own, reconnectingNames = []) {

@@ -1,8 +1,30 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  connectionMessage, GIVE_UP_MARGIN_MS, newConnectionDelay, reconnectDelay, RECONNECT_DELAYS_MS, resumeOutcome,
+  connectionMessage, GIVE_UP_MARGIN_MS, iceUfragOf, newConnectionDelay, reconnectDelay, RECONNECT_DELAYS_MS, resumeOutcome,
+  shouldRestartIce,
 } from '../session/reconnect.js';
+
+test('ICE restarts: on failure, after 2 s disconnected, on a network change; never twice within 5 s', () => {
+  assert.equal(shouldRestartIce({ reason: 'failed', connectionState: 'failed' }), true);
+  assert.equal(shouldRestartIce({ reason: 'failed', connectionState: 'connected' }), false);
+  assert.equal(shouldRestartIce({ reason: 'disconnected', connectionState: 'disconnected', disconnectedForMs: 1999 }), false);
+  assert.equal(shouldRestartIce({ reason: 'disconnected', connectionState: 'disconnected', disconnectedForMs: 2000 }), true);
+  assert.equal(shouldRestartIce({ reason: 'disconnected', connectionState: 'connected', disconnectedForMs: 5000 }), false);
+  assert.equal(shouldRestartIce({ reason: 'network-change', connectionState: 'connected' }), true);
+  assert.equal(shouldRestartIce({ reason: 'online', connectionState: 'disconnected' }), true);
+  assert.equal(shouldRestartIce({ reason: 'network-change', connectionState: 'connected', sinceLastRestartMs: 4999 }), false);
+  assert.equal(shouldRestartIce({ reason: 'failed', connectionState: 'failed', sinceLastRestartMs: 5000 }), true);
+  assert.equal(shouldRestartIce({ reason: 'network-change', connectionState: 'closed' }), false);
+  assert.equal(shouldRestartIce({ reason: 'network-change', connectionState: 'new' }), false);
+  assert.equal(shouldRestartIce({ reason: 'whim', connectionState: 'connected' }), false);
+});
+
+test('the ICE ufrag of a description', () => {
+  assert.equal(iceUfragOf('v=0\r\no=- 1 2 IN IP4 0.0.0.0\r\na=ice-ufrag:Ab+9\r\na=ice-pwd:x\r\na=ice-ufrag:later\r\n'), 'Ab+9');
+  assert.equal(iceUfragOf('v=0\r\n'), null);
+  assert.equal(iceUfragOf(undefined), null);
+});
 
 test('automatic reconnection starts at once, backs off to 5 s, and gives up after the grace period and a margin', () => {
   const delays = [0, 1, 2, 3, 4, 5, 20].map((n) => reconnectDelay({ previousRetryCount: n, elapsedMilliseconds: 1000 }, 60));
