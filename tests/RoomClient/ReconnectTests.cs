@@ -107,12 +107,29 @@ public sealed class ReconnectTests(ITestOutputHelper output) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_resumed_connection_counts_as_joined_for_the_time_to_join()
+    {
+        await StartAsync(("TeleRehab:Limits:HubJoinSeconds", "1"));
+        var (_, therapist, patient) = await _kit.StartPairAsync("join-deadline");
+        patient.AbortHub();
+        await patient.WaitForEventAsync<JoinResultDto>(ClientEvents.Resumed, r => r.KeepMedia, RoomTestKit.Generous);
+
+        await Task.Delay(TimeSpan.FromSeconds(2.5)); // past the time a connection has to join
+        Assert.Equal("connected", patient.Connection);
+        Assert.Single(patient.Events, e => e.Name == ClientEvents.Reconnecting);
+        Assert.False(patient.Ended.IsCompleted);
+        await RoomTestKit.AssertKeepsReceivingAsync(therapist, patient.ParticipantId, "after the resume");
+    }
+
+    [Fact]
     public async Task A_participant_who_does_not_come_back_within_the_grace_period_is_gone_and_its_link_joins_again()
     {
         await StartAsync(("TeleRehab:Rooms:ReconnectGraceSeconds", "2"));
         var session = await _kit.Api.CreateAsync("one-to-one", waitingRoom: false, title: "grace");
         var therapist = await _kit.JoinAsync("therapist", session.TherapistLink);
-        var patient = await _kit.JoinAsync("patient", session.PatientLink!, new SessionClientOptions { Reconnect = false });
+        // The patient's client would connect again only after minutes (and keeps its media meanwhile: a client that
+        // closes its media at once may be reported gone by its media before its hub connection is seen to drop).
+        var patient = await _kit.JoinAsync("patient", session.PatientLink!, new SessionClientOptions { ReconnectDelays = [TimeSpan.FromMinutes(5)] });
         await RoomTestKit.WaitReceivingAsync(therapist, patient.ParticipantId);
         var patientId = patient.ParticipantId;
         var resumeId = patient.JoinResult!.ResumeId;
