@@ -9,6 +9,9 @@ import { urlMap } from './pose/model-manifest.js';
 import { SessionPose } from './session/pose.js';
 import { CHECK_START_MESSAGE, forgetCheck, modeBadge, readCheck, startModeFrom } from './session/start-mode.js';
 import { OwnEvidence, senderSample } from './session/own-evidence.js';
+import {
+  connectionMessage, ICE_RESTART_AFTER_DISCONNECTED_MS, iceUfragOf, newConnectionDelay, reconnectDelay, resumeOutcome, shouldRestartIce,
+} from './session/reconnect.js';
 
 const $ = (id) => document.getElementById(id);
 const screens = ['error', 'preview', 'waiting', 'call', 'ended'];
@@ -37,6 +40,10 @@ const state = {
   trialWarmUntil: 0,      // until then (performance.now()) the trial runs at TRIAL_WARM_UP_SHARE of its rate
   audioMaxKbps: 0,        // the server's cap on this page's Opus rate while the room has someone on a weak link (0: none)
   poseMaxFps: 0,          // and on its keypoints' frame rate (0: the page's own)
+  connection: 'connected', // this page's hub connection: 'connected' | 'reconnecting' (docs/signalling.md, "Reconnecting")
+  resumes: 0,             // places taken back after the hub connection dropped
+  iceRestarts: 0,         // ICE restarts of this page's peer connection (and why the last one)
+  lastIceRestart: null,
 };
 
 let hub = null;
@@ -89,6 +96,23 @@ window.telerehab = {
     return result;
   },
   invoke: (method, ...args) => hub.invoke(method, ...args),
+  // Restarts ICE as a network change would (reason 'network-change'); true when a restart started.
+  restartIce: () => restartIce('network-change'),
+  // The ICE ufrag of this page's current local description, and the ufrag and port of the local candidate its
+  // selected pair uses.
+  async iceUfrags() {
+    if (!pc) return null;
+    let selected = null;
+    let port = null;
+    const stats = await pc.getStats();
+    for (const report of stats.values()) {
+      if (report.type !== 'transport' || !report.selectedCandidatePairId) continue;
+      const candidate = stats.get(stats.get(report.selectedCandidatePairId)?.localCandidateId);
+      selected = candidate?.usernameFragment ?? null;
+      port = candidate?.port ?? null;
+    }
+    return { local: iceUfragOf(pc.localDescription?.sdp), selected, port, connectionState: pc.connectionState };
+  },
   // Pose in the session: the channel's state, frames sent and dropped, and per sender what this page received.
   pose: () => sessionPose?.stats() ?? null,
   // Sends one pose (33 landmarks) on the pose channel as the estimator would (replays of recorded keypoints).
@@ -173,11 +197,16 @@ function peekToken(token) {
 
 // ---------------------------------------------------------------- hub
 
+// The hub connection reconnects by itself (SignalR's automatic reconnection, session/reconnect.js's schedule) and takes
+// this participant's place back (Resume); once SignalR gives up, the page opens new connections of its own. Media keeps
+// flowing meanwhile: the server keeps the place and the media connection for its grace period.
 async function connectHub() {
   hub = new signalR.HubConnectionBuilder()
     .withUrl('/hubs/session')
+    .withAutomaticReconnect({ nextRetryDelayInMilliseconds: (context) => reconnectDelay(context, state.me?.reconnectGraceSeconds) })
     .configureLogging(signalR.LogLevel.Warning)
     .build();
+  const connection = hub;
 
   hub.on('ParticipantJoined', (p) => { upsertParticipant(p); });
   hub.on('ParticipantUpdated', (p) => { upsertParticipant(p); });
@@ -239,8 +268,118 @@ async function connectHub() {
   });
   hub.on('RoomLocked', ({ locked }) => { state.locked = locked; renderLock(); });
   hub.on('SessionEnded', ({ reason: why }) => endCall(why || 'The session has ended.'));
-  hub.onclose(() => { if (state.screen === 'call' || state.screen === 'waiting') endCall('The connection to the server was lost.'); });
+  hub.on('Replaced', () => endCall(REPLACED_MESSAGE));
+  hub.onreconnecting(() => setConnection('reconnecting'));
+  hub.onreconnected(() => { if (hub === connection) resume(); });
+  hub.onclose(() => {
+    if (hub !== connection || !inSession()) return;
+    if (state.me?.resumeId) connectAgain();
+    else endCall('The connection to the server was lost.');
+  });
   await hub.start();
+}
+
+const REPLACED_MESSAGE = 'This session was opened in another window or on another device with your link, so it ended here.';
+
+function inSession() {
+  return state.screen === 'call' || state.screen === 'waiting';
+}
+
+// The live region (role="status") says "Reconnecting..." while this page's hub connection is away and "Connected" once
+// its place is back, and who else in the room is reconnecting.
+function setConnection(connection) {
+  state.connection = connection;
+  paintConnection();
+}
+
+function paintConnection() {
+  const others = [...state.participants.values()]
+    .filter((p) => p.state === 'reconnecting' && p.id !== state.me?.participantId).map((p) => p.displayName);
+  const text = inSession() ? connectionMessage(state.connection, others) : '';
+  const status = $('connection-status');
+  if (status.textContent !== text) status.textContent = text;
+  status.dataset.connection = state.connection;
+  status.classList.toggle('away', state.connection === 'reconnecting');
+}
+
+// On a new hub connection: take the place back. Media kept: the same peer connection renegotiates to catch up with the
+// tracks; media gone (the server's media connection ended while away) or the place no longer kept: a new one.
+async function resume() {
+  if (!state.me?.resumeId || !inSession()) return;
+  try {
+    const result = await hub.invoke('Resume', { token: tokenFromLink(), resumeId: state.me.resumeId });
+    state.resumes++;
+    await resumed(result, result.keepMedia);
+  } catch (error) {
+    switch (resumeOutcome(error)) {
+      case 'join': await joinAgain(); break;
+      case 'replaced': endCall(REPLACED_MESSAGE); break;
+      case 'end': endCall(reason(error)); break;
+      default: break; // the connection dropped again: SignalR (or connectAgain) tries once more
+    }
+  }
+}
+
+async function joinAgain() {
+  try {
+    const result = await hub.invoke('Join', tokenFromLink());
+    state.resumes++;
+    await resumed(result, false);
+  } catch (error) {
+    if (resumeOutcome(error) === 'retry') return;
+    endCall(reason(error));
+  }
+}
+
+async function resumed(result, keepMedia) {
+  setConnection('connected');
+  if (result.state !== 'joined') {
+    closeMedia();
+    state.me = result;
+    show('waiting');
+    return;
+  }
+  if (!keepMedia || !pc) {
+    closeMedia();
+    await enterCall(result);
+    return;
+  }
+  state.me = result;
+  state.locked = result.locked;
+  state.participants = new Map(result.participants.map((p) => [p.id, p]));
+  state.tracks = result.tracks;
+  // Muted by the therapist while away (its event went to the old connection): the server already holds it back.
+  const self = state.participants.get(result.participantId);
+  if (self?.audioMuted && !isLocalMuted('audio')) setLocalMuted('audio', true);
+  renderLock();
+  renderTiles();
+  renderWaitingList();
+  paintConnection();
+  await renegotiate();
+}
+
+// SignalR gave up reconnecting: new connections, backing off, until one answers; then the place is resumed (or, when
+// the server no longer keeps it, joined afresh with the link).
+let connectingAgain = false;
+async function connectAgain() {
+  if (connectingAgain) return;
+  connectingAgain = true;
+  setConnection('reconnecting');
+  try {
+    for (let attempt = 0; inSession(); attempt++) {
+      await new Promise((done) => setTimeout(done, newConnectionDelay(attempt)));
+      if (!inSession()) return;
+      try {
+        await connectHub();
+      } catch {
+        continue;
+      }
+      await resume();
+      return;
+    }
+  } finally {
+    connectingAgain = false;
+  }
 }
 
 const WEAK_MESSAGE = 'Your connection is weak: the therapist now sees your movement as a skeleton.';
@@ -253,6 +392,7 @@ async function join() {
     state.me = result;
     if (result.state === 'waiting') {
       show('waiting');
+      paintConnection();
       return;
     }
     await enterCall(result);
@@ -268,6 +408,7 @@ async function enterCall(result) {
   state.participants = new Map(result.participants.map((p) => [p.id, p]));
   state.tracks = result.tracks;
   show('call');
+  paintConnection();
   $('call-title').textContent = result.title;
   $('tiles').classList.toggle('one-to-one', result.kind === 'one-to-one');
   $('therapist-panel').hidden = result.role !== 'therapist';
@@ -287,7 +428,14 @@ async function enterCall(result) {
     renderTiles();
   };
   pc.onconnectionstatechange = () => {
-    if (pc?.connectionState === 'failed') notify('The media connection failed. Check your network; trying again may help.');
+    const connectionState = pc?.connectionState;
+    clearTimeout(iceRestartTimer);
+    if (connectionState === 'failed') {
+      if (!restartIce('failed')) notify('The media connection failed. Check your network; trying again may help.');
+    } else if (connectionState === 'disconnected') {
+      const since = performance.now();
+      iceRestartTimer = setTimeout(() => restartIce('disconnected', performance.now() - since), ICE_RESTART_AFTER_DISCONNECTED_MS);
+    }
   };
   if (result.role !== 'observer' && localStream) {
     for (const track of localStream.getTracks()) addSendTransceiver(track);
@@ -486,6 +634,24 @@ function addSendTransceiver(track) {
   }
 }
 
+// ICE restart (session/reconnect.js): new ICE credentials on the same peer connection, which keeps its DTLS, SRTP and
+// tracks; the server takes the new credentials from the next offer (docs/signalling.md, "ICE restart"). While the hub
+// is away the restart waits in the peer connection for the renegotiation that follows the resume.
+let iceRestartTimer = null;
+let lastIceRestartAt = -Infinity;
+function restartIce(reason, disconnectedForMs = 0) {
+  if (!pc || state.screen !== 'call') return false;
+  if (!shouldRestartIce({ reason, connectionState: pc.connectionState, disconnectedForMs, sinceLastRestartMs: performance.now() - lastIceRestartAt })) return false;
+  lastIceRestartAt = performance.now();
+  state.iceRestarts++;
+  state.lastIceRestart = reason;
+  pc.restartIce();
+  if (hub?.state === signalR.HubConnectionState.Connected) renegotiate();
+  return true;
+}
+navigator.connection?.addEventListener?.('change', () => restartIce('network-change'));
+window.addEventListener('online', () => restartIce('online'));
+
 // One negotiation at a time; the client is always the offerer (docs/signalling.md).
 function renegotiate() {
   negotiation = negotiation.then(negotiateOnce).catch((error) => notify(`Could not update media: ${reason(error)}`));
@@ -515,7 +681,15 @@ async function negotiateOnce() {
     .map(([trackId, s]) => ({ mid: s.transceiver.mid, trackId }));
   const request = { sdp: pc.localDescription.sdp, subscriptions: list };
   if (!negotiated && state.startMode) request.startMode = state.startMode.mode;
-  const answer = await hub.invoke('Negotiate', request);
+  let answer;
+  try {
+    answer = await hub.invoke('Negotiate', request);
+  } catch (error) {
+    // No answer (the hub connection dropped, or a refusal): back to the last agreed description; the next negotiation
+    // (after a resume, or the next change) offers again.
+    if (pc?.signalingState === 'have-local-offer') await pc.setLocalDescription({ type: 'rollback' }).catch(() => {});
+    throw error;
+  }
   negotiated = true;
   if (answer.ladder) ownEvidence.follow(answer.ladder); // the server's thresholds are the page's too
   await pc.setRemoteDescription({ type: 'answer', sdp: answer.sdp });
@@ -527,10 +701,12 @@ function upsertParticipant(participant) {
   state.participants.set(participant.id, participant);
   renderTiles();
   paintQuality(participant.id);
+  paintConnection();
 }
 
 function removeParticipant(id) {
   state.participants.delete(id);
+  paintConnection();
   remoteStreams.delete(id);
   lastInbound.delete(id);
   localQuality.delete(id);
@@ -637,7 +813,8 @@ function renderTiles() {
       hold.textContent = held ? 'Allow video' : 'Movement only';
       hold.setAttribute('aria-pressed', String(held));
     }
-    const flags = [participant.audioMuted ? 'muted' : null,
+    tile.dataset.state = participant.state;
+    const flags = [participant.state === 'reconnecting' ? 'reconnecting...' : null, participant.audioMuted ? 'muted' : null,
       modeBadge(participant.mode, participant.modeReason) ?? (participant.videoMuted ? 'camera off' : null)].filter(Boolean);
     tile.querySelector('.label').textContent =
       `${participant.displayName}${isMe ? ' (you)' : ''}${participant.role === 'therapist' ? ' · therapist' : ''}${flags.length ? ` · ${flags.join(', ')}` : ''}`;
@@ -699,17 +876,31 @@ function isLocalMuted(kind) {
   return !(localStream?.getTracks().find((t) => t.kind === kind)?.enabled ?? false);
 }
 
-function endCall(message) {
+// The media side of the call ends (the call itself may go on with a new peer connection: see resumed()).
+function closeMedia() {
+  clearTimeout(iceRestartTimer);
   clearInterval(qualityTimer);
   clearInterval(evidenceTimer);
-  poseFetch?.abort();
   sessionPose?.close();
   sessionPose = null;
   pc?.close();
   pc = null;
+  subscriptions.clear();
+  remoteStreams.clear();
+  neededRids.clear();
+  lastInbound.clear();
+  negotiation = Promise.resolve();
+  negotiated = false;
+}
+
+function endCall(message) {
+  if (state.screen === 'ended') return;
+  closeMedia();
+  poseFetch?.abort();
   localStream?.getTracks().forEach((t) => t.stop());
   $('ended-text').textContent = message;
   show('ended');
+  paintConnection();
   hub?.stop();
 }
 
@@ -810,6 +1001,11 @@ function reportOwnStepDown() {
 $('leave-button').addEventListener('click', async () => {
   await hub?.invoke('Leave').catch(() => {});
   endCall('You left the session.');
+});
+// Closing the tab (or reloading it) leaves at once rather than being taken for a dropped connection: the others do not
+// see a participant "reconnecting" who is gone.
+window.addEventListener('pagehide', () => {
+  if (inSession() && hub?.state === signalR.HubConnectionState.Connected) hub.invoke('Leave').catch(() => {});
 });
 $('lock-button').addEventListener('click', () => hub.invoke('LockRoom', !state.locked).catch((e) => notify(reason(e))));
 $('end-button').addEventListener('click', () => hub.invoke('EndSession').catch((e) => notify(reason(e))));

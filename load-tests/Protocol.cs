@@ -14,9 +14,19 @@ public sealed record AudioRateInfo(int MaxKbps, int PacketTimeMs, string Reason,
 
 public sealed record TrackInfoDto(string TrackId, string ParticipantId, string Kind);
 
+/// <param name="ResumeId">Presented with the link's token to take the place back on a new hub connection (Resume).</param>
+/// <param name="KeepMedia">From Resume: the server still has this client's media connection.</param>
+/// <param name="ReconnectGraceSeconds">How long the server keeps the place after the hub connection drops.</param>
 public sealed record JoinResultDto(
     string SessionId, string Title, string Kind, string ParticipantId, string Role, string DisplayName,
-    string State, bool Locked, IReadOnlyList<ParticipantInfo> Participants, IReadOnlyList<TrackInfoDto> Tracks);
+    string State, bool Locked, IReadOnlyList<ParticipantInfo> Participants, IReadOnlyList<TrackInfoDto> Tracks,
+    string ResumeId = "", bool KeepMedia = false, double ReconnectGraceSeconds = 0);
+
+/// <summary>Resume's argument: the link's token and the resume id of the last Join.</summary>
+public sealed record ResumeRequestDto(string Token, string ResumeId);
+
+/// <summary>Server to publisher: send only these simulcast encodings of the track on m-section Mid.</summary>
+public sealed record PublishLayersInfo(string Mid, IReadOnlyList<string> ActiveRids);
 
 public sealed record SubscriptionRequestDto(string Mid, string TrackId);
 
@@ -56,6 +66,7 @@ public static class HubNames
     public const string Path = "/hubs/session";
 
     public const string Join = "Join";
+    public const string Resume = "Resume";
     public const string Negotiate = "Negotiate";
     public const string AddIceCandidate = "AddIceCandidate";
     public const string SetMuted = "SetMuted";
@@ -81,4 +92,22 @@ public static class HubNames
     public const string LinkStats = "LinkStats";
     public const string ModeChanged = "ModeChanged";
     public const string AudioRate = "AudioRate";
+    public const string Replaced = "Replaced";
+    public const string PublishLayers = "PublishLayers";
+}
+
+/// <summary>What the client itself records among <see cref="SessionClient.Events"/> (not hub events).</summary>
+public static class ClientEvents
+{
+    /// <summary>The hub connection dropped; the client is connecting again.</summary>
+    public const string Reconnecting = "client:Reconnecting";
+
+    /// <summary>The place was taken back (payload: the JoinResultDto).</summary>
+    public const string Resumed = "client:Resumed";
+
+    /// <summary>Resume was refused (payload: the server's message).</summary>
+    public const string ResumeRefused = "client:ResumeRefused";
+
+    /// <summary>The connection state changed (payload: "connected", "reconnecting" or "disconnected").</summary>
+    public const string Connection = "client:Connection";
 }

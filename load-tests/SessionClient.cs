@@ -40,6 +40,16 @@ public sealed record SessionClientOptions
 
     /// <summary>A name for logs.</summary>
     public string Name { get; init; } = "client";
+
+    /// <summary>When the hub connection drops without a goodbye, connect again and take the place back (<c>Resume</c>,
+    /// docs/signalling.md "Reconnecting") while the media connection carries on; a place the server no longer keeps is
+    /// joined afresh with the link, as the web page does. Off: a dropped hub connection ends the client (a crashed client).</summary>
+    public bool Reconnect { get; init; } = true;
+
+    /// <summary>The waits between automatic reconnection attempts, as the web page's (the last repeats until the
+    /// server's grace period has passed, then the client gives up).</summary>
+    public IReadOnlyList<TimeSpan> ReconnectDelays { get; init; } =
+        [TimeSpan.Zero, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(4)];
 }
 
 /// <summary>A C# participant of a therapy session, speaking the session hub's protocol (docs/signalling.md) like the
@@ -79,6 +89,10 @@ public sealed class SessionClient : IAsyncDisposable
     private long _ownPackets;
     private int _negotiations;
     private int _disposed;
+    private string? _token;
+    private volatile string _connection = "disconnected";
+    private int _stopping;
+    private int _resumes;
 
     public SessionClient(Uri baseAddress, MediaWorker worker, DtlsCertificate certificate, SessionClientOptions? options = null)
     {
@@ -86,7 +100,7 @@ public sealed class SessionClient : IAsyncDisposable
         _certificate = certificate;
         _options = options ?? new SessionClientOptions();
         _receivedBySpan = _received.GetAlternateLookup<ReadOnlySpan<char>>();
-        _hub = new HubConnectionBuilder()
+        var builder = new HubConnectionBuilder()
             .WithUrl(new Uri(baseAddress, HubNames.Path), HttpTransportType.WebSockets, http =>
             {
                 // Our own socket, so a test can cut the connection without a close frame (a lost network).
@@ -102,22 +116,56 @@ public sealed class SessionClient : IAsyncDisposable
             {
                 json.PayloadSerializerOptions.PropertyNamingPolicy = JsonNamingPolicy.CamelCase;
                 json.PayloadSerializerOptions.PropertyNameCaseInsensitive = true;
-            })
-            .Build();
+            });
+        if (_options.Reconnect) builder.WithAutomaticReconnect(new ReconnectSchedule(this));
+        _hub = builder.Build();
         _hub.ServerTimeout = TimeSpan.FromSeconds(60);
         _hub.Closed += error =>
         {
             Record("Closed", error?.Message);
+            SetConnection("disconnected");
             End(error is null ? "hub connection closed" : $"hub connection lost: {error.Message}");
             _admitted.TrySetCanceled();
+            return Task.CompletedTask;
+        };
+        _hub.Reconnecting += error =>
+        {
+            Record(ClientEvents.Reconnecting, error?.Message ?? "");
+            SetConnection("reconnecting");
+            return Task.CompletedTask;
+        };
+        _hub.Reconnected += connectionId =>
+        {
+            _ = Task.Run(ResumeAsync);
             return Task.CompletedTask;
         };
         Subscribe();
     }
 
+    /// <summary>The automatic reconnection's waits: <see cref="SessionClientOptions.ReconnectDelays"/>, the last one
+    /// repeated until the server's grace period (from the join result; 60 s before one) and a margin have passed.</summary>
+    private sealed class ReconnectSchedule(SessionClient client) : IRetryPolicy
+    {
+        public TimeSpan? NextRetryDelay(RetryContext context)
+        {
+            if (Volatile.Read(ref client._stopping) != 0 || client._ended.Task.IsCompleted) return null;
+            var grace = TimeSpan.FromSeconds(client.JoinResult?.ReconnectGraceSeconds is > 0 and var g ? g : 60);
+            if (context.ElapsedTime > grace + TimeSpan.FromSeconds(10)) return null;
+            var delays = client._options.ReconnectDelays;
+            return delays.Count == 0 ? TimeSpan.FromSeconds(1) : delays[(int)Math.Min(context.PreviousRetryCount, delays.Count - 1)];
+        }
+    }
+
     public string Name => _options.Name;
 
     public HubConnection Hub => _hub;
+
+    /// <summary>The hub connection as the client shows it: "disconnected", "connected", "reconnecting" (the connection
+    /// dropped; media carries on) and "connected" again once the place is resumed.</summary>
+    public string Connection => _connection;
+
+    /// <summary>Places taken back after the hub connection dropped (Resume, or a fresh Join when the place was gone).</summary>
+    public int Resumes => Volatile.Read(ref _resumes);
 
     /// <summary>The ladder's thresholds from the latest Negotiate answer (patients only; null otherwise).</summary>
     public UplinkLadderInfo? Ladder { get; private set; }
@@ -196,10 +244,100 @@ public sealed class SessionClient : IAsyncDisposable
     public async Task<JoinResultDto> JoinAsync(string token, CancellationToken cancel = default)
     {
         await ConnectAsync(cancel).ConfigureAwait(false);
+        _token = token;
         var result = await _hub.InvokeAsync<JoinResultDto>(HubNames.Join, token, cancel).ConfigureAwait(false);
         JoinResult = result;
+        SetConnection("connected");
         if (result.State == "joined") await EnterAsync(result).ConfigureAwait(false);
         return result;
+    }
+
+    /// <summary>On the new hub connection after a drop: takes the place back with the link's token and the resume id
+    /// of the last join. Media kept: the same peer connection renegotiates to catch up with the tracks; media lost, or
+    /// the place no longer kept (joined afresh): a new peer connection. Refused otherwise (another window took the
+    /// place, removed, ended): the client ends with the server's reason.</summary>
+    private async Task ResumeAsync()
+    {
+        if (_ended.Task.IsCompleted || _token is null || JoinResult is not { } last)
+        {
+            if (_token is null) SetConnection("connected");
+            return;
+        }
+        try
+        {
+            JoinResultDto result;
+            bool keepMedia;
+            try
+            {
+                result = await _hub.InvokeAsync<JoinResultDto>(HubNames.Resume, new ResumeRequestDto(_token, last.ResumeId)).ConfigureAwait(false);
+                keepMedia = result.KeepMedia;
+            }
+            catch (HubException ex) when (ex.Message.Contains("not-found:", StringComparison.Ordinal))
+            {
+                Record(ClientEvents.ResumeRefused, ex.Message);
+                result = await _hub.InvokeAsync<JoinResultDto>(HubNames.Join, _token).ConfigureAwait(false);
+                keepMedia = false;
+            }
+            JoinResult = result;
+            Interlocked.Increment(ref _resumes);
+            Record(ClientEvents.Resumed, result);
+            SetConnection("connected");
+            _participants.Clear();
+            foreach (var participant in result.Participants) _participants[participant.Id] = participant;
+            if (result.State != "joined") return;
+            if (!keepMedia) await DropMediaAsync().ConfigureAwait(false);
+            SetTracks(result.Tracks);
+            if (_options.AutoNegotiate)
+            {
+                await NegotiateAsync().ConfigureAwait(false);
+                if (!keepMedia && _pacer is { } pacer && _media is not null)
+                {
+                    await _media.Connected.WaitAsync(TimeSpan.FromSeconds(30)).ConfigureAwait(false);
+                    StartSending(pacer);
+                }
+            }
+        }
+        catch (HubException ex)
+        {
+            Record(ClientEvents.ResumeRefused, ex.Message);
+            End($"resume refused: {ex.Message}");
+        }
+        catch (Exception ex) when (Volatile.Read(ref _disposed) == 0 && !_ended.Task.IsCompleted)
+        {
+            _errors.Enqueue($"resuming failed: {ex.Message}");
+        }
+        catch (Exception)
+        {
+            // closing meanwhile
+        }
+    }
+
+    /// <summary>The server no longer has this client's media connection: the next negotiation starts a new one.</summary>
+    private async Task DropMediaAsync()
+    {
+        await _negotiation.WaitAsync().ConfigureAwait(false);
+        try
+        {
+            if (_sender is not null) _pacer?.Remove(_sender);
+            _sender = null;
+            var old = _media;
+            _media = null;
+            _slots.Clear();
+            _trackBySsrc.Clear();
+            Interlocked.Exchange(ref _negotiatedVersion, -1);
+            old?.Close("the server dropped this media connection");
+        }
+        finally
+        {
+            _negotiation.Release();
+        }
+    }
+
+    private void SetConnection(string state)
+    {
+        if (_connection == state) return;
+        _connection = state;
+        Record(ClientEvents.Connection, state);
     }
 
     private async Task EnterAsync(JoinResultDto result)
@@ -303,7 +441,7 @@ public sealed class SessionClient : IAsyncDisposable
             {
                 await NegotiateAsync().ConfigureAwait(false);
             }
-            catch (Exception ex) when (Volatile.Read(ref _disposed) == 0 && !_ended.Task.IsCompleted)
+            catch (Exception ex) when (Volatile.Read(ref _disposed) == 0 && !_ended.Task.IsCompleted && _hub.State == HubConnectionState.Connected)
             {
                 _errors.Enqueue($"renegotiation failed: {ex.Message}");
             }
@@ -445,6 +583,12 @@ public sealed class SessionClient : IAsyncDisposable
             Record(HubNames.SessionEnded, p);
             End($"ended: {p.Reason}");
         });
+        _hub.On<ReasonInfo>(HubNames.Replaced, p =>
+        {
+            Record(HubNames.Replaced, p);
+            End($"replaced: {p.Reason}");
+        });
+        _hub.On<PublishLayersInfo>(HubNames.PublishLayers, p => Record(HubNames.PublishLayers, p));
     }
 
     /// <summary>Removed, ended or disconnected: stop sending and close the media connection (the server closes its side too).</summary>
@@ -453,6 +597,8 @@ public sealed class SessionClient : IAsyncDisposable
         if (!_ended.TrySetResult(reason)) return;
         StopSending();
         _media?.Close(reason);
+        // No reconnection after the end (the server closes the connection after Removed and SessionEnded).
+        if (_options.Reconnect && _hub.State != HubConnectionState.Disconnected) _ = _hub.StopAsync();
     }
 
     private void Record(string name, object? payload) => _events.Enqueue(new HubEvent(name, payload, DateTimeOffset.UtcNow));
@@ -507,6 +653,7 @@ public sealed class SessionClient : IAsyncDisposable
     /// hub connection stopped.</summary>
     public async Task LeaveAsync()
     {
+        Interlocked.Exchange(ref _stopping, 1);
         StopSending();
         if (_hub.State == HubConnectionState.Connected)
         {

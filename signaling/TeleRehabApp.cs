@@ -74,6 +74,9 @@ public static class TeleRehabApp
                     limits.RetransmissionMemoryPerParticipantMB * RetransmissionMemory.Megabyte),
                 limits.MaxMediaSections);
         });
+        var roomOptions = builder.Configuration.GetSection(RoomOptions.Section).Get<RoomOptions>() ?? new RoomOptions();
+        roomOptions.Validate();
+        builder.Services.AddOptions<RoomOptions>().Bind(builder.Configuration.GetSection(RoomOptions.Section));
         builder.Services.AddSingleton<RoomCoordinator>();
         builder.Services.AddHostedService<LinkStatsService>();
         builder.Services.AddSignalR(options =>

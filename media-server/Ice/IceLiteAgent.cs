@@ -53,6 +53,25 @@ public sealed class IceLiteAgent : IDisposable
     /// </summary>
     public IceCredentials? RemoteCredentials { get; set; }
 
+    /// <summary>
+    /// An ICE restart the peer asked for (RFC 8445 §9; in SDP, a new ice-ufrag and ice-pwd, RFC 8839 §4.4.1.1.1): from
+    /// now on its checks carry <paramref name="remote"/>, and checks with the old credentials are refused (401). The
+    /// selected address and consent stay until a check with the new credentials nominates a pair (which may be on a
+    /// new address); ICE-lite keeps its own credentials, which is what the peer's checks are keyed with. No-op once
+    /// closed or failed (a connection whose consent expired is gone).
+    /// </summary>
+    public bool Restart(IceCredentials remote)
+    {
+        ArgumentNullException.ThrowIfNull(remote);
+        if (State is IceConnectionState.Closed or IceConnectionState.Failed) return false;
+        RemoteCredentials = remote;
+        Restarts++;
+        return true;
+    }
+
+    /// <summary>ICE restarts applied (<see cref="Restart"/>).</summary>
+    public int Restarts { get; private set; }
+
     /// <summary>64-bit tie breaker (RFC 8445 §16.1), used for role-conflict resolution.</summary>
     public ulong TieBreaker { get; }
 

@@ -33,6 +33,7 @@ internal sealed class RoomParticipant : IMediaPeer, IPeerConnectionHandler, IEgr
     private readonly uint _rtcpSsrc = (uint)Random.Shared.NextInt64(1, uint.MaxValue);
     private PeerConnection? _connection;
     private string? _remoteUfrag;
+    private string? _remoteIcePwd;
     private string? _remoteFingerprint;
     private int _midExtensionId = -1;
     private int _ridExtensionId = -1;
@@ -97,13 +98,14 @@ internal sealed class RoomParticipant : IMediaPeer, IPeerConnectionHandler, IEgr
     public bool IsReplaced { get; private set; }
 
     /// <summary>Whether <paramref name="offer"/> comes from a different RTCPeerConnection than this one (another
-    /// ICE ufrag), or this one has closed.</summary>
+    /// DTLS certificate fingerprint), or this one has closed. A new ICE ufrag with the same fingerprint is the same
+    /// connection restarting ICE (RFC 8445 §9), which <see cref="Negotiate"/> takes on this connection.</summary>
     public bool IsNewConnection(SessionDescription offer)
     {
         if (_closed) return true;
-        if (_remoteUfrag is null) return false;
-        var ufrag = offer.IceUfrag ?? offer.Media.Select(m => m.IceUfrag).FirstOrDefault(u => u is not null);
-        return ufrag is not null && ufrag != _remoteUfrag;
+        if (_remoteFingerprint is null) return false;
+        var fingerprint = offer.Fingerprint ?? offer.Media.Select(m => m.Fingerprint).FirstOrDefault(f => f is not null);
+        return fingerprint is { } f && !string.Equals($"{f.Algorithm} {f.Value}", _remoteFingerprint, StringComparison.OrdinalIgnoreCase);
     }
 
     /// <summary>Ends this connection because a newer one of the same participant replaces it (no "left" report).</summary>
@@ -251,9 +253,22 @@ internal sealed class RoomParticipant : IMediaPeer, IPeerConnectionHandler, IEgr
                 return NegotiationResult.Fail($"bad ICE credentials in the offer: {ex.Message}");
             }
         }
-        else if (session.RemoteIceUfrag != _remoteUfrag || !string.Equals(fingerprint, _remoteFingerprint, StringComparison.OrdinalIgnoreCase))
+        else if (!string.Equals(fingerprint, _remoteFingerprint, StringComparison.OrdinalIgnoreCase)
+                 || (session.LocalSetup == SdpSetupRole.Active ? DtlsRole.Client : DtlsRole.Server) != _connection.DtlsRole)
         {
-            return NegotiationResult.Fail("ICE restarts and certificate changes are not supported: leave and join again");
+            return NegotiationResult.Fail("a certificate or DTLS role change needs a new connection: leave and join again");
+        }
+        else if (session.RemoteIceUfrag != _remoteUfrag || session.RemoteIcePwd != _remoteIcePwd)
+        {
+            // An ICE restart (RFC 8445 §9) on the same connection: DTLS and SRTP stay (JSEP, RFC 8829 §5.3.1).
+            try
+            {
+                remoteIce = new IceCredentials(session.RemoteIceUfrag, session.RemoteIcePwd);
+            }
+            catch (ArgumentException ex)
+            {
+                return NegotiationResult.Fail($"bad ICE credentials in the offer: {ex.Message}");
+            }
         }
 
         // The publications' retransmission buffers are reserved before any is allocated (the last refusal).
@@ -275,8 +290,14 @@ internal sealed class RoomParticipant : IMediaPeer, IPeerConnectionHandler, IEgr
             _connection = PeerConnection.CreateIceLite(_ice, remoteIce!, remoteFingerprint!, dtlsRole, _room.Manager.PeerOptions, this, action => _room.Worker.PostFor(this, action));
             _connection.Start(_room.Worker.Now);
             _remoteUfrag = session.RemoteIceUfrag;
+            _remoteIcePwd = session.RemoteIcePwd;
             _remoteFingerprint = fingerprint;
             _room.Manager.Server.Register(this, _room.Worker);
+        }
+        else if (remoteIce is not null && _connection.RestartIce(remoteIce))
+        {
+            _remoteUfrag = remoteIce.Ufrag;
+            _remoteIcePwd = remoteIce.Password;
         }
 
         if (_connection.ApplyDataChannels(session) is { } dataChannels)

@@ -109,6 +109,21 @@ public sealed class PeerConnection : IDisposable
     /// connection answers no checks, so for it nothing is authentic.</summary>
     public bool IsAuthenticCheck(ReadOnlySpan<byte> request) => _lite is { } lite && lite.IsAuthenticCheck(request);
 
+    /// <summary>
+    /// The peer restarts ICE (RFC 8445 §9) on this connection with <paramref name="remote"/> credentials from its new
+    /// offer. DTLS and SRTP are kept (JSEP, RFC 8829 §5.3.1: a renegotiation that keeps the fingerprint and the setup
+    /// role keeps the DTLS association), and media follows the path the new checks nominate. ICE-lite (server) side
+    /// only; called on the owner's loop. False when the connection has closed or failed.
+    /// </summary>
+    public bool RestartIce(IceCredentials remote)
+    {
+        if (_lite is null) throw new InvalidOperationException("only the ICE-lite side takes an ICE restart from an offer");
+        return State is not (PeerConnectionState.Closed or PeerConnectionState.Failed) && _lite.Restart(remote);
+    }
+
+    /// <summary>ICE restarts this (ICE-lite) connection took.</summary>
+    public int IceRestarts => _lite?.Restarts ?? 0;
+
     private static TimeSpan? EarliestOf(TimeSpan? a, TimeSpan? b) => a is null ? b : b is null ? a : (a < b ? a : b);
 
     /// <summary>

@@ -72,9 +72,29 @@ public sealed record TrackDto(string TrackId, string ParticipantId, string Kind)
 /// <summary>Server to publisher: keep sending only these simulcast encodings (rids) of the track on m-section Mid.</summary>
 public sealed record PublishLayersDto(string Mid, IReadOnlyList<string> ActiveRids);
 
+/// <summary>What Join, Resume and the Admitted event give a participant.</summary>
+/// <param name="ResumeId">Proof of this Join's seat: with the link's token, a new hub connection takes the seat back
+/// (<c>Resume</c>) while the server keeps it after the old connection dropped. A later Join with the same link makes a
+/// new one.</param>
+/// <param name="KeepMedia">From Resume: the server still has this participant's media connection (keep the peer
+/// connection; renegotiate to catch up); false after Join, or when the media connection ended while away (negotiate a
+/// new peer connection).</param>
+/// <param name="ReconnectGraceSeconds">How long the server keeps the seat after the hub connection drops (0: not at all).</param>
 public sealed record JoinResult(
     string SessionId, string Title, string Kind, string ParticipantId, string Role, string DisplayName,
-    string State, bool Locked, IReadOnlyList<ParticipantDto> Participants, IReadOnlyList<TrackDto> Tracks);
+    string State, bool Locked, IReadOnlyList<ParticipantDto> Participants, IReadOnlyList<TrackDto> Tracks,
+    string ResumeId = "", bool KeepMedia = false, double ReconnectGraceSeconds = 0);
+
+/// <summary>Client to server on a new hub connection: take back the seat of the link's participant (docs/signalling.md,
+/// "Reconnecting").</summary>
+public sealed record ResumeRequest(string Token, string ResumeId);
+
+/// <summary>Participant states on the wire besides "waiting", "connected" and "left".</summary>
+public static class ParticipantStates
+{
+    /// <summary>Its hub connection dropped; its place and its media are kept for the grace period.</summary>
+    public const string Reconnecting = "reconnecting";
+}
 
 public sealed record SubscriptionDto(string Mid, string TrackId);
 

@@ -12,7 +12,7 @@ namespace TeleRehab.Signaling.Hubs;
 /// removed, who was ever admitted) is kept in the <see cref="SessionRegistry"/>'s record of the session: a live room
 /// is forgotten, and its media room closed, when its last person leaves. The hub calls it; the media plane and
 /// the session registry report to it. Cold path: one lock; events are sent after the lock is released.</summary>
-public sealed partial class RoomCoordinator : IRoomListener
+public sealed partial class RoomCoordinator : IRoomListener, IDisposable
 {
     private readonly SessionRegistry _registry;
     private readonly RoomManager _media;
@@ -22,11 +22,13 @@ public sealed partial class RoomCoordinator : IRoomListener
     private readonly Dictionary<string, LiveRoom> _rooms = new(StringComparer.Ordinal);
     private readonly PublishLimits _patientLimits;
     private readonly PublishLimits _therapistLimits;
+    private readonly ReconnectGrace _grace;
 
     public RoomCoordinator(SessionRegistry registry, RoomManager media, IHubContext<SessionHub> hub, ILogger<RoomCoordinator> logger,
-        IOptions<LimitsOptions> limits)
+        IOptions<LimitsOptions> limits, IOptions<RoomOptions> rooms, TimeProvider time)
     {
         var options = limits.Value;
+        _grace = new ReconnectGrace(time, rooms.Value.ReconnectGrace);
         _patientLimits = new PublishLimits(options.PatientAudioTracks, options.PatientVideoTracks, "a patient", PoseRole.Sender);
         _therapistLimits = new PublishLimits(options.TherapistAudioTracks, options.TherapistVideoTracks, "a therapist");
         _registry = registry;
@@ -35,6 +37,9 @@ public sealed partial class RoomCoordinator : IRoomListener
         _logger = logger;
         _registry.SessionEnded += (_, e) => EndRoom(e.Session.Id, "The therapist ended the session.");
     }
+
+    /// <summary>Stops the grace timers (the host is shutting down).</summary>
+    public void Dispose() => _grace.Dispose();
 
     /// <summary>Rooms with at least one person present.</summary>
     public int LiveRoomCount
@@ -48,6 +53,15 @@ public sealed partial class RoomCoordinator : IRoomListener
         get { lock (_chainLock) return _chains.Count; }
     }
 
+    /// <summary>Diagnostics: participants whose hub connection dropped and whose place is kept for them.</summary>
+    public int ReconnectingCount
+    {
+        get { lock (_lock) return _rooms.Values.Sum(r => r.Members.Values.Count(m => m.Present && m.Reconnecting)); }
+    }
+
+    /// <summary>How long a participant whose hub connection dropped keeps its place.</summary>
+    public TimeSpan ReconnectGracePeriod => _grace.Period;
+
     /// <summary>Diagnostics: members (present or not) held by the live rooms.</summary>
     public int MemberCount
     {
@@ -59,10 +73,34 @@ public sealed partial class RoomCoordinator : IRoomListener
         public string Id { get; } = id;
         public string DisplayName { get; } = displayName;
         public ParticipantRole Role { get; } = role;
+        /// <summary>The hub connection that holds the seat; "" while the participant is reconnecting (nothing is sent
+        /// then: it learns the room's state when it resumes).</summary>
         public string ConnectionId { get; set; } = "";
         public HubCallerContext? Context { get; set; }
         public bool Joined { get; set; }
         public bool Present { get; set; }
+
+        /// <summary>The hub connection dropped without a Leave: the seat and its media are kept for the grace period,
+        /// for a new connection that presents the link's token and <see cref="ResumeId"/>.</summary>
+        public bool Reconnecting { get; set; }
+
+        /// <summary>The media connection ended by itself while reconnecting: a resumed page negotiates a new one.</summary>
+        public bool MediaLost { get; set; }
+
+        /// <summary>The running grace timer's ticket (<see cref="ReconnectGrace"/>), 0 when none.</summary>
+        public long GraceTicket { get; set; }
+
+        /// <summary>Given with each Join and needed to resume the seat: a second window that opens the same link joins
+        /// afresh (and takes the seat over visibly) but cannot slip into this one's place.</summary>
+        public string ResumeId { get; set; } = "";
+
+        /// <summary>The tag the seat's media connection is negotiated with (kept across resumes, new with each Join), so
+        /// a late report about the media of an earlier Join is told apart from one about the seat as it is now.</summary>
+        public string SeatTag { get; set; } = "";
+
+        /// <summary>The simulcast encodings last asked of its media connection, per m-section (sent again on a resume:
+        /// a change while it was away would be lost).</summary>
+        public Dictionary<string, IReadOnlyList<string>> PublishedLayers { get; } = new(StringComparer.Ordinal);
         public bool EverAdmitted { get; set; }
         public bool AudioMuted { get; set; }
         public bool VideoMuted { get; set; }
@@ -81,8 +119,8 @@ public sealed partial class RoomCoordinator : IRoomListener
         public TimeSpan LastPacerWait { get; set; }
 
         public ParticipantDto ToDto() => new(Id, DisplayName, JoinTokenService.RoleName(Role),
-            !Present ? "left" : Joined ? "connected" : "waiting", AudioMuted, VideoMuted, Present && Joined ? Quality : "unknown",
-            Mode, ModeReason);
+            !Present ? "left" : !Joined ? "waiting" : Reconnecting ? ParticipantStates.Reconnecting : "connected",
+            AudioMuted, VideoMuted, Present && Joined ? Quality : "unknown", Mode, ModeReason);
     }
 
     internal sealed class LiveRoom(SessionSnapshot session, MediaRoom media)
@@ -99,7 +137,8 @@ public sealed partial class RoomCoordinator : IRoomListener
     }
 
     /// <summary>The caller's identity on its hub connection, kept in <see cref="HubCallerContext.Items"/>.</summary>
-    internal sealed record Caller(string SessionId, string ParticipantId, ParticipantRole Role, string ConnectionId);
+    /// <param name="SeatTag">The seat's media tag (<see cref="Member.SeatTag"/>) when the connection took it.</param>
+    internal sealed record Caller(string SessionId, string ParticipantId, ParticipantRole Role, string ConnectionId, string SeatTag);
 
     // ------------------------------------------------------------------ joining
 
@@ -110,16 +149,7 @@ public sealed partial class RoomCoordinator : IRoomListener
         HubCallerContext? replaced = null;
         lock (_lock)
         {
-            if (!_registry.TryGet(token.SessionId, out var session) || session is null)
-                throw new HubException("not-found: this session does not exist (the link may be for a server that restarted)");
-            if (session.IsEnded) throw new HubException("ended: this session has ended");
-            switch (_registry.CheckAdmission(token))
-            {
-                case ParticipantUpdateStatus.Updated: break;
-                case ParticipantUpdateStatus.SessionEnded: throw new HubException("ended: this session has ended");
-                case ParticipantUpdateStatus.RoleMismatch: throw new HubException("unauthorized: this link's role does not match the invitation");
-                default: throw new HubException("unauthorized: this link is not an invitation to this session");
-            }
+            var session = CheckLink(token);
 
             // Removal and the lock live in the session's record, so they hold also when the room emptied since
             // (its live room forgotten). Checked before a live room is made: a refused join leaves nothing behind.
@@ -146,22 +176,30 @@ public sealed partial class RoomCoordinator : IRoomListener
             {
                 replaced = previous; // the same link joined again (a reload or another device): the newest wins
             }
+            // A seat kept for a dropped connection is taken over the same way: Join starts a new seat (a new resume id,
+            // so the window that dropped can no longer resume it; it is told so when it tries).
+            var wasReconnecting = member.Present && member.Reconnecting;
+            EndGrace(room, member);
+            member.ResumeId = NewSecret();
+            member.SeatTag = NewSecret();
+            member.PublishedLayers.Clear();
             member.ConnectionId = context.ConnectionId;
             member.Context = context;
             member.Present = true;
-            context.Items[typeof(Caller)] = new Caller(room.Id, member.Id, member.Role, context.ConnectionId);
+            context.Items[typeof(Caller)] = new Caller(room.Id, member.Id, member.Role, context.ConnectionId, member.SeatTag);
             // The older connection's media goes with it (its peer has the old device's ICE and DTLS): the newest
             // connection negotiates afresh. Posted before this Join returns, so it runs before the new Negotiate.
-            if (replaced is not null) _ = room.Media.RemoveParticipantAsync(member.Id, "joined again from another connection");
+            if (replaced is not null || wasReconnecting) _ = room.Media.RemoveParticipantAsync(member.Id, "joined again from another connection");
 
             var admitted = isTherapist || !room.WaitingRoom || member.EverAdmitted;
             if (admitted)
             {
-                var wasJoined = member.Joined && replaced is not null;
+                var wasJoined = member.Joined && (replaced is not null || wasReconnecting);
                 member.Joined = true;
                 member.EverAdmitted = true;
                 _registry.MarkConnected(room.Id, member.Id);
                 if (!wasJoined) Broadcast(room, sends, "ParticipantJoined", member.ToDto(), except: member.Id);
+                else if (wasReconnecting) Broadcast(room, sends, "ParticipantUpdated", member.ToDto(), except: member.Id);
                 if (isTherapist) sends.Add(new Outgoing(member.ConnectionId, "WaitingRoomChanged", Waiting(room)));
                 if (room.Media.WeakAudio) sends.Add(new Outgoing(member.ConnectionId, "AudioRate", AudioRateDto.For(room.Media.Voices)));
             }
@@ -177,18 +215,172 @@ public sealed partial class RoomCoordinator : IRoomListener
         {
             LogReplaced(token.ParticipantId);
             replaced.Items.Remove(typeof(Caller));
-            replaced.Abort();
+            // Told before it is closed, so that page says why and does not try to resume (it could not: its resume id
+            // is no longer the seat's).
+            var notice = new List<Outgoing> { new(replaced.ConnectionId, "Replaced", new ReasonDto(ReplacedReason)) };
+            _ = AbortAfterAsync(RunAsync(notice), replaced);
         }
         Run(sends);
         return result;
     }
 
-    private JoinResult Describe(LiveRoom room, Member member) => new(
+    /// <summary>The session of a link (its token's signature already checked): it exists, has not ended, and invites
+    /// this participant in this role.</summary>
+    private SessionSnapshot CheckLink(JoinTokenPayload token)
+    {
+        if (!_registry.TryGet(token.SessionId, out var session) || session is null)
+            throw new HubException("not-found: this session does not exist (the link may be for a server that restarted)");
+        if (session.IsEnded) throw new HubException("ended: this session has ended");
+        return _registry.CheckAdmission(token) switch
+        {
+            ParticipantUpdateStatus.Updated => session,
+            ParticipantUpdateStatus.SessionEnded => throw new HubException("ended: this session has ended"),
+            ParticipantUpdateStatus.RoleMismatch => throw new HubException("unauthorized: this link's role does not match the invitation"),
+            _ => throw new HubException("unauthorized: this link is not an invitation to this session"),
+        };
+    }
+
+    private const string ReplacedReason = "This session was opened from another window or device with the same link.";
+
+    private static async Task AbortAfterAsync(Task sends, HubCallerContext context)
+    {
+        await sends.WaitAsync(TimeSpan.FromSeconds(5)).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        context.Abort();
+    }
+
+    /// <summary>128 random bits, URL-safe: resume ids and seat tags.</summary>
+    private static string NewSecret() => Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(16));
+
+    private JoinResult Describe(LiveRoom room, Member member, bool keepMedia = false) => new(
         room.Id, room.Title, room.Kind == SessionKind.OneToOne ? "one-to-one" : "group",
         member.Id, JoinTokenService.RoleName(member.Role), member.DisplayName,
         member.Joined ? "joined" : "waiting", _registry.IsLocked(room.Id),
         room.JoinedMembers.Select(m => m.ToDto()).ToList(),
-        member.Joined ? TracksFor(room, member.Id) : []);
+        member.Joined ? TracksFor(room, member.Id) : [],
+        member.ResumeId, keepMedia, _grace.Period.TotalSeconds);
+
+    // ------------------------------------------------------------------ reconnecting
+
+    /// <summary>A new hub connection takes back the seat its participant's dropped connection held (docs/signalling.md,
+    /// "Reconnecting"): the link's token and the resume id of the seat's last Join. The participant keeps its id, role,
+    /// tracks, subscriptions and the modes the therapist set; its media connection too, unless that ended meanwhile
+    /// (<see cref="JoinResult.KeepMedia"/> false: negotiate a new one). A resume while the old connection still holds
+    /// the seat (the server has not yet seen it drop) closes the old one. A refusal changes nothing for anyone.</summary>
+    internal JoinResult Resume(JoinTokenPayload token, string resumeId, HubCallerContext context)
+    {
+        var sends = new List<Outgoing>();
+        JoinResult result;
+        HubCallerContext? stale = null;
+        lock (_lock)
+        {
+            var session = CheckLink(token);
+            if (_registry.IsRemoved(session.Id, token.ParticipantId))
+                throw new HubException("forbidden: the therapist removed you from this session");
+            if (!_rooms.TryGetValue(session.Id, out var room) || room.Ended
+                || !room.Members.TryGetValue(token.ParticipantId, out var member) || !member.Present || !member.Joined)
+                throw new HubException($"not-found: your place in the session was not kept (away longer than {_grace.Period.TotalSeconds:0} s, " +
+                    "or not admitted yet); join again with your link");
+            if (!SameSecret(member.ResumeId, resumeId))
+                throw new HubException("forbidden: your place in this session is held by another window or device that joined with the same link");
+
+            if (member.Context is { } previous && previous.ConnectionId != context.ConnectionId) stale = previous;
+            var wasReconnecting = member.Reconnecting;
+            var keepMedia = !member.MediaLost;
+            EndGrace(room, member);
+            member.ConnectionId = context.ConnectionId;
+            member.Context = context;
+            if (!keepMedia)
+            {
+                member.SeatTag = NewSecret(); // a new media connection
+                member.PublishedLayers.Clear();
+            }
+            context.Items[typeof(Caller)] = new Caller(room.Id, member.Id, member.Role, context.ConnectionId, member.SeatTag);
+            if (wasReconnecting) Broadcast(room, sends, "ParticipantUpdated", member.ToDto(), except: member.Id);
+            // What it missed while away that the result does not carry.
+            if (member.Role == ParticipantRole.Therapist) sends.Add(new Outgoing(member.ConnectionId, "WaitingRoomChanged", Waiting(room)));
+            sends.Add(new Outgoing(member.ConnectionId, "AudioRate", AudioRateDto.For(room.Media.Voices)));
+            if (member.Role == ParticipantRole.Patient)
+                sends.Add(new Outgoing(member.ConnectionId, "ModeChanged", new ModeDto(member.Mode, member.ModeReason,
+                    member.ModeReason == ParticipantModes.ReasonTherapist, member.ModeReason == ParticipantModes.ReasonTherapist ? 0 : member.TrialKbps)));
+            foreach (var (mid, rids) in member.PublishedLayers) sends.Add(new Outgoing(member.ConnectionId, "PublishLayers", new PublishLayersDto(mid, rids)));
+            result = Describe(room, member, keepMedia);
+            LogResumed(member.Id, wasReconnecting, keepMedia);
+        }
+        if (stale is not null)
+        {
+            stale.Items.Remove(typeof(Caller));
+            stale.Abort();
+        }
+        Run(sends);
+        return result;
+    }
+
+    private static bool SameSecret(string expected, string? presented) =>
+        expected.Length > 0 && presented is not null && System.Security.Cryptography.CryptographicOperations.FixedTimeEquals(
+            System.Text.Encoding.UTF8.GetBytes(expected), System.Text.Encoding.UTF8.GetBytes(presented));
+
+    /// <summary>The caller's hub connection closed without a Leave. An admitted participant keeps its seat and its media
+    /// for the grace period (the others see it "reconnecting"); anyone else, or everyone when the grace is off, leaves
+    /// as with Leave.</summary>
+    internal async Task DisconnectedAsync(Caller caller, string connectionId)
+    {
+        var sends = new List<Outgoing>();
+        var kept = false;
+        lock (_lock)
+        {
+            if (!_rooms.TryGetValue(caller.SessionId, out var room) || room.Ended || !room.Members.TryGetValue(caller.ParticipantId, out var member)) return;
+            if (!member.Present || member.ConnectionId != connectionId) return; // already left, or taken by a newer connection
+            if (member.Joined && _grace.Enabled)
+            {
+                kept = true;
+                member.Reconnecting = true;
+                member.ConnectionId = "";
+                member.Context = null;
+                member.GraceTicket = _grace.Start(room.Id, member.Id, OnGraceExpired);
+                Broadcast(room, sends, "ParticipantUpdated", member.ToDto(), except: member.Id);
+                LogReconnecting(member.Id, _grace.Period.TotalSeconds);
+            }
+        }
+        if (kept) Run(sends);
+        else await LeaveAsync(caller, connectionId, "disconnected");
+    }
+
+    /// <summary>A seat's grace period ran out (timer thread): the participant leaves, its media goes.</summary>
+    private void OnGraceExpired(string sessionId, string participantId, long ticket)
+    {
+        var sends = new List<Outgoing>();
+        MediaRoom media;
+        lock (_lock)
+        {
+            if (!_rooms.TryGetValue(sessionId, out var room) || room.Ended || !room.Members.TryGetValue(participantId, out var member)
+                || !member.Present || !member.Reconnecting || member.GraceTicket != ticket) return;
+            MarkLeft(room, member, $"did not reconnect within {_grace.Period.TotalSeconds:0} s", sends);
+            media = room.Media;
+        }
+        LogGraceExpired(participantId);
+        _ = RemoveMediaThenSendAsync(media, participantId, "did not reconnect", sends);
+    }
+
+    private async Task RemoveMediaThenSendAsync(MediaRoom media, string participantId, string reason, List<Outgoing> sends)
+    {
+        try
+        {
+            await media.RemoveParticipantAsync(participantId, reason).ConfigureAwait(false);
+        }
+        finally
+        {
+            Run(sends);
+        }
+    }
+
+    /// <summary>The seat is no longer reconnecting (it came back, joined afresh or left): its grace timer stops.</summary>
+    private void EndGrace(LiveRoom room, Member member)
+    {
+        if (member.GraceTicket != 0) _grace.Cancel(room.Id, member.Id);
+        member.GraceTicket = 0;
+        member.Reconnecting = false;
+        member.MediaLost = false;
+    }
 
     private static List<TrackDto> TracksFor(LiveRoom room, string participantId) => room.Media.Tracks
         .Where(t => t.ParticipantId != participantId && room.Members.TryGetValue(t.ParticipantId, out var owner) && owner.Joined && owner.Present)
@@ -230,7 +422,7 @@ public sealed partial class RoomCoordinator : IRoomListener
         var owners = media.Tracks.ToDictionary(t => t.TrackId, t => t.ParticipantId, StringComparer.Ordinal);
         var subscriptions = (request.Subscriptions ?? []).Select(s => new SubscriptionRequest(s?.Mid ?? "", s?.TrackId ?? "",
             Priority(caller.Role, owners.TryGetValue(s?.TrackId ?? "", out var owner) ? roles.GetValueOrDefault(owner) : null))).ToList();
-        var result = await media.NegotiateAsync(caller.ParticipantId, PublishLimitsFor(caller.Role), request.Sdp, subscriptions, caller.ConnectionId,
+        var result = await media.NegotiateAsync(caller.ParticipantId, PublishLimitsFor(caller.Role), request.Sdp, subscriptions, caller.SeatTag,
             startReason);
         bool stillHere, gone, ended;
         lock (_lock)
@@ -426,6 +618,7 @@ public sealed partial class RoomCoordinator : IRoomListener
 
     private void MarkLeft(LiveRoom room, Member member, string reason, List<Outgoing> sends)
     {
+        EndGrace(room, member);
         var wasJoined = member.Joined;
         member.Present = false;
         member.Quality = "unknown";
@@ -467,6 +660,7 @@ public sealed partial class RoomCoordinator : IRoomListener
                 var connectionId = member.ConnectionId;
                 sends.Add(new Outgoing(connectionId, "SessionEnded", new ReasonDto(reason)));
                 if (member.Context is { } context) contexts.Add(context);
+                EndGrace(room, member);
                 member.Present = false;
                 member.Context?.Items.Remove(typeof(Caller));
             }
@@ -509,6 +703,7 @@ public sealed partial class RoomCoordinator : IRoomListener
         {
             if (!_rooms.TryGetValue(media.Id, out var room) || !ReferenceEquals(room.Media, media)
                 || !room.Members.TryGetValue(participantId, out var member) || !member.Present || member.ConnectionId is not { } connectionId) return;
+            member.PublishedLayers[mid] = activeRids;
             sends.Add(new Outgoing(connectionId, "PublishLayers", new PublishLayersDto(mid, activeRids)));
         }
         Run(sends);
@@ -575,7 +770,19 @@ public sealed partial class RoomCoordinator : IRoomListener
             // A report from the media room of an earlier live room of this session (closed when it emptied) is about
             // nobody here now (checked above). A late report about the media of an older connection (the same link
             // joined again since) is not about the participant as it is now.
-            if (connectionTag is not null && connectionTag != member.ConnectionId) return;
+            if (connectionTag is not null && connectionTag != member.SeatTag) return;
+            if (member.Reconnecting)
+            {
+                // Its hub connection is away too (a network gone for a while): the seat stays for the grace period, and
+                // the page negotiates a new media connection when it resumes. What the ladder knew was about that one.
+                member.MediaLost = true;
+                (member.AutoMode, member.AutoReason, member.TrialKbps) = (ParticipantModes.Video, "", 0);
+                if (member.ModeReason != ParticipantModes.ReasonTherapist) (member.Mode, member.ModeReason) = (ParticipantModes.Video, "");
+                member.Quality = "unknown";
+                Broadcast(room, sends, "ParticipantUpdated", member.ToDto(), except: member.Id);
+                Run(sends);
+                return;
+            }
             context = member.Context;
             MarkLeft(room, member, $"connection lost: {reason}", sends);
         }
@@ -637,6 +844,7 @@ public sealed partial class RoomCoordinator : IRoomListener
         {
             foreach (var send in sends)
             {
+                if (send.ConnectionId.Length == 0) continue; // a participant reconnecting: it catches up when it resumes
                 var previous = _chains.GetValueOrDefault(send.ConnectionId, Task.CompletedTask);
                 var next = SendAfterAsync(previous, send);
                 _chains[send.ConnectionId] = next;
@@ -671,6 +879,15 @@ public sealed partial class RoomCoordinator : IRoomListener
     [LoggerMessage(Level = LogLevel.Information,
         Message = "Participant {ParticipantId}'s page reports a weak uplink (send estimate {EstimateKbps} kbit/s, video {VideoKbps} kbit/s, round trip {RttMs} ms): {Outcome}")]
     private partial void LogWeakUplinkReport(string participantId, int estimateKbps, int videoKbps, int rttMs, UplinkStepDown outcome);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Participant {ParticipantId}'s hub connection dropped; its place is kept for {GraceSeconds} s")]
+    private partial void LogReconnecting(string participantId, double graceSeconds);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Participant {ParticipantId} resumed its place (was reconnecting: {WasReconnecting}; media kept: {KeepMedia})")]
+    private partial void LogResumed(string participantId, bool wasReconnecting, bool keepMedia);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Participant {ParticipantId} did not reconnect within the grace period and left")]
+    private partial void LogGraceExpired(string participantId);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Sending a hub event failed")]
     private partial void LogSendFailed(Exception ex);

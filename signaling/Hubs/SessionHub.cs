@@ -18,6 +18,17 @@ public sealed class SessionHub(RoomCoordinator rooms, JoinTokenService tokens) :
         return rooms.Join(validation.Payload!, Context);
     }
 
+    /// <summary>A new connection takes back the seat a dropped one held (docs/signalling.md, "Reconnecting").</summary>
+    public JoinResult Resume(ResumeRequest request)
+    {
+        if (Context.Items.ContainsKey(typeof(RoomCoordinator.Caller))) throw new HubException("conflict: this connection has already joined");
+        if (request is null || string.IsNullOrEmpty(request.Token) || string.IsNullOrEmpty(request.ResumeId) || request.ResumeId.Length > 128)
+            throw new HubException("invalid: Resume needs { token, resumeId } (the resume id from your Join)");
+        var validation = tokens.Validate(request.Token);
+        if (!validation.IsValid) throw new HubException($"unauthorized: {Describe(validation)}");
+        return rooms.Resume(validation.Payload!, request.ResumeId, Context);
+    }
+
     public async Task<NegotiateResult> Negotiate(NegotiateRequest request)
     {
         if (request is null) throw new HubException("invalid: Negotiate needs { sdp, subscriptions }");
@@ -81,7 +92,7 @@ public sealed class SessionHub(RoomCoordinator rooms, JoinTokenService tokens) :
     public override async Task OnDisconnectedAsync(Exception? exception)
     {
         if (Context.Items.TryGetValue(typeof(RoomCoordinator.Caller), out var value) && value is RoomCoordinator.Caller caller)
-            await rooms.LeaveAsync(caller, Context.ConnectionId, "disconnected");
+            await rooms.DisconnectedAsync(caller, Context.ConnectionId);
         rooms.ForgetConnection(Context.ConnectionId);
         await base.OnDisconnectedAsync(exception);
     }

@@ -102,7 +102,7 @@ public sealed partial class HubGuard : IHubFilter
         try
         {
             var result = await next(invocation);
-            if (state is not null && invocation.HubMethodName == nameof(SessionHub.Join))
+            if (state is not null && invocation.HubMethodName is nameof(SessionHub.Join) or nameof(SessionHub.Resume))
             {
                 lock (state.Lock)
                 {

@@ -3,15 +3,17 @@ using Xunit.Abstractions;
 
 namespace TeleRehab.Media.Tests.RoomClient;
 
-/// <summary>A participant that vanishes without a goodbye (no DTLS close_notify, no Leave) is dropped: by ICE consent
-/// freshness (RFC 7675) when its hub connection stays open, at once when the hub connection is cut too.</summary>
+/// <summary>A participant that vanishes without a goodbye (no DTLS close_notify, no Leave) and does not come back (a
+/// crashed client: it never reconnects) is dropped: by ICE consent freshness (RFC 7675) when its hub connection stays
+/// open, once the reconnect grace period (2 s here) has passed when the hub connection is cut too.</summary>
 [Collection(RoomClientCollection.Name)]
 public sealed class VanishTests(ITestOutputHelper output) : IAsyncLifetime
 {
-    private static readonly SessionClientOptions Checking = new() { ConsentInterval = TimeSpan.FromMilliseconds(300) };
+    private static readonly SessionClientOptions Checking = new() { ConsentInterval = TimeSpan.FromMilliseconds(300), Reconnect = false };
     private RoomTestKit _kit = null!;
 
-    public async Task InitializeAsync() => _kit = await RoomTestKit.StartAsync(output, ("TeleRehab:Media:ConsentTimeoutSeconds", "2"));
+    public async Task InitializeAsync() => _kit = await RoomTestKit.StartAsync(output, ("TeleRehab:Media:ConsentTimeoutSeconds", "2"),
+        ("TeleRehab:Rooms:ReconnectGraceSeconds", "2"));
 
     public async Task DisposeAsync() => await _kit.DisposeAsync();
 
