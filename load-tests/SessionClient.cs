@@ -601,6 +601,13 @@ public sealed class SessionClient : IAsyncDisposable
         if (_options.Reconnect && _hub.State != HubConnectionState.Disconnected) _ = _hub.StopAsync();
     }
 
+    // An event as a timeout names it: the payload of the kind waited for is what tells why nothing matched.
+    private static string Describe(HubEvent e) => e.Payload switch
+    {
+        ModeInfo or AudioRateInfo => $"{e.Name} {e.Payload}",
+        _ => e.Name,
+    };
+
     private void Record(string name, object? payload) => _events.Enqueue(new HubEvent(name, payload, DateTimeOffset.UtcNow));
 
     /// <summary>Waits for an event named <paramref name="name"/> (already received or to come) whose payload matches.</summary>
@@ -614,7 +621,7 @@ public sealed class SessionClient : IAsyncDisposable
                 if (e.Name == name && e.Payload is T payload && (match is null || match(payload))) return payload;
             }
             if (DateTime.UtcNow > deadline)
-                throw new TimeoutException($"{Name}: no {name} event matched within {timeout.TotalSeconds:0} s; got: {string.Join(", ", _events.Select(e => e.Name))}");
+                throw new TimeoutException($"{Name}: no {name} event matched within {timeout.TotalSeconds:0} s; got: {string.Join(", ", _events.Select(Describe))}");
             await Task.Delay(50).ConfigureAwait(false);
         }
     }

@@ -18,10 +18,15 @@ public sealed class StartModeTests(ITestOutputHelper output) : IAsyncLifetime
     {
         _kit = await RoomTestKit.StartAsync(output);
         // A ladder that tries video 2 s after a step down, for 2 s, and takes the synthetic camera's rate as a layer's.
+        // The loopback link has no queue: what the meter reads as one is the machine's scheduling when the suite loads
+        // it, so only a queue of seconds counts, a failed trial is tried again 2 s later, and the link is never taken
+        // for starved (in one CI run a trial failed on such a reading and the next never came within 30 s).
         _kit.Rooms.UplinkMode = new UplinkModeOptions
         {
-            LowestVideoBps = 20_000, FirstTrialAfter = TimeSpan.FromSeconds(2), TrialDuration = TimeSpan.FromSeconds(2),
-            TrialEarlyVerdict = TimeSpan.FromSeconds(1),
+            LowestVideoBps = 20_000, FirstTrialAfter = TimeSpan.FromSeconds(2), MaxTrialWait = TimeSpan.FromSeconds(2),
+            TrialDuration = TimeSpan.FromSeconds(2), TrialEarlyVerdict = TimeSpan.FromSeconds(1),
+            CongestedDelay = TimeSpan.FromSeconds(2), SevereDelay = TimeSpan.FromSeconds(5), TrialAbortDelay = TimeSpan.FromSeconds(2),
+            CongestedLoss = 0.5, StarvedAfter = TimeSpan.FromHours(1), StarvedLoss = 1,
         };
     }
 
