@@ -9,7 +9,8 @@ namespace TeleRehab.Media.Bench;
 /// The UDP socket's per-datagram system calls on a socket bound to the wildcard address, as the server binds it: a
 /// 1,200-byte datagram sent as the kernel routes it (<c>sendto</c>), sent from the address the peer sent to
 /// (<c>sendmsg</c> with IP_PKTINFO, RFC 8445 §7.2.5.2.1), and one received with its destination address and kernel
-/// time (<c>recvmsg</c> with IP_PKTINFO and SO_TIMESTAMPNS; the op sends it first with <c>sendto</c>). Loopback only.
+/// time (<c>recvmsg</c> with IP_PKTINFO and SO_TIMESTAMPNS; the op sends it first with <c>sendto</c>); and a media
+/// worker's batch, 32 such datagrams in one <c>sendmmsg</c> (per datagram). Loopback only.
 /// </summary>
 [MemoryDiagnoser]
 public class SourceAddressBenchmarks
@@ -24,6 +25,7 @@ public class SourceAddressBenchmarks
     private Socket _inbound = null!;
     private SocketAddress _inboundAddress = null!;
     private SocketAddress _from = null!;
+    private UdpSendBatch _batch = null!;
 
     [GlobalSetup]
     public void Setup()
@@ -40,12 +42,14 @@ public class SourceAddressBenchmarks
         _receiver = UdpMessageReceiver.TryCreate(_inbound) ?? throw new PlatformNotSupportedException("recvmsg with control data needs 64-bit Linux");
         _inboundAddress = new IPEndPoint(IPAddress.Loopback, ((IPEndPoint)_inbound.LocalEndPoint!).Port).Serialize();
         _from = new SocketAddress(AddressFamily.InterNetwork);
+        _batch = new UdpSendBatch();
     }
 
     [GlobalCleanup]
     public void Cleanup()
     {
         _receiver.Dispose();
+        _batch.Dispose();
         _server.Dispose();
         _peer.Dispose();
         _inbound.Dispose();
@@ -56,6 +60,16 @@ public class SourceAddressBenchmarks
 
     [Benchmark]
     public bool SendFromLocalAddress() => _fromLocal.Send(_datagram);
+
+    [Benchmark(OperationsPerInvoke = 32)]
+    public long SendFromLocalAddressInBatchesOf32()
+    {
+        UdpSendBatch.Current = _batch;
+        for (var i = 0; i < 32; i++) _fromLocal.Send(_datagram);
+        UdpSendBatch.Current = null;
+        _batch.Flush();
+        return _batch.Sent;
+    }
 
     [Benchmark]
     public int ReceiveWithDestinationAddress()

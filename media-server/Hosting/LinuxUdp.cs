@@ -5,7 +5,7 @@ namespace TeleRehab.Media.Hosting;
 
 /// <summary>
 /// The Linux system calls the UDP socket needs beyond .NET's: recvmsg(2) with control messages (the kernel's receive
-/// time, the datagram's destination address) and sendmsg(2) with a source address (IP_PKTINFO / IPV6_PKTINFO). 64-bit
+/// time, the datagram's destination address) and sendmsg(2) / sendmmsg(2) with a source address (IP_PKTINFO / IPV6_PKTINFO). 64-bit
 /// Linux only (<see cref="IsSupported"/>): the structures below are its layouts. Nothing here allocates.
 /// </summary>
 internal static unsafe class LinuxUdp
@@ -81,36 +81,13 @@ internal static unsafe class LinuxUdp
 
     /// <summary>
     /// Sends <paramref name="datagram"/> to <paramref name="remote"/> (a native sockaddr, as <see cref="System.Net.SocketAddress"/>
-    /// holds it) from <paramref name="source"/>: IP_PKTINFO with ipi_spec_dst (ipi_ifindex 0 lets routing pick the
-    /// interface), or IPV6_PKTINFO with the address and the interface it came in on. Returns the errno, 0 on success.
+    /// holds it) from <paramref name="source"/> (<see cref="WritePacketInfo"/>). Returns the errno, 0 on success.
     /// Throws <see cref="ObjectDisposedException"/> once the socket's handle is closed.
     /// </summary>
     public static int SendFrom(SafeHandle socket, ReadOnlySpan<byte> datagram, ReadOnlySpan<byte> remote, in UdpLocalAddress source)
     {
         var control = stackalloc ulong[PacketInfoSpace / 8]; // 8-byte aligned, as cmsg(3) needs
-        var controlBytes = new Span<byte>(control, PacketInfoSpace);
-        controlBytes.Clear();
-        var cmsg = (ControlHeader*)control;
-        int controlLength;
-        var data = controlBytes[sizeof(ControlHeader)..];
-        if (source.Family == AddressFamily.InterNetwork)
-        {
-            cmsg->Level = IpProtoIp;
-            cmsg->Type = IpPktInfo;
-            cmsg->Length = (nuint)(sizeof(ControlHeader) + 12);
-            source.WriteAddress(data.Slice(4, 4)); // ipi_spec_dst; ipi_ifindex and ipi_addr stay 0
-            controlLength = 32;
-        }
-        else
-        {
-            cmsg->Level = IpProtoIpv6;
-            cmsg->Type = Ipv6PktInfo;
-            cmsg->Length = (nuint)(sizeof(ControlHeader) + 20);
-            source.WriteAddress(data[..16]);
-            var index = source.InterfaceIndex;
-            MemoryMarshal.Write(data[16..], in index);
-            controlLength = 40;
-        }
+        var controlLength = WritePacketInfo(new Span<byte>(control, PacketInfoSpace), source);
 
         fixed (byte* payload = datagram)
         fixed (byte* name = remote)
@@ -122,10 +99,40 @@ internal static unsafe class LinuxUdp
                 NameLength = (uint)remote.Length,
                 Iov = &iov,
                 IovLength = 1,
-                Control = (byte*)control,
+                Control = controlLength > 0 ? (byte*)control : null,
                 ControlLength = (nuint)controlLength,
             };
             return sendmsg(socket, &header, 0) < 0 ? Marshal.GetLastPInvokeError() : 0;
+        }
+    }
+
+    /// <summary>Writes the control message that names <paramref name="source"/> as a datagram's source address into
+    /// <paramref name="control"/> (8-byte aligned, <see cref="PacketInfoSpace"/> bytes): IP_PKTINFO with ipi_spec_dst
+    /// (ipi_ifindex 0 lets routing pick the interface), or IPV6_PKTINFO with the address and the interface it came in
+    /// on. Returns the control length, 0 (nothing written) when the source is unknown.</summary>
+    public static int WritePacketInfo(Span<byte> control, in UdpLocalAddress source)
+    {
+        if (!source.IsKnown) return 0;
+        control[..PacketInfoSpace].Clear();
+        fixed (byte* start = control)
+        {
+            var cmsg = (ControlHeader*)start;
+            var data = control[sizeof(ControlHeader)..];
+            if (source.Family == AddressFamily.InterNetwork)
+            {
+                cmsg->Level = IpProtoIp;
+                cmsg->Type = IpPktInfo;
+                cmsg->Length = (nuint)(sizeof(ControlHeader) + 12);
+                source.WriteAddress(data.Slice(4, 4)); // ipi_spec_dst; ipi_ifindex and ipi_addr stay 0
+                return 32;
+            }
+            cmsg->Level = IpProtoIpv6;
+            cmsg->Type = Ipv6PktInfo;
+            cmsg->Length = (nuint)(sizeof(ControlHeader) + 20);
+            source.WriteAddress(data[..16]);
+            var index = source.InterfaceIndex;
+            MemoryMarshal.Write(data[16..], in index);
+            return 40;
         }
     }
 
@@ -146,6 +153,14 @@ internal static unsafe class LinuxUdp
         public byte* Control;
         public nuint ControlLength;
         public int Flags;
+    }
+
+    /// <summary>struct mmsghdr: a message and the bytes the kernel sent of it.</summary>
+    [StructLayout(LayoutKind.Sequential)]
+    public struct MultiMessageHeader
+    {
+        public MessageHeader Header;
+        public uint Length;
     }
 
     [StructLayout(LayoutKind.Sequential)]
@@ -169,6 +184,9 @@ internal static unsafe class LinuxUdp
 
     [DllImport("libc", SetLastError = true)]
     public static extern nint sendmsg(SafeHandle socket, MessageHeader* message, int flags);
+
+    [DllImport("libc", SetLastError = true)]
+    public static extern int sendmmsg(SafeHandle socket, MultiMessageHeader* messages, uint count, int flags);
 
     [DllImport("libc", SetLastError = true)]
     public static extern int poll(PollFd* fds, nuint count, int timeoutMs);

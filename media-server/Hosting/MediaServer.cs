@@ -319,8 +319,18 @@ public sealed class MediaServer : IAsyncDisposable
         var systemClock = _time == TimeProvider.System;
         using var receiver = UdpMessageReceiver.TryCreate(socket, kernelTimestamps: systemClock);
         _receiver = receiver;
+        // The workers given datagrams since they were last woken: each is woken once when the socket has no more to
+        // read (a burst of datagrams costs a worker one wake-up, not one per datagram).
+        var pending = new bool[_workers.Length];
+        var unwoken = 0;
         while (!cancel.IsCancellationRequested)
         {
+            // Under a flood the socket never runs dry: the workers are woken every so many datagrams all the same.
+            if (++unwoken == WakeEvery)
+            {
+                unwoken = 0;
+                WakePending(pending);
+            }
             int length;
             long receivedAt;
             UdpLocalAddress local;
@@ -328,8 +338,14 @@ public sealed class MediaServer : IAsyncDisposable
             {
                 if (receiver is not null)
                 {
-                    length = receiver.Receive(buffer.AsSpan(0, ReceiveBufferSize), from, StopPollInterval, out receivedAt, out local);
-                    if (length == 0) continue; // nothing within the poll interval (or an empty datagram): look at cancel
+                    length = receiver.ReceiveWaiting(buffer.AsSpan(0, ReceiveBufferSize), from, out receivedAt, out local);
+                    if (length < 0)
+                    {
+                        WakePending(pending);
+                        receiver.WaitReadable(StopPollInterval); // then look at cancel, and read what came
+                        continue;
+                    }
+                    if (length == 0) continue; // an empty datagram
                     if (!systemClock) receivedAt = _time.GetTimestamp();
                 }
                 else
@@ -343,11 +359,14 @@ public sealed class MediaServer : IAsyncDisposable
             catch (SocketException) when (!cancel.IsCancellationRequested) { continue; } // e.g. ICMP port unreachable from a peer that left
             catch (SocketException) { break; }
 
+            // Without the batching receiver every datagram wakes its worker at once.
+            var wake = receiver is null;
             var known = _byAddress.TryGetValue(from, out var route);
             if (known && route!.Path.Local == local)
             {
                 // Zero copy: the worker takes this buffer; the loop rents the next one.
-                route.Worker.PostDatagram(route.Peer, buffer, length, route.Path, receivedAt);
+                route.Worker.PostDatagram(route.Peer, buffer, length, route.Path, receivedAt, wake);
+                pending[route.Worker.Index] = true;
                 buffer = ArrayPool<byte>.Shared.Rent(ReceiveBufferSize);
                 continue;
             }
@@ -357,7 +376,8 @@ public sealed class MediaServer : IAsyncDisposable
             // §7.2.5.2.1).
             if (TryRouteNewAddress(buffer.AsSpan(0, length), out var peer, out var worker))
             {
-                worker.PostDatagram(peer, buffer, length, new UdpPacketPath(socket, from, local), receivedAt);
+                worker.PostDatagram(peer, buffer, length, new UdpPacketPath(socket, from, local), receivedAt, wake);
+                pending[worker.Index] = true;
                 buffer = ArrayPool<byte>.Shared.Rent(ReceiveBufferSize);
                 continue;
             }
@@ -365,13 +385,28 @@ public sealed class MediaServer : IAsyncDisposable
             {
                 // Anything else from a known peer to another local address still belongs to that peer; what it sends
                 // goes on its selected pair.
-                route!.Worker.PostDatagram(route.Peer, buffer, length, route.Path, receivedAt);
+                route!.Worker.PostDatagram(route.Peer, buffer, length, route.Path, receivedAt, wake);
+                pending[route.Worker.Index] = true;
                 buffer = ArrayPool<byte>.Shared.Rent(ReceiveBufferSize);
                 continue;
             }
             Interlocked.Increment(ref _droppedDatagrams);
         }
+        WakePending(pending);
         ArrayPool<byte>.Shared.Return(buffer);
+    }
+
+    /// <summary>Datagrams read at most before the workers that got them are woken, in a burst that does not end.</summary>
+    private const int WakeEvery = 32;
+
+    private void WakePending(bool[] pending)
+    {
+        for (var i = 0; i < pending.Length; i++)
+        {
+            if (!pending[i]) continue;
+            pending[i] = false;
+            _workers[i].Wake();
+        }
     }
 
     /// <summary>How often the kernel-stamped receive loop looks at the stop signal while no datagram comes.</summary>

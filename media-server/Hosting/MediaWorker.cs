@@ -49,7 +49,7 @@ public sealed class MediaWorker : IDisposable
     public void Post(Action command)
     {
         _queue.Enqueue(new WorkItem(null, null, 0, null, command, 0));
-        _wake.Set();
+        Signal();
     }
 
     /// <summary>Runs <paramref name="command"/> on the worker thread for <paramref name="peer"/>, then retires the peer if
@@ -57,7 +57,7 @@ public sealed class MediaWorker : IDisposable
     public void PostFor(IMediaPeer peer, Action command)
     {
         _queue.Enqueue(new WorkItem(peer, null, 0, null, command, 0));
-        _wake.Set();
+        Signal();
     }
 
     /// <summary>Hands a received datagram to <paramref name="peer"/>. The worker copies nothing: it takes ownership of
@@ -67,11 +67,20 @@ public sealed class MediaWorker : IDisposable
 
     /// <summary>As <see cref="PostDatagram(IMediaPeer, byte[], int, IPacketPath)"/>, with the datagram's arrival time
     /// (a <see cref="TimeProvider.GetTimestamp"/> value of this worker's clock, e.g. the kernel's receive time).</summary>
-    public void PostDatagram(IMediaPeer peer, byte[] pooledBuffer, int length, IPacketPath path, long receivedAt)
+    public void PostDatagram(IMediaPeer peer, byte[] pooledBuffer, int length, IPacketPath path, long receivedAt) =>
+        PostDatagram(peer, pooledBuffer, length, path, receivedAt, wake: true);
+
+    /// <summary>As <see cref="PostDatagram(IMediaPeer, byte[], int, IPacketPath, long)"/>; with <paramref name="wake"/>
+    /// false the worker is not signalled (a receive loop that reads a burst wakes each worker once, with
+    /// <see cref="Wake"/>, when the burst is read).</summary>
+    public void PostDatagram(IMediaPeer peer, byte[] pooledBuffer, int length, IPacketPath path, long receivedAt, bool wake)
     {
         _queue.Enqueue(new WorkItem(peer, pooledBuffer, length, path, null, receivedAt));
-        _wake.Set();
+        if (wake) Signal();
     }
+
+    /// <summary>Wakes the worker if it sleeps (it then handles everything posted so far).</summary>
+    public void Wake() => Signal();
 
     /// <summary>Adds a peer to this worker (call from any thread).</summary>
     public void Attach(IMediaPeer peer) => Post(() =>
@@ -85,6 +94,9 @@ public sealed class MediaWorker : IDisposable
 
     private void Run()
     {
+        // What the peers send while the worker handles a wake-up goes out in one system call before it sleeps again.
+        using var batch = LinuxUdp.IsSupported ? new UdpSendBatch() : null;
+        UdpSendBatch.Current = batch;
         while (!_stopping)
         {
             while (_queue.TryDequeue(out var item))
@@ -98,13 +110,18 @@ public sealed class MediaWorker : IDisposable
             {
                 RunTimers(now);
             }
+            batch?.Flush();
 
+            // At most MaxIdleWait: a peer's handling may move another peer's deadline (a packet queued in a subscriber's
+            // pacer) without the worker noting it. With no peers nothing is due: it sleeps until something is posted.
             var wait = _nextDeadline == TimeSpan.MaxValue ? MaxIdleWait : _nextDeadline - Now;
-            if (wait > MaxIdleWait) wait = MaxIdleWait;
-            if (wait > TimeSpan.Zero && _queue.IsEmpty)
-            {
-                _wake.WaitOne(wait);
-            }
+            if (wait > MaxIdleWait) wait = _peers.Count == 0 ? Timeout.InfiniteTimeSpan : MaxIdleWait;
+            if (wait <= TimeSpan.Zero && wait != Timeout.InfiniteTimeSpan) continue;
+            // Dekker with the posting threads (both sides write, then read the other's): a post that saw the flag clear
+            // did not signal, and this loop sees its item here; one that saw it set signals.
+            Interlocked.Exchange(ref _sleeping, 1);
+            if (_queue.IsEmpty) _wake.WaitOne(wait);
+            Volatile.Write(ref _sleeping, 0);
         }
 
         foreach (var peer in _peers)
@@ -113,6 +130,17 @@ public sealed class MediaWorker : IDisposable
             Retire(peer);
         }
         _peers.Clear();
+        batch?.Flush();
+        UdpSendBatch.Current = null;
+    }
+
+    /// <summary>1 while the worker waits (or is about to): only then does a post signal it. A busy worker is not woken
+    /// per datagram; it finds the datagram in its queue before it sleeps.</summary>
+    private int _sleeping;
+
+    private void Signal()
+    {
+        if (Volatile.Read(ref _sleeping) == 1 && Interlocked.Exchange(ref _sleeping, 0) == 1) _wake.Set();
     }
 
     private void Process(in WorkItem item)

@@ -101,6 +101,31 @@ internal sealed unsafe class UdpMessageReceiver : IDisposable
         }
     }
 
+    /// <summary>
+    /// Takes one datagram if one is waiting, without waiting: its length, or -1 when none is (then
+    /// <see cref="WaitReadable"/>). The rest as <see cref="Receive(Span{byte}, SocketAddress, TimeSpan, out long, out UdpLocalAddress)"/>.
+    /// </summary>
+    public int ReceiveWaiting(Span<byte> buffer, SocketAddress from, out long receivedAt, out UdpLocalAddress local)
+    {
+        while (true)
+        {
+            var length = TryReceive(buffer, from, out receivedAt, out local, out var errno);
+            if (length >= 0) return length;
+            if (errno == EIntr) continue;
+            if (errno == EAgain) return -1;
+            throw new SocketException((int)SocketErrorFromErrno(errno));
+        }
+    }
+
+    /// <summary>Waits up to <paramref name="wait"/> for a datagram to read; false when none came (or a signal broke the
+    /// wait). Throws <see cref="ObjectDisposedException"/> once the socket is disposed.</summary>
+    public bool WaitReadable(TimeSpan wait)
+    {
+        var ready = Poll(wait);
+        if (ready < 0 && Marshal.GetLastPInvokeError() != EIntr) throw new SocketException((int)SocketErrorFromErrno(Marshal.GetLastPInvokeError()));
+        return ready > 0;
+    }
+
     /// <inheritdoc cref="Receive(Span{byte}, SocketAddress, TimeSpan, out long, out UdpLocalAddress)"/>
     public int Receive(Span<byte> buffer, SocketAddress from, TimeSpan wait, out long receivedAt) =>
         Receive(buffer, from, wait, out receivedAt, out _);

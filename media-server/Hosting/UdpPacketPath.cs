@@ -59,7 +59,14 @@ public sealed class UdpPacketPath : IUdpPacketPath
     {
         try
         {
-            if (_sendFrom is not null) return LinuxUdp.SendFrom(_sendFrom, datagram, _address.Buffer.Span[.._address.Size], _local) == 0;
+            if (_sendFrom is not null)
+            {
+                // On a media worker the datagram joins the worker's batch (one sendmmsg when it is done): "sent" means
+                // handed to the batch, as it means handed to the kernel, not delivered.
+                var remote = _address.Buffer.Span[.._address.Size];
+                if (UdpSendBatch.Current is { } batch && batch.Add(_sendFrom, datagram, remote, _local)) return true;
+                return LinuxUdp.SendFrom(_sendFrom, datagram, remote, _local) == 0;
+            }
             _socket.SendTo(datagram, SocketFlags.None, _address);
             return true;
         }
