@@ -10,6 +10,7 @@ import { SkeletonRenderer } from '../pose/renderer.js';
 import { createDecoderState, createEncoderState, decodeFrame, encodeFrame } from '../pose/keypoint-codec.js';
 import { POSE_CHANNEL_OPTIONS, POSE_LABEL, PoseSender, shouldEstimate } from './pose-send.js';
 import { PoseRateMeter, parsePoseMessage, poseTileView } from './pose-view.js';
+import { t } from '../i18n/i18n.js';
 
 export class SessionPose {
   /** Opens the "pose" channel on `pc` (call before the first offer so that it is negotiated). */
@@ -161,7 +162,8 @@ export class SessionPose {
       view.status.textContent = state.text;
       view.status.dataset.fps = String(entry.meter.fps(now));
       view.toggle.hidden = !state.hasPose;
-      view.toggle.textContent = view.enabled ? 'Hide skeleton' : 'Show skeleton';
+      view.toggle.textContent = t('pose.skeleton');
+      view.toggle.setAttribute('aria-label', t('pose.skeletonName'));
       view.toggle.setAttribute('aria-pressed', String(view.enabled));
     }
   }
