@@ -816,7 +816,7 @@ function renderTiles() {
       badge.className = 'mode-badge';
       badge.dataset.testid = `mode-badge-${participant.id}`;
       badge.hidden = true;
-      media.append(video, badge);
+      media.append(video);
       const name = document.createElement('div');
       name.className = 'name';
       const dot = document.createElement('span');
@@ -827,7 +827,7 @@ function renderTiles() {
       const label = document.createElement('span');
       label.className = 'label';
       name.append(label, dot, qualityText);
-      tile.append(media, name);
+      tile.append(media, badge, name); // the badge over the visible part of the picture (the picture may be cropped)
       if (me?.role === 'therapist' && !isMe) {
         // A therapist taps (or presses Enter on) someone's picture to put them in focus.
         video.addEventListener('click', () => { layout.choose(participant.id); renderTiles(); });

@@ -115,7 +115,7 @@ export class SessionPose {
     const view = { element: tile, canvas, badge, status, toggle, enabled: true, videoHidden: false, renderer: null };
     toggle.onclick = () => { view.enabled = !view.enabled; this.paintTiles(); };
     video.insertAdjacentElement('afterend', canvas);
-    canvas.insertAdjacentElement('afterend', badge);
+    tile.append(badge);
     tile.querySelector('.name')?.append(status, toggle);
     view.renderer = new SkeletonRenderer(canvas, { delayMs: 120 });
     view.renderer.attachVideo(video);

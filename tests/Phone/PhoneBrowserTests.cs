@@ -175,6 +175,15 @@ public sealed class PhoneBrowserTests(ITestOutputHelper output) : IAsyncLifetime
         await WaitAsync(patient, "() => window.telerehab.state.movementOnly && !document.querySelector('[data-testid=notice]').hidden");
         Assert.Equal("true", await patient.GetByTestId("movement-only-button").GetAttributeAsync("aria-pressed"));
         await WaitAsync(therapist, $"() => !document.querySelector('[data-testid=mode-badge-{patientId}]').hidden");
+        // The badge sits over the patient's video, where it can be seen.
+        Assert.True(await therapist.EvaluateAsync<bool>($$"""
+            () => {
+              const b = document.querySelector('[data-testid=mode-badge-{{patientId}}]').getBoundingClientRect();
+              const v = document.querySelector('[data-testid=tile-{{patientId}}]').getBoundingClientRect();
+              return b.width > 0 && b.left >= v.left && b.right <= v.right && b.top >= v.top && b.bottom <= v.bottom
+                && b.left >= 0 && b.right <= innerWidth && b.top >= 0 && b.bottom <= innerHeight;
+            }
+            """), "the mode badge over the patient's video");
         await AssertPhoneAsync(patient, "audio + movement", urdu, english);
         await ScreenshotAsync(patient, $"{language}-4-movement");
         await ScreenshotAsync(therapist, $"{language}-4-movement-therapist");
