@@ -10,6 +10,7 @@ import { SessionPose } from './session/pose.js';
 import { forgetCheck, modeBadge, readCheck, startModeFrom } from './session/start-mode.js';
 import { fillLanguageSwitch, formatTime, initLanguage, language, onLanguageChange, say, t } from './i18n/i18n.js';
 import { CallLayout } from './session/layout.js';
+import { JOINTS } from './pose/angles.js';
 import { OwnEvidence, senderSample } from './session/own-evidence.js';
 import {
   connectionMessage, ICE_RESTART_AFTER_DISCONNECTED_MS, iceUfragOf, newConnectionDelay, reconnectDelay, resumeOutcome, shouldRestartIce,
@@ -488,7 +489,8 @@ async function enterCall(result) {
   $('movement-only-button').hidden = result.role !== 'patient' || !localStream?.getVideoTracks().length;
   renderTiles();
   updatePose();
-  qualityTimer = setInterval(updateQuality, 2000);
+  qualityTimer = setInterval(() => { updateQuality(); }, 2000);
+  if (result.role === 'therapist') anglesTimer = setInterval(paintFocusAngles, 500);
   // A patient whose last connection test found the link too weak for video starts in audio + pose, before any video
   // goes out, and says so in its first Negotiate: the server's ladder starts there too and tries video back by itself.
   const sendsVideo = result.role === 'patient' && !!localStream?.getVideoTracks().length;
@@ -831,6 +833,13 @@ function renderTiles() {
       if (me?.role === 'therapist' && !isMe) {
         // A therapist taps (or presses Enter on) someone's picture to put them in focus.
         video.addEventListener('click', () => { layout.choose(participant.id); renderTiles(); });
+        tile.tabIndex = 0;
+        tile.addEventListener('keydown', (event) => {
+          if (event.target !== tile || (event.key !== 'Enter' && event.key !== ' ')) return;
+          event.preventDefault();
+          layout.choose(participant.id);
+          renderTiles();
+        });
       }
       if (me?.role === 'therapist' && !isMe) {
         const controls = document.createElement('div');
@@ -936,6 +945,23 @@ async function updateQuality() {
   }
 }
 
+// The therapist's desk: the joint angles of the patient in focus, beside the video (those of the skeleton as drawn).
+let anglesTimer = null;
+function paintFocusAngles() {
+  const angles = sessionPose?.stats().received[layout.focus]?.angles ?? {};
+  const list = $('focus-angles');
+  if (list.children.length !== JOINTS.length) {
+    list.replaceChildren(...JOINTS.map(() => document.createElement('li')));
+  }
+  JOINTS.forEach((joint, i) => {
+    const value = angles[joint.name];
+    const text = t(value == null ? 'check.angleNone' : 'check.angle', { joint: t(`joint.${joint.name}`), degrees: Math.round(value ?? 0) });
+    const item = list.children[i];
+    if (item.textContent !== text) item.textContent = text;
+    item.className = value == null ? 'hidden' : '';
+  });
+}
+
 // ---------------------------------------------------------------- controls
 
 function setLocalMuted(kind, muted) {
@@ -953,6 +979,7 @@ function isLocalMuted(kind) {
 // The media side of the call ends (the call itself may go on with a new peer connection: see resumed()).
 function closeMedia() {
   clearTimeout(iceRestartTimer);
+  clearInterval(anglesTimer);
   clearInterval(qualityTimer);
   clearInterval(evidenceTimer);
   sessionPose?.close();

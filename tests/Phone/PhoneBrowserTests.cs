@@ -161,6 +161,8 @@ public sealed class PhoneBrowserTests(ITestOutputHelper output) : IAsyncLifetime
         await patient.SetViewportSizeAsync(360, 740);
         await WaitAsync(therapist, $"async () => ((await window.telerehab.inboundStats())['{patientId}']?.framesDecoded ?? 0) > 0", (int)DecodeWithin.TotalMilliseconds);
         await AssertControlsAsync(therapist, "therapist's desk");
+        Assert.Equal(8, await therapist.Locator("[data-testid=focus-angles] li").CountAsync()); // the joint angles beside the patient
+        Assert.True(await therapist.GetByTestId("focus-angles").IsVisibleAsync());
         Assert.True(await VisibleShareAsync(therapist, $"[data-testid='tile-{patientId}'] video") >= 0.35, "the patient large on the therapist's desk");
         await ScreenshotAsync(therapist, $"{language}-3-call-therapist");
 
