@@ -6,13 +6,14 @@
 // (~12 MB) are offered for download here, on a good connection, and kept on the device (pose/model-store.js,
 // sw.js), so that a session on a weak link never has to fetch them; body tracking starts once they are stored.
 import { createPoseEstimator } from './pose/estimator.js';
-import { formatMegabytes, urlMap } from './pose/model-manifest.js';
+import { urlMap } from './pose/model-manifest.js';
 import { downloadMissing, fetchManifest, registerServiceWorker, storedStatus } from './pose/model-store.js';
 import { SkeletonRenderer } from './pose/renderer.js';
 import { JOINTS } from './pose/angles.js';
 import { LANDMARK_COUNT } from './pose/landmarks.js';
 import { linkMode, lossFraction, median } from './pose/link-quality.js';
-import { CHECK_RESULT_MESSAGE, saveCheck, startModeFrom } from './session/start-mode.js';
+import { saveCheck, startModeFrom } from './session/start-mode.js';
+import { fillLanguageSwitch, formatNumber, initLanguage, language, megabytes, onLanguageChange, say, t } from './i18n/i18n.js';
 
 const $ = (id) => document.getElementById(id);
 const params = new URLSearchParams(location.search);
@@ -32,20 +33,17 @@ window.checkPage = state;
 
 function fail(where, error) {
   state.error = `${where}: ${error?.message ?? error}`;
-  $('error').textContent = state.error;
+  say($('error'), 'check.error', { where: t(`check.where.${where}`), reason: error?.message ?? error });
 }
 
 // ---- Pose: estimator -> renderer (overlay over the live video) -> status and angles ----
 let renderer = null;
 function showPose() {
   const p = state.pose;
-  let text;
   if (p.state === 'running') {
-    text = `Tracking ${p.tracked} landmarks`;
-    text += p.tracked > 0 ? ` of ${LANDMARK_COUNT}` : ': step into the picture';
-    if (p.hz) text += ` (${p.hz.toFixed(0)} estimates/s)`;
-  } else text = p.message || p.state;
-  $('pose-status').textContent = text;
+    const key = p.tracked > 0 ? (p.hz ? 'check.pose.trackingRate' : 'check.pose.tracking') : (p.hz ? 'check.pose.noneRate' : 'check.pose.none');
+    say($('pose-status'), key, { tracked: p.tracked, of: LANDMARK_COUNT, hz: Math.round(p.hz) });
+  } else say($('pose-status'), p.messageKey ?? `check.pose.state.${p.state}`, { reason: p.message });
 }
 
 const angleItems = JOINTS.map((joint) => {
@@ -58,7 +56,7 @@ const angleItems = JOINTS.map((joint) => {
 function showAngles() {
   JOINTS.forEach((joint, i) => {
     const value = state.angles[joint.name];
-    const text = `${joint.label} ${value == null ? '–' : `${Math.round(value)}°`}`;
+    const text = t(value == null ? 'check.angleNone' : 'check.angle', { joint: t(`joint.${joint.name}`), degrees: Math.round(value ?? 0) });
     if (angleItems[i].textContent !== text) angleItems[i].textContent = text;
     angleItems[i].className = value == null ? 'hidden' : '';
   });
@@ -99,9 +97,9 @@ async function startPose(video, files) {
 
 // ---- The estimator's files: stored on this device, or offered for download ----
 let manifest = null;
-function showModel(message) {
-  state.model.message = message;
-  $('model-status').textContent = message;
+function showModel(key, params = {}) {
+  state.model.message = t(key, params);
+  say($('model-status'), key, params);
   const downloading = state.model.state === 'downloading';
   $('model-progress').hidden = !downloading;
   if (state.model.totalBytes) $('model-progress').value = state.model.loadedBytes / state.model.totalBytes;
@@ -113,23 +111,23 @@ async function checkModel() {
     manifest = await fetchManifest();
   } catch (error) {
     state.model.state = 'failed';
-    showModel(`The movement tracker cannot be found (${error.message}).`);
+    showModel('check.model.notFound', { reason: error.message });
     return;
   }
   const status = await storedStatus(manifest).catch(() => null);
   state.model.totalBytes = status?.totalBytes ?? 0;
   if (!status || status.noCache) {
     state.model.state = 'unavailable';
-    showModel('This browser cannot keep the movement tracker: it loads when body tracking starts.');
+    showModel('check.model.unavailable');
   } else if (status.complete) {
     state.model.state = 'stored';
     state.model.loadedBytes = status.totalBytes;
-    showModel(`Stored on this phone (${formatMegabytes(status.totalBytes)}): sessions need not download it.`);
+    showModel('check.model.stored', { size: megabytes(status.totalBytes) });
   } else {
     state.model.state = 'missing';
     state.model.loadedBytes = status.storedBytes;
-    $('model-download').textContent = `Download (${formatMegabytes(status.totalBytes - status.storedBytes)})`;
-    showModel(`Download the movement tracker (${formatMegabytes(status.totalBytes)}) now, on Wi-Fi, so the session does not need to.`);
+    say($('model-download'), 'check.downloadSize', { size: megabytes(status.totalBytes - status.storedBytes) });
+    showModel('check.model.offer', { size: megabytes(status.totalBytes) });
   }
 }
 
@@ -140,21 +138,21 @@ async function downloadModel() {
     if (!manifest || state.model.state !== 'missing') { $('model-download').disabled = false; modelReady(); return; }
   }
   state.model.state = 'downloading';
-  showModel('Downloading the movement tracker…');
+  showModel('check.model.downloading');
   try {
     await downloadMissing(manifest, {
       onProgress: ({ loadedBytes, totalBytes }) => {
         Object.assign(state.model, { loadedBytes, totalBytes });
-        showModel(`Downloading the movement tracker: ${formatMegabytes(loadedBytes)} of ${formatMegabytes(totalBytes)}`);
+        showModel('check.model.progress', { loaded: megabytes(loadedBytes), total: megabytes(totalBytes) });
       },
     });
     state.model.state = 'stored';
-    showModel(`Stored on this phone (${formatMegabytes(state.model.totalBytes)}): sessions need not download it.`);
+    showModel('check.model.stored', { size: megabytes(state.model.totalBytes) });
     modelReady();
   } catch (error) {
     state.model.state = 'failed';
-    $('model-download').textContent = 'Try again';
-    showModel(`The download stopped (${error.message}); what arrived is kept.`);
+    say($('model-download'), 'check.tryAgain');
+    showModel('check.model.stopped', { reason: error.message });
   } finally {
     $('model-download').disabled = false;
   }
@@ -167,11 +165,12 @@ let poseStarted = false;
 function modelReady() {
   if (poseStarted || !networkDone || !video || !manifest) return;
   if (state.model.state !== 'stored' && state.model.state !== 'unavailable') {
-    state.pose.message = 'Body tracking starts once the movement tracker is downloaded';
+    state.pose.messageKey = 'check.pose.afterDownload';
     showPose();
     return;
   }
   poseStarted = true;
+  state.pose.messageKey = null;
   startPose(video, urlMap(manifest)).catch((error) => { state.pose.state = 'error'; fail('pose', error); showPose(); });
 }
 
@@ -198,8 +197,9 @@ function startMic(stream) {
     state.mic.level = level;
     state.mic.peak = Math.max(state.mic.peak * 0.95, level);
     $('mic-meter').value = level;
-    $('mic-level').textContent = audio.state === 'running'
-      ? (state.mic.peak > 0.1 ? `${Math.round(level * 100)} %` : 'silent: say something') : 'tap the page to start the meter';
+    const key = audio.state === 'running' ? (state.mic.peak > 0.1 ? 'check.mic.level' : 'check.mic.silent') : 'check.mic.tap';
+    if (state.mic.peak > 0.1) state.mic.heard = true;
+    say($('mic-level'), key, { percent: Math.round(level * 100) });
   }, 100);
 }
 
@@ -209,7 +209,7 @@ function startMic(stream) {
 function keepResult(net) {
   state.network.saved = saveCheck(localStorage, net, Date.now());
   const weak = startModeFrom({ mode: net.mode }) !== null;
-  $('network-start').textContent = weak ? CHECK_RESULT_MESSAGE : '';
+  say($('network-start'), weak ? 'check.resultWeak' : null);
   $('network-start').hidden = !weak;
 }
 
@@ -217,7 +217,7 @@ async function runNetworkTest(stream) {
   const net = state.network;
   Object.assign(net, { state: 'connecting', kbps: null, rttMs: null, loss: null, mode: null, error: null, saved: false });
   $('network-run').disabled = true;
-  $('network-result').textContent = 'Testing the connection…';
+  say($('network-result'), 'check.net.testing');
   const pc = new RTCPeerConnection();
   try {
     for (const track of stream.getTracks()) pc.addTransceiver(track, { direction: 'sendrecv', streams: [stream] });
@@ -259,35 +259,63 @@ async function runNetworkTest(stream) {
         rttMs: median(rtts), loss: lossFraction(sample.packetsReceived, sample.packetsLost),
         packetsSent: sample.packetsSent, packetsReceived: sample.packetsReceived, packetsLost: sample.packetsLost,
       });
-      $('network-result').textContent = `Testing… ${Math.round((performance.now() - started) / 1000)} s`;
+      say($('network-result'), 'check.net.progress', { seconds: Math.round((performance.now() - started) / 1000) });
     }
     if (!lastSample || lastSample.packetsReceived === 0) throw new Error('no media came back from the server');
     net.mode = linkMode(net);
     net.state = 'done';
-    const rtt = net.rttMs == null ? '?' : `${Math.round(net.rttMs)} ms`;
-    $('network-result').textContent = `${net.kbps} kbit/s, round trip ${rtt}, loss ${((net.loss ?? 0) * 100).toFixed(1)} %: ` +
-      `your connection can carry ${net.mode}`;
+    say($('network-result'), net.rttMs == null ? 'check.net.resultNoRtt' : 'check.net.result', {
+      kbps: net.kbps, rtt: Math.round(net.rttMs ?? 0), loss: formatNumber((net.loss ?? 0) * 100, 1, true), mode: t(`mode.${net.mode}`) });
     keepResult(net);
   } catch (error) {
     net.state = 'failed';
     net.error = String(error?.message ?? error);
     if (error?.refused) {
       // The server's limit, not the link: nothing learnt about the connection (an earlier result stays).
-      $('network-result').textContent = `Test failed (${net.error}): try again in a minute`;
+      say($('network-result'), 'check.net.refused', { reason: net.error });
     } else {
       // No media through: a link this weak starts the session as audio + pose.
       net.mode = 'audio + pose';
-      $('network-result').textContent = `Test failed (${net.error}): the session will start as audio + pose`;
+      say($('network-result'), 'check.net.failed', { reason: net.error });
       keepResult(net);
     }
   } finally {
     pc.close();
     $('network-run').disabled = false;
+    showSummary();
   }
+}
+
+// In plain words, once the connection test ended: what the check found, and what the session will do.
+function showSummary() {
+  const net = state.network;
+  if (net.state !== 'done' && net.state !== 'failed') return;
+  const section = $('summary');
+  const line = (key, params = {}) => {
+    const p = document.createElement('p');
+    say(p, key, params);
+    return p;
+  };
+  const heading = document.createElement('h2');
+  say(heading, 'check.summary.heading');
+  const found = [
+    line(state.camera ? 'check.summary.cameraOk' : 'check.summary.cameraNone'),
+    line(!state.camera ? 'check.summary.micNone' : state.mic.heard ? 'check.summary.micOk' : 'check.summary.micSilent'),
+    line(net.state === 'done' ? 'check.summary.connection' : 'check.summary.connectionFailed', { kbps: net.kbps ?? 0 }),
+  ];
+  const mode = net.mode === 'audio + pose' ? 'check.summary.willMovement' : net.mode === 'low video' ? 'check.summary.willLowVideo'
+    : net.mode === 'video' ? 'check.summary.willVideo' : 'check.summary.willRetry';
+  const will = line(mode);
+  will.className = 'summary-will';
+  section.replaceChildren(heading, ...found, will);
+  section.hidden = false;
 }
 
 async function main() {
   registerServiceWorker();
+  await initLanguage();
+  fillLanguageSwitch($('language-switch'));
+  onLanguageChange(() => { showAngles(); });
   const model = checkModel();
   $('model-download').addEventListener('click', () => downloadModel());
   let stream;
@@ -295,12 +323,14 @@ async function main() {
     stream = await navigator.mediaDevices.getUserMedia({
       audio: true, video: { width: { ideal: 640 }, height: { ideal: 480 }, frameRate: { ideal: 15 } } });
   } catch (error) {
-    fail('camera/microphone', error);
-    $('pose-status').textContent = 'No camera';
+    fail('camera', error);
+    state.pose.messageKey = 'check.pose.noCamera';
+    showPose();
     await model;
     $('model-download').disabled = false; // the files can still be stored for the session
     return;
   }
+  state.camera = stream.getVideoTracks().length > 0;
   video = $('video');
   video.srcObject = stream;
   video.addEventListener('loadedmetadata', () => {
@@ -311,7 +341,7 @@ async function main() {
   // The connection test runs first and alone: the pose model (~12 MB, stored afterwards) would otherwise
   // share the link with it and make a good link look poor. So the download is offered after it.
   if (params.get('network') !== '0') {
-    state.pose.message = 'Body tracking starts after the connection test';
+    state.pose.messageKey = 'check.pose.afterTest';
     showPose();
     await runNetworkTest(stream);
   }

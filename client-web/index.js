@@ -1,34 +1,47 @@
-// The demo page: creates a session through POST /api/demo/sessions and lists its join links.
+// The demo page: creates a session through POST /api/demo/sessions (in the page's language) and lists its join links.
+import { fillLanguageSwitch, initLanguage, language, onLanguageChange, say } from './i18n/i18n.js';
+
 const $ = (id) => document.getElementById(id);
 
+// The link to /check carries the page's language.
+function paintCheckLink() {
+  $('check-link').href = `/check?lang=${language().code}`;
+}
+
 async function start(kind) {
-  $('demo-error').textContent = '';
+  say($('demo-error'), null);
   $('demo-links').replaceChildren();
   try {
     const response = await fetch('/api/demo/sessions', {
-      method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ kind }) });
+      method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ kind, language: language().code }) });
     if (response.status !== 201) throw new Error(await response.text());
     const session = await response.json();
+    const counts = {};
     $('demo-links').replaceChildren(...session.links.map((link) => {
+      counts[link.role] = (counts[link.role] ?? 0) + 1;
       const item = document.createElement('li');
       const anchor = document.createElement('a');
       anchor.href = link.link;
       anchor.target = '_blank';
       anchor.rel = 'noopener';
-      anchor.textContent = `Join as ${link.name}`;
+      say(anchor, `demo.joinAs.${link.role}`, { n: counts[link.role] });
       anchor.dataset.testid = `demo-link-${link.role}`;
       item.append(anchor);
       return item;
     }));
   } catch (error) {
-    $('demo-error').textContent = `Could not start a demo session: ${error.message}`;
+    say($('demo-error'), 'demo.error', { reason: error.message });
   }
 }
 
 async function init() {
+  await initLanguage();
+  paintCheckLink();
+  onLanguageChange(paintCheckLink);
+  fillLanguageSwitch($('language-switch'));
   const { available } = await (await fetch('/api/demo')).json();
   if (!available) {
-    $('demo-note').textContent = 'The demo is not available from this address. Ask your clinic for a session link.';
+    say($('demo-note'), 'demo.unavailable');
     $('demo-one').disabled = true;
     $('demo-group').disabled = true;
   }

@@ -7,7 +7,10 @@ import { backgroundFetchDecision, isAudioOnly, poseFilesMessage } from './sessio
 import { downloadMissing, fetchManifest, registerServiceWorker, storedStatus } from './pose/model-store.js';
 import { urlMap } from './pose/model-manifest.js';
 import { SessionPose } from './session/pose.js';
-import { CHECK_START_MESSAGE, forgetCheck, modeBadge, readCheck, startModeFrom } from './session/start-mode.js';
+import { forgetCheck, modeBadge, readCheck, startModeFrom } from './session/start-mode.js';
+import { fillLanguageSwitch, formatTime, initLanguage, language, onLanguageChange, say, t } from './i18n/i18n.js';
+import { CallLayout } from './session/layout.js';
+import { JOINTS } from './pose/angles.js';
 import { OwnEvidence, senderSample } from './session/own-evidence.js';
 import {
   connectionMessage, ICE_RESTART_AFTER_DISCONNECTED_MS, iceUfragOf, newConnectionDelay, reconnectDelay, resumeOutcome, shouldRestartIce,
@@ -15,6 +18,7 @@ import {
 
 const $ = (id) => document.getElementById(id);
 const screens = ['error', 'preview', 'waiting', 'call', 'ended'];
+const layout = new CallLayout($('tiles'));
 
 const state = {
   screen: 'preview',
@@ -71,6 +75,9 @@ function paintQuality(id) {
   const quality = qualityRank[server] >= qualityRank[local] ? server : local;
   dot.className = `quality ${quality}`;
   dot.dataset.quality = quality;
+  // Not by colour alone: the dot's shape (app.css) and a word say it too.
+  const text = dot.parentElement?.querySelector('.quality-text');
+  if (text) text.textContent = quality === 'unknown' ? '' : t(`quality.${quality}`);
   dot.title = qualityTitle({ quality, server, local, video: decodedVideo.get(id) ?? null, ...linkView(state.linkStats, id) });
 }
 
@@ -133,28 +140,54 @@ function ownerOfMid(mid) {
   return null;
 }
 
+// A new screen takes the focus to its heading (a screen reader reads where the person now is); the call screen's
+// goes to its first control instead, the one most often needed.
 function show(screen) {
+  const changed = state.screen !== screen;
   state.screen = screen;
   for (const name of screens) $(`screen-${name}`).hidden = name !== screen;
+  document.body.dataset.screen = screen;
+  if (!changed) return;
+  const target = screen === 'call' ? $('mic-button') : $(`screen-${screen}`).querySelector('h1');
+  target?.focus({ preventScroll: true });
 }
 
-function fail(message) {
-  state.error = message;
-  $('error-text').textContent = message;
+function fail(key, params = {}) {
+  state.error = t(key, params);
+  say($('error-text'), key, params);
   show('error');
 }
 
-function notify(message) {
-  state.notice = message;
-  $('notice').textContent = message;
-  $('notice').hidden = !message;
+// The notice line: a message from the catalogue (key and its parameters), or null to hide it. Also announced.
+function notify(key, params = {}) {
+  state.notice = key ? t(key, params) : null;
+  say($('notice'), key, params);
+  $('notice').hidden = !key;
+  if (key) announce(key, params);
 }
 
-// Hub errors come as "HubException: <code>: <sentence>"; show the sentence.
+// Says something to screen readers through the page's live region (status changes that have no place on screen).
+function announce(key, params = {}) {
+  const region = $('announcer');
+  say(region, null);
+  // A new node's text in a cleared region is announced even when it repeats the last one.
+  setTimeout(() => say(region, key, params), 50);
+}
+
+// Hub errors come as "HubException: <code>: <sentence>": in English the server's sentence, in another language the
+// catalogue's words for the code (error.<code>), with the sentence where the catalogue has none.
 function reason(error) {
   const text = String(error?.message ?? error);
-  const match = /HubException: (.*)$/s.exec(text);
-  return match ? match[1] : text;
+  const match = /HubException: (?:([a-z-]+): )?(.*)$/s.exec(text);
+  if (!match) return text;
+  const sentence = match[1] ? `${match[1]}: ${match[2]}` : match[2];
+  const key = `error.${match[1]}`;
+  return language().code !== 'en' && match[1] && t(key) !== key ? t(key) : sentence;
+}
+
+// The links to /check carry the page's language.
+function paintCheckLinks() {
+  for (const link of document.querySelectorAll('.check-link')) link.href = `/check?lang=${language().code}`;
 }
 
 // ---------------------------------------------------------------- preview
@@ -174,7 +207,8 @@ async function fillDevices() {
     select.replaceChildren(...devices.filter((d) => d.kind === kind).map((d, i) => {
       const option = document.createElement('option');
       option.value = d.deviceId;
-      option.textContent = d.label || `${kind === 'videoinput' ? 'Camera' : 'Microphone'} ${i + 1}`;
+      if (d.label) option.textContent = d.label;
+      else say(option, kind === 'videoinput' ? 'join.preview.cameraN' : 'join.preview.microphoneN', { n: i + 1 });
       return option;
     }));
   }
@@ -212,11 +246,17 @@ async function connectHub() {
   hub.on('ParticipantUpdated', (p) => { upsertParticipant(p); });
   hub.on('ParticipantLeft', ({ participantId }) => removeParticipant(participantId));
   hub.on('TracksChanged', (tracks) => { state.tracks = tracks; renegotiate(); });
-  hub.on('WaitingRoomChanged', (waiting) => { state.waiting = waiting; renderWaitingList(); });
+  hub.on('WaitingRoomChanged', (waiting) => {
+    const known = new Set(state.waiting.map((p) => p.id));
+    const arrived = waiting.filter((p) => !known.has(p.id));
+    state.waiting = waiting;
+    renderWaitingList();
+    if (arrived.length) announce('join.announce.waiting', { name: arrived.map((p) => p.displayName).join(t('list.separator')) });
+  });
   hub.on('Admitted', (result) => { enterCall(result); });
   hub.on('MutedByTherapist', ({ kind }) => {
     setLocalMuted(kind, true);
-    notify(kind === 'audio' ? 'Your therapist muted your microphone.' : 'Your therapist turned off your camera.');
+    notify(kind === 'audio' ? 'join.notice.mutedByTherapist' : 'join.notice.cameraOffByTherapist');
   });
   // The server sets what this page sends: the therapist holding a mode (the page keeps it until released), or the
   // weak-link ladder (docs/weak-links.md), which may also ask for a trial of the lowest video layer while in audio +
@@ -244,10 +284,10 @@ async function connectHub() {
     state.modeReason = why;
     state.trialKbps = trial;
     const message = !audioPose
-      ? (why === 'recovered' ? 'Your connection is better: your video is back.'
-        : why === '' && state.movementOnly ? 'Your therapist allows video again.' : null)
-      : why === 'therapist' ? 'Your therapist chose audio and movement only: they see your movement as a skeleton.'
-        : why === 'check' ? CHECK_START_MESSAGE
+      ? (why === 'recovered' ? 'join.notice.recovered'
+        : why === '' && state.movementOnly ? 'join.notice.videoAllowed' : null)
+      : why === 'therapist' ? 'join.notice.heldByTherapist'
+        : why === 'check' ? 'start.checkStart'
           : WEAK_MESSAGE;
     setMovementOnly(audioPose, message);
   });
@@ -259,7 +299,7 @@ async function connectHub() {
     applyAudioRate().catch(() => {});
     if (pc) renegotiate();
   });
-  hub.on('Removed', ({ reason: why }) => endCall(`You were removed from the session. ${why ?? ''}`.trim()));
+  hub.on('Removed', () => endCall('join.ended.removed'));
   hub.on('PublishLayers', ({ mid, activeRids }) => { publishLayers(mid, activeRids).catch(() => {}); });
   hub.on('LinkStats', (stats) => {
     state.linkStats = stats;
@@ -267,19 +307,19 @@ async function connectHub() {
     for (const id of state.participants.keys()) if (id !== state.me?.participantId) paintQuality(id);
   });
   hub.on('RoomLocked', ({ locked }) => { state.locked = locked; renderLock(); });
-  hub.on('SessionEnded', ({ reason: why }) => endCall(why || 'The session has ended.'));
+  hub.on('SessionEnded', ({ reason: why }) => endCall('join.ended.sessionEnded', { reason: why && language().code === 'en' ? why : '' }));
   hub.on('Replaced', () => endCall(REPLACED_MESSAGE));
   hub.onreconnecting(() => setConnection('reconnecting'));
   hub.onreconnected(() => { if (hub === connection) resume(); });
   hub.onclose(() => {
     if (hub !== connection || !inSession()) return;
     if (state.me?.resumeId) connectAgain();
-    else endCall('The connection to the server was lost.');
+    else endCall('join.ended.lost');
   });
   await hub.start();
 }
 
-const REPLACED_MESSAGE = 'This session was opened in another window or on another device with your link, so it ended here.';
+const REPLACED_MESSAGE = 'join.ended.replaced';
 
 function inSession() {
   return state.screen === 'call' || state.screen === 'waiting';
@@ -314,7 +354,7 @@ async function resume() {
     switch (resumeOutcome(error)) {
       case 'join': await joinAgain(); break;
       case 'replaced': endCall(REPLACED_MESSAGE); break;
-      case 'end': endCall(reason(error)); break;
+      case 'end': endCall('join.ended.reason', { reason: reason(error) }); break;
       default: break; // the connection dropped again: SignalR (or connectAgain) tries once more
     }
   }
@@ -327,7 +367,7 @@ async function joinAgain() {
     await resumed(result, false);
   } catch (error) {
     if (resumeOutcome(error) === 'retry') return;
-    endCall(reason(error));
+    endCall('join.ended.reason', { reason: reason(error) });
   }
 }
 
@@ -382,7 +422,7 @@ async function connectAgain() {
   }
 }
 
-const WEAK_MESSAGE = 'Your connection is weak: the therapist now sees your movement as a skeleton.';
+const WEAK_MESSAGE = 'join.notice.weak';
 
 async function join() {
   $('join-button').disabled = true;
@@ -398,7 +438,7 @@ async function join() {
     await enterCall(result);
   } catch (error) {
     await hub?.stop();
-    fail(reason(error));
+    fail('join.error.reason', { reason: reason(error) });
   }
 }
 
@@ -412,6 +452,9 @@ async function enterCall(result) {
   $('call-title').textContent = result.title;
   $('tiles').classList.toggle('one-to-one', result.kind === 'one-to-one');
   $('therapist-panel').hidden = result.role !== 'therapist';
+  $('panel-button').hidden = result.role !== 'therapist';
+  layout.setRole(result.role);
+  announce('join.announce.admitted');
   renderLock();
   renderTiles();
   renderWaitingList();
@@ -431,7 +474,7 @@ async function enterCall(result) {
     const connectionState = pc?.connectionState;
     clearTimeout(iceRestartTimer);
     if (connectionState === 'failed') {
-      if (!restartIce('failed')) notify('The media connection failed. Check your network; trying again may help.');
+      if (!restartIce('failed')) notify('join.notice.mediaFailed');
     } else if (connectionState === 'disconnected') {
       const since = performance.now();
       iceRestartTimer = setTimeout(() => restartIce('disconnected', performance.now() - since), ICE_RESTART_AFTER_DISCONNECTED_MS);
@@ -446,7 +489,8 @@ async function enterCall(result) {
   $('movement-only-button').hidden = result.role !== 'patient' || !localStream?.getVideoTracks().length;
   renderTiles();
   updatePose();
-  qualityTimer = setInterval(updateQuality, 2000);
+  qualityTimer = setInterval(() => { updateQuality(); }, 2000);
+  if (result.role === 'therapist') anglesTimer = setInterval(paintFocusAngles, 500);
   // A patient whose last connection test found the link too weak for video starts in audio + pose, before any video
   // goes out, and says so in its first Negotiate: the server's ladder starts there too and tries video back by itself.
   const sendsVideo = result.role === 'patient' && !!localStream?.getVideoTracks().length;
@@ -654,7 +698,7 @@ window.addEventListener('online', () => restartIce('online'));
 
 // One negotiation at a time; the client is always the offerer (docs/signalling.md).
 function renegotiate() {
-  negotiation = negotiation.then(negotiateOnce).catch((error) => notify(`Could not update media: ${reason(error)}`));
+  negotiation = negotiation.then(negotiateOnce).catch((error) => notify('join.notice.mediaUpdateFailed', { reason: reason(error) }));
   return negotiation;
 }
 
@@ -716,25 +760,29 @@ function removeParticipant(id) {
 }
 
 function renderLock() {
-  $('lock-state').textContent = state.locked ? 'Room locked' : '';
-  $('lock-button').textContent = state.locked ? 'Unlock room' : 'Lock room';
+  say($('lock-state'), state.locked ? 'join.lock.locked' : null);
+  say($('lock-button'), state.locked ? 'join.lock.unlock' : 'join.lock.lock');
 }
 
 function renderWaitingList() {
+  paintControls();
   if (state.waiting.length === 0) {
     const empty = document.createElement('li');
-    empty.textContent = 'Nobody is waiting.';
+    say(empty, 'join.panel.nobody');
     $('waiting-list').replaceChildren(empty);
     return;
   }
   $('waiting-list').replaceChildren(...state.waiting.map((p) => {
     const item = document.createElement('li');
     item.dataset.testid = `waiting-${p.id}`;
-    item.textContent = `${p.displayName} (${p.role}) `;
+    const who = document.createElement('span');
+    say(who, 'join.panel.who', { name: p.displayName, role: t(`role.${p.role}`) });
     const admit = document.createElement('button');
-    admit.textContent = 'Admit';
+    say(admit, 'join.panel.admit');
+    say(admit, 'join.panel.admitName', { name: p.displayName }, 'aria-label');
+    item.append(who, ' ');
     admit.dataset.testid = `admit-${p.id}`;
-    admit.onclick = () => hub.invoke('Admit', p.id).catch((e) => notify(reason(e)));
+    admit.onclick = () => hub.invoke('Admit', p.id).catch((e) => notify('join.notice.reason', { reason: reason(e) }));
     item.append(admit);
     return item;
   }));
@@ -755,31 +803,58 @@ function renderTiles() {
       tile.className = 'tile';
       tile.dataset.participant = participant.id;
       tile.dataset.testid = `tile-${participant.id}`;
+      tile.setAttribute('role', 'group');
+      const media = document.createElement('div');
+      media.className = 'media';
       const video = document.createElement('video');
       video.autoplay = true;
       video.playsInline = true;
       video.muted = isMe;
+      // The picture box takes the video's own shape, so the skeleton drawn over it lines up with the body.
+      video.addEventListener('resize', () => {
+        if (video.videoWidth && video.videoHeight) media.style.aspectRatio = `${video.videoWidth} / ${video.videoHeight}`;
+      });
+      const badge = document.createElement('span');
+      badge.className = 'mode-badge';
+      badge.dataset.testid = `mode-badge-${participant.id}`;
+      badge.hidden = true;
+      media.append(video);
       const name = document.createElement('div');
       name.className = 'name';
       const dot = document.createElement('span');
       dot.className = 'quality';
       dot.dataset.testid = `quality-${participant.id}`;
+      const qualityText = document.createElement('span');
+      qualityText.className = 'quality-text';
       const label = document.createElement('span');
       label.className = 'label';
-      name.append(dot, label);
-      tile.append(video, name);
+      name.append(label, dot, qualityText);
+      tile.append(media, badge, name); // the badge over the visible part of the picture (the picture may be cropped)
+      if (me?.role === 'therapist' && !isMe) {
+        // A therapist taps (or presses Enter on) someone's picture to put them in focus.
+        video.addEventListener('click', () => { layout.choose(participant.id); renderTiles(); });
+        tile.tabIndex = 0;
+        tile.addEventListener('keydown', (event) => {
+          if (event.target !== tile || (event.key !== 'Enter' && event.key !== ' ')) return;
+          event.preventDefault();
+          layout.choose(participant.id);
+          renderTiles();
+        });
+      }
       if (me?.role === 'therapist' && !isMe) {
         const controls = document.createElement('div');
         controls.className = 'controls';
         const mute = document.createElement('button');
-        mute.textContent = 'Mute';
+        say(mute, 'join.tile.mute');
+        say(mute, 'join.tile.muteName', { name: participant.displayName }, 'aria-label');
         mute.dataset.testid = `mute-${participant.id}`;
-        mute.onclick = () => hub.invoke('MuteParticipant', { participantId: participant.id, kind: 'audio' }).catch((e) => notify(reason(e)));
+        mute.onclick = () => hub.invoke('MuteParticipant', { participantId: participant.id, kind: 'audio' }).catch((e) => notify('join.notice.reason', { reason: reason(e) }));
         const remove = document.createElement('button');
-        remove.textContent = 'Remove';
+        say(remove, 'join.tile.remove');
+        say(remove, 'join.tile.removeName', { name: participant.displayName }, 'aria-label');
         remove.className = 'danger';
         remove.dataset.testid = `remove-${participant.id}`;
-        remove.onclick = () => hub.invoke('RemoveParticipant', participant.id).catch((e) => notify(reason(e)));
+        remove.onclick = () => hub.invoke('RemoveParticipant', participant.id).catch((e) => notify('join.notice.reason', { reason: reason(e) }));
         controls.append(mute, remove);
         if (participant.role === 'patient') {
           // Hold this patient in audio + movement (its video off, its movement as a skeleton), or let it go.
@@ -788,7 +863,7 @@ function renderTiles() {
           hold.dataset.testid = `hold-${participant.id}`;
           hold.onclick = () => {
             const held = state.participants.get(participant.id)?.modeReason === 'therapist';
-            hub.invoke('HoldMode', { participantId: participant.id, mode: held ? 'auto' : 'audio+pose' }).catch((e) => notify(reason(e)));
+            hub.invoke('HoldMode', { participantId: participant.id, mode: held ? 'auto' : 'audio+pose' }).catch((e) => notify('join.notice.reason', { reason: reason(e) }));
           };
           controls.append(hold);
         }
@@ -810,18 +885,26 @@ function renderTiles() {
     const hold = tile.querySelector('.hold-mode');
     if (hold) {
       const held = participant.modeReason === 'therapist';
-      hold.textContent = held ? 'Allow video' : 'Movement only';
+      say(hold, 'join.tile.movementOnly');
+      say(hold, 'join.tile.movementOnlyName', { name: participant.displayName }, 'aria-label');
       hold.setAttribute('aria-pressed', String(held));
     }
     tile.dataset.state = participant.state;
-    const flags = [participant.state === 'reconnecting' ? 'reconnecting...' : null, participant.audioMuted ? 'muted' : null,
-      modeBadge(participant.mode, participant.modeReason) ?? (participant.videoMuted ? 'camera off' : null)].filter(Boolean);
-    tile.querySelector('.label').textContent =
-      `${participant.displayName}${isMe ? ' (you)' : ''}${participant.role === 'therapist' ? ' · therapist' : ''}${flags.length ? ` · ${flags.join(', ')}` : ''}`;
+    const flags = [participant.state === 'reconnecting' ? t('join.tile.reconnecting') : null, participant.audioMuted ? t('join.tile.muted') : null,
+      modeBadge(participant.mode, participant.modeReason) ?? (participant.videoMuted ? t('join.tile.cameraOff') : null)].filter(Boolean);
+    const parts = [isMe ? t('join.tile.you', { name: participant.displayName }) : participant.displayName,
+      participant.role === 'therapist' ? t('role.therapist') : null, flags.length ? flags.join(t('list.separator')) : null].filter(Boolean);
+    tile.querySelector('.label').textContent = parts.join(' · ');
+    tile.setAttribute('aria-label', isMe ? t('join.tile.ownPicture') : t('join.tile.picture', { name: participant.displayName }));
+    const badge = tile.querySelector('.mode-badge');
+    const mode = modeBadge(participant.mode, participant.modeReason);
+    badge.textContent = mode ?? '';
+    badge.hidden = !mode;
   }
   for (const tile of [...tiles.children]) {
     if (!present.has(tile.dataset.participant)) tile.remove();
   }
+  layout.apply(entries, me?.participantId);
 }
 
 // Connection quality per remote participant, from what this page receives of them (loss and frame rate).
@@ -862,14 +945,31 @@ async function updateQuality() {
   }
 }
 
+// The therapist's desk: the joint angles of the patient in focus, beside the video (those of the skeleton as drawn).
+let anglesTimer = null;
+function paintFocusAngles() {
+  const angles = sessionPose?.stats().received[layout.focus]?.angles ?? {};
+  const list = $('focus-angles');
+  if (list.children.length !== JOINTS.length) {
+    list.replaceChildren(...JOINTS.map(() => document.createElement('li')));
+  }
+  JOINTS.forEach((joint, i) => {
+    const value = angles[joint.name];
+    const text = t(value == null ? 'check.angleNone' : 'check.angle', { joint: t(`joint.${joint.name}`), degrees: Math.round(value ?? 0) });
+    const item = list.children[i];
+    if (item.textContent !== text) item.textContent = text;
+    item.className = value == null ? 'hidden' : '';
+  });
+}
+
 // ---------------------------------------------------------------- controls
 
 function setLocalMuted(kind, muted) {
   for (const track of localStream?.getTracks() ?? []) if (track.kind === kind) track.enabled = !muted;
-  if (kind === 'audio') $('mic-button').textContent = muted ? 'Unmute' : 'Mute';
-  else $('camera-button').textContent = muted ? 'Camera on' : 'Camera off';
+  paintControls();
+  announce(kind === 'audio' ? (muted ? 'join.announce.micOff' : 'join.announce.micOn') : (muted ? 'join.announce.cameraOff' : 'join.announce.cameraOn'));
   updatePose(); // pose comes from the camera: camera off stops it too
-  hub?.invoke('SetMuted', { kind, muted: muted || (kind === 'video' && state.movementOnly) }).catch((e) => notify(reason(e)));
+  hub?.invoke('SetMuted', { kind, muted: muted || (kind === 'video' && state.movementOnly) }).catch((e) => notify('join.notice.reason', { reason: reason(e) }));
 }
 
 function isLocalMuted(kind) {
@@ -879,6 +979,7 @@ function isLocalMuted(kind) {
 // The media side of the call ends (the call itself may go on with a new peer connection: see resumed()).
 function closeMedia() {
   clearTimeout(iceRestartTimer);
+  clearInterval(anglesTimer);
   clearInterval(qualityTimer);
   clearInterval(evidenceTimer);
   sessionPose?.close();
@@ -893,13 +994,14 @@ function closeMedia() {
   negotiated = false;
 }
 
-function endCall(message) {
+function endCall(key, params = {}) {
   if (state.screen === 'ended') return;
   closeMedia();
   poseFetch?.abort();
   localStream?.getTracks().forEach((t) => t.stop());
-  $('ended-text').textContent = message;
+  say($('ended-text'), key, params);
   show('ended');
+  announce(key, params);
   paintConnection();
   hub?.stop();
 }
@@ -916,11 +1018,10 @@ async function setOwnPose(show) {
   try {
     await hub.invoke('SetOwnPoseView', show);
     state.ownPose = show;
-    button.textContent = show ? 'Hide my movement' : 'Show my movement';
-    button.setAttribute('aria-pressed', String(show));
+    paintControls();
     renderTiles();
   } catch (e) {
-    notify(reason(e));
+    notify('join.notice.reason', { reason: reason(e) });
   } finally {
     button.disabled = false;
   }
@@ -931,22 +1032,40 @@ $('own-pose-button').addEventListener('click', () => setOwnPose(!state.ownPose))
 // the therapist sees the movement as a skeleton (the tile's "audio + movement" badge) and the uplink carries only
 // audio and keypoints: for a connection too weak for video, or a patient who prefers not to be seen.
 function paintMovementOnly() {
-  const button = $('movement-only-button');
-  button.setAttribute('aria-pressed', String(state.movementOnly));
-  button.textContent = state.movementOnly ? 'Send video again' : 'Movement only';
+  paintControls();
 }
 
-async function setMovementOnly(on, message = null) {
+// The control bar: each button keeps its name (whose microphone, whose camera) and says its state with aria-pressed.
+function paintControls() {
+  const controls = [
+    ['mic-button', 'join.control.mic', 'join.control.micName', isLocalMuted('audio')],
+    ['camera-button', 'join.control.camera', 'join.control.cameraName', isLocalMuted('video')],
+    ['movement-only-button', 'join.control.movementOnly', 'join.control.movementOnlyName', state.movementOnly],
+    ['own-pose-button', 'join.control.ownPose', 'join.control.ownPoseName', state.ownPose],
+  ];
+  for (const [id, key, name, pressed] of controls) {
+    const button = $(id);
+    say(button.querySelector('.text'), key);
+    say(button, name, {}, 'aria-label');
+    button.setAttribute('aria-pressed', String(pressed));
+  }
+  const panel = $('panel-button');
+  say(panel.querySelector('.text'), 'join.control.waiting', { count: state.waiting.length });
+  say($('leave-button').querySelector('.text'), 'join.control.leave');
+  say($('leave-button'), 'join.control.leaveName', {}, 'aria-label');
+}
+
+async function setMovementOnly(on, message = null, params = {}) {
   state.movementOnly = on;
   paintMovementOnly();
-  notify(message ?? (on ? 'Your video is off: the therapist sees your movement as a skeleton.' : null));
+  notify(message ?? (on ? 'join.notice.movementOnly' : null), params);
   try {
     await applyVideoEncodings();
     await applyAudioRate();
   } catch (e) {
-    notify(String(e?.message ?? e));
+    notify('join.notice.reason', { reason: String(e?.message ?? e) });
   }
-  hub?.invoke('SetMuted', { kind: 'video', muted: on || isLocalMuted('video') }).catch((e) => notify(reason(e)));
+  hub?.invoke('SetMuted', { kind: 'video', muted: on || isLocalMuted('video') }).catch((e) => notify('join.notice.reason', { reason: reason(e) }));
 }
 $('movement-only-button').addEventListener('click', () => {
   state.trialKbps = 0; // the patient's own choice: no trial runs until the server asks again
@@ -994,43 +1113,57 @@ function reportOwnStepDown() {
     if (state.ownStepDown !== own) return; // the server spoke meanwhile: its decision stands
     state.ownStepDown = null;
     state.modeReason = '';
-    setMovementOnly(false, `Could not switch to audio and movement: ${reason(error)}`);
+    setMovementOnly(false, 'join.notice.switchFailed', { reason: reason(error) });
   });
 }
 
 $('leave-button').addEventListener('click', async () => {
   await hub?.invoke('Leave').catch(() => {});
-  endCall('You left the session.');
+  endCall('join.ended.left');
 });
 // Closing the tab (or reloading it) leaves at once rather than being taken for a dropped connection: the others do not
 // see a participant "reconnecting" who is gone.
 window.addEventListener('pagehide', () => {
   if (inSession() && hub?.state === signalR.HubConnectionState.Connected) hub.invoke('Leave').catch(() => {});
 });
-$('lock-button').addEventListener('click', () => hub.invoke('LockRoom', !state.locked).catch((e) => notify(reason(e))));
-$('end-button').addEventListener('click', () => hub.invoke('EndSession').catch((e) => notify(reason(e))));
+$('panel-button').addEventListener('click', () => {
+  const open = $('panel-button').getAttribute('aria-expanded') !== 'true';
+  $('panel-button').setAttribute('aria-expanded', String(open));
+  document.body.classList.toggle('panel-open', open);
+  if (open) $('waiting-heading').focus?.();
+});
+$('lock-button').addEventListener('click', () => hub.invoke('LockRoom', !state.locked).catch((e) => notify('join.notice.reason', { reason: reason(e) })));
+$('end-button').addEventListener('click', () => hub.invoke('EndSession').catch((e) => notify('join.notice.reason', { reason: reason(e) })));
 for (const select of [$('camera-select'), $('mic-select')]) {
-  select.addEventListener('change', () => startPreview($('mic-select').value, $('camera-select').value).catch((e) => notify(String(e))));
+  select.addEventListener('change', () => startPreview($('mic-select').value, $('camera-select').value)
+    .catch((e) => notify('join.notice.reason', { reason: String(e) })));
 }
 
 async function main() {
   registerServiceWorker();
+  await initLanguage();
+  paintControls();
+  paintCheckLinks();
+  onLanguageChange(() => { paintCheckLinks(); paintControls(); renderTiles(); paintConnection(); showPoseFiles(); renderWaitingList(); });
+  fillLanguageSwitch($('language-switch'));
   const token = tokenFromLink();
   const claims = token ? peekToken(token) : null;
   if (!claims) {
-    fail('This link is not valid. Please ask your therapist for a new one.');
+    fail('join.error.badLink');
     return;
   }
   show('preview');
-  $('preview-who').textContent = `You are joining as ${claims.name ?? claims.displayName ?? 'a participant'}.`;
-  const start = claims.role === 'patient' ? startModeFrom(readCheck(localStorage, Date.now())) : null;
-  $('preview-check').textContent = start?.message ?? '';
+  const name = claims.name ?? claims.displayName;
+  say($('preview-who'), name ? 'join.preview.who' : 'join.preview.whoUnknown', { name });
+  const check = claims.role === 'patient' ? readCheck(localStorage, Date.now()) : null;
+  const start = startModeFrom(check);
+  say($('preview-check'), start ? 'start.previewCheck' : null, { time: check ? formatTime(check.at) : '' });
   $('preview-check').hidden = !start;
   try {
     await startPreview();
     await fillDevices();
   } catch (error) {
-    notify(`Camera or microphone unavailable: ${error.message}. You can still join.`);
+    notify('join.notice.noDevices', { reason: error.message });
   }
   $('join-button').disabled = false;
   if (new URLSearchParams(location.search).has('autojoin')) join();

@@ -42,3 +42,9 @@ if [ ! -d "$werift_dir/node_modules/werift" ]; then
   echo "installing werift's node modules"
   (cd "$werift_dir" && npm install --no-audit --no-fund --silent)
 fi
+# axe-core (the accessibility engine) for the phone tests (tests/Phone): injected into the pages by the tests.
+axe_dir="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/tests/Phone/axe"
+if [ ! -f "$axe_dir/node_modules/axe-core/axe.min.js" ]; then
+  echo "installing axe-core's node module"
+  (cd "$axe_dir" && npm install --no-audit --no-fund --silent)
+fi

@@ -1,3 +1,5 @@
+import { t } from '../i18n/i18n.js';
+
 // In a session: whether the pose estimator's files may be fetched in the background now, and what the patient
 // is told. Pure (node tests in tests/pose-files.test.mjs); join.js feeds it and acts on the answer.
 //
@@ -49,14 +51,11 @@ export function isAudioOnly(linkStats) {
 /** The line shown to the patient. state: 'checking' | 'missing' | 'fetching' | 'stored' | 'unavailable'. */
 export function poseFilesMessage({ state, loadedBytes = 0, totalBytes = 0 }) {
   switch (state) {
-    case 'stored': return 'Movement tracking is ready: its files are on this phone.';
     case 'fetching': {
       const percent = totalBytes > 0 ? Math.floor((loadedBytes / totalBytes) * 100) : 0;
-      return `Movement tracking is off: its files are not on this phone yet (getting them in the background, ${percent} %).`;
+      return t('poseFiles.fetching', { percent });
     }
-    case 'missing': return 'Movement tracking is off: its files are not on this phone yet.';
-    case 'unavailable': return 'Movement tracking is off: this phone cannot store its files.';
-    case 'off': return 'Movement tracking is off on this device.';
+    case 'stored': case 'missing': case 'unavailable': case 'off': return t(`poseFiles.${state}`);
     default: return '';
   }
 }

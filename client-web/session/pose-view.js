@@ -1,5 +1,6 @@
 // The therapist's (and observers') side of pose in a session, pure: the server's messages, the pose rate and age
 // shown on a patient's tile, the "audio + movement" badge and the stale fade.
+import { formatNumber, t } from '../i18n/i18n.js';
 import { stalenessOpacity, isStale } from '../pose/skeleton-math.js';
 
 const utf8 = new TextDecoder();
@@ -55,7 +56,7 @@ export function poseTileView({ nowMs, lastAt, fps, videoLive, enabled = true, fr
   const stale = isStale(ageMs, freshMs);
   return {
     hasPose: true,
-    badge: !videoLive && enabled ? 'audio + movement' : null,
+    badge: !videoLive && enabled ? t('mode.badge') : null,
     text: formatPoseStatus({ fps, ageMs }),
     opacity: stalenessOpacity(ageMs, { freshMs }),
     stale,
@@ -65,6 +66,7 @@ export function poseTileView({ nowMs, lastAt, fps, videoLive, enabled = true, fr
 /** "pose 12 fps · 80 ms" (age under a second in ms, then in seconds). */
 export function formatPoseStatus({ fps, ageMs }) {
   const rate = fps >= 10 ? Math.round(fps) : Math.round(fps * 10) / 10;
-  const age = ageMs < 1000 ? `${Math.round(ageMs)} ms` : `${(ageMs / 1000).toFixed(ageMs < 10_000 ? 1 : 0)} s`;
-  return `pose ${rate} fps · ${age}`;
+  const age = ageMs < 1000 ? t('unit.ms', { value: Math.round(ageMs) })
+    : t('unit.s', { value: formatNumber(ageMs / 1000, ageMs < 10_000 ? 1 : 0, true) });
+  return t('pose.status', { rate, age });
 }

@@ -10,6 +10,7 @@ import { SkeletonRenderer } from '../pose/renderer.js';
 import { createDecoderState, createEncoderState, decodeFrame, encodeFrame } from '../pose/keypoint-codec.js';
 import { POSE_CHANNEL_OPTIONS, POSE_LABEL, PoseSender, shouldEstimate } from './pose-send.js';
 import { PoseRateMeter, parsePoseMessage, poseTileView } from './pose-view.js';
+import { t } from '../i18n/i18n.js';
 
 export class SessionPose {
   /** Opens the "pose" channel on `pc` (call before the first offer so that it is negotiated). */
@@ -114,7 +115,7 @@ export class SessionPose {
     const view = { element: tile, canvas, badge, status, toggle, enabled: true, videoHidden: false, renderer: null };
     toggle.onclick = () => { view.enabled = !view.enabled; this.paintTiles(); };
     video.insertAdjacentElement('afterend', canvas);
-    canvas.insertAdjacentElement('afterend', badge);
+    tile.append(badge);
     tile.querySelector('.name')?.append(status, toggle);
     view.renderer = new SkeletonRenderer(canvas, { delayMs: 120 });
     view.renderer.attachVideo(video);
@@ -161,7 +162,8 @@ export class SessionPose {
       view.status.textContent = state.text;
       view.status.dataset.fps = String(entry.meter.fps(now));
       view.toggle.hidden = !state.hasPose;
-      view.toggle.textContent = view.enabled ? 'Hide skeleton' : 'Show skeleton';
+      view.toggle.textContent = t('pose.skeleton');
+      view.toggle.setAttribute('aria-label', t('pose.skeletonName'));
       view.toggle.setAttribute('aria-pressed', String(view.enabled));
     }
   }

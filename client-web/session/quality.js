@@ -5,24 +5,25 @@
 //   downlinkKbps           : this page's downlink estimate at the server (LinkStats estimateKbps; 0 = none yet)
 //   theirDownlinkKbps      : the therapist's page only: their downlink estimate (LinkStats downlinks)
 // Layers are the server's names: "S1T2" (spatial layer 1, temporal layer 2), "paused", "all" (a single-layer track).
+import { formatNumber, t } from '../i18n/i18n.js';
+
 export function qualityTitle({ quality, server, local, video = null, sent = null, downlinkKbps = null, theirDownlinkKbps = null }) {
-  const lines = [`${quality} (server: ${server}, here: ${local})`];
+  const lines = [t('quality.title', { quality: t(`quality.${quality}`), server: t(`quality.${server}`), local: t(`quality.${local}`) })];
   if (video && video.width && video.height) {
-    const fps = Number.isFinite(video.fps) ? ` at ${Math.round(video.fps)} fps` : '';
-    lines.push(`receiving ${video.width}x${video.height}${fps}`);
+    lines.push(t(Number.isFinite(video.fps) ? 'quality.receivingFps' : 'quality.receiving',
+      { width: video.width, height: video.height, fps: Math.round(video.fps ?? 0) }));
   }
   if (sent) {
-    const wanted = sent.target && sent.target !== sent.layer ? ` (going to ${sent.target})` : '';
-    lines.push(`server sends layer ${sent.layer}${wanted}`);
+    lines.push(t(sent.target && sent.target !== sent.layer ? 'quality.layerGoing' : 'quality.layer', { layer: sent.layer, target: sent.target }));
   }
-  if (downlinkKbps != null) lines.push(`your downlink: ${formatKbps(downlinkKbps)}`);
-  if (theirDownlinkKbps != null) lines.push(`their downlink: ${formatKbps(theirDownlinkKbps)}`);
+  if (downlinkKbps != null) lines.push(t('quality.downlink', { rate: formatKbps(downlinkKbps) }));
+  if (theirDownlinkKbps != null) lines.push(t('quality.theirDownlink', { rate: formatKbps(theirDownlinkKbps) }));
   return lines.join('\n');
 }
 
 export function formatKbps(kbps) {
-  if (!kbps) return 'no estimate yet';
-  return kbps >= 1000 ? `${(kbps / 1000).toFixed(1)} Mbit/s` : `${Math.round(kbps)} kbit/s`;
+  if (!kbps) return t('quality.noEstimate');
+  return kbps >= 1000 ? t('unit.mbps', { value: formatNumber(kbps / 1000, 1, true) }) : t('unit.kbps', { value: Math.round(kbps) });
 }
 
 // From a LinkStats event: what the tooltip of participant `id` shows of it.

@@ -1,6 +1,7 @@
 // The session hub's reconnection, as pure decisions (node tests in tests/reconnect.test.mjs); join.js carries them out.
 // docs/signalling.md, "Reconnecting": when the hub connection drops, the server keeps this participant's place (and its
 // media connection) for a grace period; a new hub connection takes it back with Resume({ token, resumeId }).
+import { t } from '../i18n/i18n.js';
 
 // Waits before each automatic reconnection attempt (SignalR's withAutomaticReconnect): at once, then backing off to
 // 5 s between attempts, for as long as the server keeps the place (JoinResult.reconnectGraceSeconds) and a margin;
@@ -69,8 +70,8 @@ export function iceUfragOf(sdp) {
 // The live region's sentence about the connection. own: 'connected' | 'reconnecting'; others: the participants whose
 // own connection is away (names), which only matter while this page is connected itself.
 export function connectionMessage(own, reconnectingNames = []) {
-  if (own === 'reconnecting') return 'Reconnecting... Your video and sound carry on if your network allows.';
-  if (reconnectingNames.length === 1) return `Connected. ${reconnectingNames[0]} is reconnecting...`;
-  if (reconnectingNames.length > 1) return `Connected. ${reconnectingNames.join(', ')} are reconnecting...`;
-  return 'Connected';
+  if (own === 'reconnecting') return t('connection.reconnecting');
+  if (reconnectingNames.length === 1) return t('connection.otherReconnecting', { name: reconnectingNames[0] });
+  if (reconnectingNames.length > 1) return t('connection.othersReconnecting', { names: reconnectingNames.join(t('list.separator')) });
+  return t('connection.connected');
 }

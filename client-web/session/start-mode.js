@@ -5,16 +5,16 @@
 //   last CHECK_MAX_AGE_MS, starts a patient in audio + pose; the server's ladder then starts there too ("check"),
 //   and its trials bring video back by itself when the link allows (docs/weak-links.md).
 
+import { t } from '../i18n/i18n.js';
+
 export const CHECK_KEY = 'telerehab.check';
 
 // A phone moves: after some hours the check says little about the link of now. (A stale weak result costs at most
 // the ladder's first trial, 15 s of audio + pose on a good link; a stale good one, its usual step down.)
 export const CHECK_MAX_AGE_MS = 4 * 60 * 60 * 1000;
 
-export const CHECK_START_MESSAGE = 'Your connection test found a weak connection: starting with audio and movement only.';
-
-export const CHECK_RESULT_MESSAGE = 'Your connection test found a weak connection: your session will start with audio and movement '
-  + 'only, and your video comes back by itself when your connection allows.';
+// The notice a session started from a weak check shows (a catalogue key: i18n/).
+export const CHECK_START_MESSAGE = 'start.checkStart';
 
 const MODES = ['video', 'low video', 'audio + pose'];
 
@@ -75,11 +75,6 @@ export function startModeFrom(record) {
 // The badge on a participant's tile: the mode and why (ParticipantDto mode, modeReason), or null in video.
 export function modeBadge(mode, reason) {
   if (mode !== 'audio+pose') return null;
-  const why = {
-    therapist: ' (held by the therapist)',
-    'weak-uplink': ' (weak connection)',
-    device: ' (weak connection)',
-    check: ' (connection test)',
-  }[reason] ?? '';
-  return `audio + movement${why}`;
+  const why = { therapist: 'therapist', 'weak-uplink': 'weak', device: 'weak', check: 'check' }[reason];
+  return t(why ? `mode.badge.${why}` : 'mode.badge');
 }

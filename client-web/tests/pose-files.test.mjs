@@ -1,6 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { BACKGROUND_MIN_KBPS, backgroundFetchDecision, isAudioOnly, poseFilesMessage } from '../session/pose-files.js';
+import { useEnglish } from './catalogue.mjs';
+
+useEnglish();
 
 const decide = (p) => backgroundFetchDecision({ stored: false, ...p });
 const fourG = { effectiveType: '4g', downlink: 10, saveData: false };

@@ -1,6 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { PoseRateMeter, formatPoseStatus, parsePoseMessage, poseTileView } from '../session/pose-view.js';
+import { useEnglish } from './catalogue.mjs';
+
+useEnglish();
 
 test('a forwarded message names its sender and carries one frame', () => {
   const bytes = new Uint8Array([3, 0x61, 0x62, 0x63, 0xd1, 0x06, 0, 1]);

@@ -1,6 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { formatKbps, linkView, qualityTitle } from '../session/quality.js';
+import { useEnglish } from './catalogue.mjs';
+
+useEnglish();
 
 const linkStats = {
   estimateKbps: 850, rttMs: 60, pacerDelayMs: 1.5,

@@ -4,6 +4,9 @@ import {
   connectionMessage, GIVE_UP_MARGIN_MS, iceUfragOf, newConnectionDelay, reconnectDelay, RECONNECT_DELAYS_MS, resumeOutcome,
   shouldRestartIce,
 } from '../session/reconnect.js';
+import { useEnglish } from './catalogue.mjs';
+
+useEnglish();
 
 test('ICE restarts: on failure, after 2 s disconnected, on a network change; never twice within 5 s', () => {
   assert.equal(shouldRestartIce({ reason: 'failed', connectionState: 'failed' }), true);

@@ -3,6 +3,10 @@ import assert from 'node:assert/strict';
 import {
   CHECK_KEY, CHECK_MAX_AGE_MS, CHECK_START_MESSAGE, checkRecord, forgetCheck, modeBadge, readCheck, saveCheck, startModeFrom,
 } from '../session/start-mode.js';
+import { useEnglish } from './catalogue.mjs';
+import { t } from '../i18n/i18n.js';
+
+useEnglish();
 
 function memoryStorage() {
   const items = new Map();
@@ -26,7 +30,7 @@ test('a weak check, kept on the device, starts the session in audio + pose for "
   const record = readCheck(storage, 1_000_000 + HOUR);
   assert.equal(record.mode, 'audio + pose');
   assert.deepEqual(startModeFrom(record), { mode: 'audio+pose', reason: 'check', message: CHECK_START_MESSAGE });
-  assert.match(CHECK_START_MESSAGE, /^Your connection test found a weak connection: starting with audio and movement only/);
+  assert.match(t(CHECK_START_MESSAGE), /^Your connection test found a weak connection: starting with audio and movement only/);
 });
 
 test('video and low video start in video; a failed test counts as weak', () => {

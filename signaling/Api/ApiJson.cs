@@ -71,6 +71,7 @@ public sealed class CreateSessionRequest
     public bool? WaitingRoom { get; set; }
     public string? TherapistName { get; set; }
     public string? PatientName { get; set; }
+    public string? Language { get; set; }
 }
 
 /// <summary>Body of <c>POST /api/sessions/{id}/invites</c>.</summary>
@@ -99,8 +100,9 @@ public sealed record SessionResponse(
     bool Locked,
     DateTimeOffset CreatedAt,
     DateTimeOffset? EndedAt,
-    IReadOnlyList<ParticipantResponse> Participants)
+    IReadOnlyList<ParticipantResponse> Participants,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Language)
 {
     public static SessionResponse From(SessionSnapshot s) => new(s.Id, s.Title, s.Kind, s.WaitingRoom, s.Locked, s.CreatedAt, s.EndedAt,
-        s.Participants.Select(p => new ParticipantResponse(p.Id, p.DisplayName, p.Role, p.State, p.Removed)).ToList());
+        s.Participants.Select(p => new ParticipantResponse(p.Id, p.DisplayName, p.Role, p.State, p.Removed)).ToList(), s.Language);
 }

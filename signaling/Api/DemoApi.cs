@@ -21,7 +21,7 @@ public static class DemoApi
 {
     public const string ModeKey = "TeleRehab:Demo:Mode";
 
-    public sealed record DemoRequest(string? Kind);
+    public sealed record DemoRequest(string? Kind, string? Language = null);
 
     public sealed record DemoLink(string Role, string Name, string Link);
 
@@ -35,7 +35,10 @@ public static class DemoApi
         if (!string.IsNullOrEmpty(text) && !Enum.TryParse(text, ignoreCase: true, out mode))
             throw new InvalidOperationException($"{ModeKey} must be local, on or off, not '{text}'.");
         app.MapGet("/api/demo", (HttpContext http) => Results.Json(new { available = Allowed(mode, http) }));
-        app.MapPost("/api/demo/sessions", (HttpContext http, DemoRequest? request, SessionRegistry sessions, JoinTokenService tokens, OperatorApiSettings settings) =>
+        // The languages the pages speak (the switch on every page lists them).
+        app.MapGet("/api/languages", (SessionLanguages languages) => Results.Json(languages.All));
+        app.MapPost("/api/demo/sessions", (HttpContext http, DemoRequest? request, SessionRegistry sessions, JoinTokenService tokens, OperatorApiSettings settings,
+            SessionLanguages languages) =>
         {
             if (!Allowed(mode, http))
                 return Results.Text($"the demo is {(mode == DemoMode.Off ? "turned off" : "only available on the server's own machine")} ({ModeKey}); create sessions with the operator API",
@@ -47,12 +50,15 @@ public static class DemoApi
                 _ => (SessionKind?)null,
             };
             if (kind is null) return Results.Text("kind must be \"one-to-one\" or \"group\"", "text/plain", statusCode: StatusCodes.Status400BadRequest);
+            if (SessionApi.LanguageError(request?.Language, languages) is { } languageError)
+                return Results.Text(languageError, "text/plain", statusCode: StatusCodes.Status400BadRequest);
 
-            var session = sessions.Create(kind == SessionKind.Group ? "Demo group class" : "Demo session", kind.Value, waitingRoom: kind == SessionKind.OneToOne);
+            var session = sessions.Create(kind == SessionKind.Group ? "Demo group class" : "Demo session", kind.Value, waitingRoom: kind == SessionKind.OneToOne,
+                request?.Language);
             var baseUrl = SessionApi.BaseUrl(http, settings);
             var links = new List<DemoLink>();
             void Invite(ParticipantRole role, string name) =>
-                links.Add(new DemoLink(JoinTokenService.RoleName(role), name, SessionApi.InviteNew(sessions, tokens, baseUrl, session.Id, role, name)));
+                links.Add(new DemoLink(JoinTokenService.RoleName(role), name, SessionApi.InviteNew(sessions, tokens, baseUrl, session.Id, role, name, session.Language)));
             Invite(ParticipantRole.Therapist, "Dr. Ayesha (therapist)");
             if (kind == SessionKind.OneToOne) Invite(ParticipantRole.Patient, "Bilal (patient)");
             else foreach (var name in new[] { "Bilal", "Sana", "Imran" }) Invite(ParticipantRole.Patient, $"{name} (patient)");

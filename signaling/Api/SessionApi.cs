@@ -50,7 +50,8 @@ public static class SessionApi
         return CryptographicOperations.FixedTimeEquals(a, b);
     }
 
-    private static async Task<IResult> CreateSessionAsync(HttpContext http, SessionRegistry sessions, JoinTokenService tokens, OperatorApiSettings settings)
+    private static async Task<IResult> CreateSessionAsync(HttpContext http, SessionRegistry sessions, JoinTokenService tokens, OperatorApiSettings settings,
+        SessionLanguages languages)
     {
         var (body, error) = await ReadJsonAsync<CreateSessionRequest>(http);
         if (error is not null) return error;
@@ -62,10 +63,11 @@ public static class SessionApi
         if (ValidateText("patientName", patientName, MaxDisplayNameLength, required: false) is { } patientError) return BadRequest(patientError);
         if (kind == SessionKind.Group && body.PatientName is not null)
             return BadRequest("patientName is for one-to-one sessions: invite a group's patients with POST /api/sessions/{id}/invites");
+        if (LanguageError(body.Language, languages) is { } languageError) return BadRequest(languageError);
 
-        var session = sessions.Create(title!, kind, body.WaitingRoom ?? false);
+        var session = sessions.Create(title!, kind, body.WaitingRoom ?? false, body.Language);
         var baseUrl = BaseUrl(http, settings);
-        string Invite(ParticipantRole role, string name) => InviteNew(sessions, tokens, baseUrl, session.Id, role, name);
+        string Invite(ParticipantRole role, string name) => InviteNew(sessions, tokens, baseUrl, session.Id, role, name, session.Language);
 
         var therapist = Invite(ParticipantRole.Therapist, therapistName is { Length: > 0 } t ? t : DefaultTherapistName);
         var patient = kind == SessionKind.OneToOne ? Invite(ParticipantRole.Patient, patientName ?? DefaultPatientName) : null;
@@ -86,10 +88,11 @@ public static class SessionApi
         if (ValidateText("displayName", name, MaxDisplayNameLength, required: true) is { } nameError) return BadRequest(nameError);
 
         var status = sessions.AddParticipant(id, role, name!, out var participant, out var reason);
+        var language = sessions.TryGet(id, out var session) ? session!.Language : null;
         return status switch
         {
             AddParticipantStatus.Added => Results.Json(
-                new CreateInviteResponse(participant!.Id, role, JoinLink(BaseUrl(http, settings), tokens.Issue(id, participant.Id, role, name!))),
+                new CreateInviteResponse(participant!.Id, role, JoinLink(BaseUrl(http, settings), tokens.Issue(id, participant.Id, role, name!), language)),
                 ApiJson.Options, statusCode: StatusCodes.Status201Created),
             AddParticipantStatus.SessionNotFound => NotFound(id),
             AddParticipantStatus.SessionEnded => Problem(StatusCodes.Status410Gone, reason!),
@@ -110,16 +113,25 @@ public static class SessionApi
     };
 
     /// <summary>The join page with the token in the fragment: browsers never send a fragment, so tokens stay out of
-    /// server and proxy logs.</summary>
-    private static string JoinLink(string baseUrl, string token) => $"{baseUrl}/join#{token}";
+    /// server and proxy logs. A session's language goes in the query (<c>?lang=ur</c>): the page opens in it.</summary>
+    private static string JoinLink(string baseUrl, string token, string? language) =>
+        language is null ? $"{baseUrl}/join#{token}" : $"{baseUrl}/join?lang={language}#{token}";
 
     /// <summary>Invites a participant to a session just made (which cannot refuse it) and returns the join link.</summary>
-    internal static string InviteNew(SessionRegistry sessions, JoinTokenService tokens, string baseUrl, string sessionId, ParticipantRole role, string name)
+    internal static string InviteNew(SessionRegistry sessions, JoinTokenService tokens, string baseUrl, string sessionId, ParticipantRole role, string name,
+        string? language = null)
     {
         var status = sessions.AddParticipant(sessionId, role, name, out var participant, out var reason);
         if (status != AddParticipantStatus.Added) throw new InvalidOperationException($"new session refused its {role}: {reason}");
-        return JoinLink(baseUrl, tokens.Issue(sessionId, participant!.Id, role, name));
+        return JoinLink(baseUrl, tokens.Issue(sessionId, participant!.Id, role, name), language);
     }
+
+    /// <summary>Null when <paramref name="language"/> is absent or one the pages have a catalogue for, else the reason.</summary>
+    internal static string? LanguageError(string? language, SessionLanguages languages) =>
+        language is null || languages.IsKnown(language) ? null
+            : $"language must be one of {Quoted(languages)} (leave it out for the browser's language)";
+
+    private static string Quoted(SessionLanguages languages) => string.Join(", ", languages.All.Select(l => '"' + l.Code + '"'));
 
     internal static string BaseUrl(HttpContext http, OperatorApiSettings settings)
     {
@@ -192,6 +204,7 @@ public static class SessionApi
             "patientName" => "patientName must be a string",
             "role" => "role must be \"patient\" or \"observer\"",
             "displayName" => "displayName must be a string",
+            "language" => "language must be a string such as \"en\" or \"ur\"",
             _ when ex.Path == "$" => "the body must be a JSON object",
             _ => field is null ? "malformed JSON" : $"{field} has an invalid value",
         };

@@ -19,7 +19,8 @@ public sealed record ParticipantSnapshot(string Id, string DisplayName, Particip
     bool Admitted = false, bool Removed = false);
 
 /// <summary>A session as it was when the snapshot was taken (immutable; the registry keeps the live state).
-/// <paramref name="Locked"/>: the therapist locked the room (kept while the session runs, also when the room empties).</summary>
+/// <paramref name="Locked"/>: the therapist locked the room (kept while the session runs, also when the room empties).
+/// <paramref name="Language"/>: the language its pages open in (a code of <see cref="SessionLanguages"/>), null for the browser's.</summary>
 public sealed record SessionSnapshot(
     string Id,
     string Title,
@@ -28,7 +29,8 @@ public sealed record SessionSnapshot(
     DateTimeOffset CreatedAt,
     DateTimeOffset? EndedAt,
     IReadOnlyList<ParticipantSnapshot> Participants,
-    bool Locked = false)
+    bool Locked = false,
+    string? Language = null)
 {
     public bool IsEnded => EndedAt is not null;
 }

@@ -58,7 +58,7 @@ public sealed class SessionRegistry
         get { lock (_lock) return _sessions.Values.Count(s => s.EndedAt is null); }
     }
 
-    public SessionSnapshot Create(string title, SessionKind kind, bool waitingRoom)
+    public SessionSnapshot Create(string title, SessionKind kind, bool waitingRoom, string? language = null)
     {
         ArgumentNullException.ThrowIfNull(title);
         var now = _time.GetUtcNow();
@@ -67,7 +67,7 @@ public sealed class SessionRegistry
             ForgetOldEnded(now);
             string id;
             do id = SessionIds.NewSessionId(); while (_sessions.ContainsKey(id));
-            var session = new Session(id, title, kind, waitingRoom, now);
+            var session = new Session(id, title, kind, waitingRoom, now) { Language = language };
             _sessions.Add(id, session);
             return session.Snapshot();
         }
@@ -275,10 +275,11 @@ public sealed class SessionRegistry
         public DateTimeOffset CreatedAt { get; } = createdAt;
         public DateTimeOffset? EndedAt { get; set; }
         public bool Locked { get; set; }
+        public string? Language { get; init; }
         public List<Participant> Participants { get; } = [];
 
         public SessionSnapshot Snapshot() =>
-            new(Id, Title, Kind, WaitingRoom, CreatedAt, EndedAt, Participants.ConvertAll(p => p.Snapshot()), Locked);
+            new(Id, Title, Kind, WaitingRoom, CreatedAt, EndedAt, Participants.ConvertAll(p => p.Snapshot()), Locked, Language);
     }
 
     private sealed class Participant(string id, string displayName, ParticipantRole role)

@@ -17,6 +17,7 @@ public static class SessionServiceCollectionExtensions
         services.AddSingleton(sp => new SessionRegistry(sp.GetRequiredService<IOptions<SessionOptions>>().Value,
             sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<SessionRegistry>>()));
         services.AddSingleton(_ => OperatorApiSettings.From(configuration));
+        services.AddSingleton(_ => new SessionLanguages(Path.Combine(AppContext.BaseDirectory, "client-web", "i18n")));
         services.AddHostedService<SessionsStartupCheck>();
         return services;
     }

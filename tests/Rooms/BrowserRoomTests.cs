@@ -211,7 +211,7 @@ public sealed class BrowserRoomTests(ITestOutputHelper output) : IAsyncLifetime
         var context = await _browser.NewContextAsync();
         var page = await context.NewPageAsync();
         await page.GotoAsync(new Uri(_host.BaseAddress, "/").ToString());
-        Assert.Equal("/check", await page.GetByTestId("check-link").GetAttributeAsync("href")); // the patients' pre-session check
+        Assert.Matches("^/check\\?lang=[a-z]+$", await page.GetByTestId("check-link").GetAttributeAsync("href")); // the patients' pre-session check, in the page's language
         await page.GetByTestId("demo-one-to-one").ClickAsync();
         var therapistLink = await page.GetByTestId("demo-link-therapist").GetAttributeAsync("href");
         var patientLink = await page.GetByTestId("demo-link-patient").GetAttributeAsync("href");
@@ -221,7 +221,7 @@ public sealed class BrowserRoomTests(ITestOutputHelper output) : IAsyncLifetime
         await therapist.WaitForScreenAsync("call");
         var patient = await OpenAsync("patient", patientLink!);
         await patient.WaitForScreenAsync("waiting"); // the demo's 1:1 session has a waiting room
-        Assert.Equal("/check", await patient.Page.GetByTestId("waiting-check-link").GetAttributeAsync("href"));
+        Assert.Matches("^/check\\?lang=[a-z]+$", await patient.Page.GetByTestId("waiting-check-link").GetAttributeAsync("href"));
         Assert.True(await patient.Page.GetByTestId("waiting-check-link").IsVisibleAsync());
         await therapist.Page.Locator("[data-testid^='admit-']").First.ClickAsync();
         await patient.WaitForScreenAsync("call");
