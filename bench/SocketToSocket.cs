@@ -55,6 +55,7 @@ public static class SocketToSocket
             http.DefaultRequestHeaders.Add("X-Api-Key", ApiKey);
             await WaitReadyAsync(http, server);
 
+            await Task.Delay(TimeSpan.FromSeconds(5)); // start-up's compilation
             var idle = await MeasureIdleAsync(server.Id, options.Idle);
             Console.WriteLine($"idle: {idle.Cpu / idle.Seconds * 100:0.00} % of a core over {options.Idle.TotalSeconds:0} s with no rooms");
 

@@ -87,6 +87,15 @@ public static class TeleRehabApp
         });
         builder.Services.AddSingleton<HubGuard>();
         builder.Services.AddPoseModel();
+        // The pages' own files on a 2G phone: their JavaScript is about a third of its size compressed. Only the static
+        // files (the branch below): never the API's or the hub's answers, which carry join tokens (BREACH).
+        builder.Services.AddResponseCompression(options =>
+        {
+            options.EnableForHttps = true;
+            options.Providers.Add<Microsoft.AspNetCore.ResponseCompression.BrotliCompressionProvider>();
+            options.Providers.Add<Microsoft.AspNetCore.ResponseCompression.GzipCompressionProvider>();
+            options.MimeTypes = ["text/html", "text/css", "text/javascript", "application/javascript", "application/json", "image/svg+xml"];
+        });
         configure?.Invoke(builder);
 
         var app = builder.Build();
@@ -96,6 +105,7 @@ public static class TeleRehabApp
         if (Directory.Exists(clientRoot))
         {
             var files = new Microsoft.Extensions.FileProviders.PhysicalFileProvider(clientRoot);
+            app.UseWhen(context => IsPageFile(context.Request.Path), branch => branch.UseResponseCompression());
             app.UseDefaultFiles(new DefaultFilesOptions { FileProvider = files });
             app.UseStaticFiles(new StaticFileOptions { FileProvider = files });
         }
@@ -113,4 +123,10 @@ public static class TeleRehabApp
             : Results.Text("media sockets not bound", "text/plain", statusCode: StatusCodes.Status503ServiceUnavailable));
         return app;
     }
+
+    /// <summary>The pages and their files: everything but the API, the hub, the metrics and the pose model's files
+    /// (which are served compressed ahead of time).</summary>
+    private static bool IsPageFile(PathString path) =>
+        !path.StartsWithSegments("/api") && !path.StartsWithSegments(SessionHub.Path) && !path.StartsWithSegments("/metrics")
+        && !path.StartsWithSegments(PoseModelFiles.PathPrefix) && !path.StartsWithSegments("/healthz");
 }
