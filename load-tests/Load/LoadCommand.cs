@@ -16,7 +16,7 @@ public static class LoadCommand
     public static Command Create(TextWriter output, TextWriter error)
     {
         var target = new Option<string>("--target") { Description = "The server's HTTP address (hub, operator API and /metrics), e.g. http://localhost:5080.", Required = true };
-        var apiKey = new Option<string?>("--api-key") { Description = "The operator API key (the server's TeleRehab:OperatorApiKey); default: the TELEREHAB_API_KEY environment variable." };
+        var apiKey = new Option<string?>("--api-key") { Description = "The operator API key (the server's TeleRehab:OperatorApiKey); default: the TELEREHAB_API_KEY environment variable; none: the demo API (a server on this machine with its defaults)." };
         var rooms = new Option<int>("--rooms") { Description = "Sessions to run at once (the first step of --find-capacity). Default 1.", DefaultValueFactory = _ => 1 };
         var kind = new Option<string>("--kind") { Description = "one-to-one (a therapist and a patient per room) or group (a therapist and --patients patients).", DefaultValueFactory = _ => "one-to-one" };
         var patients = new Option<int>("--patients") { Description = "Patients per group room (with --kind group). Default 4.", DefaultValueFactory = _ => 4 };
@@ -227,7 +227,8 @@ public sealed record RunArguments
         options = null!;
         if (!Uri.TryCreate(Target, UriKind.Absolute, out var target) || target.Scheme is not ("http" or "https"))
             errors.Add($"--target '{Target}' is not an http:// or https:// address such as http://localhost:5080.");
-        if (string.IsNullOrEmpty(ApiKey)) errors.Add("Give the operator API key: --api-key or TELEREHAB_API_KEY.");
+        if (string.IsNullOrEmpty(ApiKey) && Kind == "group" && Patients > OperatorApi.DemoGroupPatients)
+            errors.Add($"Without --api-key (the demo API) a group room has {OperatorApi.DemoGroupPatients} patients: give --patients {OperatorApi.DemoGroupPatients} or less, or the operator API key.");
         if (Rooms < 1) errors.Add("--rooms must be at least 1.");
         if (Kind is not ("one-to-one" or "group")) errors.Add($"--kind '{Kind}' is neither one-to-one nor group.");
         if (Patients < 1) errors.Add("--patients must be at least 1.");
@@ -252,7 +253,7 @@ public sealed record RunArguments
         options = new LoadOptions
         {
             Target = target!,
-            ApiKey = ApiKey!,
+            ApiKey = ApiKey ?? "",
             Rooms = Rooms,
             Kind = Kind,
             Patients = Patients,

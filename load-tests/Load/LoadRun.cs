@@ -168,9 +168,9 @@ public sealed class LoadRun : IAsyncDisposable
             try
             {
                 var link = i == 0 ? session.TherapistLink
-                    : group ? await _api.InviteAsync(session.Id, "patient", participant.Name, cancel).ConfigureAwait(false)
-                    : session.PatientLink!;
-                await JoinAsync(participant, share, SessionClient.TokenFromLink(link), cancel).ConfigureAwait(false);
+                    : i - 1 < session.PatientLinks.Count ? session.PatientLinks[i - 1]
+                    : await _api.InviteAsync(session.Id, "patient", participant.Name, cancel).ConfigureAwait(false);
+                await JoinAsync(participant, share, SessionClient.TokenFromLink(link), members[0].Participant.Client, cancel).ConfigureAwait(false);
             }
             catch (Exception e) when (!cancel.IsCancellationRequested || e is not OperationCanceledException)
             {
@@ -194,7 +194,8 @@ public sealed class LoadRun : IAsyncDisposable
         return (SyntheticMediaShape.Realistic(Math.Max(kbps, 50), options.Fps), kbps >= 50);
     }
 
-    private async Task JoinAsync(LoadParticipant participant, ProfileShare? share, string token, CancellationToken cancel)
+    /// <summary>Joins; a participant put in the waiting room (a demo session) is admitted by its room's therapist.</summary>
+    private async Task JoinAsync(LoadParticipant participant, ProfileShare? share, string token, SessionClient? therapist, CancellationToken cancel)
     {
         var (shape, video) = ShapeFor(_options, share);
         var via = share is { IsClean: false } ? (Func<IPEndPoint, IPEndPoint>)(target => LinkFor(share, target)) : null;
@@ -211,6 +212,11 @@ public sealed class LoadRun : IAsyncDisposable
         participant.StartedAt = MediaClock.NowMicroseconds;
         participant.Client = client;
         var result = await client.JoinAsync(token, cancel).WaitAsync(JoinTimeout, cancel).ConfigureAwait(false);
+        if (result.State == "waiting" && therapist is not null && !ReferenceEquals(therapist, client))
+        {
+            await therapist.AdmitAsync(result.ParticipantId).WaitAsync(JoinTimeout, cancel).ConfigureAwait(false);
+            result = await client.Admitted.WaitAsync(JoinTimeout, cancel).ConfigureAwait(false);
+        }
         if (result.State != "joined") throw new InvalidOperationException($"not admitted: {result.State}");
         await client.WaitMediaConnectedAsync(JoinTimeout).WaitAsync(cancel).ConfigureAwait(false);
         if (client.Media!.SendMids.Count > 0) client.StartSending(_pacer);
@@ -283,7 +289,7 @@ public sealed class LoadRun : IAsyncDisposable
         [
             "telerehab_packets_in_total", "telerehab_packets_out_total", "telerehab_retransmissions_total",
             "telerehab_nacks_received_total", "telerehab_plis_received_total", "telerehab_media_dropped_datagrams_total",
-            "telerehab_bytes_in_total", "telerehab_bytes_out_total",
+            "telerehab_bytes_in_total", "telerehab_bytes_out_total", "telerehab_pose_frames_total", "telerehab_datachannel_messages_total",
         ];
 
         private readonly Process _self = Process.GetCurrentProcess();
