@@ -1,10 +1,11 @@
 using System.CommandLine;
 using TeleRehab.LoadTests.Link;
+using TeleRehab.LoadTests.Load;
 
 namespace TeleRehab.LoadTests;
 
-/// <summary>The load-tests executable: one subcommand per tool (<c>link</c> now; <c>load</c> goes beside it).
-/// Exit codes: 0 done, 1 failed while running, 2 bad arguments.</summary>
+/// <summary>The load-tests executable: one subcommand per tool (<c>run</c>, the load generator; <c>link</c>, the link
+/// emulator). Exit codes: 0 done, 1 failed while running, 2 bad arguments, 3 an SLO not met (<c>run</c>).</summary>
 public static class LoadTestsCli
 {
     public const int BadArguments = 2;
@@ -16,6 +17,7 @@ public static class LoadTestsCli
         error ??= Console.Error;
         var root = new RootCommand("TeleRehab Media load tests.")
         {
+            LoadCommand.Create(output, error),
             LinkCommand.Create(output, error),
         };
 

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Net;
 using System.Net.WebSockets;
 using System.Text.Json;
 using Microsoft.AspNetCore.Http.Connections;
@@ -50,6 +51,28 @@ public sealed record SessionClientOptions
     /// server's grace period has passed, then the client gives up).</summary>
     public IReadOnlyList<TimeSpan> ReconnectDelays { get; init; } =
         [TimeSpan.Zero, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(4)];
+
+    /// <summary>The media route: given the server's UDP candidate from an answer, the address to send to instead (a link
+    /// emulator in front of it). The answer's UDP candidates are rewritten to it and its TCP candidates dropped. Null: direct.</summary>
+    public Func<IPEndPoint, IPEndPoint>? MediaVia { get; init; }
+
+    /// <summary>The address the media socket binds to (loopback by default; any address for a server on another host).</summary>
+    public IPAddress? BindAddress { get; init; }
+
+    /// <summary>Told of every synthetic media packet received, on the media worker (must not block or allocate).</summary>
+    public IMediaReceiveObserver? ReceiveObserver { get; init; }
+
+    /// <summary>What <see cref="SessionClient.StartSending"/> sends (null: <see cref="SyntheticMediaShape.Test"/>).</summary>
+    public SyntheticMediaShape? MediaShape { get; init; }
+}
+
+/// <summary>Sees each synthetic media packet a <see cref="SessionClient"/> receives (the load generator's measurements).</summary>
+public interface IMediaReceiveObserver
+{
+    /// <summary>On the media worker, after <paramref name="track"/> counted it: a packet of <paramref name="length"/> bytes
+    /// sent at <paramref name="sentAt"/> (-1 when the payload has no send time) and received at <paramref name="receivedAt"/>
+    /// (microseconds of <see cref="MediaClock"/>).</summary>
+    void OnMedia(ReceivedTrackStats track, long sentAt, long receivedAt, int length);
 }
 
 /// <summary>A C# participant of a therapy session, speaking the session hub's protocol (docs/signalling.md) like the
@@ -399,7 +422,8 @@ public sealed class SessionClient : IAsyncDisposable
             var subscriptions = _slots.Where(s => s.Track is not null).Select(s => new SubscriptionRequestDto(s.Mid, s.Track!.TrackId)).ToList();
             var answer = await _hub.InvokeAsync<NegotiateResultDto>(HubNames.Negotiate, new NegotiateRequestDto(offer, subscriptions, first ? _options.StartMode : null), cancel).ConfigureAwait(false);
             Ladder = answer.Ladder;
-            if (!_media.TryApplyAnswer(answer.Sdp, out var error)) throw new InvalidOperationException($"{Name}: the server's answer is unusable: {error}");
+            var answerSdp = _options.MediaVia is { } via ? RouteCandidates(answer.Sdp, via) : answer.Sdp;
+            if (!_media.TryApplyAnswer(answerSdp, out var error)) throw new InvalidOperationException($"{Name}: the server's answer is unusable: {error}");
             foreach (var media in _media.Session!.Media)
             {
                 var slot = _slots.FirstOrDefault(s => s.Mid == media.Mid);
@@ -415,6 +439,33 @@ public sealed class SessionClient : IAsyncDisposable
         }
     }
 
+    /// <summary>The answer with each media section's first UDP candidate pointed at <paramref name="via"/>'s address for
+    /// it, other candidates left out (the emulated link is UDP).</summary>
+    internal static string RouteCandidates(string sdp, Func<IPEndPoint, IPEndPoint> via)
+    {
+        var lines = sdp.Split("\r\n");
+        var output = new List<string>(lines.Length);
+        var routed = false;
+        foreach (var line in lines)
+        {
+            if (line.StartsWith("m=", StringComparison.Ordinal)) routed = false;
+            if (!line.StartsWith("a=candidate:", StringComparison.Ordinal))
+            {
+                output.Add(line);
+                continue;
+            }
+            var parts = line.Split(' ');
+            if (routed || parts.Length < 8 || !parts[2].Equals("udp", StringComparison.OrdinalIgnoreCase) ||
+                !IPAddress.TryParse(parts[4], out var address) || !int.TryParse(parts[5], out var port)) continue;
+            var to = via(new IPEndPoint(address, port));
+            parts[4] = to.Address.ToString();
+            parts[5] = to.Port.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            output.Add(string.Join(' ', parts));
+            routed = true;
+        }
+        return string.Join("\r\n", output);
+    }
+
     private WebRtcClient CreateMedia()
     {
         var publishes = Publishes;
@@ -426,6 +477,7 @@ public sealed class SessionClient : IAsyncDisposable
             ConsentInterval = _options.ConsentInterval,
             ConsentTimeout = _options.ConsentTimeout,
             DataChannel = _options.DataChannel,
+            BindAddress = _options.BindAddress ?? IPAddress.Loopback,
         });
         media.RtpReceivedHandler = OnRtp;
         media.RtcpReceivedHandler = rtcp => _sender?.OnRtcp(rtcp);
@@ -469,7 +521,7 @@ public sealed class SessionClient : IAsyncDisposable
     {
         if (_media?.Session is null) throw new InvalidOperationException($"{Name} has not negotiated");
         if (_sender is not null) return _sender;
-        _sender = new SyntheticSender(_media, ParticipantId);
+        _sender = new SyntheticSender(_media, ParticipantId, _options.MediaShape);
         _pacer = pacer;
         pacer.Add(_sender);
         return _sender;
@@ -494,7 +546,7 @@ public sealed class SessionClient : IAsyncDisposable
         }
         Interlocked.Increment(ref _packetsByPayloadType[rtp.PayloadType]);
         Span<char> id = stackalloc char[SyntheticPayload.MaxParticipantIdLength + 2];
-        if (!SyntheticPayload.TryRead(rtp.Payload, id, out var idLength, out var video, out var sequence, out var intact))
+        if (!SyntheticPayload.TryRead(rtp.Payload, id, out var idLength, out var video, out var sequence, out var intact, out var sentAt))
         {
             Interlocked.Increment(ref _unknownPackets);
             return;
@@ -512,7 +564,9 @@ public sealed class SessionClient : IAsyncDisposable
             var participantId = new string(id[..idLength]);
             stats = _received.GetOrAdd($"{participantId}/{kind}", _ => new ReceivedTrackStats(participantId, kind));
         }
-        stats.Count(rtp.Ssrc, sequence, intact);
+        var now = MediaClock.NowMicroseconds;
+        stats.Count(rtp.Ssrc, sequence, intact, sentAt, now);
+        _options.ReceiveObserver?.OnMedia(stats, sentAt, now, packet.Length);
     }
 
     // ------------------------------------------------------------------ events

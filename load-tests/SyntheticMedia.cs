@@ -6,14 +6,21 @@ namespace TeleRehab.LoadTests;
 /// <summary>Recognizable synthetic payloads. Nothing here can be decoded as audio or video; instead every payload
 /// names its publisher, kind and sequence, and its filler bytes follow from the sequence, so a receiver checks that the
 /// SFU forwarded it intact and from whom. Layout: a codec-like prefix (an Opus TOC byte, or a VP8 payload descriptor and
-/// frame header), the ASCII tag <c>TRH1 &lt;participantId&gt; &lt;a|v&gt; &lt;sequence&gt;;</c>, then filler byte k = (seq * 31 + k) mod 256.</summary>
+/// frame header), the ASCII tag <c>TRH1 &lt;participantId&gt; &lt;a|v&gt; &lt;sequence&gt;[@&lt;sentAt&gt;];</c>, then filler byte
+/// k = (seq * 31 + k) mod 256. The optional <c>sentAt</c> is the sender's clock in microseconds (the load generator's
+/// <see cref="MediaClock"/>), so a receiver in the same process measures end-to-end latency and jitter.</summary>
 public static class SyntheticPayload
 {
     public const string Magic = "TRH1 ";
     public const int MaxParticipantIdLength = 64;
 
     /// <summary>Writes a payload of <paramref name="length"/> bytes (at least the tag's length); returns the bytes written.</summary>
-    public static int Write(Span<byte> destination, string participantId, bool video, bool keyframe, uint sequence, int length)
+    public static int Write(Span<byte> destination, string participantId, bool video, bool keyframe, uint sequence, int length) =>
+        Write(destination, participantId, video, keyframe, sequence, length, sentAt: -1);
+
+    /// <summary>As <see cref="Write(Span{byte}, string, bool, bool, uint, int)"/>, with a send time in microseconds
+    /// (negative: none).</summary>
+    public static int Write(Span<byte> destination, string participantId, bool video, bool keyframe, uint sequence, int length, long sentAt)
     {
         var prefix = Prefix(destination, video, keyframe);
         var position = prefix;
@@ -24,6 +31,12 @@ public static class SyntheticPayload
         destination[position++] = (byte)' ';
         sequence.TryFormat(destination[position..], out var digits);
         position += digits;
+        if (sentAt >= 0)
+        {
+            destination[position++] = (byte)'@';
+            sentAt.TryFormat(destination[position..], out digits);
+            position += digits;
+        }
         destination[position++] = (byte)';';
         var filler = Math.Max(0, length - position);
         for (var k = 0; k < filler; k++) destination[position + k] = (byte)(sequence * 31 + (uint)k);
@@ -47,8 +60,14 @@ public static class SyntheticPayload
 
     /// <summary>Reads and checks a payload. False when it is not a synthetic payload at all; otherwise
     /// <paramref name="intact"/> tells whether every byte is as written.</summary>
-    public static bool TryRead(ReadOnlySpan<byte> payload, Span<char> participantId, out int participantIdLength, out bool video, out uint sequence, out bool intact)
+    public static bool TryRead(ReadOnlySpan<byte> payload, Span<char> participantId, out int participantIdLength, out bool video, out uint sequence, out bool intact) =>
+        TryRead(payload, participantId, out participantIdLength, out video, out sequence, out intact, out _);
+
+    /// <summary>As the other overload, also giving the send time the payload carries (-1 when none).</summary>
+    public static bool TryRead(ReadOnlySpan<byte> payload, Span<char> participantId, out int participantIdLength, out bool video, out uint sequence,
+        out bool intact, out long sentAt)
     {
+        sentAt = -1;
         participantIdLength = 0;
         video = false;
         sequence = 0;
@@ -71,7 +90,16 @@ public static class SyntheticPayload
         if (video && (payload[1] > 1 || payload[2] != 0 || payload[3] != 0)) return true; // a changed frame header
         rest = rest[2..];
         var end = rest.IndexOf((byte)';');
-        if (end <= 0 || !System.Buffers.Text.Utf8Parser.TryParse(rest[..end], out sequence, out var consumed) || consumed != end) return false;
+        if (end <= 0) return false;
+        var tag = rest[..end];
+        var at = tag.IndexOf((byte)'@');
+        var sequenceDigits = at < 0 ? tag : tag[..at];
+        if (!System.Buffers.Text.Utf8Parser.TryParse(sequenceDigits, out sequence, out var consumed) || consumed != sequenceDigits.Length) return false;
+        if (at >= 0 && (!System.Buffers.Text.Utf8Parser.TryParse(tag[(at + 1)..], out sentAt, out consumed) || consumed != tag.Length - at - 1 || sentAt < 0))
+        {
+            sentAt = -1;
+            return false;
+        }
         var filler = rest[(end + 1)..];
         for (var k = 0; k < filler.Length; k++)
         {
@@ -91,4 +119,15 @@ public static class SyntheticPayload
         BinaryPrimitives.WriteUInt32BigEndian(packet[8..], ssrc);
         return 12;
     }
+}
+
+/// <summary>The load generator's one clock for send times in payloads: microseconds since one second before its first
+/// use, monotonic (so every reading is positive).</summary>
+public static class MediaClock
+{
+    private static readonly long Origin;
+
+    static MediaClock() => Origin = System.Diagnostics.Stopwatch.GetTimestamp() - System.Diagnostics.Stopwatch.Frequency;
+
+    public static long NowMicroseconds => (long)((System.Diagnostics.Stopwatch.GetTimestamp() - Origin) * (1_000_000.0 / System.Diagnostics.Stopwatch.Frequency));
 }

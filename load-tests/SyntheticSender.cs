@@ -3,15 +3,62 @@ using TeleRehab.Media.WebRtc;
 
 namespace TeleRehab.LoadTests;
 
-/// <summary>A participant's synthetic microphone and camera: Opus-like audio at 50 packets/s (20 ms, 960 ticks of
-/// 48 kHz) and VP8-like video at 25 frames/s (one ~300-byte packet a frame, three ~1000-byte packets for a keyframe:
-/// the first frame and after each keyframe request). Payloads carry the publisher's tag (<see cref="SyntheticPayload"/>).
-/// Driven by a shared <see cref="MediaPacer"/>; packets go through the client's worker.</summary>
+/// <summary>What a <see cref="SyntheticSender"/> sends. <see cref="Test"/> is the integration tests' simple shape;
+/// <see cref="Realistic"/> is what a browser sends (the load generator's default).</summary>
+public sealed record SyntheticMediaShape
+{
+    /// <summary>Opus payload bytes per 20 ms frame while talking (80 = 32 kbit/s).</summary>
+    public int AudioPayloadBytes { get; init; } = 120;
+
+    /// <summary>Discontinuous transmission: in silences one small frame every 400 ms, as Opus DTX (RFC 7587 §3.1.3).</summary>
+    public bool Dtx { get; init; }
+
+    /// <summary>Mean lengths of talk spurts and silences when <see cref="Dtx"/> is on.</summary>
+    public TimeSpan TalkSpurt { get; init; } = TimeSpan.FromSeconds(3);
+
+    public TimeSpan Silence { get; init; } = TimeSpan.FromSeconds(2);
+
+    public int VideoFramesPerSecond { get; init; } = 25;
+
+    /// <summary>Bytes of an ordinary (delta) frame on average; each frame varies by up to <see cref="FrameSizeSpread"/>.</summary>
+    public int VideoFrameBytes { get; init; } = 300;
+
+    public double FrameSizeSpread { get; init; }
+
+    /// <summary>Bytes of a keyframe (the first frame and one after each PLI/FIR).</summary>
+    public int KeyframeBytes { get; init; } = 3000;
+
+    /// <summary>Largest payload of one video packet (a frame is split into as few packets as fit).</summary>
+    public int MaxVideoPayloadBytes { get; init; } = 1000;
+
+    public static SyntheticMediaShape Test { get; } = new();
+
+    /// <summary>Opus at 32 kbit/s with DTX, VP8 at <paramref name="videoKbps"/> and <paramref name="fps"/> frames a second
+    /// with keyframes about 6 frames big, split at 1100 bytes, frame sizes varying by 25 %.</summary>
+    public static SyntheticMediaShape Realistic(int videoKbps = 300, int fps = 15)
+    {
+        var frame = Math.Max(60, videoKbps * 1000 / 8 / Math.Max(1, fps));
+        return new SyntheticMediaShape
+        {
+            AudioPayloadBytes = 80,
+            Dtx = true,
+            VideoFramesPerSecond = fps,
+            VideoFrameBytes = frame,
+            FrameSizeSpread = 0.25,
+            KeyframeBytes = Math.Max(frame * 6, 1200),
+            MaxVideoPayloadBytes = 1100,
+        };
+    }
+}
+
+/// <summary>A participant's synthetic microphone and camera, as <see cref="SyntheticMediaShape"/> says: Opus-like audio
+/// at 50 packets/s (20 ms, 960 ticks of 48 kHz; with DTX one packet every 400 ms in silences) and VP8-like video frames
+/// (a keyframe first and after each keyframe request). Payloads carry the publisher's tag and send time
+/// (<see cref="SyntheticPayload"/>). Driven by a shared <see cref="MediaPacer"/>; packets go through the client's worker.
+/// Sending allocates nothing: one buffer per sender, reused.</summary>
 public sealed class SyntheticSender : IPacedSource
 {
-    private const int AudioPayloadBytes = 120;
-    private const int VideoPayloadBytes = 300;
-    private const int KeyframePacketBytes = 1000;
+    private const int DtxInterval = 20; // ticks: 400 ms
 
     private readonly WebRtcClient _media;
     private readonly string _participantId;
@@ -30,11 +77,18 @@ public sealed class SyntheticSender : IPacedSource
     private long _audioSent;
     private long _videoSent;
     private long _keyframeRequests;
+    private readonly SyntheticMediaShape _shape;
+    private readonly Random _random;
+    private bool _talking = true;
+    private long _nextSpurtChange;
+    private long _lastFrame = -1;
 
-    public SyntheticSender(WebRtcClient media, string participantId)
+    public SyntheticSender(WebRtcClient media, string participantId, SyntheticMediaShape? shape = null)
     {
         _media = media;
         _participantId = participantId;
+        _shape = shape ?? SyntheticMediaShape.Test;
+        _random = new Random(participantId.GetHashCode(StringComparison.Ordinal));
         var session = media.Session ?? throw new InvalidOperationException("negotiate before sending");
         if (media.SendMids.TryGetValue("audio", out var audioMid) && session.FindMedia(audioMid) is { IsRejected: false, Codecs.Count: > 0 } audio)
         {
@@ -73,24 +127,49 @@ public sealed class SyntheticSender : IPacedSource
         }
     }
 
+    /// <summary>Audio frames left out in silences (DTX).</summary>
+    public long AudioFramesSkipped { get; private set; }
+
     public void Tick(long tick)
     {
         if (_audio)
         {
-            if (AudioEnabled) SendAudio();
+            if (AudioEnabled && Speaks(tick)) SendAudio();
             _audioTimestamp += 960;
         }
-        if (_video && tick % 2 == 0)
+        // Frame n is due at tick n * 50 / fps (the pacer ticks 50 times a second); a frame ticks the 90 kHz clock by 1800 per tick.
+        var frame = tick * _shape.VideoFramesPerSecond / 50;
+        if (_video && frame != _lastFrame)
         {
+            var elapsed = _lastFrame < 0 ? 0 : tick - _lastTick;
+            _lastFrame = frame;
+            _videoTimestamp += (uint)(elapsed * 1800);
+            _lastTick = tick;
             if (VideoEnabled) SendVideoFrame();
-            _videoTimestamp += 3600;
         }
+    }
+
+    private long _lastTick;
+
+    private bool Speaks(long tick)
+    {
+        if (!_shape.Dtx) return true;
+        if (tick >= _nextSpurtChange)
+        {
+            if (_nextSpurtChange > 0) _talking = !_talking;
+            var mean = (_talking ? _shape.TalkSpurt : _shape.Silence).TotalMilliseconds / 20;
+            _nextSpurtChange = tick + 1 + (long)(-mean * Math.Log(1 - _random.NextDouble()));
+        }
+        if (_talking || tick % DtxInterval == 0) return true;
+        AudioFramesSkipped++;
+        return false;
     }
 
     private void SendAudio()
     {
         var header = SyntheticPayload.WriteHeader(_buffer, _audioPt, _audioSeq++, _audioTimestamp, _media.AudioSsrc, marker: false);
-        var payload = SyntheticPayload.Write(_buffer.AsSpan(header), _participantId, video: false, keyframe: false, _audioCount++, AudioPayloadBytes);
+        var bytes = _talking ? _shape.AudioPayloadBytes : 0; // a DTX frame: the tag only
+        var payload = SyntheticPayload.Write(_buffer.AsSpan(header), _participantId, video: false, keyframe: false, _audioCount++, bytes, MediaClock.NowMicroseconds);
         if (_media.SendRtp(_buffer.AsSpan(0, header + payload))) Interlocked.Increment(ref _audioSent);
     }
 
@@ -98,12 +177,16 @@ public sealed class SyntheticSender : IPacedSource
     {
         var keyframe = _keyframeWanted;
         _keyframeWanted = false;
-        var packets = keyframe ? 3 : 1;
+        var size = keyframe ? _shape.KeyframeBytes : _shape.VideoFrameBytes;
+        if (!keyframe && _shape.FrameSizeSpread > 0) size = (int)(size * (1 + _shape.FrameSizeSpread * (2 * _random.NextDouble() - 1)));
+        var packets = Math.Max(1, (size + _shape.MaxVideoPayloadBytes - 1) / _shape.MaxVideoPayloadBytes);
+        var perPacket = size / packets;
+        var sentAt = MediaClock.NowMicroseconds;
         for (var i = 0; i < packets; i++)
         {
             var header = SyntheticPayload.WriteHeader(_buffer, _videoPt, _videoSeq++, _videoTimestamp, _media.VideoSsrc, marker: i == packets - 1);
             var payload = SyntheticPayload.Write(_buffer.AsSpan(header), _participantId, video: true, keyframe: keyframe && i == 0, _videoCount++,
-                keyframe ? KeyframePacketBytes : VideoPayloadBytes);
+                perPacket, sentAt);
             if (_media.SendRtp(_buffer.AsSpan(0, header + payload))) Interlocked.Increment(ref _videoSent);
         }
     }
