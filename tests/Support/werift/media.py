@@ -7,8 +7,8 @@ its media is encoded and judged here with libvpx and libopus through PyAV (a dep
                                             frame base64 encoded; the clip repeats cleanly (it starts on a key frame)
   /usr/bin/python3 media.py decode FILE     reads {"video": [...], "audio": [...]} (frames werift received) and
                                             prints what libvpx and libopus decode from them: frames, sizes, how many
-                                            distinct places the square was seen at, Opus frames with the tone in them
-                                            and the tone's frequency from its zero crossings
+                                            distinct places the square was seen at, Opus frames with the tone in them,
+                                            the loudest frame's RMS and the tone's frequency from its zero crossings
 """
 import base64
 import fractions
@@ -75,7 +75,7 @@ def decode(path):
     with open(path) as f:
         received = json.load(f)
     result = {"videoFrames": 0, "videoErrors": 0, "videoSizes": [], "squareColumns": 0,
-              "audioFrames": 0, "audioErrors": 0, "loudFrames": 0, "toneHz": 0}
+              "audioFrames": 0, "audioErrors": 0, "loudFrames": 0, "peakRms": 0, "toneHz": 0}
     video = av.CodecContext.create("vp8", "r")
     sizes, columns = set(), set()
     for data in received.get("video", []):
@@ -102,7 +102,9 @@ def decode(path):
                 pcm = frame.to_ndarray().astype(numpy.float64).reshape(-1)
                 if pcm.dtype.kind == "f" and numpy.abs(pcm).max() <= 1.0:
                     pcm = pcm * 32768
-                if math.sqrt(numpy.mean(pcm * pcm)) > 1000:
+                rms = math.sqrt(numpy.mean(pcm * pcm))
+                result["peakRms"] = max(result["peakRms"], round(rms))
+                if rms > 1000:
                     result["loudFrames"] += 1
                     crossings += int(numpy.count_nonzero(numpy.diff(numpy.signbit(pcm))))
                     loud_seconds += frame.samples / frame.sample_rate

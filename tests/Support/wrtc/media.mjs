@@ -95,6 +95,7 @@ export function watch(track, stats) {
     }
     stats.lastSample = previous;
     const rms = Math.sqrt(energy / Math.max(1, n));
+    stats.peakRms = Math.max(stats.peakRms, Math.round(rms));
     if (rms > 1000) {
       stats.loudChunks++;
       stats.crossings += crossings;
@@ -105,7 +106,7 @@ export function watch(track, stats) {
 }
 
 export function newStats() {
-  return { lastSample: null, audioChunks: 0, loudChunks: 0, crossings: 0, loudSeconds: 0, videoFrames: 0, videoSizes: new Set(), squareColumns: new Set() };
+  return { lastSample: null, peakRms: 0, audioChunks: 0, loudChunks: 0, crossings: 0, loudSeconds: 0, videoFrames: 0, videoSizes: new Set(), squareColumns: new Set() };
 }
 
 /** The stats as plain JSON: the tone's estimated frequency from the loud chunks' zero crossings. */
@@ -113,6 +114,7 @@ export function summary(stats) {
   return {
     audioChunks: stats.audioChunks,
     loudChunks: stats.loudChunks,
+    peakRms: stats.peakRms,
     toneHz: stats.loudSeconds > 0 ? Math.round(stats.crossings / 2 / stats.loudSeconds) : 0,
     videoFrames: stats.videoFrames,
     videoSizes: [...stats.videoSizes].sort(),
