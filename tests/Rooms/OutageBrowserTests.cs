@@ -17,7 +17,8 @@ namespace TeleRehab.Media.Tests.Rooms;
 /// network: the emulator drops every datagram both ways (<see cref="UdpLinkEmulator.Cut"/>) and the page's hub
 /// connection is closed and refused until the path returns. The therapist's page, on loopback, measures when the
 /// patient's video and audio come back. Long tests, mostly idle waiting: the cuts of 5, 20 and 45 s run in one session,
-/// the cut of 90 s (past the 60 s grace period) in a second.
+/// the cut of 90 s (past the 60 s grace period) in a second. A third test moves the patient's traffic to a new source
+/// port (the emulator's NAT makes a new mapping).
 /// </summary>
 [Collection(BrowserCollection.Name)]
 public sealed class OutageBrowserTests(ITestOutputHelper output) : IAsyncLifetime
@@ -249,6 +250,39 @@ public sealed class OutageBrowserTests(ITestOutputHelper output) : IAsyncLifetim
         json = await _api.GetAsync(call.Session.Id);
         Assert.All(json.GetProperty("participants").EnumerateArray().Where(p => p.GetProperty("role").GetString() != "observer"),
             p => Assert.Equal("connected", p.GetProperty("state").GetString()));
+        Assert.Equal(2, _host.Media.PeerCount);
+    }
+
+    [Fact]
+    public async Task The_patients_traffic_moves_to_a_new_source_port_and_media_resumes_with_the_same_tracks()
+    {
+        await using var call = await StartAsync("New port");
+        const string Tracks = "() => window.telerehab.state.tracks.map((t) => t.trackId).sort().join(',')";
+        var therapistTracks = await call.Therapist.Page.EvaluateAsync<string>(Tracks);
+        var patientTracks = await call.Patient.Page.EvaluateAsync<string>(Tracks);
+        var restarts = await call.Patient.Page.EvaluateAsync<int>(IceRestarts);
+
+        // The patient's NAT makes a new mapping: its packets reach the server from a new port, and the old port is closed.
+        var clock = Stopwatch.StartNew();
+        call.Link.RebindClients();
+        await Task.Delay(200);
+        var down = call.Link.GetStatus().Down.Delivered;
+        // The server sends to the new port (only the new socket can carry anything down now)...
+        while (call.Link.GetStatus().Down.Delivered < down + 50 && clock.Elapsed < TimeSpan.FromSeconds(30)) await Task.Delay(50);
+        var serverMoved = clock.Elapsed.TotalSeconds;
+        // ...and the therapist decodes the patient's video and audio again.
+        var took = await SecondsUntilMediaAsync(call.Therapist, call.PatientId, TimeSpan.FromSeconds(30));
+        var total = clock.Elapsed.TotalSeconds;
+        var back = await SecondsUntilMediaAsync(call.Patient, call.TherapistId, TimeSpan.FromSeconds(30));
+        output.WriteLine($"new source port: the server sent to it {serverMoved:0.0} s after the move, the therapist had the patient's " +
+            $"media {total:0.0} s after it; the patient the therapist's {back?.ToString("0.0") ?? "never"} s later; " +
+            $"page ICE restarts {await call.Patient.Page.EvaluateAsync<int>(IceRestarts) - restarts}");
+        Assert.True(took is not null, "the therapist did not get the patient's media back");
+        Assert.True(back is not null, "the patient did not get the therapist's media back");
+        Assert.True(total <= ResumeWithin.TotalSeconds, $"the patient's media came back {total:0.0} s after it moved to a new port");
+        Assert.Equal(therapistTracks, await call.Therapist.Page.EvaluateAsync<string>(Tracks));
+        Assert.Equal(patientTracks, await call.Patient.Page.EvaluateAsync<string>(Tracks));
+        Assert.Equal(call.PatientId, await call.Patient.ParticipantIdAsync());
         Assert.Equal(2, _host.Media.PeerCount);
     }
 
