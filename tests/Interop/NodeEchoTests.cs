@@ -29,13 +29,7 @@ public sealed class NodeEchoTests(ITestOutputHelper output) : IAsyncLifetime
     [Fact]
     public async Task Libwebrtc_decodes_its_own_tone_and_moving_picture_echoed()
     {
-        var run = await ExternalPeer.RunNodeAsync("wrtc", "@roamhq/wrtc", "echo.mjs", TimeSpan.FromSeconds(90), _host.BaseAddress.ToString(), "40");
-        var result = ExternalPeer.Result(run, "@roamhq/wrtc", output.WriteLine);
-
-        Assert.Equal(0, result.GetProperty("problems").GetArrayLength());
-        Assert.Equal(0, run.ExitCode);
-        Assert.Equal(201, result.GetProperty("status").GetInt32());
-        Assert.Equal("connected", result.GetProperty("connectionState").GetString());
+        var result = await EchoAsync("wrtc", "@roamhq/wrtc", "echo.mjs");
         // 10 ms chunks: at least a second of decoded audio with the tone in it, at 440 Hz.
         Assert.True(result.GetProperty("loudChunks").GetInt32() >= 100, $"{result.GetProperty("loudChunks")} loud 10 ms chunks decoded");
         Assert.InRange(result.GetProperty("toneHz").GetInt32(), 400, 480);
@@ -48,13 +42,7 @@ public sealed class NodeEchoTests(ITestOutputHelper output) : IAsyncLifetime
     [Fact]
     public async Task Werift_gets_its_own_frames_back_and_they_decode()
     {
-        var run = await ExternalPeer.RunNodeAsync("werift", "werift", "media-echo.mjs", TimeSpan.FromSeconds(90), _host.BaseAddress.ToString(), "40");
-        var result = ExternalPeer.Result(run, "werift", output.WriteLine);
-
-        Assert.Equal(0, result.GetProperty("problems").GetArrayLength());
-        Assert.Equal(0, run.ExitCode);
-        Assert.Equal(201, result.GetProperty("status").GetInt32());
-        Assert.Equal("connected", result.GetProperty("connectionState").GetString());
+        var result = await EchoAsync("werift", "werift", "media-echo.mjs");
         // Whole VP8 frames and Opus packets came back, each one byte for byte a frame werift sent.
         var frames = result.GetProperty("videoFramesReceived").GetInt32();
         var packets = result.GetProperty("audioPacketsReceived").GetInt32();
@@ -71,6 +59,18 @@ public sealed class NodeEchoTests(ITestOutputHelper output) : IAsyncLifetime
         Assert.Equal(packets, decoded.GetProperty("audioFrames").GetInt32());
         Assert.True(decoded.GetProperty("loudFrames").GetInt32() >= packets * 9 / 10, $"{decoded.GetProperty("loudFrames")} of {packets} Opus frames loud");
         Assert.InRange(decoded.GetProperty("toneHz").GetInt32(), 400, 480);
+    }
+
+    /// <summary>Runs the echo script and checks what every echo client must have: no problem, the offer taken, connected.</summary>
+    private async Task<JsonElement> EchoAsync(string folder, string module, string script)
+    {
+        var run = await ExternalPeer.RunNodeAsync(folder, module, script, TimeSpan.FromSeconds(90), _host.BaseAddress.ToString(), "40");
+        var result = ExternalPeer.Result(run, module, output.WriteLine);
+        Assert.Equal(0, result.GetProperty("problems").GetArrayLength());
+        Assert.Equal(0, run.ExitCode);
+        Assert.Equal(201, result.GetProperty("status").GetInt32());
+        Assert.Equal("connected", result.GetProperty("connectionState").GetString());
+        return result;
     }
 
     private static List<string> Strings(JsonElement array) => array.EnumerateArray().Select(e => e.GetString()!).ToList();

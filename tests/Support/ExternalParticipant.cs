@@ -11,7 +11,8 @@ namespace TeleRehab.Media.Tests.Support;
 
 /// <summary>
 /// A WebRTC stack we did not write (aiortc, werift, libwebrtc for node) as a participant in a room. The stack runs as a
-/// child process (a "participant" script in tests/Support/aiortc, werift or wrtc) and does the media: its offers, its
+/// child process (a "participant" script in tests/Support/aiortc, werift or wrtc; the node ones serve this class's
+/// messages with tests/Support/participant-bridge.mjs) and does the media: its offers, its
 /// answers' application, ICE, DTLS, SRTP, its encoders and decoders. This class does the signalling for it on the
 /// session hub, as docs/signalling.md says a client does: it joins with the link's token and relays each offer the
 /// stack makes (with the recvonly sections it added for the room's tracks) to <c>Negotiate</c> and the answer back, again

@@ -5,7 +5,7 @@
 // at), and any problem; exits 0 when both came back decoded.
 // Usage: node echo.mjs <base-url> [seconds]     (`npm install` first)
 import wrtc from "@roamhq/wrtc";
-import { gathered, newStats, startSources, summary, watch } from "./media.mjs";
+import { gathered, newStats, publish, summary } from "./media.mjs";
 
 const base = process.argv[2];
 const seconds = Number(process.argv[3] || 30);
@@ -29,12 +29,7 @@ const finish = (code) => {
 };
 setTimeout(() => { result.problems.push("timed out"); finish(1); }, (seconds + 15) * 1000);
 
-const sources = startSources();
-stops.push(() => sources.stop());
-const stream = new wrtc.MediaStream([sources.audioTrack, sources.videoTrack]);
-pc.addTrack(sources.audioTrack, stream);
-pc.addTrack(sources.videoTrack, stream);
-pc.ontrack = (event) => stops.push(watch(event.track, stats));
+stops.push(publish(pc, stats));
 await pc.setLocalDescription(await pc.createOffer());
 await gathered(pc);
 const response = await fetch(new URL("/api/echo", base), {

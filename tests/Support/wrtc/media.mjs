@@ -10,8 +10,20 @@ export const Height = 240;
 const SquareTop = 100;
 const SquareSize = 40;
 
+/** Sends the tone and the picture on `pc` (one stream) and decodes every track it receives into `stats`; returns a
+ * function that stops the sources and the sinks. */
+export function publish(pc, stats) {
+  const sources = startSources();
+  const stops = [() => sources.stop()];
+  const stream = new wrtc.MediaStream([sources.audioTrack, sources.videoTrack]);
+  pc.addTrack(sources.audioTrack, stream);
+  pc.addTrack(sources.videoTrack, stream);
+  pc.ontrack = (event) => stops.push(watch(event.track, stats));
+  return () => { for (const stop of stops) stop(); };
+}
+
 /** Starts the tone (10 ms chunks) and the picture (15 frames/s); returns the two tracks and a function that stops them. */
-export function startSources() {
+function startSources() {
   const audio = new RTCAudioSource();
   const video = new RTCVideoSource();
   let samples = 0;
