@@ -26,23 +26,12 @@ public sealed class RoomPeerTests(ITestOutputHelper output) : IAsyncLifetime
     private const string ApiKey = "test-operator-key";
     private static readonly TimeSpan Within = TimeSpan.FromSeconds(30);
 
-    /// <summary>Keeps every RTCPeerConnection the page makes, so the test can read the decoded audio's energy.</summary>
-    private const string RecordPeerConnections = """
-        (() => {
-          const Native = window.RTCPeerConnection;
-          window.__pcs = [];
-          window.RTCPeerConnection = class extends Native {
-            constructor(...args) { super(...args); window.__pcs.push(this); }
-          };
-        })();
-        """;
-
-    /// <summary>The inbound audio's total energy (RFC-less: getStats' totalAudioEnergy, the sum over decoded samples of
-    /// the squared level times their duration) over the page's open peer connections.</summary>
+    /// <summary>The inbound audio's total energy (getStats' totalAudioEnergy: the sum over decoded samples of the squared
+    /// level times their duration) over the page's open peer connections (kept by tests/Support/WebRtcProbe).</summary>
     private const string AudioEnergy = """
         async () => {
           let energy = 0;
-          for (const pc of window.__pcs) {
+          for (const pc of window.__probe.pcs) {
             if (pc.connectionState === 'closed') continue;
             for (const report of (await pc.getStats()).values()) {
               if (report.type === 'inbound-rtp' && report.kind === 'audio') energy += report.totalAudioEnergy ?? 0;
@@ -80,7 +69,7 @@ public sealed class RoomPeerTests(ITestOutputHelper output) : IAsyncLifetime
     {
         var session = await _api.CreateAsync("one-to-one", waitingRoom: false, title: $"Interop {stack}");
         await using var therapist = await BrowserParticipant.OpenAsync(_browser, "therapist", BrowserParticipant.WithoutPose(session.TherapistLink), output,
-            context => context.AddInitScriptAsync(RecordPeerConnections));
+            context => WebRtcProbe.InstallAsync(context));
         await therapist.WaitForScreenAsync("call");
         var (program, folder, marker, script) = stack switch
         {
