@@ -25,8 +25,9 @@ if ! /usr/bin/python3 -c "import aiortc" >/dev/null 2>&1; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq python3-aiortc >/dev/null
 fi
 /usr/bin/python3 -c "import aiortc" >/dev/null 2>&1 || { echo "python3-aiortc is required for the aiortc interop test" >&2; exit 1; }
-# werift (a TypeScript WebRTC stack) for the data channel interop test (tests/Interop/WeriftDataChannelTests):
-# node and npm from Debian, then the package's own dependencies in tests/Support/werift (not committed).
+# werift (a TypeScript WebRTC stack; tests/Interop/WeriftDataChannelTests, NodeEchoTests) and Google's libwebrtc for
+# node (@roamhq/wrtc; NodeEchoTests): node and npm from Debian, then each folder's own dependencies in
+# tests/Support/werift and tests/Support/wrtc (not committed).
 need=()
 command -v node >/dev/null 2>&1 || need+=(nodejs)
 command -v npm >/dev/null 2>&1 || need+=(npm)
@@ -37,11 +38,15 @@ if [ ${#need[@]} -gt 0 ]; then
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need[@]}" >/dev/null
 fi
-werift_dir="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/tests/Support/werift"
-if [ ! -d "$werift_dir/node_modules/werift" ]; then
-  echo "installing werift's node modules"
-  (cd "$werift_dir" && npm install --no-audit --no-fund --silent)
-fi
+support="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/tests/Support"
+for peer in werift:werift wrtc:@roamhq/wrtc; do
+  dir="$support/${peer%%:*}"
+  module="${peer#*:}"
+  if [ ! -d "$dir/node_modules/$module" ]; then
+    echo "installing $module's node modules"
+    (cd "$dir" && npm install --no-audit --no-fund --silent)
+  fi
+done
 # axe-core (the accessibility engine) for the phone tests (tests/Phone): injected into the pages by the tests.
 axe_dir="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/tests/Phone/axe"
 if [ ! -f "$axe_dir/node_modules/axe-core/axe.min.js" ]; then

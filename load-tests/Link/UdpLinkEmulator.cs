@@ -78,6 +78,9 @@ public sealed class UdpLinkEmulator : IDisposable, IAsyncDisposable
     private long _lateDeliveries;
     private TimeSpan _longestLateness;
     private volatile bool _stopping;
+    private volatile bool _cut;
+    private volatile bool _rebind;
+    private long _cutDrops;
     private bool _disposed;
 
     public UdpLinkEmulator(UdpLinkEmulatorOptions options)
@@ -122,6 +125,37 @@ public sealed class UdpLinkEmulator : IDisposable, IAsyncDisposable
     public LinkProfile CurrentProfile
     {
         get { lock (_lock) return _profile; }
+    }
+
+    /// <summary>While true, the path is gone: every datagram from a client or from the server is dropped as it arrives (a
+    /// patient's network that went away; outage tests). Packets already on the link still arrive. Not counted in the
+    /// links' counters: see <see cref="CutDrops"/>.</summary>
+    public bool Cut
+    {
+        get => _cut;
+        set => _cut = value;
+    }
+
+    /// <summary>Datagrams dropped (both directions) while <see cref="Cut"/> was set.</summary>
+    public long CutDrops => Interlocked.Read(ref _cutDrops);
+
+    /// <summary>Gives every client a new socket towards the server (a new ephemeral source port), as a NAT that drops its
+    /// mapping and makes a new one: the server sees the client's next datagrams come from another address. The relay's
+    /// thread does it on its next turn (within 50 ms); the old sockets are closed, and what was queued for the client
+    /// in either direction still goes out.</summary>
+    public void RebindClients() => _rebind = true;
+
+    private void Rebind()
+    {
+        _rebind = false;
+        foreach (var client in _clients)
+        {
+            var socket = NewServerSocket();
+            _clientsBySocket.Remove(client.Socket);
+            client.Socket.Dispose();
+            client.Socket = socket;
+            _clientsBySocket.Add(socket, client);
+        }
     }
 
     /// <summary>Set when the loop stopped on an unexpected error; the emulator then relays nothing more.</summary>
@@ -183,6 +217,7 @@ public sealed class UdpLinkEmulator : IDisposable, IAsyncDisposable
                 {
                     var now = Elapsed();
                     ApplySchedule(now);
+                    if (_rebind) Rebind();
                     DeliverDue(now);
                     wait = NextDeadline(now) - now;
                 }
@@ -265,6 +300,11 @@ public sealed class UdpLinkEmulator : IDisposable, IAsyncDisposable
         var first = true;
         while (TryReceive(_listen, _fromClient, ref first, out var length))
         {
+            if (_cut)
+            {
+                Interlocked.Increment(ref _cutDrops);
+                continue;
+            }
             if (!_clientsByAddress.TryGetValue(_fromClient, out var client))
                 client = AddClient();
             if (client.Up.Enqueue(length, now))
@@ -278,6 +318,11 @@ public sealed class UdpLinkEmulator : IDisposable, IAsyncDisposable
         while (TryReceive(client.Socket, _fromServer, ref first, out var length))
         {
             if (!_fromServer.Equals(_target)) continue; // a symmetric NAT only lets the target answer
+            if (_cut)
+            {
+                Interlocked.Increment(ref _cutDrops);
+                continue;
+            }
             if (client.Down.Enqueue(length, now))
                 client.DownPayloads.Enqueue(Copy(length));
         }
@@ -325,12 +370,7 @@ public sealed class UdpLinkEmulator : IDisposable, IAsyncDisposable
         var address = new SocketAddress(_fromClient.Family, _fromClient.Size);
         _fromClient.Buffer.Span[.._fromClient.Size].CopyTo(address.Buffer.Span);
 
-        var target = _options.Target;
-        var socket = new Socket(target.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
-        var any = target.AddressFamily == AddressFamily.InterNetworkV6 ? IPAddress.IPv6Any : IPAddress.Any;
-        socket.Bind(new IPEndPoint(IPAddress.IsLoopback(target.Address) ? target.Address : any, 0));
-        socket.Blocking = false;
-
+        var socket = NewServerSocket();
         var index = _clients.Count;
         var client = new Client(address, socket,
             new LinkDirection(_profile.Up, unchecked(_options.Seed + 2 * index)),
@@ -339,6 +379,17 @@ public sealed class UdpLinkEmulator : IDisposable, IAsyncDisposable
         _clientsByAddress.Add(address, client);
         _clientsBySocket.Add(socket, client);
         return client;
+    }
+
+    /// <summary>A socket towards the server on an ephemeral port (loopback for a loopback target).</summary>
+    private Socket NewServerSocket()
+    {
+        var target = _options.Target;
+        var socket = new Socket(target.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
+        var any = target.AddressFamily == AddressFamily.InterNetworkV6 ? IPAddress.IPv6Any : IPAddress.Any;
+        socket.Bind(new IPEndPoint(IPAddress.IsLoopback(target.Address) ? target.Address : any, 0));
+        socket.Blocking = false;
+        return socket;
     }
 
     private void DeliverDue(TimeSpan now)
@@ -389,7 +440,7 @@ public sealed class UdpLinkEmulator : IDisposable, IAsyncDisposable
     private sealed class Client(SocketAddress address, Socket socket, LinkDirection up, LinkDirection down) : IDisposable
     {
         public SocketAddress Address { get; } = address;
-        public Socket Socket { get; } = socket;
+        public Socket Socket { get; set; } = socket;
         public LinkDirection Up { get; } = up;
         public LinkDirection Down { get; } = down;
         public Queue<Payload> UpPayloads { get; } = new();

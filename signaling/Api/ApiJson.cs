@@ -28,7 +28,8 @@ public static class ApiJson
         options.Converters.Add(new ExactEnumConverter<ParticipantRole>([(ParticipantRole.Therapist, "therapist"),
             (ParticipantRole.Patient, "patient"), (ParticipantRole.Observer, "observer")]));
         options.Converters.Add(new ExactEnumConverter<ParticipantState>([(ParticipantState.Invited, "invited"),
-            (ParticipantState.Waiting, "waiting"), (ParticipantState.Connected, "connected"), (ParticipantState.Left, "left")]));
+            (ParticipantState.Waiting, "waiting"), (ParticipantState.Connected, "connected"), (ParticipantState.Left, "left"),
+            (ParticipantState.Reconnecting, "reconnecting")]));
         options.MakeReadOnly(populateMissingResolver: true);
         return options;
     }

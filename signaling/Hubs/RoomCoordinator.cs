@@ -295,7 +295,11 @@ public sealed partial class RoomCoordinator : IRoomListener, IDisposable
                 member.PublishedLayers.Clear();
             }
             context.Items[typeof(Caller)] = new Caller(room.Id, member.Id, member.Role, context.ConnectionId, member.SeatTag);
-            if (wasReconnecting) Broadcast(room, sends, "ParticipantUpdated", member.ToDto(), except: member.Id);
+            if (wasReconnecting)
+            {
+                _registry.MarkConnected(room.Id, member.Id);
+                Broadcast(room, sends, "ParticipantUpdated", member.ToDto(), except: member.Id);
+            }
             // What it missed while away that the result does not carry.
             if (member.Role == ParticipantRole.Therapist) sends.Add(new Outgoing(member.ConnectionId, "WaitingRoomChanged", Waiting(room)));
             sends.Add(new Outgoing(member.ConnectionId, "AudioRate", AudioRateDto.For(room.Media.Voices)));
@@ -337,6 +341,7 @@ public sealed partial class RoomCoordinator : IRoomListener, IDisposable
                 member.ConnectionId = "";
                 member.Context = null;
                 member.GraceTicket = _grace.Start(room.Id, member.Id, OnGraceExpired);
+                _registry.MarkReconnecting(room.Id, member.Id);
                 Broadcast(room, sends, "ParticipantUpdated", member.ToDto(), except: member.Id);
                 LogReconnecting(member.Id, _grace.Period.TotalSeconds);
             }

@@ -9,8 +9,9 @@ public enum SessionKind { OneToOne, Group }
 public enum ParticipantRole { Therapist, Patient, Observer }
 
 /// <summary>Where a participant is: <see cref="Invited"/> (link issued, never joined), <see cref="Waiting"/> (in the
-/// waiting room), <see cref="Connected"/> (in the room), <see cref="Left"/> (was in, has gone).</summary>
-public enum ParticipantState { Invited, Waiting, Connected, Left }
+/// waiting room), <see cref="Connected"/> (in the room), <see cref="Left"/> (was in, has gone), <see cref="Reconnecting"/>
+/// (in the room, its hub connection dropped: its place is kept for the grace period).</summary>
+public enum ParticipantState { Invited, Waiting, Connected, Left, Reconnecting }
 
 /// <summary>A participant as it was when the snapshot was taken. <paramref name="Admitted"/>: it was let into the room at
 /// least once (a locked room still takes it back); <paramref name="Removed"/>: the therapist removed it, its link no

@@ -143,6 +143,9 @@ public sealed class SessionRegistry
     /// <summary>The participant is in the room (media flowing or about to).</summary>
     public ParticipantUpdateStatus MarkConnected(string sessionId, string participantId) => Mark(sessionId, participantId, ParticipantState.Connected);
 
+    /// <summary>The participant's hub connection dropped; its place is kept for it for the grace period.</summary>
+    public ParticipantUpdateStatus MarkReconnecting(string sessionId, string participantId) => Mark(sessionId, participantId, ParticipantState.Reconnecting);
+
     /// <summary>The participant is in the waiting room, to be admitted by the therapist.</summary>
     public ParticipantUpdateStatus MarkWaiting(string sessionId, string participantId) => Mark(sessionId, participantId, ParticipantState.Waiting);
 

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text.Json;
 using TeleRehab.Media.Sdp;
 using TeleRehab.Media.Tests.Hosting;
@@ -18,45 +17,6 @@ namespace TeleRehab.Media.Tests.Interop;
 [Collection(BrowserCollection.Name)]
 public sealed class AiortcEchoTests(ITestOutputHelper output)
 {
-    /// <summary>Debian's own python3, where python3-aiortc installs (another python3 may come first on PATH).</summary>
-    private const string Python = "/usr/bin/python3";
-
-    /// <summary>tests/Support/aiortc in the source tree.</summary>
-    internal static string AiortcDirectory()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            var candidate = Path.Combine(dir.FullName, "tests", "Support", "aiortc");
-            if (File.Exists(Path.Combine(candidate, "echo.py"))) return candidate;
-        }
-        throw new InvalidOperationException("tests/Support/aiortc not found above the test binaries");
-    }
-
-    internal static async Task<(int ExitCode, string Stdout, string Stderr)> RunPythonAsync(string script, params string[] args)
-    {
-        if (!File.Exists(Python)) throw new InvalidOperationException($"{Python} is missing: run scripts/install-test-deps.sh");
-        var start = new ProcessStartInfo(Python) { WorkingDirectory = AiortcDirectory(), RedirectStandardOutput = true, RedirectStandardError = true };
-        start.ArgumentList.Add(script);
-        foreach (var arg in args) start.ArgumentList.Add(arg);
-        using var process = Process.Start(start)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(90));
-        try
-        {
-            await process.WaitForExitAsync(timeout.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill(entireProcessTree: true);
-            throw;
-        }
-        var err = await stderr;
-        if (err.Contains("No module named 'aiortc'", StringComparison.Ordinal))
-            throw new InvalidOperationException("aiortc is not installed: run scripts/install-test-deps.sh (Debian's python3-aiortc)");
-        return (process.ExitCode, await stdout, err);
-    }
-
     /// <summary>Every host address announced (the default), or only 127.0.0.1 (as a configured announced address): aiortc
     /// leaves loopback out of its own candidates, so there its only pairs go from the non-loopback address to
     /// 127.0.0.1, and ICE as a whole failed while the responses left from the wrong address.</summary>
@@ -67,12 +27,9 @@ public sealed class AiortcEchoTests(ITestOutputHelper output)
     {
         await using var host = await AppHost.StartAsync(("TeleRehab:Media:ListenAddress", "0.0.0.0"), ("TeleRehab:Media:AnnouncedAddress", announced));
         var udpPort = host.Media.UdpPort;
-        var (exitCode, stdout, stderr) = await RunPythonAsync("echo.py", host.BaseAddress.ToString(), "40");
-        output.WriteLine(stdout);
-        if (stderr.Length > 0) output.WriteLine("stderr: " + stderr[..Math.Min(stderr.Length, 4000)]);
-        var line = stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).LastOrDefault(l => l.StartsWith('{'));
-        Assert.True(line is not null, $"aiortc printed no result (exit {exitCode})");
-        var result = JsonDocument.Parse(line).RootElement;
+        var run = await ExternalPeer.RunPythonAsync("echo.py", TimeSpan.FromSeconds(90), host.BaseAddress.ToString(), "40");
+        var result = ExternalPeer.Result(run, "aiortc", output.WriteLine);
+        var exitCode = run.ExitCode;
 
         Assert.Equal(0, result.GetProperty("problems").GetArrayLength());
         Assert.Equal(0, exitCode);

@@ -1,5 +1,3 @@
-using System.Diagnostics;
-using System.Text.Json;
 using TeleRehab.Media.Echo;
 using TeleRehab.Media.Tests.Support;
 using Xunit.Abstractions;
@@ -20,50 +18,12 @@ public sealed class WeriftDataChannelTests(ITestOutputHelper output) : IAsyncLif
 
     public async Task DisposeAsync() => await _host.DisposeAsync();
 
-    /// <summary>tests/Support/werift in the source tree (its node_modules are installed there, not copied to bin).</summary>
-    internal static string WeriftDirectory()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            var candidate = Path.Combine(dir.FullName, "tests", "Support", "werift");
-            if (File.Exists(Path.Combine(candidate, "package.json"))) return candidate;
-        }
-        throw new InvalidOperationException("tests/Support/werift not found above the test binaries");
-    }
-
-    internal static async Task<(int ExitCode, string Stdout, string Stderr)> RunNodeAsync(string script, params string[] args)
-    {
-        var dir = WeriftDirectory();
-        if (!Directory.Exists(Path.Combine(dir, "node_modules", "werift")))
-            throw new InvalidOperationException("werift is not installed: run scripts/install-test-deps.sh (npm install in tests/Support/werift).");
-        var start = new ProcessStartInfo("node") { WorkingDirectory = dir, RedirectStandardOutput = true, RedirectStandardError = true };
-        start.ArgumentList.Add(script);
-        foreach (var arg in args) start.ArgumentList.Add(arg);
-        using var process = Process.Start(start)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(90));
-        try
-        {
-            await process.WaitForExitAsync(timeout.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill(entireProcessTree: true);
-            throw;
-        }
-        return (process.ExitCode, await stdout, await stderr);
-    }
-
     [Fact]
     public async Task Werift_echoes_messages_of_1_byte_to_64_KiB_in_order_and_sees_the_servers_channel()
     {
-        var (exitCode, stdout, stderr) = await RunNodeAsync("echo.mjs", _host.BaseAddress.ToString());
-        output.WriteLine(stdout);
-        if (stderr.Length > 0) output.WriteLine("stderr: " + stderr[..Math.Min(stderr.Length, 4000)]);
-        var line = stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).LastOrDefault(l => l.StartsWith('{'));
-        Assert.True(line is not null, $"werift printed no result (exit {exitCode})");
-        var result = JsonDocument.Parse(line).RootElement;
+        var run = await ExternalPeer.RunNodeAsync("werift", "werift", "echo.mjs", TimeSpan.FromSeconds(90), _host.BaseAddress.ToString());
+        var result = ExternalPeer.Result(run, "werift", output.WriteLine);
+        var exitCode = run.ExitCode;
         if (result.TryGetProperty("ufrag", out var ufrag) && ufrag.GetString() is { } u && _host.Media.FindPeer(u) is EchoSession echo
             && echo.DataChannels is { } transport)
         {

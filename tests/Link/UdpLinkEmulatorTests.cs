@@ -136,6 +136,35 @@ public class UdpLinkEmulatorTests(ITestOutputHelper output)
         emulator.Dispose(); // idempotent
     }
 
+    [Fact]
+    public async Task A_cut_drops_everything_both_ways_until_lifted_and_a_rebind_moves_the_clients_source_port()
+    {
+        using var server = new UdpTestServer(echo: true);
+        await using var emulator = new UdpLinkEmulator(new UdpLinkEmulatorOptions { Target = server.EndPoint });
+        using var client = NewClient();
+        Assert.Equal("before", Ping(client, emulator.LocalEndPoint, "before"));
+
+        emulator.Cut = true;
+        client.SendTo("lost"u8.ToArray(), emulator.LocalEndPoint);
+        client.ReceiveTimeout = 500;
+        Assert.Throws<SocketException>(() => client.Receive(new byte[100]));
+        Assert.Single(server.Sources); // "lost" never reached the server
+        Assert.Equal(1, emulator.CutDrops);
+
+        emulator.Cut = false;
+        Assert.Equal("after", Ping(client, emulator.LocalEndPoint, "after"));
+        var first = server.Sources.Last();
+
+        // A new mapping: the server sees the same client from another port, and answers reach the client through it.
+        emulator.RebindClients();
+        await Task.Delay(200);
+        Assert.Equal("moved", Ping(client, emulator.LocalEndPoint, "moved"));
+        var moved = server.Sources.Last();
+        Assert.Equal(first.Address, moved.Address);
+        Assert.NotEqual(first.Port, moved.Port);
+        Assert.Equal(1, emulator.GetStatus().Clients);
+    }
+
     private static Socket NewClient()
     {
         var socket = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);

@@ -1,0 +1,114 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Microsoft.Playwright;
+using TeleRehab.Media.Tests.Support;
+using Xunit.Abstractions;
+
+namespace TeleRehab.Media.Tests.Interop;
+
+/// <summary>
+/// Issue 11, interop beyond Chromium in rooms: a WebRTC stack we did not write is the patient of a 1:1 session made
+/// with the operator API, the therapist a Chromium page. The stack joins with the patient link's token on the session
+/// hub (the test does the hub signalling for it, tests/Support/ExternalParticipant.cs; the stack makes every offer and
+/// applies every answer) and each side decodes the other's media: the page decodes the stack's video (getStats
+/// framesDecoded) and hears its tone (totalAudioEnergy of the decoded audio); the stack decodes the page's video and
+/// audio (Chromium's fake camera and its beeping microphone).
+/// <list type="bullet">
+/// <item>libwebrtc for node (@roamhq/wrtc): its own encoders and decoders.</item>
+/// <item>aiortc 1.4.0: its own encoders (the tone, the moving picture of echo.py) and decoders.</item>
+/// <item>werift, which has no codec: it sends the libvpx/libopus clip (tests/Support/werift/media.py) and the frames
+/// it reassembles from the page's RTP are decoded by libvpx/libopus after the call.</item>
+/// </list>
+/// </summary>
+[Collection(BrowserCollection.Name)]
+public sealed class RoomPeerTests(ITestOutputHelper output) : IAsyncLifetime
+{
+    private const string ApiKey = "test-operator-key";
+    private static readonly TimeSpan Within = TimeSpan.FromSeconds(30);
+
+    /// <summary>The inbound audio's total energy (getStats' totalAudioEnergy: the sum over decoded samples of the squared
+    /// level times their duration) over the page's open peer connections (kept by tests/Support/WebRtcProbe).</summary>
+    private const string AudioEnergy = """
+        async () => {
+          let energy = 0;
+          for (const pc of window.__probe.pcs) {
+            if (pc.connectionState === 'closed') continue;
+            for (const report of (await pc.getStats()).values()) {
+              if (report.type === 'inbound-rtp' && report.kind === 'audio') energy += report.totalAudioEnergy ?? 0;
+            }
+          }
+          return energy;
+        }
+        """;
+
+    private AppHost _host = null!;
+    private SessionApiClient _api = null!;
+    private IPlaywright _playwright = null!;
+    private IBrowser _browser = null!;
+
+    public async Task InitializeAsync()
+    {
+        _host = await AppHost.StartAsync(("TeleRehab:OperatorApiKey", ApiKey), ("TeleRehab:Media:AnnouncedAddress", "127.0.0.1"));
+        _api = new SessionApiClient(_host, ApiKey);
+        (_playwright, _browser) = await Chromium.LaunchAsync();
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _browser.DisposeAsync();
+        _playwright.Dispose();
+        _api.Dispose();
+        await _host.DisposeAsync();
+    }
+
+    [Theory]
+    [InlineData("wrtc")]
+    [InlineData("aiortc")]
+    [InlineData("werift")]
+    public async Task A_stack_we_did_not_write_and_a_Chromium_page_decode_each_other_in_a_session(string stack)
+    {
+        var session = await _api.CreateAsync("one-to-one", waitingRoom: false, title: $"Interop {stack}");
+        await using var therapist = await BrowserParticipant.OpenAsync(_browser, "therapist", BrowserParticipant.WithoutPose(session.TherapistLink), output,
+            context => WebRtcProbe.InstallAsync(context));
+        await therapist.WaitForScreenAsync("call");
+        var (program, folder, marker, script) = stack switch
+        {
+            "wrtc" => ("node", "wrtc", "package.json", "participant.mjs"),
+            "werift" => ("node", "werift", "package.json", "participant.mjs"),
+            _ => (ExternalPeer.Python, "aiortc", "echo.py", "participant.py"),
+        };
+        await using var patient = await ExternalParticipant.JoinAsync(_host, stack, program, folder, marker, script, session.PatientLink!, output);
+        await patient.WaitConnectedAsync(Within);
+
+        // The page decodes the stack's video and hears its tone.
+        await therapist.WaitDecodesAsync([patient.ParticipantId], Within);
+        var heard = await WaitForEnergyAsync(therapist.Page, 0.01, Within);
+        var seen = (await therapist.InboundAsync())[patient.ParticipantId];
+        output.WriteLine($"therapist: {seen.FramesDecoded} frames of the {stack} patient decoded, audio energy {heard:0.000}");
+
+        // The stack decodes the page's: a few seconds more (the page's decoding carries on), then it judges what it got.
+        await Task.Delay(TimeSpan.FromSeconds(6));
+        var after = (await therapist.InboundAsync())[patient.ParticipantId];
+        Assert.True(after.FramesDecoded >= 30, $"the page decoded {after.FramesDecoded} frames of the {stack} patient");
+        var decoded = await patient.StopAsync(Within);
+        Assert.Equal("connected", decoded["connectionState"]!.GetValue<string>());
+        Assert.True(decoded["videoFrames"]!.GetValue<int>() >= 15, $"{stack} decoded {decoded["videoFrames"]} video frames of the page");
+        Assert.NotEmpty(decoded["videoSizes"]!.AsArray());
+        Assert.True(decoded["audioFrames"]!.GetValue<int>() >= 100, $"{stack} decoded {decoded["audioFrames"]} audio frames of the page");
+        // Chromium's fake microphone beeps: some decoded audio is loud.
+        Assert.True(decoded["peakRms"]!.GetValue<int>() >= 1000, $"{stack}'s loudest decoded audio of the page had an RMS of {decoded["peakRms"]}");
+    }
+
+    private async Task<double> WaitForEnergyAsync(IPage page, double minimum, TimeSpan timeout)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        var energy = 0.0;
+        while (DateTime.UtcNow < deadline)
+        {
+            energy = await page.EvaluateAsync<double>(AudioEnergy);
+            if (energy >= minimum) return energy;
+            await Task.Delay(200);
+        }
+        throw new TimeoutException($"the page's decoded audio had an energy of {energy:0.0000} after {timeout.TotalSeconds:0} s (wanted {minimum})");
+    }
+}
