@@ -29,15 +29,15 @@ test('the ICE ufrag of a description', () => {
   assert.equal(iceUfragOf(undefined), null);
 });
 
-test('automatic reconnection starts at once, backs off to 5 s, and gives up after the grace period and a margin', () => {
+test('automatic reconnection starts at once, backs off to 2 s, and gives up after the grace period and a margin', () => {
   const delays = [0, 1, 2, 3, 4, 5, 20].map((n) => reconnectDelay({ previousRetryCount: n, elapsedMilliseconds: 1000 }, 60));
-  assert.deepEqual(delays, [0, 1000, 2000, 3000, 5000, 5000, 5000]);
-  assert.equal(reconnectDelay({ previousRetryCount: 12, elapsedMilliseconds: 60_000 + GIVE_UP_MARGIN_MS }, 60), 5000);
+  assert.deepEqual(delays, [0, 1000, 2000, 2000, 2000, 2000, 2000]);
+  assert.equal(reconnectDelay({ previousRetryCount: 12, elapsedMilliseconds: 60_000 + GIVE_UP_MARGIN_MS }, 60), 2000);
   assert.equal(reconnectDelay({ previousRetryCount: 12, elapsedMilliseconds: 60_001 + GIVE_UP_MARGIN_MS }, 60), null);
   // A shorter grace gives up sooner; none known (or 0: the server keeps no place) counts as the default 60 s.
   assert.equal(reconnectDelay({ previousRetryCount: 3, elapsedMilliseconds: 20_001 }, 10), null);
-  assert.equal(reconnectDelay({ previousRetryCount: 3, elapsedMilliseconds: 65_000 }, 0), 3000);
-  assert.equal(reconnectDelay({ previousRetryCount: 3, elapsedMilliseconds: 65_000 }, undefined), 3000);
+  assert.equal(reconnectDelay({ previousRetryCount: 3, elapsedMilliseconds: 65_000 }, 0), 2000);
+  assert.equal(reconnectDelay({ previousRetryCount: 3, elapsedMilliseconds: 65_000 }, undefined), 2000);
   assert.ok(RECONNECT_DELAYS_MS.every((d, i, all) => i === 0 || d >= all[i - 1]));
 });
 
