@@ -115,7 +115,8 @@ public sealed class MediaWorker : IDisposable
             // At most MaxIdleWait: a peer's handling may move another peer's deadline (a packet queued in a subscriber's
             // pacer) without the worker noting it. With no peers nothing is due: it sleeps until something is posted.
             var wait = _nextDeadline == TimeSpan.MaxValue ? MaxIdleWait : _nextDeadline - Now;
-            if (wait > MaxIdleWait) wait = _peers.Count == 0 ? Timeout.InfiniteTimeSpan : MaxIdleWait;
+            if (wait > MaxIdleWait) wait = MaxIdleWait;
+            if (_peers.Count == 0) wait = Timeout.InfiniteTimeSpan;
             if (wait <= TimeSpan.Zero && wait != Timeout.InfiniteTimeSpan) continue;
             // Dekker with the posting threads (both sides write, then read the other's): a post that saw the flag clear
             // did not signal, and this loop sees its item here; one that saw it set signals.
