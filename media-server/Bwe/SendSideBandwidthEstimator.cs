@@ -18,6 +18,8 @@ public sealed class SendSideBandwidthEstimator
 {
     private static readonly TimeSpan AlrWindow = TimeSpan.FromMilliseconds(500);
     private const double AlrEnterRatio = 0.65, AlrLeaveRatio = 0.8;
+    /// <summary>Share of the media sent that must be acknowledged for the throughput to count as the sender's.</summary>
+    private const double SenderLimitedDelivery = 0.8;
     private static readonly TimeSpan CalmAfterDecrease = TimeSpan.FromSeconds(1);
     /// <summary>No feedback for this long while sending: the feedback path (or the leg) is in trouble.</summary>
     public static readonly TimeSpan FeedbackTimeout = TimeSpan.FromMilliseconds(1500);
@@ -43,6 +45,7 @@ public sealed class SendSideBandwidthEstimator
     private TimeSpan _lastTimeoutCut = BweTime.Never;
     private long _alrBytes;
     private double _alrWindowTargetBps;
+    private double _alrWindowSentBps = -1; // media sent in the last complete window (probes not counted)
 
     public SendSideBandwidthEstimator(long minBps = 30_000, long maxBps = 5_000_000, long startBps = 300_000, int historyCapacity = 8192)
     {
@@ -80,6 +83,10 @@ public sealed class SendSideBandwidthEstimator
     public long ProbesSucceeded => _probes.ClustersSucceeded;
     public long LastProbeResult { get; private set; }
     public long FeedbackTimeouts { get; private set; }
+
+    /// <summary>The latest cut of the target by more than a third in one feedback (diagnostics): from, to, what caused
+    /// it ('d' delay-based, 'l' loss-based), the acknowledged throughput then, whether application-limited, and when.</summary>
+    public (long FromBps, long ToBps, char Cause, long AcknowledgedBps, bool ApplicationLimited, TimeSpan At) DeepCut { get; private set; }
 
     /// <summary>
     /// The shortest feedback round trip since the last <see cref="TakeFeedbackRoundTrip"/>: from the send of the newest
@@ -165,6 +172,8 @@ public sealed class SendSideBandwidthEstimator
 
         double previousTarget = _targetBps;
         var usage = _trendline.State;
+        // Application-limited, and the link delivers (nearly) all the media sent: the throughput is the sender's.
+        bool senderLimited = ApplicationLimited && acknowledged > 0 && _alrWindowSentBps > 0 && acknowledged >= SenderLimitedDelivery * _alrWindowSentBps;
         if (_probeEstimator.TryGetResult(now, out int clusterId, out double probeBps))
         {
             LastProbeResult = (long)probeBps;
@@ -176,18 +185,20 @@ public sealed class SendSideBandwidthEstimator
             }
             else
             {
-                _aimd.Update(usage, acknowledged, now);
+                _aimd.Update(usage, acknowledged, senderLimited, now);
             }
         }
         else
         {
-            _aimd.Update(usage, acknowledged, now);
+            _aimd.Update(usage, acknowledged, senderLimited, now);
         }
 
         bool calm = usage != BandwidthUsage.Overusing
             && BweTime.Elapsed(now, _aimd.LastDecrease) >= CalmAfterDecrease;
         double lossLimit = _loss.Update(previousTarget, _aimd.EstimateBps, calm, _rtt, now);
         _targetBps = Math.Clamp(Math.Min(_aimd.EstimateBps, lossLimit), _minBps, _maxBps);
+        if (_targetBps < previousTarget * 2 / 3)
+            DeepCut = ((long)previousTarget, (long)_targetBps, lossLimit < _aimd.EstimateBps ? 'l' : 'd', (long)acknowledged, ApplicationLimited, now);
         _probes.OnEstimate(_targetBps, _targetBps < previousTarget, now);
     }
 
@@ -250,6 +261,7 @@ public sealed class SendSideBandwidthEstimator
         var elapsed = now - _alrWindowStart;
         if (elapsed < AlrWindow) return;
         double sentBps = _alrBytes * 8 / elapsed.TotalSeconds;
+        _alrWindowSentBps = sentBps;
         // Compare with the lower of the targets at the window's start and end: a target raised just now (a probe
         // result) has not had time to be followed, which is not the application holding back.
         double target = Math.Min(_alrWindowTargetBps, _targetBps);

@@ -148,8 +148,12 @@ internal sealed class RoomParticipant : IMediaPeer, IPeerConnectionHandler, IEgr
         _subscriptionsByMid.Values.Select(s => s.GetStats()).ToList(),
         $"delay {Egress.Estimator.DelayBasedBitrate / 1000} loss {(Egress.Estimator.LossBasedBitrate == long.MaxValue ? -1 : Egress.Estimator.LossBasedBitrate / 1000)} " +
         $"acked {Egress.Estimator.AcknowledgedBitrate / 1000} kbit/s, loss {Egress.Estimator.LossFraction:P1} (inherent {Egress.Estimator.InherentLossFraction:P1}), " +
-        $"unstampable {Egress.Unstampable}, sent {Egress.PacketsSent}, {Egress.Estimator.State}, overuses {Egress.Estimator.OveruseSignals}, probes {Egress.Estimator.ProbesSucceeded}/{Egress.Estimator.ProbesSent} last {Egress.Estimator.LastProbeResult / 1000}",
+        $"unstampable {Egress.Unstampable}, sent {Egress.PacketsSent}, {Egress.Estimator.State}, overuses {Egress.Estimator.OveruseSignals}, probes {Egress.Estimator.ProbesSucceeded}/{Egress.Estimator.ProbesSent} last {Egress.Estimator.LastProbeResult / 1000}, " +
+        $"alr {Egress.Estimator.ApplicationLimited}, deep cut {DescribeCut(Egress.Estimator.DeepCut)}",
         _uplinkMode?.Describe() ?? "");
+
+    private static string DescribeCut((long From, long To, char Cause, long Acked, bool Alr, TimeSpan At) cut) =>
+        cut.From == 0 ? "none" : $"{cut.From / 1000}->{cut.To / 1000} ({cut.Cause}, acked {cut.Acked / 1000}{(cut.Alr ? ", alr" : "")}) at {cut.At.TotalSeconds:0.0} s";
 
     // ------------------------------------------------------------------ negotiation (cold path)
 
@@ -884,18 +888,22 @@ internal sealed class RoomParticipant : IMediaPeer, IPeerConnectionHandler, IEgr
     internal bool OnStarvedLink => OnWeakLink && _uplinkMode!.Starved;
 
     /// <summary>
-    /// A participant <see cref="OnWeakLink"/> whose downlink estimate was below this within the last
-    /// <see cref="WeakDownlinkMemory"/> (its overshoots last up to 20 s) is sent no video: the lowest layer beside the voices would take most of such a
-    /// link. The estimate alone cannot make the call, as on a slow link a probe cluster shorter than the bottleneck's
-    /// burst passes at line rate and reads several times the link for a while (300-900 kbit/s on a 120 kbit/s EDGE
-    /// downlink); but its lows are real, and an uplink too weak for video says the radio is. A 3G downlink of some
-    /// hundreds of kbit/s keeps its video under a weak uplink.
+    /// A participant <see cref="OnWeakLink"/> whose downlink estimate was below this in at least
+    /// <see cref="WeakDownlinkSeconds"/> of the last <see cref="LowSecondsWindow.Seconds"/> seconds (its overshoots last up
+    /// to 20 s) is sent no video: the lowest layer beside the voices would take most of such a link. The estimate alone
+    /// cannot make the call, as on a slow link a probe cluster shorter than the bottleneck's burst passes at line rate and
+    /// reads several times the link for a while (300-900 kbit/s on a 120 kbit/s EDGE downlink); but its lows are real,
+    /// and an uplink too weak for video says the radio is. One dip does not make a link weak: after a drop from 4G to a
+    /// 400 kbit/s 3G downlink the budget left after the voices stays below this for 3-4 s while the estimate finds the
+    /// new link, and that link carries the lowest layer (a single low sample once held such a patient's video off for
+    /// 30 s). A link that is really this slow keeps falling low between its overshoots; until it has for
+    /// <see cref="WeakDownlinkSeconds"/>, the layer selector pauses a starved video on its own.
     /// </summary>
     private const long WeakDownlinkBps = 150_000;
 
-    private static readonly TimeSpan WeakDownlinkMemory = TimeSpan.FromSeconds(30);
+    private const int WeakDownlinkSeconds = 8;
 
-    private TimeSpan _downlinkLowAt = TimeSpan.MinValue;
+    private LowSecondsWindow _downlinkLows;
 
     /// <summary>As a publisher: tells the control plane which simulcast encodings to keep sending (a layer that no
     /// subscriber needs is paused at the publisher, not only dropped here).</summary>
@@ -943,8 +951,8 @@ internal sealed class RoomParticipant : IMediaPeer, IPeerConnectionHandler, IEgr
         }
         // On a weak link no video (SendsNoVideo), and probes look only for room for the lowest video layer: each probe
         // cluster is a burst the link must queue, which the voices wait behind.
-        if (budget < WeakDownlinkBps) _downlinkLowAt = now;
-        var weak = OnWeakLink && _downlinkLowAt != TimeSpan.MinValue && now - _downlinkLowAt < WeakDownlinkMemory;
+        _downlinkLows.Record(budget < WeakDownlinkBps, now);
+        var weak = OnWeakLink && _downlinkLows.LowSeconds(now) >= WeakDownlinkSeconds;
         if (weak) budget = 0;
         var beforeVideo = wanted;
         foreach (var subscription in _videoByPriority) wanted += subscription.Allocate(ref budget, now);

@@ -170,4 +170,27 @@ public class BweScenarioTests(ITestOutputHelper output)
         Assert.True(sim.Bwe.TargetBitrate >= 150_000);
         Assert.Equal(0, sim.QueueDrops);
     }
+
+    /// <summary>
+    /// A sender that has little to send (the voices of a patient whose video is paused) on a 400 kbit/s link with a
+    /// deep queue: its probes build a queue, the trend reads over-use, and a decrease to 85 % of the acknowledged
+    /// throughput, which is only what the application sent, would set the estimate to a tenth of the link (seen on a
+    /// 3G downlink: 355 to 31 kbit/s, and 12 s at 60-75 before a probe lifted it). Application-limited, the
+    /// estimate backs off from itself instead.
+    /// </summary>
+    [Fact]
+    public void AnApplicationLimitedSenderDoesNotCollapseToWhatItSends()
+    {
+        var sim = new SimulatedLink(new SendSideBandwidthEstimator(30_000, 5_000_000, 300_000), 400_000)
+        {
+            OneWayDelay = TimeSpan.FromMilliseconds(150), QueueLimit = TimeSpan.FromMilliseconds(500),
+        };
+        sim.WantedBps = 2_000_000;
+        sim.MediaCapBps = 40_000;
+        sim.RunUntil(S(40));
+        Dump(sim, "application-limited at 40k on 400k");
+        Assert.True(sim.Bwe.ApplicationLimited);
+        var lowest = sim.Samples.Where(s => s.Time >= S(5)).Min(s => s.TargetBps);
+        Assert.True(lowest >= 150_000, $"the estimate fell to {lowest / 1000} kbit/s on a 400 kbit/s link");
+    }
 }

@@ -60,6 +60,10 @@ internal sealed class SimulatedLink
         set { _wantedBps = value; Bwe.SetWantedBitrate(value, Now); }
     }
     private long _wantedBps = 2_500_000;
+
+    /// <summary>The most media the application has to send, whatever it would like (a paused video's receiver wants
+    /// the video, but the leg carries only voices): probes still look for <see cref="WantedBps"/>.</summary>
+    public long MediaCapBps { get; set; } = long.MaxValue;
     public TimeSpan FeedbackInterval { get; set; } = TimeSpan.FromMilliseconds(100);
     public TimeSpan Now { get; private set; }
 
@@ -104,7 +108,7 @@ internal sealed class SimulatedLink
 
         if (now >= _nextFrame)
         {
-            double mediaBps = Math.Min(Bwe.TargetBitrate, WantedBps);
+            double mediaBps = Math.Min(Math.Min(Bwe.TargetBitrate, WantedBps), MediaCapBps);
             int frameBytes = (int)(mediaBps / 30 / 8);
             while (frameBytes > 0)
             {
@@ -123,7 +127,7 @@ internal sealed class SimulatedLink
             _probeNext = now;
         }
 
-        double pacingBps = 2.5 * Math.Max(Math.Min(Bwe.TargetBitrate, WantedBps), 50_000);
+        double pacingBps = 2.5 * Math.Max(Math.Min(Math.Min(Bwe.TargetBitrate, WantedBps), MediaCapBps), 50_000);
         while (true)
         {
             // Media waits while a cluster (≈ 15 ms) is sent: the cluster is the whole send rate, in equal packets.

@@ -98,7 +98,7 @@ public sealed partial class CongestionBrowserTests(ITestOutputHelper output) : I
         Assert.True(sfu.PatientReceives.FramesPerSecond >= 5, $"the patient decodes {sfu.PatientReceives.FramesPerSecond:0.0} frames/s");
     }
 
-    [NotYetSteadyFact("on 3g-poor the patient's weak uplink can pause its video after the drop and resume it within 30 s (docs/congestion.md)")]
+    [NotYetSteadyFact("on 3g-poor the leg's estimate can still fall to 30-45 kbit/s after a probe, and the starved video pauses for a spell (2 runs of 5; docs/congestion.md)")]
     public async Task When_the_link_drops_to_3g_poor_and_recovers_the_layer_follows_without_flapping()
     {
         var schedule = LinkSchedule.Parse("0:4g,20:3g-poor,50:4g");
@@ -120,11 +120,12 @@ public sealed partial class CongestionBrowserTests(ITestOutputHelper output) : I
         });
         output.WriteLine($"SFU (schedule): forwards {Describe(timeline)}");
 
+        // The top layer is the 640 px encoding at its full frame rate; a lower frame rate of it is a step down already.
         static bool Top(string layer) => layer.StartsWith("S1", StringComparison.Ordinal);
-        Assert.True(Top(timeline.Last(s => s.At < 20).Layer), "not at the top layer before the drop");
-        var down = timeline.FirstOrDefault(s => s.At >= 20 && !Top(s.Layer));
+        Assert.True(timeline.Last(s => s.At < 20).Layer == "S1T2", "not at the top layer before the drop");
+        var down = timeline.FirstOrDefault(s => s.At >= 20 && s.Layer != "S1T2");
         Assert.True(down.Layer is not null && down.At <= 22, $"stepped down at {down.At:0.0} s (want within 2 s of the drop at 20 s)");
-        var up = timeline.FirstOrDefault(s => s.At >= 50 && Top(s.Layer) && timeline.Where(t => t.At > s.At).All(t => Top(t.Layer)));
+        var up = timeline.FirstOrDefault(s => s.At >= 50 && s.Layer == "S1T2" && timeline.Where(t => t.At > s.At).All(t => Top(t.Layer)));
         Assert.True(up.Layer is not null && up.At <= 60, $"back at the top at {up.At:0.0} s (want within 10 s of the recovery at 50 s)");
         // Steady on 3g-poor from 22 s to 50 s: at most one spatial switch.
         var steady = timeline.Where(s => s.At is >= 22 and < 50).Select(s => s.Layer.Split('T')[0]).ToList();
@@ -498,7 +499,7 @@ public sealed partial class CongestionBrowserTests(ITestOutputHelper output) : I
                 {
                     var videos = string.Join(" ", leg.Subscriptions.Where(s => s.Kind == "video").Select(s => $"{s.Layer}->{s.Target}"));
                     parts.Add($"{leg.ParticipantId[..4]} est {leg.EstimateBps / 1000} rtt {leg.RoundTrip.TotalMilliseconds:0} {videos}" +
-                        (leg.Uplink.Length > 0 ? $" uplink {leg.Uplink}" : ""));
+                        (leg.Uplink.Length > 0 ? $" uplink {leg.Uplink}" : "") + (leg.Uplink.Length > 0 ? $" [{leg.Estimator}]" : ""));
                 }
             }
             var sender = await patient.EvaluateAsync<string>(PatientSenderScript);
