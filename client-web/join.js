@@ -10,6 +10,7 @@ import { SessionPose } from './session/pose.js';
 import { forgetCheck, modeBadge, readCheck, startModeFrom } from './session/start-mode.js';
 import { fillLanguageSwitch, formatTime, initLanguage, language, onLanguageChange, say, t } from './i18n/i18n.js';
 import { CallLayout } from './session/layout.js';
+import { deviceErrorKey, errorMessage } from './session/errors.js';
 import { JOINTS } from './pose/angles.js';
 import { OwnEvidence, senderSample } from './session/own-evidence.js';
 import {
@@ -174,15 +175,11 @@ function announce(key, params = {}) {
   setTimeout(() => say(region, key, params), 50);
 }
 
-// Hub errors come as "HubException: <code>: <sentence>": in English the server's sentence, in another language the
-// catalogue's words for the code (error.<code>), with the sentence where the catalogue has none.
+// Hub errors come as "HubException: <code>: <sentence>": the page says them in its own words, from the catalogue
+// (session/errors.js); the server's English sentence only for a code the page does not know.
 function reason(error) {
-  const text = String(error?.message ?? error);
-  const match = /HubException: (?:([a-z-]+): )?(.*)$/s.exec(text);
-  if (!match) return text;
-  const sentence = match[1] ? `${match[1]}: ${match[2]}` : match[2];
-  const key = `error.${match[1]}`;
-  return language().code !== 'en' && match[1] && t(key) !== key ? t(key) : sentence;
+  const { key, params } = errorMessage(error);
+  return t(key, params);
 }
 
 // The links to /check carry the page's language.
@@ -307,7 +304,7 @@ async function connectHub() {
     for (const id of state.participants.keys()) if (id !== state.me?.participantId) paintQuality(id);
   });
   hub.on('RoomLocked', ({ locked }) => { state.locked = locked; renderLock(); });
-  hub.on('SessionEnded', ({ reason: why }) => endCall('join.ended.sessionEnded', { reason: why && language().code === 'en' ? why : '' }));
+  hub.on('SessionEnded', () => endCall('join.ended.sessionEnded'));
   hub.on('Replaced', () => endCall(REPLACED_MESSAGE));
   hub.onreconnecting(() => setConnection('reconnecting'));
   hub.onreconnected(() => { if (hub === connection) resume(); });
@@ -1063,7 +1060,7 @@ async function setMovementOnly(on, message = null, params = {}) {
     await applyVideoEncodings();
     await applyAudioRate();
   } catch (e) {
-    notify('join.notice.reason', { reason: String(e?.message ?? e) });
+    notify('join.notice.mediaUpdateFailed', { reason: t('error.notStarted') });
   }
   hub?.invoke('SetMuted', { kind: 'video', muted: on || isLocalMuted('video') }).catch((e) => notify('join.notice.reason', { reason: reason(e) }));
 }
@@ -1136,7 +1133,7 @@ $('lock-button').addEventListener('click', () => hub.invoke('LockRoom', !state.l
 $('end-button').addEventListener('click', () => hub.invoke('EndSession').catch((e) => notify('join.notice.reason', { reason: reason(e) })));
 for (const select of [$('camera-select'), $('mic-select')]) {
   select.addEventListener('change', () => startPreview($('mic-select').value, $('camera-select').value)
-    .catch((e) => notify('join.notice.reason', { reason: String(e) })));
+    .catch((e) => notify('join.notice.noDevices', { reason: t(deviceErrorKey(e)) })));
 }
 
 async function main() {
@@ -1163,7 +1160,7 @@ async function main() {
     await startPreview();
     await fillDevices();
   } catch (error) {
-    notify('join.notice.noDevices', { reason: error.message });
+    notify('join.notice.noDevices', { reason: t(deviceErrorKey(error)) });
   }
   $('join-button').disabled = false;
   if (new URLSearchParams(location.search).has('autojoin')) join();
