@@ -305,6 +305,21 @@ public sealed class PhoneBrowserTests(ITestOutputHelper output) : IAsyncLifetime
         Assert.InRange(weight.GetProperty("css").GetProperty("uncompressed").GetInt64(), 2_000, 20_000);
     }
 
+    /// <summary>A refusal of the server on an Urdu page is said in Urdu (the catalogue's words for its code), with no
+    /// English left on the screen.</summary>
+    [Fact]
+    public async Task A_refusal_from_the_server_shows_in_urdu_on_an_urdu_page()
+    {
+        var (id, _, patientLink) = await CreateSessionAsync("ur", waitingRoom: false);
+        using (var ended = await _http.DeleteAsync($"/api/sessions/{id}")) Assert.True(ended.IsSuccessStatusCode, $"{ended.StatusCode}");
+        var patient = await OpenAsync("patient", Phone("en-US"), WithQuery(patientLink, "autojoin=1&pose=off"));
+        await WaitForScreenAsync(patient, "error");
+        var urdu = await CatalogueAsync(patient, "ur");
+        Assert.Equal(urdu["error.ended"], await patient.GetByTestId("join-error").TextContentAsync());
+        await AssertPhoneAsync(patient, "a refusal", true, await CatalogueAsync(patient, "en"));
+        await ScreenshotAsync(patient, "ur-refused");
+    }
+
     private static async Task TabToAsync(IPage page, string testId)
     {
         for (var i = 0; i < 30; i++)
