@@ -465,8 +465,14 @@ public sealed class PhoneBrowserTests(ITestOutputHelper output) : IAsyncLifetime
                   .filter(e => e.checkVisibility() && e.getClientRects().length)
                   .map(e => ({ e, r: e.getBoundingClientRect() }))
                   .filter(({ r }) => r.top >= 0 && r.bottom <= innerHeight && r.left >= 0 && r.right <= innerWidth)
-                  .filter(({ e, r }) => { const hit = document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2); return !hit || !(hit === e || e.contains(hit)); })
-                  .map(({ e }) => `${e.dataset.testid ?? e.id ?? e.tagName} under ${document.elementFromPoint(e.getBoundingClientRect().left + e.getBoundingClientRect().width / 2, e.getBoundingClientRect().top + e.getBoundingClientRect().height / 2)?.closest('[data-testid]')?.dataset.testid ?? '?'}`)
+                  .map(({ e }) => {
+                    // The middle of its first box (a link that wraps has one per line; its bounding box's middle may
+                    // fall between them).
+                    const box = e.getClientRects()[0];
+                    return { e, hit: document.elementFromPoint(box.left + box.width / 2, box.top + box.height / 2) };
+                  })
+                  .filter(({ e, hit }) => !hit || !(hit === e || e.contains(hit)))
+                  .map(({ e, hit }) => `${e.dataset.testid ?? e.id ?? e.tagName} under ${hit?.closest('[data-testid]')?.dataset.testid ?? hit?.tagName ?? 'nothing'}`)
                 """);
             Assert.True(hidden.Length == 0, $"{where}: controls covered by something else: {string.Join("; ", hidden)}");
         }
