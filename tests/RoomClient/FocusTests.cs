@@ -65,7 +65,7 @@ public sealed class FocusTests(ITestOutputHelper output) : IAsyncLifetime
         await therapist.SetFocusAsync(benId);
 
         // Joining: a newcomer admitted from the waiting room, and Ana's link joining again (a reload), find it.
-        var carl = _kit.NewClient("carl");
+        var carl = _kit.NewClient("carl", new SessionClientOptions { ReconnectDelays = [TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(1)] });
         var carlJoin = await carl.JoinAsync(SessionClient.TokenFromLink(await _kit.Api.InviteAsync(session.Id, "patient", "Carl"))).WaitAsync(RoomTestKit.Generous);
         Assert.Equal("waiting", carlJoin.State);
         await therapist.AdmitAsync(carlJoin.ParticipantId);
@@ -74,6 +74,14 @@ public sealed class FocusTests(ITestOutputHelper output) : IAsyncLifetime
         Assert.Equal(benId, (await anaAgain.JoinAsync(SessionClient.TokenFromLink(anaLink)).WaitAsync(RoomTestKit.Generous)).Focus);
         Assert.Equal(1, FocusEvents(therapist));
 
+        // Away and back: a focus set while Carl's hub connection is away reaches him in Resume's result.
+        carl.AbortHub();
+        await therapist.WaitForEventAsync<ParticipantInfo>(HubNames.ParticipantUpdated,
+            p => p.Id == carlJoin.ParticipantId && p.State == "reconnecting", RoomTestKit.Generous);
+        await therapist.SetFocusAsync(anaId);
+        await carl.WaitForEventAsync<JoinResultDto>(ClientEvents.Resumed, null, RoomTestKit.Generous);
+        Assert.Equal(anaId, carl.JoinResult!.Focus);
+
         // The therapist's own id puts nobody in focus, as null does.
         await therapist.SetFocusAsync(therapist.ParticipantId);
         foreach (var client in new[] { anaAgain, ben, carl })
@@ -81,11 +89,11 @@ public sealed class FocusTests(ITestOutputHelper output) : IAsyncLifetime
         await therapist.SetFocusAsync(carlJoin.ParticipantId);
         await anaAgain.WaitForEventAsync<FocusInfo>(HubNames.FocusChanged, f => f.ParticipantId == carlJoin.ParticipantId, RoomTestKit.Generous);
         await therapist.SetFocusAsync(null);
-        await anaAgain.WaitForEventAsync<FocusInfo>(HubNames.FocusChanged, f => f.ParticipantId is null && FocusEvents(anaAgain) == 3, RoomTestKit.Generous);
+        await anaAgain.WaitForEventAsync<FocusInfo>(HubNames.FocusChanged, f => f.ParticipantId is null && FocusEvents(anaAgain) == 4, RoomTestKit.Generous);
 
         // The one in focus leaves: everyone else is told nobody is in focus, and the next JoinResult says so.
         await therapist.SetFocusAsync(benId);
-        await anaAgain.WaitForEventAsync<FocusInfo>(HubNames.FocusChanged, f => f.ParticipantId == benId && FocusEvents(anaAgain) == 4, RoomTestKit.Generous);
+        await anaAgain.WaitForEventAsync<FocusInfo>(HubNames.FocusChanged, f => f.ParticipantId == benId && FocusEvents(anaAgain) == 5, RoomTestKit.Generous);
         var before = new[] { therapist, anaAgain, carl }.Select(c => (Client: c, Count: FocusEvents(c))).ToList();
         await ben.LeaveAsync();
         foreach (var (client, count) in before)
