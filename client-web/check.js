@@ -13,6 +13,7 @@ import { JOINTS } from './pose/angles.js';
 import { LANDMARK_COUNT } from './pose/landmarks.js';
 import { linkMode, lossFraction, median } from './pose/link-quality.js';
 import { saveCheck, startModeFrom } from './session/start-mode.js';
+import { deviceErrorKey } from './session/errors.js';
 import { fillLanguageSwitch, formatNumber, initLanguage, language, megabytes, onLanguageChange, say, t } from './i18n/i18n.js';
 
 const $ = (id) => document.getElementById(id);
@@ -33,7 +34,7 @@ window.checkPage = state;
 
 function fail(where, error) {
   state.error = `${where}: ${error?.message ?? error}`;
-  say($('error'), 'check.error', { where: t(`check.where.${where}`), reason: error?.message ?? error });
+  say($('error'), 'check.error', { where: t(`check.where.${where}`), reason: t(where === 'pose' ? 'error.notStarted' : deviceErrorKey(error)) });
 }
 
 // ---- Pose: estimator -> renderer (overlay over the live video) -> status and angles ----
@@ -111,7 +112,7 @@ async function checkModel() {
     manifest = await fetchManifest();
   } catch (error) {
     state.model.state = 'failed';
-    showModel('check.model.notFound', { reason: error.message });
+    showModel('check.model.notFound', { reason: t('error.connection') });
     return;
   }
   const status = await storedStatus(manifest).catch(() => null);
@@ -152,7 +153,7 @@ async function downloadModel() {
   } catch (error) {
     state.model.state = 'failed';
     say($('model-download'), 'check.tryAgain');
-    showModel('check.model.stopped', { reason: error.message });
+    showModel('check.model.stopped', { reason: t('error.connection') });
   } finally {
     $('model-download').disabled = false;
   }
@@ -224,13 +225,16 @@ async function runNetworkTest(stream) {
     await pc.setLocalDescription(await pc.createOffer());
     const response = await fetch('/api/echo', { method: 'POST', headers: { 'Content-Type': 'application/sdp' }, body: pc.localDescription.sdp });
     const answer = await response.text();
-    if (response.status !== 201) throw Object.assign(new Error(`the server refused the test (${response.status})`), { refused: true });
+    if (response.status !== 201) {
+      throw Object.assign(new Error(`the server refused the test (${response.status})`),
+        { refused: true, key: 'check.net.why.refused', params: { status: response.status } });
+    }
     await pc.setRemoteDescription({ type: 'answer', sdp: answer });
     await new Promise((resolve, reject) => {
-      const timeout = setTimeout(() => reject(new Error('could not connect to the server within 10 s')), 10_000);
+      const timeout = setTimeout(() => reject(Object.assign(new Error('could not connect to the server within 10 s'), { key: 'check.net.why.timeout' })), 10_000);
       const check = () => {
         if (pc.connectionState === 'connected') { clearTimeout(timeout); resolve(); }
-        if (pc.connectionState === 'failed') { clearTimeout(timeout); reject(new Error('the connection failed')); }
+        if (pc.connectionState === 'failed') { clearTimeout(timeout); reject(Object.assign(new Error('the connection failed'), { key: 'check.net.why.failed' })); }
       };
       pc.addEventListener('connectionstatechange', check);
       check();
@@ -272,11 +276,11 @@ async function runNetworkTest(stream) {
     net.error = String(error?.message ?? error);
     if (error?.refused) {
       // The server's limit, not the link: nothing learnt about the connection (an earlier result stays).
-      say($('network-result'), 'check.net.refused', { reason: net.error });
+      say($('network-result'), 'check.net.refused', { reason: t(error.key ?? 'error.connection', error.params) });
     } else {
       // No media through: a link this weak starts the session as audio + pose.
       net.mode = 'audio + pose';
-      say($('network-result'), 'check.net.failed', { reason: net.error });
+      say($('network-result'), 'check.net.failed', { reason: t(error?.key ?? 'error.connection', error?.params) });
       keepResult(net);
     }
   } finally {

@@ -1,5 +1,5 @@
 // The demo page: creates a session through POST /api/demo/sessions (in the page's language) and lists its join links.
-import { fillLanguageSwitch, initLanguage, language, onLanguageChange, say } from './i18n/i18n.js';
+import { fillLanguageSwitch, initLanguage, language, onLanguageChange, say, t } from './i18n/i18n.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -14,7 +14,8 @@ async function start(kind) {
   try {
     const response = await fetch('/api/demo/sessions', {
       method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ kind, language: language().code }) });
-    if (response.status !== 201) throw new Error(await response.text());
+    // The server's refusal in the page's words (its English text is for operators).
+    if (response.status !== 201) throw Object.assign(new Error(await response.text()), { key: response.status === 403 ? 'demo.unavailable' : 'error.invalid' });
     const session = await response.json();
     const counts = {};
     $('demo-links').replaceChildren(...session.links.map((link) => {
@@ -30,7 +31,7 @@ async function start(kind) {
       return item;
     }));
   } catch (error) {
-    say($('demo-error'), 'demo.error', { reason: error.message });
+    say($('demo-error'), 'demo.error', { reason: t(error.key ?? 'error.connection') });
   }
 }
 

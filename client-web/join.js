@@ -10,6 +10,7 @@ import { SessionPose } from './session/pose.js';
 import { forgetCheck, modeBadge, readCheck, startModeFrom } from './session/start-mode.js';
 import { fillLanguageSwitch, formatTime, initLanguage, language, onLanguageChange, say, t } from './i18n/i18n.js';
 import { CallLayout } from './session/layout.js';
+import { deviceErrorKey, errorMessage } from './session/errors.js';
 import { JOINTS } from './pose/angles.js';
 import { OwnEvidence, senderSample } from './session/own-evidence.js';
 import {
@@ -27,6 +28,7 @@ const state = {
   tracks: [],             // tracks I may subscribe to
   waiting: [],            // therapist: who waits
   locked: false,
+  focus: null,            // whom the therapist put in focus for the room (SetFocus), null: nobody (the therapist)
   error: null,
   notice: null,
   linkStats: null,        // the latest LinkStats: this page's downlink as the server sees it
@@ -103,6 +105,8 @@ window.telerehab = {
     return result;
   },
   invoke: (method, ...args) => hub.invoke(method, ...args),
+  // The participant a received track (MediaStreamTrack.id) comes from, as this page's subscriptions say.
+  trackOwner: (trackId) => ownerOfTrackIdentifier(trackId),
   // Restarts ICE as a network change would (reason 'network-change'); true when a restart started.
   restartIce: () => restartIce('network-change'),
   // The ICE ufrag of this page's current local description, and the ufrag and port of the local candidate its
@@ -174,15 +178,11 @@ function announce(key, params = {}) {
   setTimeout(() => say(region, key, params), 50);
 }
 
-// Hub errors come as "HubException: <code>: <sentence>": in English the server's sentence, in another language the
-// catalogue's words for the code (error.<code>), with the sentence where the catalogue has none.
+// Hub errors come as "HubException: <code>: <sentence>": the page says them in its own words, from the catalogue
+// (session/errors.js); the server's English sentence only for a code the page does not know.
 function reason(error) {
-  const text = String(error?.message ?? error);
-  const match = /HubException: (?:([a-z-]+): )?(.*)$/s.exec(text);
-  if (!match) return text;
-  const sentence = match[1] ? `${match[1]}: ${match[2]}` : match[2];
-  const key = `error.${match[1]}`;
-  return language().code !== 'en' && match[1] && t(key) !== key ? t(key) : sentence;
+  const { key, params } = errorMessage(error);
+  return t(key, params);
 }
 
 // The links to /check carry the page's language.
@@ -307,7 +307,15 @@ async function connectHub() {
     for (const id of state.participants.keys()) if (id !== state.me?.participantId) paintQuality(id);
   });
   hub.on('RoomLocked', ({ locked }) => { state.locked = locked; renderLock(); });
-  hub.on('SessionEnded', ({ reason: why }) => endCall('join.ended.sessionEnded', { reason: why && language().code === 'en' ? why : '' }));
+  // The therapist put someone in focus (or nobody): a patient's (or observer's) page makes that video the large one.
+  hub.on('FocusChanged', ({ participantId }) => {
+    setRoomFocus(participantId);
+    if (state.me?.role === 'therapist') return;
+    const focused = participantId ? state.participants.get(participantId) : null;
+    if (focused && participantId !== state.me?.participantId) announce('join.announce.focus', { name: focused.displayName });
+    else if (!participantId) announce('join.announce.focusTherapist');
+  });
+  hub.on('SessionEnded', () => endCall('join.ended.sessionEnded'));
   hub.on('Replaced', () => endCall(REPLACED_MESSAGE));
   hub.onreconnecting(() => setConnection('reconnecting'));
   hub.onreconnected(() => { if (hub === connection) resume(); });
@@ -388,6 +396,7 @@ async function resumed(result, keepMedia) {
   state.locked = result.locked;
   state.participants = new Map(result.participants.map((p) => [p.id, p]));
   state.tracks = result.tracks;
+  setRoomFocus(result.focus, false);
   // Muted by the therapist while away (its event went to the old connection): the server already holds it back.
   const self = state.participants.get(result.participantId);
   if (self?.audioMuted && !isLocalMuted('audio')) setLocalMuted('audio', true);
@@ -447,12 +456,14 @@ async function enterCall(result) {
   state.locked = result.locked;
   state.participants = new Map(result.participants.map((p) => [p.id, p]));
   state.tracks = result.tracks;
+  setRoomFocus(result.focus, false);
   show('call');
   paintConnection();
   $('call-title').textContent = result.title;
   $('tiles').classList.toggle('one-to-one', result.kind === 'one-to-one');
   $('therapist-panel').hidden = result.role !== 'therapist';
   $('panel-button').hidden = result.role !== 'therapist';
+  $('focus-me-button').hidden = result.role !== 'therapist' || result.kind !== 'group';
   layout.setRole(result.role);
   announce('join.announce.admitted');
   renderLock();
@@ -759,6 +770,23 @@ function removeParticipant(id) {
   renderTiles();
 }
 
+// The room's focus (FocusChanged, JoinResult.focus): the layout's, and the therapist's buttons that say who has it.
+function setRoomFocus(id, render = true) {
+  state.focus = id ?? null;
+  layout.setRoomFocus(state.focus);
+  if (!render) return;
+  paintControls();
+  renderTiles();
+}
+
+// Therapist: put someone in focus for the room (null: nobody, the patients see the therapist); its own screen shows
+// them too.
+function setFocus(id) {
+  if (id) layout.choose(id);
+  renderTiles();
+  hub.invoke('SetFocus', id).catch((e) => notify('join.notice.reason', { reason: reason(e) }));
+}
+
 function renderLock() {
   say($('lock-state'), state.locked ? 'join.lock.locked' : null);
   say($('lock-button'), state.locked ? 'join.lock.unlock' : 'join.lock.lock');
@@ -856,6 +884,14 @@ function renderTiles() {
         remove.dataset.testid = `remove-${participant.id}`;
         remove.onclick = () => hub.invoke('RemoveParticipant', participant.id).catch((e) => notify('join.notice.reason', { reason: reason(e) }));
         controls.append(mute, remove);
+        if (me.kind === 'group' && participant.role !== 'observer') {
+          // Put this participant in focus for the room: the video every patient's page shows large.
+          const focus = document.createElement('button');
+          focus.className = 'put-in-focus';
+          focus.dataset.testid = `focus-${participant.id}`;
+          focus.onclick = () => setFocus(state.focus === participant.id ? null : participant.id);
+          controls.append(focus);
+        }
         if (participant.role === 'patient') {
           // Hold this patient in audio + movement (its video off, its movement as a skeleton), or let it go.
           const hold = document.createElement('button');
@@ -882,6 +918,12 @@ function renderTiles() {
     }
     const stream = isMe ? localStream : remoteStreams.get(participant.id);
     if (stream && video.srcObject !== stream) video.srcObject = stream;
+    const putInFocus = tile.querySelector('.put-in-focus');
+    if (putInFocus) {
+      say(putInFocus, 'join.tile.focus');
+      say(putInFocus, 'join.tile.focusName', { name: participant.displayName }, 'aria-label');
+      putInFocus.setAttribute('aria-pressed', String(state.focus === participant.id));
+    }
     const hold = tile.querySelector('.hold-mode');
     if (hold) {
       const held = participant.modeReason === 'therapist';
@@ -1042,6 +1084,7 @@ function paintControls() {
     ['camera-button', 'join.control.camera', 'join.control.cameraName', isLocalMuted('video')],
     ['movement-only-button', 'join.control.movementOnly', 'join.control.movementOnlyName', state.movementOnly],
     ['own-pose-button', 'join.control.ownPose', 'join.control.ownPoseName', state.ownPose],
+    ['focus-me-button', 'join.control.focusMe', 'join.control.focusMeName', state.focus === null],
   ];
   for (const [id, key, name, pressed] of controls) {
     const button = $(id);
@@ -1063,7 +1106,7 @@ async function setMovementOnly(on, message = null, params = {}) {
     await applyVideoEncodings();
     await applyAudioRate();
   } catch (e) {
-    notify('join.notice.reason', { reason: String(e?.message ?? e) });
+    notify('join.notice.mediaUpdateFailed', { reason: t('error.notStarted') });
   }
   hub?.invoke('SetMuted', { kind: 'video', muted: on || isLocalMuted('video') }).catch((e) => notify('join.notice.reason', { reason: reason(e) }));
 }
@@ -1132,11 +1175,12 @@ $('panel-button').addEventListener('click', () => {
   document.body.classList.toggle('panel-open', open);
   if (open) $('waiting-heading').focus?.();
 });
+$('focus-me-button').addEventListener('click', () => setFocus(null));
 $('lock-button').addEventListener('click', () => hub.invoke('LockRoom', !state.locked).catch((e) => notify('join.notice.reason', { reason: reason(e) })));
 $('end-button').addEventListener('click', () => hub.invoke('EndSession').catch((e) => notify('join.notice.reason', { reason: reason(e) })));
 for (const select of [$('camera-select'), $('mic-select')]) {
   select.addEventListener('change', () => startPreview($('mic-select').value, $('camera-select').value)
-    .catch((e) => notify('join.notice.reason', { reason: String(e) })));
+    .catch((e) => notify('join.notice.noDevices', { reason: t(deviceErrorKey(e)) })));
 }
 
 async function main() {
@@ -1163,7 +1207,7 @@ async function main() {
     await startPreview();
     await fillDevices();
   } catch (error) {
-    notify('join.notice.noDevices', { reason: error.message });
+    notify('join.notice.noDevices', { reason: t(deviceErrorKey(error)) });
   }
   $('join-button').disabled = false;
   if (new URLSearchParams(location.search).has('autojoin')) join();

@@ -17,10 +17,14 @@ public sealed record TrackInfoDto(string TrackId, string ParticipantId, string K
 /// <param name="ResumeId">Presented with the link's token to take the place back on a new hub connection (Resume).</param>
 /// <param name="KeepMedia">From Resume: the server still has this client's media connection.</param>
 /// <param name="ReconnectGraceSeconds">How long the server keeps the place after the hub connection drops.</param>
+/// <param name="Focus">Whom the therapist put in focus (the video patients see large); null: nobody.</param>
 public sealed record JoinResultDto(
     string SessionId, string Title, string Kind, string ParticipantId, string Role, string DisplayName,
     string State, bool Locked, IReadOnlyList<ParticipantInfo> Participants, IReadOnlyList<TrackInfoDto> Tracks,
-    string ResumeId = "", bool KeepMedia = false, double ReconnectGraceSeconds = 0);
+    string ResumeId = "", bool KeepMedia = false, double ReconnectGraceSeconds = 0, string? Focus = null);
+
+/// <summary>FocusChanged: whom the therapist put in focus now (null: nobody, the therapist again).</summary>
+public sealed record FocusInfo(string? ParticipantId);
 
 /// <summary>Resume's argument: the link's token and the resume id of the last Join.</summary>
 public sealed record ResumeRequestDto(string Token, string ResumeId);
@@ -77,6 +81,7 @@ public static class HubNames
     public const string LockRoom = "LockRoom";
     public const string EndSession = "EndSession";
     public const string HoldMode = "HoldMode";
+    public const string SetFocus = "SetFocus";
     public const string ReportWeakUplink = "ReportWeakUplink";
 
     public const string ParticipantJoined = "ParticipantJoined";
@@ -94,6 +99,7 @@ public static class HubNames
     public const string AudioRate = "AudioRate";
     public const string Replaced = "Replaced";
     public const string PublishLayers = "PublishLayers";
+    public const string FocusChanged = "FocusChanged";
 }
 
 /// <summary>What the client itself records among <see cref="SessionClient.Events"/> (not hub events).</summary>

@@ -599,6 +599,7 @@ public sealed class SessionClient : IAsyncDisposable
             }
         });
         _hub.On<LockedInfo>(HubNames.RoomLocked, p => Record(HubNames.RoomLocked, p));
+        _hub.On<FocusInfo>(HubNames.FocusChanged, p => Record(HubNames.FocusChanged, p));
         _hub.On<ModeInfo>(HubNames.ModeChanged, p => Record(HubNames.ModeChanged, p));
         _hub.On<AudioRateInfo>(HubNames.AudioRate, p => Record(HubNames.AudioRate, p));
         _hub.On<LinkStatsInfo>(HubNames.LinkStats, p =>
@@ -703,6 +704,9 @@ public sealed class SessionClient : IAsyncDisposable
     /// <summary>Patient: its page's own evidence of an uplink too weak for video (ReportWeakUplink).</summary>
     public Task ReportWeakUplinkAsync(int estimateKbps, int videoKbps, int rttMs) =>
         _hub.InvokeAsync(HubNames.ReportWeakUplink, new WeakUplinkReportDto(estimateKbps, videoKbps, rttMs));
+
+    /// <summary>Therapist: put a participant in focus (null: nobody).</summary>
+    public Task SetFocusAsync(string? participantId) => _hub.InvokeAsync(HubNames.SetFocus, participantId);
 
     public Task LockRoomAsync(bool locked) => _hub.InvokeAsync(HubNames.LockRoom, locked);
 

@@ -4,12 +4,15 @@
 
 /**
  * The participant whose video fills the screen: the one the person chose (a therapist taps a tile), else for a
- * therapist the first patient, for everyone else the therapist; else the first other participant; null when alone.
+ * patient or observer the one the therapist put in focus for the room (`roomFocus`, SetFocus: not this page's own,
+ * which stays the picture-in-picture), else for a therapist the first patient, for everyone else the therapist; else
+ * the first other participant; null when alone.
  * @param {{id: string, role: string}[]} participants in the room (this page's own included)
  */
-export function focusOf(participants, { meId, role, chosen = null }) {
+export function focusOf(participants, { meId, role, chosen = null, roomFocus = null }) {
   const others = participants.filter((p) => p.id !== meId);
   if (chosen && others.some((p) => p.id === chosen)) return chosen;
+  if (role !== 'therapist' && roomFocus && others.some((p) => p.id === roomFocus)) return roomFocus;
   const wanted = role === 'therapist' ? 'patient' : 'therapist';
   return (others.find((p) => p.role === wanted) ?? others[0])?.id ?? null;
 }
@@ -40,6 +43,7 @@ export class CallLayout {
     this.tiles = tiles;
     this.role = null;
     this.chosen = null;
+    this.roomFocus = null;
     this.corner = CORNERS[0];
   }
 
@@ -47,14 +51,19 @@ export class CallLayout {
     this.role = role;
   }
 
-  /** A therapist puts someone in focus. */
+  /** A therapist puts someone in focus on its own screen. */
   choose(id) {
     this.chosen = id;
   }
 
+  /** Whom the therapist put in focus for the room (FocusChanged), or null. */
+  setRoomFocus(id) {
+    this.roomFocus = id ?? null;
+  }
+
   /** Classes for every tile: one focus, this page's own as the picture-in-picture, the rest as thumbnails. */
   apply(participants, meId) {
-    const focus = focusOf(participants, { meId, role: this.role, chosen: this.chosen });
+    const focus = focusOf(participants, { meId, role: this.role, chosen: this.chosen, roomFocus: this.roomFocus });
     this.focus = focus;
     this.tiles.dataset.count = String(this.tiles.children.length);
     for (const tile of this.tiles.children) {

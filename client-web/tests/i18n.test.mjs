@@ -35,11 +35,11 @@ test('Urdu is right to left and translates every sentence (no English word left 
 test('every key the pages and modules use is in the English catalogue', () => {
   const english = readCatalogue('en');
   const sources = ['join.js', 'check.js', 'index.js', 'join.html', 'check.html', 'index.html', 'session/start-mode.js',
-    'session/pose-files.js', 'session/reconnect.js', 'session/quality.js', 'session/pose.js', 'session/pose-view.js'];
+    'session/pose-files.js', 'session/reconnect.js', 'session/errors.js', 'session/quality.js', 'session/pose.js', 'session/pose-view.js'];
   const used = new Set();
   for (const source of sources) {
     const text = readFileSync(new URL(`../${source}`, import.meta.url), 'utf8');
-    for (const m of text.matchAll(/(?:data-i18n(?:-[a-z-]+)?="|data-title="|\bt\(\s*'|say\([^,]+,\s*'|notify\(\s*'|endCall\(\s*'|fail\(\s*'|announce\(\s*'|showModel\(\s*')([a-zA-Z-]+(?:\.[a-zA-Z-]+)+)['"]/g)) used.add(m[1]);
+    for (const m of text.matchAll(/(?:data-i18n(?:-[a-z-]+)?="|data-title="|\bt\(\s*'|say\([^,]+,\s*'|notify\(\s*'|endCall\(\s*'|fail\(\s*'|announce\(\s*'|showModel\(\s*'|\bkey: ')([a-zA-Z-]+(?:\.[a-zA-Z-]+)+)['"]/g)) used.add(m[1]);
   }
   assert.ok(used.size > 60, `found ${used.size} keys`);
   for (const key of used) assert.ok(key in english, `missing key ${key}`);

@@ -80,10 +80,15 @@ public sealed record PublishLayersDto(string Mid, IReadOnlyList<string> ActiveRi
 /// connection; renegotiate to catch up); false after Join, or when the media connection ended while away (negotiate a
 /// new peer connection).</param>
 /// <param name="ReconnectGraceSeconds">How long the server keeps the seat after the hub connection drops (0: not at all).</param>
+/// <param name="Focus">Whom the therapist put in focus (<c>SetFocus</c>): the participant whose video the patients' pages
+/// show large; null when nobody is (the therapist then).</param>
 public sealed record JoinResult(
     string SessionId, string Title, string Kind, string ParticipantId, string Role, string DisplayName,
     string State, bool Locked, IReadOnlyList<ParticipantDto> Participants, IReadOnlyList<TrackDto> Tracks,
-    string ResumeId = "", bool KeepMedia = false, double ReconnectGraceSeconds = 0);
+    string ResumeId = "", bool KeepMedia = false, double ReconnectGraceSeconds = 0, string? Focus = null);
+
+/// <summary>Server to everyone admitted: whom the therapist put in focus now (null: nobody, the therapist again).</summary>
+public sealed record FocusDto(string? ParticipantId);
 
 /// <summary>Client to server on a new hub connection: take back the seat of the link's participant (docs/signalling.md,
 /// "Reconnecting").</summary>

@@ -131,6 +131,9 @@ public sealed partial class RoomCoordinator : IRoomListener, IDisposable
         public bool WaitingRoom { get; } = session.WaitingRoom;
         public MediaRoom Media { get; } = media;
         public bool Ended { get; set; }
+
+        /// <summary>Whom the therapist put in focus (<see cref="SetFocus"/>): present and admitted, or null.</summary>
+        public string? Focus { get; set; }
         public Dictionary<string, Member> Members { get; } = new(StringComparer.Ordinal);
 
         public IEnumerable<Member> JoinedMembers => Members.Values.Where(m => m.Present && m.Joined);
@@ -257,7 +260,7 @@ public sealed partial class RoomCoordinator : IRoomListener, IDisposable
         member.Joined ? "joined" : "waiting", _registry.IsLocked(room.Id),
         room.JoinedMembers.Select(m => m.ToDto()).ToList(),
         member.Joined ? TracksFor(room, member.Id) : [],
-        member.ResumeId, keepMedia, _grace.Period.TotalSeconds);
+        member.ResumeId, keepMedia, _grace.Period.TotalSeconds, room.Focus);
 
     // ------------------------------------------------------------------ reconnecting
 
@@ -561,6 +564,29 @@ public sealed partial class RoomCoordinator : IRoomListener, IDisposable
         Run(sends);
     }
 
+    /// <summary>The therapist puts someone in focus: the video every patient's page shows large (the therapist's own id,
+    /// or null, puts nobody in focus: the pages show the therapist). Everyone admitted is told (<c>FocusChanged</c>),
+    /// and a (re)joining participant finds it in its <see cref="JoinResult"/>; it ends when that participant leaves.</summary>
+    internal void SetFocus(Caller caller, string? participantId)
+    {
+        var sends = new List<Outgoing>();
+        lock (_lock)
+        {
+            var (room, _) = RequireTherapist(caller);
+            if (participantId == caller.ParticipantId) participantId = null;
+            if (participantId is not null)
+            {
+                if (!room.Members.TryGetValue(participantId, out var target) || !target.Present || !target.Joined)
+                    throw new HubException("not-found: that participant is not in the room");
+                if (target.Role == ParticipantRole.Observer) throw new HubException("invalid: an observer sends no video to put in focus");
+            }
+            if (room.Focus == participantId) return;
+            room.Focus = participantId;
+            Broadcast(room, sends, "FocusChanged", new FocusDto(participantId));
+        }
+        Run(sends);
+    }
+
     internal async Task RemoveParticipantAsync(Caller caller, string participantId)
     {
         var sends = new List<Outgoing>();
@@ -636,6 +662,12 @@ public sealed partial class RoomCoordinator : IRoomListener, IDisposable
         _registry.MarkLeft(room.Id, member.Id);
         if (wasJoined) Broadcast(room, sends, "ParticipantLeft", new ParticipantLeftDto(member.Id, reason));
         else NotifyTherapists(room, sends);
+        if (room.Focus == member.Id)
+        {
+            // The one in focus left: the patients' pages show the therapist again.
+            room.Focus = null;
+            Broadcast(room, sends, "FocusChanged", new FocusDto(null));
+        }
         ForgetIfEmpty(room);
     }
 

@@ -77,6 +77,15 @@ public sealed class SessionHub(RoomCoordinator rooms, JoinTokenService tokens) :
         rooms.HoldMode(Caller(), request.ParticipantId ?? "", request.Mode);
     }
 
+    /// <summary>Therapist: put a participant in focus (the video the patients' pages show large), or nobody (null: the
+    /// therapist again).</summary>
+    public void SetFocus(string? participantId)
+    {
+        if (participantId is not null && !SessionIds.LooksValid(participantId))
+            throw new HubException("invalid: SetFocus needs a participant's id, or null to put nobody in focus");
+        rooms.SetFocus(Caller(), participantId);
+    }
+
     /// <summary>Patient: its page found its uplink too weak for video by itself (the server's decision was slow to come).</summary>
     public Task ReportWeakUplink(WeakUplinkReport report)
     {

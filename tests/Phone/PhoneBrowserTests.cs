@@ -305,6 +305,122 @@ public sealed class PhoneBrowserTests(ITestOutputHelper output) : IAsyncLifetime
         Assert.InRange(weight.GetProperty("css").GetProperty("uncompressed").GetInt64(), 2_000, 20_000);
     }
 
+    /// <summary>A group class with its therapist and two patients (no waiting room); the links.</summary>
+    private async Task<(string Therapist, string First, string Second)> CreateGroupAsync()
+    {
+        using var response = await _http.PostAsJsonAsync("/api/sessions", new Dictionary<string, object>
+        {
+            ["title"] = "Balance class", ["kind"] = "group", ["waitingRoom"] = false, ["therapistName"] = "Dr Ayesha",
+        });
+        Assert.Equal(201, (int)response.StatusCode);
+        var json = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement;
+        var id = json.GetProperty("id").GetString()!;
+        async Task<string> InviteAsync(string name)
+        {
+            using var invite = await _http.PostAsJsonAsync($"/api/sessions/{id}/invites", new { role = "patient", displayName = name });
+            Assert.Equal(201, (int)invite.StatusCode);
+            return JsonDocument.Parse(await invite.Content.ReadAsStringAsync()).RootElement.GetProperty("link").GetString()!;
+        }
+        return (json.GetProperty("links").GetProperty("therapist").GetString()!, await InviteAsync("Bilal"), await InviteAsync("Sana"));
+    }
+
+    /// <summary>Which participant's video a page shows large: the focus tile's, the one its decoded track comes from,
+    /// and whether that video shows a picture.</summary>
+    private static Task<JsonElement> BigVideoAsync(IPage page) => page.EvaluateAsync<JsonElement>("""
+        () => {
+          const tile = document.querySelector('#tiles .tile.focus');
+          const video = tile?.querySelector('video');
+          const track = video?.srcObject?.getVideoTracks()[0];
+          return { tile: tile?.dataset.participant ?? null, track: track ? window.telerehab.trackOwner(track.id) : null,
+                   playing: !!video && video.videoWidth > 0 && video.currentTime > 0 };
+        }
+        """);
+
+    private static Task WaitBigVideoAsync(IPage page, string participantId) => WaitAsync(page, $$"""
+        () => {
+          const video = document.querySelector('#tiles .tile.focus[data-participant="{{participantId}}"] video');
+          const track = video?.srcObject?.getVideoTracks()[0];
+          return !!track && window.telerehab.trackOwner(track.id) === '{{participantId}}' && video.videoWidth > 0 && video.currentTime > 0;
+        }
+        """);
+
+    /// <summary>A group class on phones: the therapist's phone has every control on screen and large enough (its
+    /// control bar, the controls of the patient it looks at, the waiting sheet); the therapist puts the second patient
+    /// in focus, and the first patient's phone shows that patient's video large (the focus tile's decoded track is
+    /// hers) over at least 70 % of the screen, until the therapist takes the focus back.</summary>
+    [Fact]
+    public async Task In_a_group_the_therapist_puts_a_patient_in_focus_and_the_phones_show_her_large()
+    {
+        var (therapistLink, firstLink, secondLink) = await CreateGroupAsync();
+        var therapist = await OpenAsync("therapist", Phone("en-US"), WithQuery(therapistLink, "autojoin=1&pose=off"));
+        await WaitForScreenAsync(therapist, "call");
+        var first = await OpenAsync("first", Phone("en-US"), WithQuery(firstLink, "autojoin=1&pose=off"));
+        var second = await OpenAsync("second", Phone("en-US"), WithQuery(secondLink, "autojoin=1&pose=off"));
+        await WaitForScreenAsync(first, "call");
+        await WaitForScreenAsync(second, "call");
+        var therapistId = await therapist.EvaluateAsync<string>("() => window.telerehab.state.me.participantId");
+        var firstId = await first.EvaluateAsync<string>("() => window.telerehab.state.me.participantId");
+        var secondId = await second.EvaluateAsync<string>("() => window.telerehab.state.me.participantId");
+        foreach (var (page, from) in new[] { (first, therapistId), (first, secondId), (therapist, firstId), (therapist, secondId) })
+            await WaitAsync(page, $"async () => ((await window.telerehab.inboundStats())['{from}']?.framesDecoded ?? 0) > 0", (int)DecodeWithin.TotalMilliseconds);
+
+        // Nobody in focus: each patient sees the therapist large; the therapist sees the first patient, her controls and
+        // "Focus on me" (pressed) in the bar, every control on the phone's screen and at least 44 x 44.
+        await WaitBigVideoAsync(first, therapistId);
+        Assert.True(await VisibleShareAsync(first, $"[data-testid='tile-{therapistId}'] video") >= 0.70, "the therapist's video large at first");
+        Assert.True(await therapist.GetByTestId($"focus-{firstId}").IsVisibleAsync());
+        Assert.Equal("false", await therapist.GetByTestId($"focus-{firstId}").GetAttributeAsync("aria-pressed"));
+        Assert.Equal("true", await therapist.GetByTestId("focus-me-button").GetAttributeAsync("aria-pressed"));
+        Assert.Equal("Put in focus: Bilal, for the patients to see large", await therapist.GetByTestId($"focus-{firstId}").GetAttributeAsync("aria-label"));
+        await AssertPhoneAsync(therapist, "therapist's phone in a group", false, []);
+        await ScreenshotAsync(therapist, "en-group-therapist");
+        await therapist.GetByTestId("panel-button").TapAsync();
+        await AssertControlsAsync(therapist, "therapist's phone in a group, the waiting sheet open", covered: true);
+        await ScreenshotAsync(therapist, "en-group-therapist-sheet");
+        await therapist.GetByTestId("panel-button").TapAsync();
+        await AssertControlsAsync(first, "patient's phone in a group");
+
+        // The therapist looks at the second patient (a tap on her picture) and puts her in focus.
+        await therapist.Locator($"[data-testid='tile-{secondId}'] video").TapAsync();
+        await therapist.GetByTestId($"focus-{secondId}").TapAsync();
+        await WaitAsync(therapist, $"() => document.querySelector('[data-testid=focus-{secondId}]').getAttribute('aria-pressed') === 'true'");
+        Assert.Equal("false", await therapist.GetByTestId("focus-me-button").GetAttributeAsync("aria-pressed"));
+        await AssertControlsAsync(therapist, "therapist's phone, the second patient in focus");
+
+        // The first patient's phone: the second patient's video large (its decoded track is hers), 70 % of the screen;
+        // the second patient keeps seeing the therapist (her own picture stays small).
+        await WaitBigVideoAsync(first, secondId);
+        var share = await VisibleShareAsync(first, $"[data-testid='tile-{secondId}'] video");
+        output.WriteLine($"the focused patient's video covers {share:P0} of the first patient's phone");
+        Assert.True(share >= 0.70, $"the focused patient's video covers {share:P0} of the viewport");
+        await WaitAsync(first, "() => document.querySelector('[data-testid=announcer]').textContent === 'Sana is now shown large.'");
+        Assert.Equal(therapistId, (await BigVideoAsync(second)).GetProperty("tile").GetString());
+        await AssertPhoneAsync(first, "patient's phone, another patient in focus", false, []);
+        await ScreenshotAsync(first, "en-group-focus");
+
+        // "Focus on me": the therapist's video is the large one again.
+        await therapist.GetByTestId("focus-me-button").TapAsync();
+        await WaitBigVideoAsync(first, therapistId);
+        Assert.True(await VisibleShareAsync(first, $"[data-testid='tile-{therapistId}'] video") >= 0.70, "the therapist's video large again");
+        Assert.Equal("true", await therapist.GetByTestId("focus-me-button").GetAttributeAsync("aria-pressed"));
+        Assert.Equal("false", await therapist.GetByTestId($"focus-{secondId}").GetAttributeAsync("aria-pressed"));
+    }
+
+    /// <summary>A refusal of the server on an Urdu page is said in Urdu (the catalogue's words for its code), with no
+    /// English left on the screen.</summary>
+    [Fact]
+    public async Task A_refusal_from_the_server_shows_in_urdu_on_an_urdu_page()
+    {
+        var (id, _, patientLink) = await CreateSessionAsync("ur", waitingRoom: false);
+        using (var ended = await _http.DeleteAsync($"/api/sessions/{id}")) Assert.True(ended.IsSuccessStatusCode, $"{ended.StatusCode}");
+        var patient = await OpenAsync("patient", Phone("en-US"), WithQuery(patientLink, "autojoin=1&pose=off"));
+        await WaitForScreenAsync(patient, "error");
+        var urdu = await CatalogueAsync(patient, "ur");
+        Assert.Equal(urdu["error.ended"], await patient.GetByTestId("join-error").TextContentAsync());
+        await AssertPhoneAsync(patient, "a refusal", true, await CatalogueAsync(patient, "en"));
+        await ScreenshotAsync(patient, "ur-refused");
+    }
+
     private static async Task TabToAsync(IPage page, string testId)
     {
         for (var i = 0; i < 30; i++)
@@ -337,10 +453,29 @@ public sealed class PhoneBrowserTests(ITestOutputHelper output) : IAsyncLifetime
         """, selector);
 
     /// <summary>Every visible control (button, link, select) lies within the viewport and is at least 44 x 44 CSS px
-    /// (a link inside a sentence is exempt from the size, as WCAG 2.5.8 allows). On a page that scrolls (the check, the
-    /// demo) a control may lie below the fold, but never beside the screen.</summary>
-    private async Task AssertControlsAsync(IPage page, string where, bool scrolls = false)
+    /// (a link inside a sentence is exempt from the size, as WCAG 2.5.8 allows), and nothing else lies over its middle
+    /// (unless a sheet the person opened covers it: <paramref name="covered"/>). On a page that scrolls (the check,
+    /// the demo) a control may lie below the fold, but never beside the screen.</summary>
+    private async Task AssertControlsAsync(IPage page, string where, bool scrolls = false, bool covered = false)
     {
+        if (!covered)
+        {
+            var hidden = await page.EvaluateAsync<string[]>("""
+                () => [...document.querySelectorAll('button, select, a[href]')]
+                  .filter(e => e.checkVisibility() && e.getClientRects().length)
+                  .map(e => ({ e, r: e.getBoundingClientRect() }))
+                  .filter(({ r }) => r.top >= 0 && r.bottom <= innerHeight && r.left >= 0 && r.right <= innerWidth)
+                  .map(({ e }) => {
+                    // The middle of its first box (a link that wraps has one per line; its bounding box's middle may
+                    // fall between them).
+                    const box = e.getClientRects()[0];
+                    return { e, hit: document.elementFromPoint(box.left + box.width / 2, box.top + box.height / 2) };
+                  })
+                  .filter(({ e, hit }) => !hit || !(hit === e || e.contains(hit)))
+                  .map(({ e, hit }) => `${e.dataset.testid ?? e.id ?? e.tagName} under ${hit?.closest('[data-testid]')?.dataset.testid ?? hit?.tagName ?? 'nothing'}`)
+                """);
+            Assert.True(hidden.Length == 0, $"{where}: controls covered by something else: {string.Join("; ", hidden)}");
+        }
         Assert.True(await page.EvaluateAsync<bool>("() => document.documentElement.scrollWidth <= innerWidth"), $"{where}: the page is wider than the screen");
         var bad = await page.EvaluateAsync<string[]>("""
             scrolls => [...document.querySelectorAll('button, select, a[href], [tabindex="0"]')]
