@@ -14,12 +14,6 @@ public enum RateControlState : byte
 /// packet per response time) near the level where congestion was last seen; on over-use the estimate drops to
 /// β × the acknowledged throughput. The estimate is never raised above 1.5 × the acknowledged throughput plus
 /// a margin, so an application-limited sender does not inflate it.
-/// <para>
-/// One departure: when the sender is application-limited and the link delivers all it sends, the acknowledged
-/// throughput measures the sender, not the link, and an over-use can only come from a probe's burst (or other
-/// traffic). Then the estimate drops to β × itself, at most once per round trip; dropping to β × what the sender sent
-/// would set it to a tenth of the link (seen on a 400 kbit/s 3G downlink carrying voices: 155 to 30 kbit/s).
-/// </para>
 /// </summary>
 public sealed class AimdRateControl
 {
@@ -82,16 +76,8 @@ public sealed class AimdRateControl
     /// Applies one detector signal. <paramref name="acknowledgedBps"/> is the acknowledged throughput, or a
     /// negative value while unknown. Returns the new estimate.
     /// </summary>
-    public double Update(BandwidthUsage usage, double acknowledgedBps, TimeSpan now) => Update(usage, acknowledgedBps, senderLimited: false, now);
-
-    /// <summary>
-    /// As <see cref="Update(BandwidthUsage, double, TimeSpan)"/>; <paramref name="senderLimited"/>: the acknowledged
-    /// throughput is what an application-limited sender sent, all of it delivered, so it says nothing of the link.
-    /// </summary>
-    public double Update(BandwidthUsage usage, double acknowledgedBps, bool senderLimited, TimeSpan now)
+    public double Update(BandwidthUsage usage, double acknowledgedBps, TimeSpan now)
     {
-        // What the link showed it carries, for a decrease: nothing when the throughput is only the sender's.
-        var measuredBps = senderLimited ? -1 : acknowledgedBps;
         if (!_initialised)
         {
             _initialised = true;
@@ -101,7 +87,7 @@ public sealed class AimdRateControl
         switch (usage)
         {
             case BandwidthUsage.Overusing:
-                if (!CanReduceFurther(measuredBps, now))
+                if (!CanReduceFurther(acknowledgedBps, now))
                     return _estimateBps; // one decrease per RTT, unless far above the throughput
                 State = RateControlState.Decrease;
                 break;
@@ -135,9 +121,9 @@ public sealed class AimdRateControl
                 break;
 
             case RateControlState.Decrease:
-                double basis = measuredBps > 0 ? measuredBps : _estimateBps;
+                double basis = acknowledgedBps > 0 ? acknowledgedBps : _estimateBps;
                 next = Math.Min(Beta * basis, _estimateBps);
-                if (measuredBps > 0) UpdateLinkCapacity(measuredBps);
+                if (acknowledgedBps > 0) UpdateLinkCapacity(acknowledgedBps);
                 _lastDecrease = now;
                 _lastChange = now;
                 State = RateControlState.Hold;

@@ -18,8 +18,6 @@ public sealed class SendSideBandwidthEstimator
 {
     private static readonly TimeSpan AlrWindow = TimeSpan.FromMilliseconds(500);
     private const double AlrEnterRatio = 0.65, AlrLeaveRatio = 0.8;
-    /// <summary>Share of the media sent that must be acknowledged for the throughput to count as the sender's.</summary>
-    private const double SenderLimitedDelivery = 0.8;
     private static readonly TimeSpan CalmAfterDecrease = TimeSpan.FromSeconds(1);
     /// <summary>No feedback for this long while sending: the feedback path (or the leg) is in trouble.</summary>
     public static readonly TimeSpan FeedbackTimeout = TimeSpan.FromMilliseconds(1500);
@@ -45,7 +43,6 @@ public sealed class SendSideBandwidthEstimator
     private TimeSpan _lastTimeoutCut = BweTime.Never;
     private long _alrBytes;
     private double _alrWindowTargetBps;
-    private double _alrWindowSentBps = -1; // media sent in the last complete window (probes not counted)
 
     public SendSideBandwidthEstimator(long minBps = 30_000, long maxBps = 5_000_000, long startBps = 300_000, int historyCapacity = 8192)
     {
@@ -172,8 +169,6 @@ public sealed class SendSideBandwidthEstimator
 
         double previousTarget = _targetBps;
         var usage = _trendline.State;
-        // Application-limited, and the link delivers (nearly) all the media sent: the throughput is the sender's.
-        bool senderLimited = ApplicationLimited && acknowledged > 0 && _alrWindowSentBps > 0 && acknowledged >= SenderLimitedDelivery * _alrWindowSentBps;
         if (_probeEstimator.TryGetResult(now, out int clusterId, out double probeBps))
         {
             LastProbeResult = (long)probeBps;
@@ -185,12 +180,12 @@ public sealed class SendSideBandwidthEstimator
             }
             else
             {
-                _aimd.Update(usage, acknowledged, senderLimited, now);
+                _aimd.Update(usage, acknowledged, now);
             }
         }
         else
         {
-            _aimd.Update(usage, acknowledged, senderLimited, now);
+            _aimd.Update(usage, acknowledged, now);
         }
 
         bool calm = usage != BandwidthUsage.Overusing
@@ -261,7 +256,6 @@ public sealed class SendSideBandwidthEstimator
         var elapsed = now - _alrWindowStart;
         if (elapsed < AlrWindow) return;
         double sentBps = _alrBytes * 8 / elapsed.TotalSeconds;
-        _alrWindowSentBps = sentBps;
         // Compare with the lower of the targets at the window's start and end: a target raised just now (a probe
         // result) has not had time to be followed, which is not the application holding back.
         double target = Math.Min(_alrWindowTargetBps, _targetBps);

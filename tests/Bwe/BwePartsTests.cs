@@ -231,21 +231,6 @@ public class BweRateControlTests
     }
 
     [Fact]
-    public void OveruseOfASenderLimitedLegDecreasesFromTheEstimateOncePerRoundTrip()
-    {
-        var c = new AimdRateControl(10_000, 10_000_000, 900_000);
-        c.SetRtt(Ms(300));
-        c.Update(BandwidthUsage.Normal, 40_000, senderLimited: true, Ms(0));
-        // The 40 kbit/s acknowledged are what the sender sent: β × the estimate, not β × 40k.
-        Assert.Equal(765_000, c.Update(BandwidthUsage.Overusing, 40_000, senderLimited: true, Ms(100)), 1);
-        // Far above the throughput, but that is the sender's: no second cut within the round trip (200 ms at most).
-        Assert.Equal(765_000, c.Update(BandwidthUsage.Overusing, 40_000, senderLimited: true, Ms(200)), 1);
-        Assert.Equal(650_250, c.Update(BandwidthUsage.Overusing, 40_000, senderLimited: true, Ms(301)), 1);
-        // The same throughput from a link that delivers less than was sent: β × the throughput, at once.
-        Assert.Equal(34_000, c.Update(BandwidthUsage.Overusing, 40_000, senderLimited: false, Ms(302)), 1);
-    }
-
-    [Fact]
     public void IncreaseIsMultiplicativeFarFromCongestionAndCappedByThroughput()
     {
         var c = new AimdRateControl(10_000, 10_000_000, 1_000_000);
