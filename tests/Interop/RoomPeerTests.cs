@@ -118,6 +118,7 @@ public sealed class RoomPeerTests(ITestOutputHelper output) : IAsyncLifetime
     /// layers, rates, unforwardable packets, the uplink ladder, publications and subscriptions.</summary>
     private async Task LogLegsAsync()
     {
+        output.WriteLine($"media server: {_host.Media.PeerCount} peers, {_host.Media.DroppedDatagrams} datagrams dropped (no peer for them)");
         foreach (var room in _host.Services.GetRequiredService<TeleRehab.Media.Rooms.RoomManager>().Rooms)
         {
             foreach (var leg in await room.GetLegStatsAsync())
