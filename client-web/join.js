@@ -109,20 +109,26 @@ window.telerehab = {
   trackOwner: (trackId) => ownerOfTrackIdentifier(trackId),
   // Restarts ICE as a network change would (reason 'network-change'); true when a restart started.
   restartIce: () => restartIce('network-change'),
-  // The ICE ufrag of this page's current local description, and the ufrag and port of the local candidate its
-  // selected pair uses.
+  // The ICE ufrags of this page's current local and remote (the server's) descriptions, and the ufrag and port of the
+  // local candidate its selected pair uses (and the remote candidate's ufrag, where the browser reports it).
   async iceUfrags() {
     if (!pc) return null;
     let selected = null;
+    let selectedRemote = null;
     let port = null;
     const stats = await pc.getStats();
     for (const report of stats.values()) {
       if (report.type !== 'transport' || !report.selectedCandidatePairId) continue;
-      const candidate = stats.get(stats.get(report.selectedCandidatePairId)?.localCandidateId);
+      const pair = stats.get(report.selectedCandidatePairId);
+      const candidate = stats.get(pair?.localCandidateId);
       selected = candidate?.usernameFragment ?? null;
+      selectedRemote = stats.get(pair?.remoteCandidateId)?.usernameFragment ?? null;
       port = candidate?.port ?? null;
     }
-    return { local: iceUfragOf(pc.localDescription?.sdp), selected, port, connectionState: pc.connectionState };
+    return {
+      local: iceUfragOf(pc.localDescription?.sdp), remote: iceUfragOf(pc.remoteDescription?.sdp),
+      selected, selectedRemote, port, connectionState: pc.connectionState,
+    };
   },
   // Pose in the session: the channel's state, frames sent and dropped, and per sender what this page received.
   pose: () => sessionPose?.stats() ?? null,

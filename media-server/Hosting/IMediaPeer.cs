@@ -6,7 +6,8 @@ namespace TeleRehab.Media.Hosting;
 /// thread only.</summary>
 public interface IMediaPeer
 {
-    /// <summary>The ICE username fragment the server gave this peer; the demultiplexer finds new addresses by it.</summary>
+    /// <summary>The ICE username fragment the server gives this peer now (the one it is registered with, at first); the
+    /// demultiplexer finds new addresses by it, and by the ufrag an ICE restart adds (<see cref="MediaServer.AddUfrag"/>).</summary>
     string LocalUfrag { get; }
 
     /// <summary>True when <paramref name="request"/> is a STUN Binding request with a valid FINGERPRINT, this peer's

@@ -236,11 +236,44 @@ public sealed class MediaServer : IAsyncDisposable
     public MediaWorker Register(IMediaPeer peer, MediaWorker? worker = null)
     {
         worker ??= PickWorker();
-        if (!_byUfrag.TryAdd(peer.LocalUfrag, peer)) throw new InvalidOperationException("ICE ufrag collision.");
-        _peers[peer] = new PeerEntry(worker);
+        var ufrag = peer.LocalUfrag;
+        if (!_byUfrag.TryAdd(ufrag, peer)) throw new InvalidOperationException("ICE ufrag collision.");
+        var entry = new PeerEntry(worker);
+        entry.Ufrags.Add(ufrag);
+        _peers[peer] = entry;
         worker.Attach(peer);
         return worker;
     }
+
+    /// <summary>Makes a registered peer reachable by one more ufrag: the new local credentials of an ICE restart (RFC
+    /// 8445 §9), while its old ufrag stays until <see cref="RemoveUfrag"/> (the peer's checks come with either until it
+    /// has the answer). False when the ufrag is taken or the peer is not registered (or was retired meanwhile); every
+    /// ufrag added goes when the peer is unregistered.</summary>
+    public bool AddUfrag(IMediaPeer peer, string ufrag)
+    {
+        ArgumentNullException.ThrowIfNull(ufrag);
+        if (!_peers.TryGetValue(peer, out var entry)) return false;
+        lock (entry.Ufrags)
+        {
+            if (entry.Unregistered || !_byUfrag.TryAdd(ufrag, peer)) return false;
+            entry.Ufrags.Add(ufrag);
+            return true;
+        }
+    }
+
+    /// <summary>Forgets one of a peer's ufrags (the local credentials an ICE restart retired): a new address that checks
+    /// with it is then dropped like any unknown ufrag. A ufrag of another peer is left alone.</summary>
+    public void RemoveUfrag(IMediaPeer peer, string ufrag)
+    {
+        if (!_peers.TryGetValue(peer, out var entry)) return;
+        lock (entry.Ufrags)
+        {
+            if (entry.Ufrags.Remove(ufrag)) _byUfrag.TryRemove(new KeyValuePair<string, IMediaPeer>(ufrag, peer));
+        }
+    }
+
+    /// <summary>The ufrags the demultiplexer knows now, of every peer (tests: none is left when the peers are gone).</summary>
+    internal int UfragCount => _byUfrag.Count;
 
     /// <summary>The live peer the server gave <paramref name="localUfrag"/> (its ICE ufrag in our SDP), or null
     /// (diagnostics and tests; the packet path never looks peers up this way).</summary>
@@ -279,6 +312,13 @@ public sealed class MediaServer : IAsyncDisposable
         _byUfrag.TryRemove(new KeyValuePair<string, IMediaPeer>(peer.LocalUfrag, peer));
         if (_peers.TryRemove(peer, out var entry))
         {
+            lock (entry.Ufrags)
+            {
+                // Every ufrag the peer had (an ICE restart adds one), and none added after this.
+                entry.Unregistered = true;
+                foreach (var ufrag in entry.Ufrags) _byUfrag.TryRemove(new KeyValuePair<string, IMediaPeer>(ufrag, peer));
+                entry.Ufrags.Clear();
+            }
             lock (entry.Addresses)
             {
                 foreach (var address in entry.Addresses)
@@ -629,6 +669,10 @@ public sealed class MediaServer : IAsyncDisposable
     {
         public MediaWorker Worker { get; } = worker;
         public List<SocketAddress> Addresses { get; } = [];
+        /// <summary>The peer's ufrags in <see cref="_byUfrag"/> (lock the list): its first, and an ICE restart's.</summary>
+        public List<string> Ufrags { get; } = [];
+        /// <summary>Set under the lock of <see cref="Ufrags"/> once the peer is unregistered: nothing is added after.</summary>
+        public bool Unregistered { get; set; }
         /// <summary>Authenticated ICE-TCP paths, oldest first (lock the list); a closed connection removes its own.</summary>
         public List<TcpPacketPath> TcpPaths { get; } = [];
     }

@@ -23,6 +23,11 @@ public readonly record struct IceRequestResult(IceRequestOutcome Outcome, int Re
     /// <summary>The request carried USE-CANDIDATE and nominated the pair it came on (RFC 8445 §7.3.1.5). The agent
     /// knows remote addresses only: a host with several local addresses compares the pair's local side itself.</summary>
     public bool Nominated { get; init; }
+
+    /// <summary>The local credentials an ICE restart replaced, which this request retired: it was the first valid check
+    /// with the new ones, so checks with the old ones are refused from now on (the host forgets their ufrag). Null
+    /// otherwise.</summary>
+    public IceCredentials? RetiredLocalCredentials { get; init; }
 }
 
 /// <summary>
@@ -32,39 +37,75 @@ public readonly record struct IceRequestResult(IceRequestOutcome Outcome, int Re
 /// </summary>
 public sealed class IceLiteAgent : IDisposable
 {
-    private readonly StunIntegrityKey _localKey;
+    private StunIntegrityKey _localKey;
+    /// <summary>The key of the credentials an ICE restart replaced, while they are still accepted; null otherwise.</summary>
+    private StunIntegrityKey? _previousKey;
+    /// <summary>What checks are accepted with, swapped whole so that <see cref="IsAuthenticCheck"/> (any thread) never
+    /// sees half a restart.</summary>
+    private volatile CredentialSet _credentials;
     private SocketAddress? _selected;
     private IPEndPoint? _selectedEndPoint;
     private TimeSpan? _lastConsent;
 
     public IceLiteAgent(IceCredentials localCredentials, IceCredentials? remoteCredentials = null, ulong? tieBreaker = null)
     {
-        LocalCredentials = localCredentials ?? throw new ArgumentNullException(nameof(localCredentials));
-        RemoteCredentials = remoteCredentials;
+        ArgumentNullException.ThrowIfNull(localCredentials);
+        _credentials = new CredentialSet(localCredentials, remoteCredentials, null, null);
         _localKey = new StunIntegrityKey(localCredentials.PasswordBytes);
         TieBreaker = tieBreaker ?? IceTieBreaker.NewRandom();
     }
 
-    public IceCredentials LocalCredentials { get; }
+    /// <summary>The credentials this agent gives now (in its SDP answer); they change with an ICE restart.</summary>
+    public IceCredentials LocalCredentials => _credentials.Local;
 
     /// <summary>
     /// The peer's credentials from its SDP. When known, USERNAME must be exactly "localUfrag:remoteUfrag";
     /// when null, any remote part is accepted (the check is still authenticated by the local password).
     /// </summary>
-    public IceCredentials? RemoteCredentials { get; set; }
+    public IceCredentials? RemoteCredentials
+    {
+        get => _credentials.Remote;
+        set => _credentials = _credentials with { Remote = value };
+    }
+
+    /// <summary>The local credentials an ICE restart replaced while checks with them (and the peer's credentials of
+    /// then) are still accepted: until the first valid check with the new ones. Null otherwise.</summary>
+    public IceCredentials? PreviousLocalCredentials => _credentials.PreviousLocal;
 
     /// <summary>
-    /// An ICE restart the peer asked for (RFC 8445 §9; in SDP, a new ice-ufrag and ice-pwd, RFC 8839 §4.4.1.1.1): from
-    /// now on its checks carry <paramref name="remote"/>, and checks with the old credentials are refused (401). The
-    /// selected address and consent stay until a check with the new credentials nominates a pair (which may be on a
-    /// new address); ICE-lite keeps its own credentials, which is what the peer's checks are keyed with. No-op once
+    /// An ICE restart (RFC 8445 §9; in SDP, a new ice-ufrag and ice-pwd, RFC 8839 §4.4.1.1.1): the peer's checks will
+    /// carry <paramref name="remote"/>, and the agent's own credentials become <paramref name="local"/>, which go in the
+    /// answer (JSEP, RFC 8829 §5.3.1: an answer to an offer that restarts ICE has a new ice-ufrag and ice-pwd; RFC 8445
+    /// §9: both agents change them). The peer goes on checking with the old pair until it has applied that answer, so
+    /// checks with the old local and remote credentials are still answered (and keep consent) until the first valid
+    /// check with the new ones; from then on they are refused (401, RFC 8489 §9.1.3). The selected address and consent
+    /// stay until a check with the new credentials nominates a pair (which may be on a new address). A second restart
+    /// before any check with the first one's credentials keeps the pair that was in use before the first. No-op once
     /// closed or failed (a connection whose consent expired is gone).
     /// </summary>
-    public bool Restart(IceCredentials remote)
+    /// <exception cref="ArgumentException"><paramref name="local"/>'s ufrag is one this agent accepts checks for now.</exception>
+    public bool Restart(IceCredentials remote, IceCredentials local)
     {
         ArgumentNullException.ThrowIfNull(remote);
+        ArgumentNullException.ThrowIfNull(local);
         if (State is IceConnectionState.Closed or IceConnectionState.Failed) return false;
-        RemoteCredentials = remote;
+        var current = _credentials;
+        if (local.Ufrag == current.Local.Ufrag || local.Ufrag == current.PreviousLocal?.Ufrag)
+            throw new ArgumentException("an ICE restart needs a new local ufrag (RFC 8445 §9)", nameof(local));
+        var key = new StunIntegrityKey(local.PasswordBytes);
+        if (current.PreviousLocal is null)
+        {
+            // The pair in use now stays valid until the new one proves itself.
+            _previousKey = _localKey;
+            _credentials = new CredentialSet(local, remote, current.Local, current.Remote);
+        }
+        else
+        {
+            // The last restart's credentials were never used: the pair before it is still the one in use.
+            _localKey.Dispose();
+            _credentials = current with { Local = local, Remote = remote };
+        }
+        _localKey = key;
         Restarts++;
         return true;
     }
@@ -113,6 +154,8 @@ public sealed class IceLiteAgent : IDisposable
     {
         State = IceConnectionState.Closed;
         _localKey.Dispose();
+        _previousKey?.Dispose();
+        _previousKey = null;
     }
 
     public void Dispose() => Close();
@@ -138,10 +181,26 @@ public sealed class IceLiteAgent : IDisposable
         if (!message.TryGetUsername(out var username) || !message.HasMessageIntegrity)
             return WriteError(message, response, StunErrorCodes.BadRequest, authenticated: false);
 
-        // RFC 8445 §7.3 / RFC 8839 §5.4: USERNAME = "<our ufrag>:<their ufrag>"; unknown -> 401.
-        if (!IsValidUsername(username))
+        // RFC 8445 §7.3 / RFC 8839 §5.4: USERNAME = "<our ufrag>:<their ufrag>"; unknown -> 401 (RFC 8489 §9.1.3).
+        // After an ICE restart the pair before it is valid too, until the first valid check with the new one.
+        var credentials = _credentials;
+        StunIntegrityKey key;
+        bool current;
+        if (IsValidUsername(username, credentials.Local, credentials.Remote))
+        {
+            key = _localKey;
+            current = true;
+        }
+        else if (credentials.PreviousLocal is { } previous && IsValidUsername(username, previous, credentials.PreviousRemote))
+        {
+            key = _previousKey!;
+            current = false;
+        }
+        else
+        {
             return WriteError(message, response, StunErrorCodes.Unauthorized, authenticated: false);
-        if (!StunMessage.VerifyMessageIntegrity(message, _localKey))
+        }
+        if (!StunMessage.VerifyMessageIntegrity(message, key))
             return WriteError(message, response, StunErrorCodes.Unauthorized, authenticated: false);
 
         // RFC 8489 §6.3.1: unknown comprehension-required attributes -> 420 listing them (authenticated response).
@@ -162,13 +221,13 @@ public sealed class IceLiteAgent : IDisposable
             var errorWriter = new StunMessageWriter(response, StunMessageType.BindingError, message.TransactionIdBytes);
             errorWriter.AddErrorCode(StunErrorCodes.UnknownAttribute);
             errorWriter.AddAttribute(StunAttributeType.UnknownAttributes, unknown[..(2 * unknownCount)]);
-            return new IceRequestResult(IceRequestOutcome.ErrorResponse, errorWriter.Complete(_localKey), StunErrorCodes.UnknownAttribute, false);
+            return new IceRequestResult(IceRequestOutcome.ErrorResponse, errorWriter.Complete(key), StunErrorCodes.UnknownAttribute, false);
         }
 
         // RFC 8445 §7.3.1.1: we are controlled. A peer that also claims controlled is in conflict; an ICE lite agent
         // cannot take the controlling role (§6.1.1), so it always answers 487 and the full peer switches to controlling.
         if (message.TryGetIceControlled(out _))
-            return WriteError(message, response, StunErrorCodes.RoleConflict, authenticated: true);
+            return WriteError(message, response, StunErrorCodes.RoleConflict, authenticated: true, key);
 
         bool changed = false;
         bool nominated = false;
@@ -195,8 +254,10 @@ public sealed class IceLiteAgent : IDisposable
 
         var writer = new StunMessageWriter(response, StunMessageType.BindingSuccess, message.TransactionIdBytes);
         writer.AddXorMappedAddress(remote);
-        int length = writer.Complete(_localKey);
-        return new IceRequestResult(IceRequestOutcome.SuccessResponse, length, 0, changed) { Nominated = nominated };
+        int length = writer.Complete(key);
+        // The first check that succeeds with a restart's credentials ends the old ones (the peer has the answer).
+        var retired = current ? RetirePrevious(credentials) : null;
+        return new IceRequestResult(IceRequestOutcome.SuccessResponse, length, 0, changed) { Nominated = nominated, RetiredLocalCredentials = retired };
     }
 
     /// <summary>
@@ -212,8 +273,22 @@ public sealed class IceLiteAgent : IDisposable
         if (!StunMessage.TryParse(request, out var message)) return false;
         if (message.MessageType != StunMessageType.BindingRequest) return false;
         if (!StunMessage.VerifyFingerprint(message)) return false;
-        if (!message.TryGetUsername(out var username) || !IsValidUsername(username)) return false;
-        return StunMessage.VerifyMessageIntegrity(message, LocalCredentials.PasswordBytes);
+        if (!message.TryGetUsername(out var username)) return false;
+        var credentials = _credentials;
+        if (IsValidUsername(username, credentials.Local, credentials.Remote))
+            return StunMessage.VerifyMessageIntegrity(message, credentials.Local.PasswordBytes);
+        return credentials.PreviousLocal is { } previous && IsValidUsername(username, previous, credentials.PreviousRemote)
+            && StunMessage.VerifyMessageIntegrity(message, previous.PasswordBytes);
+    }
+
+    /// <summary>Stops accepting the credentials a restart replaced; returns them (null when there were none).</summary>
+    private IceCredentials? RetirePrevious(CredentialSet credentials)
+    {
+        if (credentials.PreviousLocal is not { } previous) return null;
+        _credentials = credentials with { PreviousLocal = null, PreviousRemote = null };
+        _previousKey?.Dispose();
+        _previousKey = null;
+        return previous;
     }
 
     private const int MaxUnknownListed = 16;
@@ -223,20 +298,25 @@ public sealed class IceLiteAgent : IDisposable
         or StunAttributeType.UnknownAttributes or StunAttributeType.Realm or StunAttributeType.Nonce
         or StunAttributeType.XorMappedAddress or StunAttributeType.Priority or StunAttributeType.UseCandidate;
 
-    private bool IsValidUsername(ReadOnlySpan<byte> username)
+    private static bool IsValidUsername(ReadOnlySpan<byte> username, IceCredentials localCredentials, IceCredentials? remoteCredentials)
     {
-        ReadOnlySpan<byte> local = LocalCredentials.UfragBytes;
+        ReadOnlySpan<byte> local = localCredentials.UfragBytes;
         if (username.Length <= local.Length || !username.StartsWith(local) || username[local.Length] != (byte)':') return false;
         ReadOnlySpan<byte> remotePart = username[(local.Length + 1)..];
-        return RemoteCredentials is { } rc ? remotePart.SequenceEqual(rc.UfragBytes) : !remotePart.IsEmpty;
+        return remoteCredentials is { } rc ? remotePart.SequenceEqual(rc.UfragBytes) : !remotePart.IsEmpty;
     }
 
-    private IceRequestResult WriteError(in StunMessageReader request, Span<byte> response, int code, bool authenticated)
+    private static IceRequestResult WriteError(in StunMessageReader request, Span<byte> response, int code, bool authenticated,
+        StunIntegrityKey? key = null)
     {
         var writer = new StunMessageWriter(response, StunMessageType.BindingError, request.TransactionIdBytes);
         writer.AddErrorCode(code);
         // RFC 8489 §9.1.4: responses to authenticated requests carry MESSAGE-INTEGRITY; 400/401 cannot (§9.1.3).
-        int length = authenticated ? writer.Complete(_localKey) : writer.CompleteWithoutIntegrity();
+        int length = authenticated ? writer.Complete(key!) : writer.CompleteWithoutIntegrity();
         return new IceRequestResult(IceRequestOutcome.ErrorResponse, length, code, false);
     }
+
+    /// <summary>The credentials checks are accepted with: the current local and remote pair, and while a restart waits
+    /// for its first valid check, the pair before it.</summary>
+    private sealed record CredentialSet(IceCredentials Local, IceCredentials? Remote, IceCredentials? PreviousLocal, IceCredentials? PreviousRemote);
 }

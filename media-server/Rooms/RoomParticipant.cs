@@ -23,7 +23,9 @@ internal sealed class RoomParticipant : IMediaPeer, IPeerConnectionHandler, IEgr
     private const int MaxNacksPerPacket = 64;
 
     private readonly MediaRoom _room;
-    private readonly IceCredentials _ice = IceCredentials.Generate();
+    /// <summary>The ICE credentials of this participant's answers; an ICE restart gives new ones (read from any thread
+    /// through <see cref="LocalUfrag"/>).</summary>
+    private volatile IceCredentials _ice = IceCredentials.Generate();
     private readonly Dictionary<string, Publication> _publicationsByMid = new(StringComparer.Ordinal);
     private readonly Dictionary<uint, PublishedStream> _streamsBySsrc = [];
     private readonly List<Publication> _publications = [];
@@ -223,10 +225,10 @@ internal sealed class RoomParticipant : IMediaPeer, IPeerConnectionHandler, IEgr
                 media.Kind == "video" ? (reuse ? existing!.RtxSsrc : RandomSsrc()) : null);
         }
 
-        var local = new SdpLocalParameters
+        SdpLocalParameters Local(IceCredentials ice) => new()
         {
-            IceUfrag = _ice.Ufrag,
-            IcePwd = _ice.Password,
+            IceUfrag = ice.Ufrag,
+            IcePwd = ice.Password,
             Fingerprint = _room.Manager.PeerOptions.Certificate.SdpFingerprint,
             Candidates = _room.Manager.Server.LocalCandidates().Select(c => c.ToString()).ToList(),
             LocalStreams = streams,
@@ -238,7 +240,7 @@ internal sealed class RoomParticipant : IMediaPeer, IPeerConnectionHandler, IEgr
             // loss warrants (Sfu/RedForwarding), so it is always accepted for the downlink.
             AudioRedundancy = _room.WeakAudio ? SdpAudioRedundancy.Accepted : SdpAudioRedundancy.Preferred,
         };
-        if (!new SdpAnswerer(local).TryCreateAnswer(offer, out var answer, out error)) return NegotiationResult.Fail($"cannot answer the offer: {error}");
+        if (!new SdpAnswerer(Local(_ice)).TryCreateAnswer(offer, out var answer, out error)) return NegotiationResult.Fail($"cannot answer the offer: {error}");
         var session = answer!.Session;
         var fingerprint = $"{session.RemoteFingerprint.Algorithm} {session.RemoteFingerprint.Value}";
 
@@ -275,10 +277,28 @@ internal sealed class RoomParticipant : IMediaPeer, IPeerConnectionHandler, IEgr
             }
         }
 
+        // The answer to a restart has new local credentials too (RFC 8829 §5.3.1 and §5.2.1, RFC 8445 §9), generated as
+        // the first ones (RFC 8445 §5.3) and reachable by their ufrag before the peer can check with them.
+        IceCredentials? restartLocal = null;
+        if (_connection is not null && remoteIce is not null)
+        {
+            restartLocal = ReserveRestartCredentials();
+            if (restartLocal is null) return NegotiationResult.Fail("the media connection is closing; join again");
+            if (!new SdpAnswerer(Local(restartLocal)).TryCreateAnswer(offer, out answer, out error))
+            {
+                _room.Manager.Server.RemoveUfrag(this, restartLocal.Ufrag);
+                return NegotiationResult.Fail($"cannot answer the offer: {error}");
+            }
+            session = answer!.Session;
+        }
+
         // The publications' retransmission buffers are reserved before any is allocated (the last refusal).
         var reservations = PlanRetransmissionMemory(session, limits.CanPublish, out var growing, out var releasing);
         var memory = _room.Manager.RetransmissionMemory;
-        switch (memory.TryReserve(growing, _retransmissionBytes, releasing))
+        var reserved = memory.TryReserve(growing, _retransmissionBytes, releasing);
+        if (reserved != RetransmissionReservation.Reserved && restartLocal is not null)
+            _room.Manager.Server.RemoveUfrag(this, restartLocal.Ufrag); // a refusal changes nothing
+        switch (reserved)
         {
             case RetransmissionReservation.ParticipantFull:
                 return NegotiationResult.Fail($"this participant's retransmission memory would be {RetransmissionMemory.ToMB(_retransmissionBytes - releasing + growing)} MB " +
@@ -298,10 +318,23 @@ internal sealed class RoomParticipant : IMediaPeer, IPeerConnectionHandler, IEgr
             _remoteFingerprint = fingerprint;
             _room.Manager.Server.Register(this, _room.Worker);
         }
-        else if (remoteIce is not null && _connection.RestartIce(remoteIce))
+        else if (restartLocal is not null)
         {
-            _remoteUfrag = remoteIce.Ufrag;
-            _remoteIcePwd = remoteIce.Password;
+            // An earlier restart whose credentials no check used yet: the agent drops them now (the pair before it is
+            // still the one in use), so their ufrag goes too; otherwise the current ufrag stays until the new
+            // credentials are used (OnIceCredentialsRetired).
+            var unused = _connection.RetiringIceCredentials is not null ? _ice : null;
+            if (_connection.RestartIce(remoteIce!, restartLocal))
+            {
+                _remoteUfrag = remoteIce!.Ufrag;
+                _remoteIcePwd = remoteIce.Password;
+                _ice = restartLocal;
+                if (unused is not null) _room.Manager.Server.RemoveUfrag(this, unused.Ufrag);
+            }
+            else
+            {
+                _room.Manager.Server.RemoveUfrag(this, restartLocal.Ufrag);
+            }
         }
 
         if (_connection.ApplyDataChannels(session) is { } dataChannels)
@@ -1049,6 +1082,24 @@ internal sealed class RoomParticipant : IMediaPeer, IPeerConnectionHandler, IEgr
     bool IMediaPeer.IsClosed => _closed;
 
     void IPeerConnectionHandler.OnPathSelected(PeerConnection connection, IPacketPath path) => _room.Manager.Server.BindPath(this, path);
+
+    /// <summary>The peer checked with an ICE restart's credentials: the old ufrag finds this participant no more, and
+    /// the agent refuses checks with it (401, RFC 8489 §9.1.3).</summary>
+    void IPeerConnectionHandler.OnIceCredentialsRetired(PeerConnection connection, IceCredentials retired)
+        => _room.Manager.Server.RemoveUfrag(this, retired.Ufrag);
+
+    /// <summary>New local credentials for an ICE restart, already reachable by their ufrag (a collision, once in 2^47,
+    /// draws again); null when this participant is no longer registered.</summary>
+    private IceCredentials? ReserveRestartCredentials()
+    {
+        for (var attempt = 0; attempt < 4; attempt++)
+        {
+            var credentials = IceCredentials.Generate();
+            if (_room.Manager.Server.AddUfrag(this, credentials.Ufrag)) return credentials;
+            if (_room.Manager.Server.FindPeer(credentials.Ufrag) is null) return null; // not registered (closing)
+        }
+        return null;
+    }
 
     void IPeerConnectionHandler.OnConnected(PeerConnection connection)
     {

@@ -1,3 +1,4 @@
+using TeleRehab.Media.Ice;
 using TeleRehab.Media.Net;
 
 namespace TeleRehab.Media.WebRtc;
@@ -18,6 +19,11 @@ public interface IPeerConnectionHandler
 
     /// <summary>A decrypted RTCP compound packet; the same buffer rules as <see cref="OnRtp"/>.</summary>
     void OnRtcp(PeerConnection connection, Span<byte> buffer, int length, TimeSpan now);
+
+    /// <summary>The first valid check with the credentials of an ICE restart came (<see cref="PeerConnection.RestartIce"/>):
+    /// from now on checks with <paramref name="retired"/> (the local credentials before the restart) are refused, so a
+    /// host that finds peers by their ufrag forgets its ufrag.</summary>
+    void OnIceCredentialsRetired(PeerConnection connection, IceCredentials retired) { }
 
     /// <summary>The connection closed or failed; called once.</summary>
     void OnClosed(PeerConnection connection, string reason);

@@ -111,15 +111,25 @@ public sealed class PeerConnection : IDisposable
 
     /// <summary>
     /// The peer restarts ICE (RFC 8445 §9) on this connection with <paramref name="remote"/> credentials from its new
-    /// offer. DTLS and SRTP are kept (JSEP, RFC 8829 §5.3.1: a renegotiation that keeps the fingerprint and the setup
-    /// role keeps the DTLS association), and media follows the path the new checks nominate. ICE-lite (server) side
-    /// only; called on the owner's loop. False when the connection has closed or failed.
+    /// offer, and this side takes <paramref name="local"/> (new, for the answer: RFC 8829 §5.3.1). Checks with the old
+    /// pair are still answered until the first valid check with the new one, which the handler hears of
+    /// (<see cref="IPeerConnectionHandler.OnIceCredentialsRetired"/>). DTLS and SRTP are kept (JSEP, RFC 8829 §5.3.1: a
+    /// renegotiation that keeps the fingerprint and the setup role keeps the DTLS association), and media follows the
+    /// path the new checks nominate. ICE-lite (server) side only; called on the owner's loop. False when the connection
+    /// has closed or failed.
     /// </summary>
-    public bool RestartIce(IceCredentials remote)
+    public bool RestartIce(IceCredentials remote, IceCredentials local)
     {
         if (_lite is null) throw new InvalidOperationException("only the ICE-lite side takes an ICE restart from an offer");
-        return State is not (PeerConnectionState.Closed or PeerConnectionState.Failed) && _lite.Restart(remote);
+        return State is not (PeerConnectionState.Closed or PeerConnectionState.Failed) && _lite.Restart(remote, local);
     }
+
+    /// <summary>The local credentials an ICE restart replaced while checks with them are still answered (until the first
+    /// valid check with the new ones); null otherwise, and on a client.</summary>
+    public IceCredentials? RetiringIceCredentials => _lite?.PreviousLocalCredentials;
+
+    /// <summary>The ICE-lite side's local credentials now (the answer's ice-ufrag and ice-pwd); null on a client.</summary>
+    public IceCredentials? LocalIceCredentials => _lite?.LocalCredentials;
 
     /// <summary>ICE restarts this (ICE-lite) connection took.</summary>
     public int IceRestarts => _lite?.Restarts ?? 0;
@@ -208,6 +218,8 @@ public sealed class PeerConnection : IDisposable
                 ? _lite.HandleBindingRequest(datagram, udp.Address, now, response)
                 : _lite.HandleBindingRequest(datagram, path.Remote, now, response);
             if (result.HasResponse) path.Send(response[..result.ResponseLength]);
+            if (result.RetiredLocalCredentials is { } retired) _handler.OnIceCredentialsRetired(this, retired);
+            if (State is PeerConnectionState.Closed or PeerConnectionState.Failed) return;
             if (result.Outcome == IceRequestOutcome.SuccessResponse
                 && (result.SelectedRemoteChanged || _selectedPath is null || (result.Nominated && IsOtherLocal(path, _selectedPath))))
             {

@@ -211,7 +211,9 @@ public sealed class WebRtcClient : IMediaPeer, IPeerConnectionHandler, IAsyncDis
                 if (negotiated!.RemoteIceUfrag != previous.RemoteIceUfrag || negotiated.RemoteIcePwd != previous.RemoteIcePwd
                     || !string.Equals(negotiated.RemoteFingerprint.Value, previous.RemoteFingerprint.Value, StringComparison.OrdinalIgnoreCase))
                 {
-                    error = "the answer restarts ICE or changes the certificate: this client renegotiates on the same transport only";
+                    // This client never restarts ICE (docs/signalling.md, "ICE restart"): its offers keep its credentials,
+                    // so an answer must keep the server's too (RFC 8829 §5.3.1: only a restart changes them).
+                    error = "the answer changes the server's ICE credentials or certificate although this client's offer did not restart ICE";
                     return false;
                 }
                 Adopt(negotiated);

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Playwright;
 using TeleRehab.Media.Tests.Support;
 using Xunit.Abstractions;
@@ -87,7 +88,15 @@ public sealed class RoomPeerTests(ITestOutputHelper output) : IAsyncLifetime
         await patient.WaitConnectedAsync(Within);
 
         // The page decodes the stack's video and hears its tone.
-        await therapist.WaitDecodesAsync([patient.ParticipantId], Within);
+        try
+        {
+            await therapist.WaitDecodesAsync([patient.ParticipantId], Within);
+        }
+        catch (TimeoutException)
+        {
+            await LogLegsAsync();
+            throw;
+        }
         var heard = await WaitForEnergyAsync(therapist.Page, 0.01, Within);
         var seen = (await therapist.InboundAsync())[patient.ParticipantId];
         output.WriteLine($"therapist: {seen.FramesDecoded} frames of the {stack} patient decoded, audio energy {heard:0.000}");
@@ -103,6 +112,20 @@ public sealed class RoomPeerTests(ITestOutputHelper output) : IAsyncLifetime
         Assert.True(decoded["audioFrames"]!.GetValue<int>() >= 100, $"{stack} decoded {decoded["audioFrames"]} audio frames of the page");
         // Chromium's fake microphone beeps: some decoded audio is loud.
         Assert.True(decoded["peakRms"]!.GetValue<int>() >= 1000, $"{stack}'s loudest decoded audio of the page had an RMS of {decoded["peakRms"]}");
+    }
+
+    /// <summary>What the SFU holds and did for each leg, when the page decoded nothing (aiortc's case is not steady yet):
+    /// layers, rates, unforwardable packets, the uplink ladder, publications and subscriptions.</summary>
+    private async Task LogLegsAsync()
+    {
+        output.WriteLine($"media server: {_host.Media.PeerCount} peers, {_host.Media.DroppedDatagrams} datagrams dropped (no peer for them)");
+        foreach (var room in _host.Services.GetRequiredService<TeleRehab.Media.Rooms.RoomManager>().Rooms)
+        {
+            foreach (var leg in await room.GetLegStatsAsync())
+                output.WriteLine($"leg {leg.ParticipantId}: {JsonSerializer.Serialize(leg)}");
+            foreach (var participant in await room.GetDiagnosticsAsync())
+                output.WriteLine($"participant: {participant}");
+        }
     }
 
     private async Task<double> WaitForEnergyAsync(IPage page, double minimum, TimeSpan timeout)

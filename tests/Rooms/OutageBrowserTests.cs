@@ -310,6 +310,8 @@ public sealed class OutageBrowserTests(ITestOutputHelper output) : IAsyncLifetim
             "async (old) => { const u = await window.telerehab.iceUfrags(); return u && u.local !== old && u.selected === u.local; }", oldUfrag,
             new PageWaitForFunctionOptions { Timeout = 20_000, PollingInterval = 200 });
         var restarted = clock.Elapsed.TotalSeconds;
+        var after = await call.Patient.Page.EvaluateAsync<JsonElement>("() => window.telerehab.iceUfrags()");
+        Assert.NotEqual(before.GetProperty("remote").GetString(), after.GetProperty("remote").GetString()); // the server's credentials changed too
         var took = await SecondsUntilMediaAsync(call.Therapist, call.PatientId, TimeSpan.FromSeconds(20));
         output.WriteLine($"online event: the new ICE credentials were in use {restarted:0.0} s after, the therapist decoded the patient " +
             $"{took?.ToString("0.0") ?? "never"} s later; page ICE restarts {await call.Patient.Page.EvaluateAsync<int>(IceRestarts) - restarts}");
@@ -330,6 +332,7 @@ public sealed class OutageBrowserTests(ITestOutputHelper output) : IAsyncLifetim
         while (DateTime.UtcNow < deadline && (_host.Media.PeerCount > 0 || coordinator.LiveRoomCount > 0 || rooms.Rooms.Any()))
             await Task.Delay(200);
         Assert.Equal(0, _host.Media.PeerCount);
+        Assert.Equal(0, _host.Media.UfragCount); // every ufrag of every peer, an ICE restart's too
         Assert.Equal(0, coordinator.LiveRoomCount);
         Assert.Equal(0, coordinator.MemberCount);
         Assert.Equal(0, coordinator.ReconnectingCount);

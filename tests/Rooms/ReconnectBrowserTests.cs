@@ -136,15 +136,28 @@ public sealed class ReconnectBrowserTests(ITestOutputHelper output) : IAsyncLife
         var patientTracks = await patient.Page.EvaluateAsync<string>(tracks);
         var before = await patient.Page.EvaluateAsync<System.Text.Json.JsonElement>("() => window.telerehab.iceUfrags()");
         var oldUfrag = before.GetProperty("local").GetString();
+        var oldServerUfrag = before.GetProperty("remote").GetString()!;
         Assert.Equal(oldUfrag, before.GetProperty("selected").GetString());
+        Assert.NotNull(_host.Media.FindPeer(oldServerUfrag));
 
         // The page restarts ICE as on a network change: new credentials in a new offer, the same peer connection.
         Assert.True(await patient.Page.EvaluateAsync<bool>("() => window.telerehab.restartIce()"));
         await WaitAsync(patient.Page, "old => window.telerehab.iceUfrags().then((u) => u && u.local !== old && u.selected === u.local"
             + " && u.connectionState === 'connected')", oldUfrag, 20_000);
         var after = await patient.Page.EvaluateAsync<System.Text.Json.JsonElement>("() => window.telerehab.iceUfrags()");
-        output.WriteLine($"ICE ufrag {oldUfrag} -> {after.GetProperty("local").GetString()}, local port {before.GetProperty("port")} -> {after.GetProperty("port")}");
+        var newServerUfrag = after.GetProperty("remote").GetString()!;
+        output.WriteLine($"ICE ufrag {oldUfrag} -> {after.GetProperty("local").GetString()}, the server's {oldServerUfrag} -> {newServerUfrag}"
+            + $" (selected pair's remote: {after.GetProperty("selectedRemote")}), local port {before.GetProperty("port")} -> {after.GetProperty("port")}");
         Assert.Equal(1, await patient.Page.EvaluateAsync<int>("() => window.telerehab.state.iceRestarts"));
+        // The server's answer to the restart has new credentials of its own (RFC 8829 §5.3.1, RFC 8445 §9), and once the
+        // page checked with them the old ufrag finds nothing on the server.
+        Assert.NotEqual(oldServerUfrag, newServerUfrag);
+        // (Chromium's stats may go on naming the old ufrag for the remote candidate at the same address: it is logged only.)
+        var patientPeer = _host.Media.FindPeer(newServerUfrag);
+        Assert.NotNull(patientPeer);
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(5);
+        while (_host.Media.FindPeer(oldServerUfrag) is not null && DateTime.UtcNow < deadline) await Task.Delay(100);
+        Assert.Null(_host.Media.FindPeer(oldServerUfrag));
         // Chromium gathers new candidates for the restart; whether it nominates one on a new local port varies (runs saw
         // both), so the port is only logged here (the agent's move to a new address: Ice/IceLiteRestartTests).
 
@@ -156,6 +169,7 @@ public sealed class ReconnectBrowserTests(ITestOutputHelper output) : IAsyncLife
         Assert.Equal(therapistTracks, await therapist.Page.EvaluateAsync<string>(tracks));
         Assert.Equal(patientTracks, await patient.Page.EvaluateAsync<string>(tracks));
         Assert.Equal(2, _host.Media.PeerCount);
+        Assert.Equal(2, _host.Media.UfragCount); // one per peer: the retired one is gone
         Assert.Equal("call", await patient.ScreenAsync());
         Assert.Null(await patient.Page.EvaluateAsync<string?>("() => window.telerehab.state.notice"));
     }
