@@ -102,6 +102,17 @@ public sealed class MediaRoom
         !_participants.TryGetValue(participantId, out var participant) || participant.UplinkMode is null ? UplinkStepDown.NoLadder
         : participant.StepDownUplink(reason) ? UplinkStepDown.SteppedDown : UplinkStepDown.AlreadyDown);
 
+    /// <summary>Whom the therapist put in focus, or null (worker thread): every receiver's budget serves that
+    /// participant's video first (<see cref="RoomParticipant"/>'s allocation), before the role-based priorities.</summary>
+    internal string? Focus { get; private set; }
+
+    /// <summary>The therapist put <paramref name="participantId"/> in focus (null: nobody, the role-based priorities).</summary>
+    public Task SetFocusAsync(string? participantId) => Run(() =>
+    {
+        Focus = participantId;
+        return true;
+    });
+
     /// <summary>Whose pose a participant receives beyond its role's default (a patient asking to see its own).</summary>
     public Task SetPoseInterestAsync(string participantId, PoseInterest interest) => Run(() =>
     {

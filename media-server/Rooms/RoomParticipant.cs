@@ -138,7 +138,9 @@ internal sealed class RoomParticipant : IMediaPeer, IPeerConnectionHandler, IEgr
         _subscriptionsBySsrc.Count,
         _subscriptionsByMid.Values.Count(s => s.Publication.Publisher.IsClosed));
 
-    internal LegStats GetLegStats() => new(
+    internal LegStats GetLegStats() => GetLegStats(BudgetRanks());
+
+    private LegStats GetLegStats(Dictionary<Subscription, int> ranks) => new(
         Id,
         Egress.Estimator.FeedbacksReceived > 0 ? Egress.EstimateBps : 0,
         Egress.Estimator.FeedbacksReceived,
@@ -147,7 +149,7 @@ internal sealed class RoomParticipant : IMediaPeer, IPeerConnectionHandler, IEgr
         Egress.Pacer.LongestWait,
         Egress.Pacer.TotalWait,
         Egress.ProbePacketsSent,
-        _subscriptionsByMid.Values.Select(s => s.GetStats()).ToList(),
+        _subscriptionsByMid.Values.Select(s => s.GetStats(ranks.GetValueOrDefault(s, -1))).ToList(),
         $"delay {Egress.Estimator.DelayBasedBitrate / 1000} loss {(Egress.Estimator.LossBasedBitrate == long.MaxValue ? -1 : Egress.Estimator.LossBasedBitrate / 1000)} " +
         $"acked {Egress.Estimator.AcknowledgedBitrate / 1000} kbit/s, loss {Egress.Estimator.LossFraction:P1} (inherent {Egress.Estimator.InherentLossFraction:P1}), " +
         $"unstampable {Egress.Unstampable}, sent {Egress.PacketsSent}, {Egress.Estimator.State}, overuses {Egress.Estimator.OveruseSignals}, probes {Egress.Estimator.ProbesSucceeded}/{Egress.Estimator.ProbesSent} last {Egress.Estimator.LastProbeResult / 1000}, " +
@@ -967,7 +969,8 @@ internal sealed class RoomParticipant : IMediaPeer, IPeerConnectionHandler, IEgr
             if (subscription.Layers is not null)
             {
                 var at = 0;
-                while (at < _videoByPriority.Count && _videoByPriority[at].Priority >= subscription.Priority) at++;
+                var priority = EffectivePriority(subscription);
+                while (at < _videoByPriority.Count && EffectivePriority(_videoByPriority[at]) >= priority) at++;
                 _videoByPriority.Insert(at, subscription);
                 continue;
             }
@@ -991,6 +994,23 @@ internal sealed class RoomParticipant : IMediaPeer, IPeerConnectionHandler, IEgr
         foreach (var subscription in _videoByPriority) wanted += subscription.Allocate(ref budget, now);
         if (weak && _videoByPriority.Count > 0) wanted = beforeVideo + _room.Manager.UplinkMode.LowestVideoBps;
         if (wanted > 0) Egress.SetWantedBitrate(wanted + wanted / 10, now);
+    }
+
+    /// <summary>A video's place in this leg's budget: the participant the therapist put in focus first, then by role
+    /// (<see cref="Subscription.Priority"/>, set at negotiation: a patient's leg serves the therapist first).</summary>
+    private int EffectivePriority(Subscription subscription) =>
+        subscription.Priority + (_room.Focus is { } focus && subscription.Publication.Publisher.Id == focus ? FocusPriorityBoost : 0);
+
+    private const int FocusPriorityBoost = 2;
+
+    /// <summary>Each video's place in this leg's budget (0 is served first), as <see cref="AllocateLayers"/> orders them.</summary>
+    private Dictionary<Subscription, int> BudgetRanks()
+    {
+        var ranks = new Dictionary<Subscription, int>();
+        var rank = 0;
+        foreach (var subscription in _subscriptionsByMid.Values.Where(s => s.Layers is not null).OrderByDescending(EffectivePriority))
+            ranks[subscription] = rank++;
+        return ranks;
     }
 
     /// <summary>The video subscription whose RTX stream carries this leg's probe padding.</summary>

@@ -112,9 +112,10 @@ public sealed record LegStats(
     string Uplink = "");
 
 /// <summary>What one subscriber gets of one track: the layer forwarded now and the one wanted ("S2T2", "paused", or
-/// "all" for a single-layer track), layer switches, and packets resent on its NACKs.</summary>
+/// "all" for a single-layer track), layer switches, packets resent on its NACKs, and for a layered video its place in
+/// the leg's budget (0 is served first; -1 for audio and single-layer tracks).</summary>
 public sealed record SubscriptionStats(string TrackId, string PublisherId, string Kind, string Layer, string Target, long LayerSwitches,
-    long Retransmissions, string LayerRates = "");
+    long Retransmissions, string LayerRates = "", int BudgetRank = -1);
 
 /// <summary>What <see cref="MediaRoom.StepDownUplinkAsync"/> did.</summary>
 public enum UplinkStepDown

@@ -197,10 +197,10 @@ internal sealed class Subscription : IPaddingSource
         return RetransmitResult.Sent;
     }
 
-    internal SubscriptionStats GetStats() => new(Publication.Info.TrackId, Publication.Publisher.Id, Publication.Kind,
+    internal SubscriptionStats GetStats(int budgetRank = -1) => new(Publication.Info.TrackId, Publication.Publisher.Id, Publication.Kind,
         Layers is null || !Publication.IsLayered ? "all" : Layers.Current.IsNone ? "paused" : Layers.Current.ToString(),
         Layers is null || !Publication.IsLayered ? "all" : Layers.Target.IsNone ? "paused" : Layers.Target.ToString(),
-        LayerSwitches, _nacks.RetransmittedCount, DescribeRates());
+        LayerSwitches, _nacks.RetransmittedCount, DescribeRates(), budgetRank);
 
     private string DescribeRates()
     {

@@ -582,6 +582,8 @@ public sealed partial class RoomCoordinator : IRoomListener, IDisposable
             }
             if (room.Focus == participantId) return;
             room.Focus = participantId;
+            // Posted under the lock, so the media worker applies focus changes in the order they were made.
+            _ = room.Media.SetFocusAsync(participantId);
             Broadcast(room, sends, "FocusChanged", new FocusDto(participantId));
         }
         Run(sends);
@@ -666,6 +668,7 @@ public sealed partial class RoomCoordinator : IRoomListener, IDisposable
         {
             // The one in focus left: the patients' pages show the therapist again.
             room.Focus = null;
+            _ = room.Media.SetFocusAsync(null);
             Broadcast(room, sends, "FocusChanged", new FocusDto(null));
         }
         ForgetIfEmpty(room);

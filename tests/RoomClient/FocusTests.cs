@@ -108,4 +108,44 @@ public sealed class FocusTests(ITestOutputHelper output) : IAsyncLifetime
         // Someone still waiting is not in the room either.
         Assert.Contains("HubException: not-found:", await RefusedAsync(() => therapist.SetFocusAsync(lateJoin.ParticipantId)));
     }
+
+    /// <summary>The media server follows the focus: every leg's budget serves the video of the one in focus first (a
+    /// patient's leg otherwise serves the therapist's first), and the role-based order again once nobody is.</summary>
+    [Fact]
+    public async Task Every_leg_serves_the_video_in_focus_first()
+    {
+        var session = await _kit.Api.CreateAsync("group", waitingRoom: false, title: "focus budget");
+        var therapist = await _kit.JoinAsync("therapist", session.TherapistLink);
+        var ana = await _kit.JoinAsync("ana", await _kit.Api.InviteAsync(session.Id, "patient", "Ana"));
+        var ben = await _kit.JoinAsync("ben", await _kit.Api.InviteAsync(session.Id, "patient", "Ben"));
+        await RoomTestKit.WaitReceivingAsync(ana, ben.ParticipantId, audio: false);
+        await RoomTestKit.WaitReceivingAsync(ana, therapist.ParticipantId, audio: false);
+        await RoomTestKit.WaitReceivingAsync(therapist, ben.ParticipantId, audio: false);
+        Assert.True(_kit.Rooms.TryGet(session.Id, out var room));
+
+        // The publisher whose video a leg's budget serves first.
+        async Task<string?> FirstServedAsync(SessionClient receiver)
+        {
+            var leg = (await room.GetLegStatsAsync()).Single(l => l.ParticipantId == receiver.ParticipantId);
+            return leg.Subscriptions.SingleOrDefault(s => s.Kind == "video" && s.BudgetRank == 0)?.PublisherId;
+        }
+        async Task WaitFirstServedAsync(SessionClient receiver, string publisherId, string when) =>
+            Assert.True(await RoomTestKit.WaitUntilAsync(async () => await FirstServedAsync(receiver) == publisherId, RoomTestKit.Generous),
+                $"{when}: {receiver.Name}'s leg serves {await FirstServedAsync(receiver)} first, want {publisherId}");
+
+        await WaitFirstServedAsync(ana, therapist.ParticipantId, "nobody in focus");
+        await therapist.SetFocusAsync(ben.ParticipantId);
+        await WaitFirstServedAsync(ana, ben.ParticipantId, "Ben in focus");
+        await WaitFirstServedAsync(therapist, ben.ParticipantId, "Ben in focus");
+        await therapist.SetFocusAsync(ana.ParticipantId);
+        await WaitFirstServedAsync(ben, ana.ParticipantId, "Ana in focus");
+        await WaitFirstServedAsync(therapist, ana.ParticipantId, "Ana in focus");
+        await therapist.SetFocusAsync(null);
+        await WaitFirstServedAsync(ana, therapist.ParticipantId, "focus cleared");
+        await WaitFirstServedAsync(ben, therapist.ParticipantId, "focus cleared");
+        // Ana in focus leaves: her video goes from Ben's leg, which serves the therapist's first.
+        await therapist.SetFocusAsync(ana.ParticipantId);
+        await ana.LeaveAsync();
+        await WaitFirstServedAsync(ben, therapist.ParticipantId, "the one in focus left");
+    }
 }

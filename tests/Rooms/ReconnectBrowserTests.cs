@@ -142,8 +142,10 @@ public sealed class ReconnectBrowserTests(ITestOutputHelper output) : IAsyncLife
 
         // The page restarts ICE as on a network change: new credentials in a new offer, the same peer connection.
         Assert.True(await patient.Page.EvaluateAsync<bool>("() => window.telerehab.restartIce()"));
-        await WaitAsync(patient.Page, "old => window.telerehab.iceUfrags().then((u) => u && u.local !== old && u.selected === u.local"
-            + " && u.connectionState === 'connected')", oldUfrag, 20_000);
+        // Until the server's answer is applied (its ufrag in the remote description): Chromium may name the new local ufrag
+        // on the selected pair before that (a CI run read the old answer's ufrag after the wait without this).
+        await WaitAsync(patient.Page, "([old, oldServer]) => window.telerehab.iceUfrags().then((u) => u && u.local !== old"
+            + " && u.remote !== oldServer && u.selected === u.local && u.connectionState === 'connected')", new[] { oldUfrag, oldServerUfrag }, 20_000);
         var after = await patient.Page.EvaluateAsync<System.Text.Json.JsonElement>("() => window.telerehab.iceUfrags()");
         var newServerUfrag = after.GetProperty("remote").GetString()!;
         output.WriteLine($"ICE ufrag {oldUfrag} -> {after.GetProperty("local").GetString()}, the server's {oldServerUfrag} -> {newServerUfrag}"
