@@ -102,7 +102,7 @@ public sealed class PhoneBrowserTests(ITestOutputHelper output) : IAsyncLifetime
     }
 
     private static Task WaitAsync(IPage page, string expression, int timeoutMs = 20_000) =>
-        page.WaitForFunctionAsync(expression, null, new PageWaitForFunctionOptions { Timeout = timeoutMs, PollingInterval = 100 });
+        PageWait.UntilAsync(page, expression, timeoutMs: timeoutMs);
 
     private static Task WaitForScreenAsync(IPage page, string screen, int timeoutMs = 20_000) =>
         page.WaitForFunctionAsync("s => window.telerehab && window.telerehab.state.screen === s", screen,

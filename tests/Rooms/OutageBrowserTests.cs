@@ -306,9 +306,9 @@ public sealed class OutageBrowserTests(ITestOutputHelper output) : IAsyncLifetim
         var clock = Stopwatch.StartNew();
         await call.Patient.Page.WaitForFunctionAsync("() => window.telerehab.state.lastIceRestart === 'online'", null,
             new PageWaitForFunctionOptions { Timeout = 10_000, PollingInterval = 100 });
-        await call.Patient.Page.WaitForFunctionAsync(
-            "async (old) => { const u = await window.telerehab.iceUfrags(); return u && u.local !== old && u.selected === u.local; }", oldUfrag,
-            new PageWaitForFunctionOptions { Timeout = 20_000, PollingInterval = 200 });
+        await PageWait.UntilAsync(call.Patient.Page, "async ([old, oldServer]) => { const u = await window.telerehab.iceUfrags();"
+            + " return u && u.local !== old && u.remote !== oldServer && u.selected === u.local; }",
+            new[] { oldUfrag, before.GetProperty("remote").GetString() }, 20_000, pollMs: 200);
         var restarted = clock.Elapsed.TotalSeconds;
         var after = await call.Patient.Page.EvaluateAsync<JsonElement>("() => window.telerehab.iceUfrags()");
         Assert.NotEqual(before.GetProperty("remote").GetString(), after.GetProperty("remote").GetString()); // the server's credentials changed too

@@ -51,7 +51,7 @@ public sealed class ReconnectBrowserTests(ITestOutputHelper output) : IAsyncLife
     }
 
     private static Task WaitAsync(IPage page, string expression, object? arg = null, int timeoutMs = 20_000) =>
-        page.WaitForFunctionAsync(expression, arg, new PageWaitForFunctionOptions { Timeout = timeoutMs, PollingInterval = 100 });
+        PageWait.UntilAsync(page, expression, arg, timeoutMs);
 
     [Fact]
     public async Task Patient_page_loses_its_hub_connection_media_keeps_flowing_and_it_comes_back_to_its_place()
@@ -143,7 +143,7 @@ public sealed class ReconnectBrowserTests(ITestOutputHelper output) : IAsyncLife
         // The page restarts ICE as on a network change: new credentials in a new offer, the same peer connection.
         Assert.True(await patient.Page.EvaluateAsync<bool>("() => window.telerehab.restartIce()"));
         // Until the server's answer is applied (its ufrag in the remote description): Chromium may name the new local ufrag
-        // on the selected pair before that (a CI run read the old answer's ufrag after the wait without this).
+        // on the selected pair before that.
         await WaitAsync(patient.Page, "([old, oldServer]) => window.telerehab.iceUfrags().then((u) => u && u.local !== old"
             + " && u.remote !== oldServer && u.selected === u.local && u.connectionState === 'connected')", new[] { oldUfrag, oldServerUfrag }, 20_000);
         var after = await patient.Page.EvaluateAsync<System.Text.Json.JsonElement>("() => window.telerehab.iceUfrags()");

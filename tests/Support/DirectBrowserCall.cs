@@ -96,14 +96,14 @@ public sealed partial class DirectBrowserCall : IAsyncDisposable
     /// <summary>Waits until both pages' inbound <paramref name="kind"/> has a <paramref name="counter"/> above zero.</summary>
     private Task WaitBothAsync(string kind, string counter, TimeSpan timeout)
     {
-        var options = new PageWaitForFunctionOptions { Timeout = (float)timeout.TotalMilliseconds, PollingInterval = 200 };
         const string flowing = """
             async ([kind, counter]) => { const s = await window.__call.getStats();
               for (const r of s.values()) if (r.type === 'inbound-rtp' && r.kind === kind && r[counter] > 0) return true;
               return false; }
             """;
         var args = new[] { kind, counter };
-        return Task.WhenAll(Patient.WaitForFunctionAsync(flowing, args, options), Therapist.WaitForFunctionAsync(flowing, args, options));
+        var ms = (int)timeout.TotalMilliseconds;
+        return Task.WhenAll(PageWait.UntilAsync(Patient, flowing, args, ms, 200), PageWait.UntilAsync(Therapist, flowing, args, ms, 200));
     }
 
     private static string WithoutCandidates(string sdp) =>
