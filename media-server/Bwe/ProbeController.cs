@@ -11,6 +11,12 @@ namespace TeleRehab.Media.Bwe;
 /// once when the wanted rate is raised.</item>
 /// <item>Application-limited (ALR): a cluster at 2 × estimate every <see cref="AlrInterval"/>, so the estimate
 /// is still right when the application needs it.</item>
+/// <item>A large drop (below 2/3 of the estimate in one step) while application-limited, or within
+/// <see cref="AlrEndedRecently"/> of it: when the over-use behind it ends, one cluster at 0.85 × the estimate before
+/// the drop, if that is within <see cref="DropProbeWindow"/> and no such cluster went in the last
+/// <see cref="AlrInterval"/>. An application-limited leg's acknowledged throughput is what it sent, not what the
+/// link carries, so the cut an over-use makes from it (another flow's burst, a probe's own queue) can go far below
+/// the link; if the drop was real the cluster finds nothing.</item>
 /// </list>
 /// A round waits for its result (or <see cref="ResultTimeout"/>) before the next periodic one.
 /// </summary>
@@ -20,6 +26,10 @@ public sealed class ProbeController
     public static readonly TimeSpan AlrInterval = TimeSpan.FromSeconds(5);
     public static readonly TimeSpan StableTime = TimeSpan.FromSeconds(1);
     public static readonly TimeSpan ResultTimeout = TimeSpan.FromSeconds(1);
+    public static readonly TimeSpan DropProbeWindow = TimeSpan.FromSeconds(5);
+    public static readonly TimeSpan AlrEndedRecently = TimeSpan.FromSeconds(3);
+    private const double LargeDropRatio = 2.0 / 3;
+    private const double AfterDropFraction = 0.85;
     private const double FurtherProbeFraction = 0.7;
     private const double WantMoreRatio = 1.2;
     private const int QueueSize = 4;
@@ -38,6 +48,10 @@ public sealed class ProbeController
     private TimeSpan _awaitingUntil = TimeSpan.MinValue;
     private TimeSpan _lastDecrease = TimeSpan.MinValue;
     private bool _alr;
+    private TimeSpan _alrEndedAt = TimeSpan.MinValue;
+    private double _beforeDropBps;
+    private TimeSpan _dropAt = TimeSpan.MinValue;
+    private TimeSpan _lastDropProbe = TimeSpan.MinValue;
 
     public ProbeController(double minBps, double maxBps, double startBps)
     {
@@ -46,6 +60,9 @@ public sealed class ProbeController
 
     public long ClustersCreated { get; private set; }
     public long ClustersSucceeded { get; private set; }
+
+    /// <summary>Clusters sent to check a large drop while application-limited.</summary>
+    public long DropProbes { get; private set; }
 
     public void SetBounds(double minBps, double maxBps, double startBps)
     {
@@ -64,13 +81,41 @@ public sealed class ProbeController
             StartRound(Math.Min(2 * _estimateBps, Cap()));
     }
 
-    public void SetApplicationLimited(bool alr) => _alr = alr;
-
-    /// <summary>The current target; a cut (<paramref name="decreased"/>) delays stable-state probing.</summary>
-    public void OnEstimate(double bps, bool decreased, TimeSpan now)
+    public void SetApplicationLimited(bool alr, TimeSpan now)
     {
+        if (_alr && !alr) _alrEndedAt = now;
+        _alr = alr;
+    }
+
+    /// <summary>The current target; a cut (<paramref name="decreased"/>) delays stable-state probing, and a large one
+    /// while application-limited is remembered for <see cref="OnOveruseEnded"/> unless <paramref name="lossy"/> (the
+    /// link was dropping packets: congested beyond doubt, and a cluster into it would queue ahead of the voices).</summary>
+    public void OnEstimate(double bps, bool decreased, TimeSpan now, bool lossy = false)
+    {
+        if (decreased && !lossy && bps < LargeDropRatio * _estimateBps && (_alr || BweTime.Elapsed(now, _alrEndedAt) < AlrEndedRecently))
+        {
+            _beforeDropBps = _estimateBps;
+            _dropAt = now;
+        }
         _estimateBps = bps;
         if (decreased) _lastDecrease = now;
+    }
+
+    /// <summary>The delay-based detector left over-use: a large drop it made while application-limited is probed
+    /// back (see the class remarks).</summary>
+    public void OnOveruseEnded(TimeSpan now)
+    {
+        if (_dropAt == TimeSpan.MinValue || BweTime.Elapsed(now, _dropAt) >= DropProbeWindow) return;
+        if (BweTime.Elapsed(now, _lastDropProbe) < AlrInterval || _queued > 0 || Awaiting(now)) return;
+        double bps = AfterDropFraction * _beforeDropBps;
+        if (bps <= _estimateBps * 1.1) return;
+        _dropAt = TimeSpan.MinValue;
+        _lastDropProbe = now;
+        // One cluster, not a round that goes on doubling: it checks the drop, the periodic rounds look further.
+        _exponential = false;
+        _highestProbedBps = 0;
+        Enqueue(bps);
+        DropProbes++;
     }
 
     /// <summary>A cluster's valid result. Only the round's highest cluster decides whether to go on.</summary>

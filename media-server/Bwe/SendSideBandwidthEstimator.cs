@@ -22,6 +22,8 @@ public sealed class SendSideBandwidthEstimator
     /// <summary>No feedback for this long while sending: the feedback path (or the leg) is in trouble.</summary>
     public static readonly TimeSpan FeedbackTimeout = TimeSpan.FromMilliseconds(1500);
     private const double FeedbackTimeoutFactor = 0.8;
+    /// <summary>A large drop is not probed back when the feedback showed this share of packets lost or more.</summary>
+    private const double DropProbeMaxLoss = 0.1;
 
     private readonly SendHistory _history;
     private readonly TransportFeedbackAdapter _adapter;
@@ -43,6 +45,7 @@ public sealed class SendSideBandwidthEstimator
     private TimeSpan _lastTimeoutCut = BweTime.Never;
     private long _alrBytes;
     private double _alrWindowTargetBps;
+    private BandwidthUsage _lastUsage = BandwidthUsage.Normal;
 
     public SendSideBandwidthEstimator(long minBps = 30_000, long maxBps = 5_000_000, long startBps = 300_000, int historyCapacity = 8192)
     {
@@ -78,6 +81,8 @@ public sealed class SendSideBandwidthEstimator
     public long OveruseSignals { get; private set; }
     public long ProbesSent => _probes.ClustersCreated;
     public long ProbesSucceeded => _probes.ClustersSucceeded;
+    /// <summary>Clusters sent to check a large drop made while application-limited (<see cref="ProbeController"/>).</summary>
+    public long DropProbes => _probes.DropProbes;
     public long LastProbeResult { get; private set; }
     public long FeedbackTimeouts { get; private set; }
 
@@ -194,7 +199,9 @@ public sealed class SendSideBandwidthEstimator
         _targetBps = Math.Clamp(Math.Min(_aimd.EstimateBps, lossLimit), _minBps, _maxBps);
         if (_targetBps < previousTarget * 2 / 3)
             DeepCut = ((long)previousTarget, (long)_targetBps, lossLimit < _aimd.EstimateBps ? 'l' : 'd', (long)acknowledged, ApplicationLimited, now);
-        _probes.OnEstimate(_targetBps, _targetBps < previousTarget, now);
+        _probes.OnEstimate(_targetBps, _targetBps < previousTarget, now, lossy: _loss.LastLossFraction >= DropProbeMaxLoss);
+        if (_lastUsage == BandwidthUsage.Overusing && usage != BandwidthUsage.Overusing) _probes.OnOveruseEnded(now);
+        _lastUsage = usage;
     }
 
     /// <summary>
@@ -261,7 +268,7 @@ public sealed class SendSideBandwidthEstimator
         double target = Math.Min(_alrWindowTargetBps, _targetBps);
         if (!ApplicationLimited && sentBps < AlrEnterRatio * target) ApplicationLimited = true;
         else if (ApplicationLimited && sentBps > AlrLeaveRatio * target) ApplicationLimited = false;
-        _probes.SetApplicationLimited(ApplicationLimited);
+        _probes.SetApplicationLimited(ApplicationLimited, now);
         _alrBytes = 0;
         _alrWindowStart = now;
         _alrWindowTargetBps = _targetBps;

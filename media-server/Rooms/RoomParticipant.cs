@@ -153,7 +153,7 @@ internal sealed class RoomParticipant : IMediaPeer, IPeerConnectionHandler, IEgr
         $"delay {Egress.Estimator.DelayBasedBitrate / 1000} loss {(Egress.Estimator.LossBasedBitrate == long.MaxValue ? -1 : Egress.Estimator.LossBasedBitrate / 1000)} " +
         $"acked {Egress.Estimator.AcknowledgedBitrate / 1000} kbit/s, loss {Egress.Estimator.LossFraction:P1} (inherent {Egress.Estimator.InherentLossFraction:P1}), " +
         $"unstampable {Egress.Unstampable}, sent {Egress.PacketsSent}, {Egress.Estimator.State}, overuses {Egress.Estimator.OveruseSignals}, probes {Egress.Estimator.ProbesSucceeded}/{Egress.Estimator.ProbesSent} last {Egress.Estimator.LastProbeResult / 1000}, " +
-        $"alr {Egress.Estimator.ApplicationLimited}, deep cut {DescribeCut(Egress.Estimator.DeepCut)}",
+        $"alr {Egress.Estimator.ApplicationLimited}, deep cut {DescribeCut(Egress.Estimator.DeepCut)}, drop probes {Egress.Estimator.DropProbes}",
         _uplinkMode?.Describe() ?? "");
 
     private static string DescribeCut((long From, long To, char Cause, long Acked, bool Alr, TimeSpan At) cut) =>

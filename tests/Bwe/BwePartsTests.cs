@@ -372,10 +372,78 @@ public class BweProbeTests
         c.TryGetProbe(Ms(0), out var b);
         c.OnProbeResult(b.Id, 1_000_000); // below 70 % of the 1.8 Mbit/s probed: the start-up rounds end
         c.OnEstimate(4_950_000, false, Ms(100));
-        c.SetApplicationLimited(true);
+        c.SetApplicationLimited(true, Ms(100));
         var now = Ms(100) + ProbeController.AlrInterval + ProbeController.ResultTimeout;
         Assert.False(c.TryGetProbe(now, out _));
         Assert.True(c.NextTimeout > now, $"next timeout {c.NextTimeout} at {now}");
+    }
+
+    /// <summary>A controller past its start-up rounds, application-limited, estimate 400 kbit/s at 10 s.</summary>
+    private static ProbeController SettledApplicationLimited()
+    {
+        var c = new ProbeController(30_000, 5_000_000, 300_000);
+        c.TryGetProbe(Ms(0), out _);
+        c.TryGetProbe(Ms(0), out var b);
+        c.OnProbeResult(b.Id, 400_000); // below 70 % of the 1.8 Mbit/s probed: the start-up rounds end
+        c.OnEstimate(400_000, false, Ms(500));
+        c.SetApplicationLimited(true, Ms(500));
+        while (c.TryGetProbe(Ms(10_000), out var periodic)) c.OnProbeResult(periodic.Id, 400_000);
+        return c;
+    }
+
+    [Fact]
+    public void A_large_drop_while_application_limited_is_probed_back_once_the_overuse_ends()
+    {
+        var c = SettledApplicationLimited();
+        c.OnEstimate(30_000, true, Ms(10_100)); // an over-use cut it to 85 % of what the leg sent
+        Assert.False(c.TryGetProbe(Ms(10_200), out _)); // not while the over-use lasts
+        c.OnOveruseEnded(Ms(10_400));
+        Assert.Equal(TimeSpan.Zero, c.NextTimeout);
+        Assert.True(c.TryGetProbe(Ms(10_400), out var cluster));
+        Assert.Equal(340_000, cluster.TargetBitrateBps); // 0.85 × the estimate before the drop
+        Assert.Equal(1, c.DropProbes);
+        // One cluster: its result does not start a doubling round.
+        c.OnProbeResult(cluster.Id, 340_000);
+        c.OnEstimate(340_000, false, Ms(11_000));
+        Assert.False(c.TryGetProbe(Ms(11_100), out _));
+        // Another drop soon after is not probed again within the ALR interval.
+        c.OnEstimate(30_000, true, Ms(12_000));
+        c.OnOveruseEnded(Ms(12_300));
+        Assert.False(c.TryGetProbe(Ms(12_300), out _));
+        Assert.Equal(1, c.DropProbes);
+    }
+
+    [Fact]
+    public void A_drop_is_not_probed_back_when_the_leg_was_not_application_limited_lossy_or_long_ago()
+    {
+        // Sending all the estimate allowed: the acknowledged throughput measured the link, the drop is believed.
+        var busy = SettledApplicationLimited();
+        busy.SetApplicationLimited(false, Ms(10_000));
+        busy.OnEstimate(30_000, true, Ms(14_000)); // ALR ended 4 s before (more than 3 s)
+        busy.OnOveruseEnded(Ms(14_300));
+        Assert.False(busy.TryGetProbe(Ms(14_300), out _));
+        // Application-limited, but the over-use ends more than 5 s after the drop.
+        var late = SettledApplicationLimited();
+        late.OnEstimate(30_000, true, Ms(10_100));
+        late.OnOveruseEnded(Ms(15_200));
+        Assert.Equal(0, late.DropProbes);
+        // A link that was losing a tenth of the packets or more is congested beyond doubt: no cluster into it.
+        var lossy = SettledApplicationLimited();
+        lossy.OnEstimate(30_000, true, Ms(10_100), lossy: true);
+        lossy.OnOveruseEnded(Ms(10_400));
+        Assert.False(lossy.TryGetProbe(Ms(10_400), out _));
+        // A cut of less than a third is an ordinary one.
+        var small = SettledApplicationLimited();
+        small.OnEstimate(300_000, true, Ms(10_100));
+        small.OnOveruseEnded(Ms(10_400));
+        Assert.False(small.TryGetProbe(Ms(10_400), out _));
+        // Application-limited until just before the drop (within 3 s) counts.
+        var recent = SettledApplicationLimited();
+        recent.SetApplicationLimited(false, Ms(10_000));
+        recent.OnEstimate(30_000, true, Ms(12_000));
+        recent.OnOveruseEnded(Ms(12_300));
+        Assert.True(recent.TryGetProbe(Ms(12_300), out var cluster));
+        Assert.Equal(340_000, cluster.TargetBitrateBps);
     }
 
     [Fact]
@@ -392,12 +460,13 @@ public class BweProbeTests
             for (var step = 0; step < 400; step++)
             {
                 now += Ms(random.Next(1, 400));
-                switch (random.Next(6))
+                switch (random.Next(7))
                 {
                     case 0: c.OnEstimate(random.Next(50, 8_000) * 1000.0, random.Next(3) == 0, now); break;
-                    case 1: c.SetApplicationLimited(random.Next(2) == 0); break;
+                    case 1: c.SetApplicationLimited(random.Next(2) == 0, now); break;
                     case 2: c.SetWantedBitrate(random.Next(0, 8_000) * 1000.0, now); break;
                     case 3 when clusters.Count > 0: c.OnProbeResult(clusters[random.Next(clusters.Count)], random.Next(50, 8_000) * 1000.0); break;
+                    case 4: c.OnOveruseEnded(now); break;
                 }
                 while (c.TryGetProbe(now, out var cluster)) clusters.Add(cluster.Id);
                 Assert.True(c.NextTimeout is null || c.NextTimeout > now, $"seed {seed} step {step}: next timeout {c.NextTimeout} at {now}");

@@ -193,4 +193,62 @@ public class BweScenarioTests(ITestOutputHelper output)
         var lowest = sim.Samples.Where(s => s.Time >= S(5)).Min(s => s.TargetBps);
         Assert.True(lowest >= 150_000, $"the estimate fell to {lowest / 1000} kbit/s on a 400 kbit/s link");
     }
+
+    /// <summary>
+    /// An application-limited leg (voices and a paused video: 40 kbit/s on a 400 kbit/s link) whose queue another
+    /// flow fills (600 kbit/s for 0.6 s): the over-use cuts the estimate to 85 % of what the leg sent, a tenth of the link,
+    /// and the leg, sending only what its estimate allows, would stay there until a periodic probe. A large drop while
+    /// application-limited is probed again at once when the over-use ends (the estimate before it, × 0.85).
+    /// </summary>
+    [Theory]
+    [InlineData(150, 1)]
+    [InlineData(150, 2)]
+    [InlineData(300, 3)]
+    [InlineData(40, 4)]
+    [InlineData(75, 5)]
+    public void AnApplicationLimitedLegCutByABurstOfOtherTrafficIsProbedBackAtOnce(int oneWayMs, int seed)
+    {
+        var sim = new SimulatedLink(new SendSideBandwidthEstimator(30_000, 5_000_000, 300_000), 400_000, seed)
+        {
+            OneWayDelay = TimeSpan.FromMilliseconds(oneWayMs), QueueLimit = TimeSpan.FromMilliseconds(500), RandomLoss = 0.01,
+        };
+        sim.WantedBps = 2_000_000;
+        sim.MediaCapBps = 40_000;
+        sim.RunUntil(S(21));
+        var before = sim.Bwe.TargetBitrate;
+        Assert.True(sim.Bwe.ApplicationLimited);
+        sim.CrossTrafficBps = 600_000;
+        sim.RunUntil(S(21.6));
+        sim.CrossTrafficBps = 0;
+        sim.RunUntil(S(30));
+        Dump(sim, $"40k on 400k, {oneWayMs} ms one way, another flow at 600k for 0.6 s from 21 s");
+        output.WriteLine($"before the burst {before / 1000}k; deep cut {sim.Bwe.DeepCut}");
+        var cut = sim.Bwe.DeepCut;
+        Assert.InRange(cut.At, S(21), S(23)); // the other flow did cut it, deep
+        Assert.True(cut.ApplicationLimited && cut.ToBps < 0.2 * before, $"cut {cut}");
+        Assert.Equal(1, sim.Bwe.DropProbes);
+        var lowAfter = sim.Samples.Where(s => s.Time >= cut.At + S(3)).Min(s => s.TargetBps);
+        Assert.True(lowAfter >= 0.6 * before, $"3 s after the cut the estimate is still {lowAfter / 1000}k (before: {before / 1000}k)");
+    }
+
+    [Theory]
+    [InlineData(5, 60_000, 1)]
+    [InlineData(5, 120_000, 2)]
+    [InlineData(7, 90_000, 3)]
+    [InlineData(3, 50_000, 4)]
+    [InlineData(10, 150_000, 5)]
+    public void ALowRateLayerAtAFewFramesASecondDoesNotCollapseTheEstimate(int frameRate, long mediaBps, int seed)
+    {
+        var sim = new SimulatedLink(new SendSideBandwidthEstimator(30_000, 5_000_000, 300_000), 400_000, seed)
+        {
+            OneWayDelay = TimeSpan.FromMilliseconds(150), QueueLimit = TimeSpan.FromMilliseconds(500), RandomLoss = 0.02,
+            FrameRate = frameRate, MediaCapBps = mediaBps,
+        };
+        sim.WantedBps = 2_000_000;
+        sim.RunUntil(S(60));
+        Dump(sim, $"{frameRate} frames/s of {mediaBps / 1000}k on 400k");
+        output.WriteLine($"deep cut {sim.Bwe.DeepCut}");
+        var lowest = sim.Samples.Where(s => s.Time >= S(5)).Min(s => s.TargetBps);
+        Assert.True(lowest >= Math.Min(150_000, mediaBps), $"the estimate fell to {lowest / 1000} kbit/s on a 400 kbit/s link sending {mediaBps / 1000}");
+    }
 }

@@ -5,7 +5,7 @@ namespace TeleRehab.Media.Tests.Bwe;
 
 /// <summary>
 /// A deterministic sender → bottleneck → receiver → feedback loop on a virtual clock, stepped in 1 ms ticks (send
-/// times inside a tick are exact). Sender: video at min(target, wanted) as 30 frames/s, each frame split into
+/// times inside a tick are exact). Sender: video at min(target, wanted) as <see cref="FrameRate"/> (30) frames/s, each frame split into
 /// ≤ 1,200-byte packets and paced at 2.5 × the media rate; when the estimator asks for a probe, media waits while
 /// the cluster is sent as equal-size padding packets at the cluster's rate, each tagged with the cluster id.
 /// Bottleneck: optional random loss, then a FIFO at <see cref="LinkBps"/> with a drop-tail limit of
@@ -18,7 +18,6 @@ internal sealed class SimulatedLink
 {
     private const int MaxPacket = 1200;
     private static readonly TimeSpan Tick = TimeSpan.FromMilliseconds(1);
-    private static readonly TimeSpan FrameInterval = TimeSpan.FromTicks(TimeSpan.TicksPerSecond / 30);
     private static readonly TimeSpan ReceiverClockOffset = TimeSpan.FromSeconds(1234.5);
 
     private readonly Random _random;
@@ -65,7 +64,14 @@ internal sealed class SimulatedLink
     /// the video, but the leg carries only voices): probes still look for <see cref="WantedBps"/>.</summary>
     public long MediaCapBps { get; set; } = long.MaxValue;
     public TimeSpan FeedbackInterval { get; set; } = TimeSpan.FromMilliseconds(100);
+
+    /// <summary>Video frames per second (30): at a few frames a second the throughput of a short window swings
+    /// between frames, as a paused or low-rate layer's does.</summary>
+    public int FrameRate { get; set; } = 30;
     public TimeSpan Now { get; private set; }
+
+    /// <summary>Another flow through the bottleneck, in bit/s (0): it takes its share of the link ahead of the queue.</summary>
+    public double CrossTrafficBps { get; set; }
 
     /// <summary>Drops every feedback message on the way back (the receiver's uplink is down).</summary>
     public bool FeedbackBlocked { get; set; }
@@ -93,6 +99,8 @@ internal sealed class SimulatedLink
         var tickEnd = now + Tick;
 
         Bwe.HandleTimeout(now);
+        if (CrossTrafficBps > 0)
+            _linkBusyUntil = Max(_linkBusyUntil, now) + TimeSpan.FromTicks((long)(Tick.Ticks * CrossTrafficBps / LinkBps));
         while (_feedbackInFlight.Count > 0 && _feedbackInFlight.Peek().At <= now)
         {
             var data = _feedbackInFlight.Dequeue().Data;
@@ -109,14 +117,14 @@ internal sealed class SimulatedLink
         if (now >= _nextFrame)
         {
             double mediaBps = Math.Min(Math.Min(Bwe.TargetBitrate, WantedBps), MediaCapBps);
-            int frameBytes = (int)(mediaBps / 30 / 8);
+            int frameBytes = (int)(mediaBps / FrameRate / 8);
             while (frameBytes > 0)
             {
                 int size = Math.Min(MaxPacket, frameBytes);
                 _pacerQueue.Enqueue(Math.Max(size, 100));
                 frameBytes -= size;
             }
-            _nextFrame += FrameInterval;
+            _nextFrame += TimeSpan.FromTicks(TimeSpan.TicksPerSecond / FrameRate);
         }
 
         if (!_probing && Bwe.TryGetProbe(now, out _cluster))
