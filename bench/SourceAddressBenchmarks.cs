@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Net;
 using System.Net.Sockets;
 using BenchmarkDotNet.Attributes;
@@ -137,11 +136,11 @@ public class SourceAddressBenchmarks
                 // time, and a copy into a pooled buffer the worker takes (returned here as the worker would).
                 _batchReceiver.CopySource(i, _from);
                 var datagram = _batchReceiver.Datagram(i);
-                var buffer = ArrayPool<byte>.Shared.Rent(2048);
+                var buffer = DatagramBuffers.Rent();
                 datagram.CopyTo(buffer);
                 _ = _batchReceiver.Local(i);
                 _ = _batchReceiver.ReceivedAt(i);
-                ArrayPool<byte>.Shared.Return(buffer);
+                DatagramBuffers.Return(buffer);
             }
             total += count;
         }

@@ -14,7 +14,7 @@ namespace TeleRehab.Media.Hosting;
 /// USERNAME's ufrag for an address not seen before). Peers are sans-I/O state machines run by the workers.</summary>
 public sealed class MediaServer : IAsyncDisposable
 {
-    private const int ReceiveBufferSize = 2048;
+    private const int ReceiveBufferSize = DatagramBuffers.Size;
     /// <summary>How long the accept loop pauses when the process is out of file descriptors (EMFILE/ENFILE).</summary>
     private static readonly TimeSpan AcceptBackoff = TimeSpan.FromMilliseconds(100);
 
@@ -366,7 +366,7 @@ public sealed class MediaServer : IAsyncDisposable
         }
 
         var from = new SocketAddress(socket.AddressFamily);
-        var buffer = ArrayPool<byte>.Shared.Rent(ReceiveBufferSize);
+        var buffer = DatagramBuffers.Rent();
         while (!cancel.IsCancellationRequested)
         {
             int length;
@@ -378,9 +378,9 @@ public sealed class MediaServer : IAsyncDisposable
             catch (SocketException) when (!cancel.IsCancellationRequested) { continue; } // e.g. ICMP port unreachable from a peer that left
             catch (SocketException) { break; }
             // Without the batching receiver every datagram wakes its worker at once.
-            if (Dispatch(socket, from, default, buffer, length, _time.GetTimestamp(), wake: true, pending: null)) buffer = ArrayPool<byte>.Shared.Rent(ReceiveBufferSize);
+            if (Dispatch(socket, from, default, buffer, length, _time.GetTimestamp(), wake: true, pending: null)) buffer = DatagramBuffers.Rent();
         }
-        ArrayPool<byte>.Shared.Return(buffer);
+        DatagramBuffers.Return(buffer);
     }
 
     /// <summary>
@@ -393,7 +393,7 @@ public sealed class MediaServer : IAsyncDisposable
         var from = new SocketAddress(socket.AddressFamily);
         // The workers given datagrams since they were last woken.
         var pending = new bool[_workers.Length];
-        var buffer = ArrayPool<byte>.Shared.Rent(ReceiveBufferSize);
+        var buffer = DatagramBuffers.Rent();
         while (!cancel.IsCancellationRequested)
         {
             int count;
@@ -425,7 +425,7 @@ public sealed class MediaServer : IAsyncDisposable
                 datagram.CopyTo(buffer);
                 var receivedAt = systemClock ? batch.ReceivedAt(i) : _time.GetTimestamp();
                 if (Dispatch(socket, from, batch.Local(i), buffer, datagram.Length, receivedAt, wake: false, pending))
-                    buffer = ArrayPool<byte>.Shared.Rent(ReceiveBufferSize);
+                    buffer = DatagramBuffers.Rent();
             }
 
             // A full batch may have left more waiting: the workers are woken every batch all the same, so a flood never
@@ -439,7 +439,7 @@ public sealed class MediaServer : IAsyncDisposable
             }
         }
         WakePending(pending);
-        ArrayPool<byte>.Shared.Return(buffer);
+        DatagramBuffers.Return(buffer);
     }
 
     /// <summary>Hands a received datagram (in <paramref name="buffer"/>, pooled) to the worker of its peer. True when a
@@ -650,7 +650,7 @@ public sealed class MediaServer : IAsyncDisposable
                 return false;
             }
             if (connection.Path.IsClosed) return false; // e.g. closed as the peer's oldest path
-            var buffer = ArrayPool<byte>.Shared.Rent(ReceiveBufferSize);
+            var buffer = DatagramBuffers.Rent();
             frame.CopyTo(buffer);
             connection.Entry!.Worker.PostDatagram(connection.Peer!, buffer, frame.Length, connection.Path);
             any = true;

@@ -70,7 +70,7 @@ public sealed class MediaWorker : IDisposable
     }
 
     /// <summary>Hands a received datagram to <paramref name="peer"/>. The worker copies nothing: it takes ownership of
-    /// <paramref name="pooledBuffer"/> (rented from <see cref="ArrayPool{T}.Shared"/>) and returns it after handling.</summary>
+    /// <paramref name="pooledBuffer"/> (rented from <see cref="DatagramBuffers"/>) and returns it there after handling.</summary>
     public void PostDatagram(IMediaPeer peer, byte[] pooledBuffer, int length, IPacketPath path) =>
         PostDatagram(peer, pooledBuffer, length, path, _time.GetTimestamp());
 
@@ -197,7 +197,7 @@ public sealed class MediaWorker : IDisposable
         }
         finally
         {
-            ArrayPool<byte>.Shared.Return(item.Buffer!);
+            DatagramBuffers.Return(item.Buffer!);
         }
 
         AfterHandling(peer);
@@ -316,7 +316,7 @@ public sealed class MediaWorker : IDisposable
         if (_thread.IsAlive) _thread.Join(TimeSpan.FromSeconds(5));
         while (_queue.TryDequeue(out var item))
         {
-            if (item.Buffer is not null) ArrayPool<byte>.Shared.Return(item.Buffer);
+            if (item.Buffer is not null) DatagramBuffers.Return(item.Buffer);
         }
         _wake.Dispose();
     }
