@@ -4,7 +4,7 @@ using System.Runtime.InteropServices;
 namespace TeleRehab.Media.Hosting;
 
 /// <summary>
-/// The Linux system calls the UDP socket needs beyond .NET's: recvmsg(2) with control messages (the kernel's receive
+/// The Linux system calls the UDP socket needs beyond .NET's: recvmsg(2) / recvmmsg(2) with control messages (the kernel's receive
 /// time, the datagram's destination address) and sendmsg(2) / sendmmsg(2) with a source address (IP_PKTINFO / IPV6_PKTINFO). 64-bit
 /// Linux only (<see cref="IsSupported"/>): the structures below are its layouts. Nothing here allocates.
 /// </summary>
@@ -155,7 +155,7 @@ internal static unsafe class LinuxUdp
         public int Flags;
     }
 
-    /// <summary>struct mmsghdr: a message and the bytes the kernel sent of it.</summary>
+    /// <summary>struct mmsghdr: a message and the bytes the kernel sent or received of it.</summary>
     [StructLayout(LayoutKind.Sequential)]
     public struct MultiMessageHeader
     {
@@ -181,6 +181,10 @@ internal static unsafe class LinuxUdp
 
     [DllImport("libc", SetLastError = true)]
     public static extern nint recvmsg(SafeHandle socket, MessageHeader* message, int flags);
+
+    /// <summary>recvmmsg(2); <paramref name="timeout"/> null (the loops pass MSG_DONTWAIT and wait with poll).</summary>
+    [DllImport("libc", SetLastError = true)]
+    public static extern int recvmmsg(SafeHandle socket, MultiMessageHeader* messages, uint count, int flags, void* timeout);
 
     [DllImport("libc", SetLastError = true)]
     public static extern nint sendmsg(SafeHandle socket, MessageHeader* message, int flags);

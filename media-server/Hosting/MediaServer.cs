@@ -14,7 +14,7 @@ namespace TeleRehab.Media.Hosting;
 /// USERNAME's ufrag for an address not seen before). Peers are sans-I/O state machines run by the workers.</summary>
 public sealed class MediaServer : IAsyncDisposable
 {
-    private const int ReceiveBufferSize = 2048;
+    private const int ReceiveBufferSize = DatagramBuffers.Size;
     /// <summary>How long the accept loop pauses when the process is out of file descriptors (EMFILE/ENFILE).</summary>
     private static readonly TimeSpan AcceptBackoff = TimeSpan.FromMilliseconds(100);
 
@@ -96,7 +96,7 @@ public sealed class MediaServer : IAsyncDisposable
     /// the source, which is right only when the socket is bound to one address).</summary>
     public bool RepliesFromDestinationAddress => Volatile.Read(ref _receiver)?.PacketInfo ?? false;
 
-    private UdpMessageReceiver? _receiver;
+    private UdpBatchReceiver? _receiver;
 
     /// <summary>Peer timers run by every worker (see <see cref="MediaWorker.TimerRuns"/>).</summary>
     public long TimerRuns => _workers.Sum(worker => worker.TimerRuns);
@@ -348,96 +348,133 @@ public sealed class MediaServer : IAsyncDisposable
     /// The one UDP receive loop, on a thread of its own (blocking receives, not thread-pool continuations): each
     /// datagram is stamped the moment the kernel hands it over (<see cref="MediaWorker.PostDatagram"/>), before any
     /// queue, so transport-wide feedback reports arrival times without the scheduling jitter of a busy thread pool.
+    /// Where the platform allows (64-bit Linux) it takes every datagram waiting in one recvmmsg(2)
+    /// (<see cref="UdpBatchReceiver"/>); elsewhere one at a time with .NET's socket.
     /// </summary>
     private void UdpReceiveLoop(CancellationToken cancel)
     {
         var socket = _udp!;
-        var from = new SocketAddress(socket.AddressFamily);
-        var buffer = ArrayPool<byte>.Shared.Rent(ReceiveBufferSize);
         // Each datagram's destination address where the platform reports it, and kernel arrival times where it has
         // them and the server runs on the system clock (tests with a fake clock stamp on that clock, in user space).
         var systemClock = _time == TimeProvider.System;
-        using var receiver = UdpMessageReceiver.TryCreate(socket, kernelTimestamps: systemClock);
-        _receiver = receiver;
-        // The workers given datagrams since they were last woken: each is woken once when the socket has no more to
-        // read (a burst of datagrams costs a worker one wake-up, not one per datagram).
-        var pending = new bool[_workers.Length];
-        var unwoken = 0;
+        using var batch = UdpBatchReceiver.TryCreate(socket, kernelTimestamps: systemClock);
+        if (batch is not null)
+        {
+            _receiver = batch;
+            BatchReceiveLoop(socket, batch, systemClock, cancel);
+            return;
+        }
+
+        var from = new SocketAddress(socket.AddressFamily);
+        var buffer = DatagramBuffers.Rent();
         while (!cancel.IsCancellationRequested)
         {
-            // Under a flood the socket never runs dry: the workers are woken every so many datagrams all the same.
-            if (++unwoken == WakeEvery)
-            {
-                unwoken = 0;
-                WakePending(pending);
-            }
             int length;
-            long receivedAt;
-            UdpLocalAddress local;
             try
             {
-                if (receiver is not null)
+                length = socket.ReceiveFrom(buffer.AsSpan(0, ReceiveBufferSize), SocketFlags.None, from);
+            }
+            catch (ObjectDisposedException) { break; }
+            catch (SocketException) when (!cancel.IsCancellationRequested) { continue; } // e.g. ICMP port unreachable from a peer that left
+            catch (SocketException) { break; }
+            // Without the batching receiver every datagram wakes its worker at once.
+            if (Dispatch(socket, from, default, buffer, length, _time.GetTimestamp(), wake: true, pending: null)) buffer = DatagramBuffers.Rent();
+        }
+        DatagramBuffers.Return(buffer);
+    }
+
+    /// <summary>
+    /// The receive loop with recvmmsg: a burst of datagrams is one system call, and each worker that got some is woken
+    /// once when the burst is read (a call that returns fewer than the batch holds means the socket is drained), not
+    /// once per datagram. Each datagram is copied out of the batch into a pooled buffer the worker takes.
+    /// </summary>
+    private void BatchReceiveLoop(Socket socket, UdpBatchReceiver batch, bool systemClock, CancellationToken cancel)
+    {
+        var from = new SocketAddress(socket.AddressFamily);
+        // The workers given datagrams since they were last woken.
+        var pending = new bool[_workers.Length];
+        var buffer = DatagramBuffers.Rent();
+        while (!cancel.IsCancellationRequested)
+        {
+            int count;
+            try
+            {
+                count = batch.ReceiveWaiting();
+                if (count == 0)
                 {
-                    length = receiver.ReceiveWaiting(buffer.AsSpan(0, ReceiveBufferSize), from, out receivedAt, out local);
-                    if (length < 0)
-                    {
-                        WakePending(pending);
-                        receiver.WaitReadable(StopPollInterval); // then look at cancel, and read what came
-                        continue;
-                    }
-                    if (length == 0) continue; // an empty datagram
-                    if (!systemClock) receivedAt = _time.GetTimestamp();
-                }
-                else
-                {
-                    length = socket.ReceiveFrom(buffer.AsSpan(0, ReceiveBufferSize), SocketFlags.None, from);
-                    receivedAt = _time.GetTimestamp();
-                    local = default;
+                    WakePending(pending);
+                    batch.WaitReadable(StopPollInterval); // then look at cancel, and read what came
+                    continue;
                 }
             }
             catch (ObjectDisposedException) { break; }
             catch (SocketException) when (!cancel.IsCancellationRequested) { continue; } // e.g. ICMP port unreachable from a peer that left
             catch (SocketException) { break; }
 
-            // Without the batching receiver every datagram wakes its worker at once.
-            var wake = receiver is null;
-            var known = _byAddress.TryGetValue(from, out var route);
-            if (known && route!.Path.Local == local)
+            for (var i = 0; i < count; i++)
             {
-                // Zero copy: the worker takes this buffer; the loop rents the next one.
-                route.Worker.PostDatagram(route.Peer, buffer, length, route.Path, receivedAt, wake);
-                pending[route.Worker.Index] = true;
-                buffer = ArrayPool<byte>.Shared.Rent(ReceiveBufferSize);
-                continue;
+                var datagram = batch.Datagram(i);
+                if (datagram.Length == 0) continue; // an empty datagram
+                if (batch.IsTruncated(i))
+                {
+                    // Longer than any datagram a peer sends (a cut-short one would fail authentication anyway).
+                    Interlocked.Increment(ref _droppedDatagrams);
+                    continue;
+                }
+                batch.CopySource(i, from);
+                datagram.CopyTo(buffer);
+                var receivedAt = systemClock ? batch.ReceivedAt(i) : _time.GetTimestamp();
+                if (Dispatch(socket, from, batch.Local(i), buffer, datagram.Length, receivedAt, wake: false, pending))
+                    buffer = DatagramBuffers.Rent();
             }
 
-            // A new remote address, or a known one sending to another of our addresses (another candidate pair): a
-            // check gets a path of its own, so its response leaves from the address it was sent to (RFC 8445
-            // §7.2.5.2.1).
-            if (TryRouteNewAddress(buffer.AsSpan(0, length), out var peer, out var worker))
+            // A full batch may have left more waiting: the workers are woken every batch all the same, so a flood never
+            // starves them; a short one drained the socket, and the loop waits for the next datagram.
+            WakePending(pending);
+            if (count < batch.Capacity)
             {
-                worker.PostDatagram(peer, buffer, length, new UdpPacketPath(socket, from, local), receivedAt, wake);
-                pending[worker.Index] = true;
-                buffer = ArrayPool<byte>.Shared.Rent(ReceiveBufferSize);
-                continue;
+                try { batch.WaitReadable(StopPollInterval); }
+                catch (ObjectDisposedException) { break; }
+                catch (SocketException) { }
             }
-            if (known)
-            {
-                // Anything else from a known peer to another local address still belongs to that peer; what it sends
-                // goes on its selected pair.
-                route!.Worker.PostDatagram(route.Peer, buffer, length, route.Path, receivedAt, wake);
-                pending[route.Worker.Index] = true;
-                buffer = ArrayPool<byte>.Shared.Rent(ReceiveBufferSize);
-                continue;
-            }
-            Interlocked.Increment(ref _droppedDatagrams);
         }
         WakePending(pending);
-        ArrayPool<byte>.Shared.Return(buffer);
+        DatagramBuffers.Return(buffer);
     }
 
-    /// <summary>Datagrams read at most before the workers that got them are woken, in a burst that does not end.</summary>
-    private const int WakeEvery = 32;
+    /// <summary>Hands a received datagram (in <paramref name="buffer"/>, pooled) to the worker of its peer. True when a
+    /// worker took the buffer (the caller rents the next one); false when the datagram was dropped.</summary>
+    private bool Dispatch(Socket socket, SocketAddress from, UdpLocalAddress local, byte[] buffer, int length, long receivedAt, bool wake, bool[]? pending)
+    {
+        var known = _byAddress.TryGetValue(from, out var route);
+        if (known && route!.Path.Local == local)
+        {
+            // Zero copy: the worker takes this buffer; the loop rents the next one.
+            route.Worker.PostDatagram(route.Peer, buffer, length, route.Path, receivedAt, wake);
+            if (pending is not null) pending[route.Worker.Index] = true;
+            return true;
+        }
+
+        // A new remote address, or a known one sending to another of our addresses (another candidate pair): a
+        // check gets a path of its own, so its response leaves from the address it was sent to (RFC 8445
+        // §7.2.5.2.1).
+        if (TryRouteNewAddress(buffer.AsSpan(0, length), out var peer, out var worker))
+        {
+            worker.PostDatagram(peer, buffer, length, new UdpPacketPath(socket, from, local), receivedAt, wake);
+            if (pending is not null) pending[worker.Index] = true;
+            return true;
+        }
+        if (known)
+        {
+            // Anything else from a known peer to another local address still belongs to that peer; what it sends
+            // goes on its selected pair.
+            route!.Worker.PostDatagram(route.Peer, buffer, length, route.Path, receivedAt, wake);
+            if (pending is not null) pending[route.Worker.Index] = true;
+            return true;
+        }
+        Interlocked.Increment(ref _droppedDatagrams);
+        return false;
+    }
 
     private void WakePending(bool[] pending)
     {
@@ -613,7 +650,7 @@ public sealed class MediaServer : IAsyncDisposable
                 return false;
             }
             if (connection.Path.IsClosed) return false; // e.g. closed as the peer's oldest path
-            var buffer = ArrayPool<byte>.Shared.Rent(ReceiveBufferSize);
+            var buffer = DatagramBuffers.Rent();
             frame.CopyTo(buffer);
             connection.Entry!.Worker.PostDatagram(connection.Peer!, buffer, frame.Length, connection.Path);
             any = true;

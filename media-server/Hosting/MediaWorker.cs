@@ -11,6 +11,15 @@ public sealed class MediaWorker : IDisposable
 {
     private static readonly TimeSpan MaxIdleWait = TimeSpan.FromMilliseconds(50);
 
+    /// <summary>
+    /// How late a sleeping worker may wake for a peer's deadline, so that one wake-up serves every peer due within it:
+    /// a hundred peers each with their own transport-wide feedback (every 50-100 ms), NACK, report, pacer and layer
+    /// timers would otherwise wake the worker for each, and on a virtual machine a wake-up (a context switch through the
+    /// hypervisor) costs more than the timer's work. A worker awake anyway (for datagrams) runs what is due at once.
+    /// libwebrtc's pacer and RTCP modules run on a 5 ms tick for the same reason.
+    /// </summary>
+    public static readonly TimeSpan TimerSlack = TimeSpan.FromMilliseconds(4);
+
     private readonly ConcurrentQueue<WorkItem> _queue = new();
     private readonly AutoResetEvent _wake = new(false);
     private readonly HashSet<IMediaPeer> _peers = [];
@@ -61,7 +70,7 @@ public sealed class MediaWorker : IDisposable
     }
 
     /// <summary>Hands a received datagram to <paramref name="peer"/>. The worker copies nothing: it takes ownership of
-    /// <paramref name="pooledBuffer"/> (rented from <see cref="ArrayPool{T}.Shared"/>) and returns it after handling.</summary>
+    /// <paramref name="pooledBuffer"/> (rented from <see cref="DatagramBuffers"/>) and returns it there after handling.</summary>
     public void PostDatagram(IMediaPeer peer, byte[] pooledBuffer, int length, IPacketPath path) =>
         PostDatagram(peer, pooledBuffer, length, path, _time.GetTimestamp());
 
@@ -114,10 +123,12 @@ public sealed class MediaWorker : IDisposable
 
             // At most MaxIdleWait: a peer's handling may move another peer's deadline (a packet queued in a subscriber's
             // pacer) without the worker noting it. With no peers nothing is due: it sleeps until something is posted.
-            var wait = _nextDeadline == TimeSpan.MaxValue ? MaxIdleWait : _nextDeadline - Now;
+            // Woken up to TimerSlack after the first deadline, every peer due by then runs in the same wake-up.
+            var wait = _nextDeadline == TimeSpan.MaxValue ? MaxIdleWait : _nextDeadline + TimerSlack - Now;
             if (wait > MaxIdleWait) wait = MaxIdleWait;
             if (_peers.Count == 0) wait = Timeout.InfiniteTimeSpan;
             if (wait <= TimeSpan.Zero && wait != Timeout.InfiniteTimeSpan) continue;
+            _sleeps++;
             // Dekker with the posting threads (both sides write, then read the other's): a post that saw the flag clear
             // did not signal, and this loop sees its item here; one that saw it set signals.
             Interlocked.Exchange(ref _sleeping, 1);
@@ -186,13 +197,17 @@ public sealed class MediaWorker : IDisposable
         }
         finally
         {
-            ArrayPool<byte>.Shared.Return(item.Buffer!);
+            DatagramBuffers.Return(item.Buffer!);
         }
 
         AfterHandling(peer);
     }
 
     private long _timerRuns;
+    private long _sleeps;
+
+    /// <summary>Times the worker went to sleep (each ends in a wake-up: a post, a deadline, or the idle bound).</summary>
+    public long Sleeps => Volatile.Read(ref _sleeps);
 
     /// <summary>Peer timers this worker has run. A peer whose deadline stays in the past after its timer ran would be
     /// run again at once, in a busy loop that takes a core; this count shows it.</summary>
@@ -301,7 +316,7 @@ public sealed class MediaWorker : IDisposable
         if (_thread.IsAlive) _thread.Join(TimeSpan.FromSeconds(5));
         while (_queue.TryDequeue(out var item))
         {
-            if (item.Buffer is not null) ArrayPool<byte>.Shared.Return(item.Buffer);
+            if (item.Buffer is not null) DatagramBuffers.Return(item.Buffer);
         }
         _wake.Dispose();
     }

@@ -42,7 +42,7 @@ public delegate void RtpWithMidHandler(ReadOnlySpan<byte> packet, string? mid);
 /// sans-I/O <see cref="PeerConnection"/> run by a shared <see cref="MediaWorker"/>: many clients, no thread each.</summary>
 public sealed class WebRtcClient : IMediaPeer, IPeerConnectionHandler, IAsyncDisposable
 {
-    private const int ReceiveBufferSize = 2048;
+    private const int ReceiveBufferSize = DatagramBuffers.Size;
 
     private readonly MediaWorker _worker;
     private readonly DtlsCertificate _certificate;
@@ -369,7 +369,7 @@ public sealed class WebRtcClient : IMediaPeer, IPeerConnectionHandler, IAsyncDis
     private async Task ReceiveLoopAsync()
     {
         var from = new SocketAddress(_socket.AddressFamily);
-        var buffer = ArrayPool<byte>.Shared.Rent(ReceiveBufferSize);
+        var buffer = DatagramBuffers.Rent();
         while (!_stop.IsCancellationRequested)
         {
             int length;
@@ -383,9 +383,9 @@ public sealed class WebRtcClient : IMediaPeer, IPeerConnectionHandler, IAsyncDis
             if (_connection is null) continue;
             var path = PathFor(from);
             _worker.PostDatagram(this, buffer, length, path!);
-            buffer = ArrayPool<byte>.Shared.Rent(ReceiveBufferSize);
+            buffer = DatagramBuffers.Rent();
         }
-        ArrayPool<byte>.Shared.Return(buffer);
+        DatagramBuffers.Return(buffer);
     }
 
     bool IMediaPeer.IsClosed => _connection is { State: PeerConnectionState.Closed or PeerConnectionState.Failed };
