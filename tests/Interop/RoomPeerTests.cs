@@ -95,6 +95,8 @@ public sealed class RoomPeerTests(ITestOutputHelper output) : IAsyncLifetime
         catch (TimeoutException)
         {
             await LogLegsAsync();
+            output.WriteLine($"[{stack}] says: {(await patient.TryGetStatsAsync(TimeSpan.FromSeconds(5)))?.ToJsonString() ?? "nothing"}");
+            output.WriteLine($"[{stack}] stderr: {patient.Stderr()}");
             throw;
         }
         var heard = await WaitForEnergyAsync(therapist.Page, 0.01, Within);

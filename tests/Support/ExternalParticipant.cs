@@ -44,10 +44,13 @@ public sealed class ExternalParticipant : IAsyncDisposable
         _hub = hub;
         _output = output;
         _reading = Task.Run(ReadScriptAsync);
+        // Line by line, so a failure dump during the run shows what the script said so far.
         _ = Task.Run(async () =>
         {
-            var err = await process.StandardError.ReadToEndAsync();
-            lock (_stderr) _stderr.Write(err);
+            while (await process.StandardError.ReadLineAsync() is { } line)
+            {
+                lock (_stderr) _stderr.WriteLine(line);
+            }
         });
     }
 
@@ -141,6 +144,22 @@ public sealed class ExternalParticipant : IAsyncDisposable
         var result = await _result.Task.WaitAsync(timeout);
         _output.WriteLine($"[{_name}] {result.ToJsonString()}");
         return result;
+    }
+
+    /// <summary>What the script says of its own media (aiortc's participant.py answers <c>{"type":"stats"}</c>: each
+    /// sender's packets and whether it still runs, the DTLS state, the ICE pair), for a failure dump; null when the
+    /// script does not answer within <paramref name="timeout"/>.</summary>
+    public async Task<JsonObject?> TryGetStatsAsync(TimeSpan timeout)
+    {
+        try
+        {
+            await SendAsync(new JsonObject { ["type"] = "stats" });
+            return await _fromScript.ReadAsync("stats", timeout);
+        }
+        catch (TimeoutException)
+        {
+            return null;
+        }
     }
 
     public string Stderr()
