@@ -1,9 +1,12 @@
 """aiortc (Debian's python3-aiortc) as a participant in a room: sends the tone and the moving picture of echo.py and
 decodes what the room sends it. The test does the hub signalling for it and speaks one JSON object a line on
 stdin/stdout (tests/Support/ExternalParticipant.cs): "offer" (receive these tracks) -> an offer with a recvonly
-transceiver per track and its subscriptions; "answer" -> applied, "answered"; "stop" -> "result" with the frames
-decoded per kind, the sizes of the video and the loudest audio frame's RMS, then exit; "stats" -> "stats": what each
-sender sent and whether it still runs, the DTLS state and the ICE pair in use (for a test's failure dump).
+transceiver per track, its subscriptions and the connection and DTLS states when it was made; "answer" -> applied,
+"answered" (with "thenOffer": then at once the next offer, for those tracks, while the transport still connects, said
+once DTLS has connected); "stop" ->
+"result" with the frames decoded per kind, the sizes of the video and the loudest audio frame's RMS, then exit;
+"stats" -> "stats": what each sender sent and whether it still runs, the DTLS state and the ICE pair in use (for a
+test's failure dump).
 Usage: /usr/bin/python3 participant.py"""
 import asyncio
 import json
@@ -74,6 +77,23 @@ async def main():
                     decoded["peakRms"] = max(decoded["peakRms"], round(math.sqrt(float(numpy.mean(pcm * pcm)))))
         asyncio.ensure_future(consume())
 
+    async def offer(tracks, after_dtls=False):
+        for track in tracks:
+            if track["trackId"] not in receiving:
+                receiving[track["trackId"]] = pc.addTransceiver(track["kind"], direction="recvonly")
+        await pc.setLocalDescription(await pc.createOffer())
+        made = {"connectionState": pc.connectionState, "dtlsState": sender_stats(pc)["dtls"]}
+        if after_dtls:
+            # Held until the DTLS transport the last answer started has connected (aiortc's connection itself says
+            # "connecting" while this offer's new transceivers have their own transports, until the answer).
+            for _ in range(3000):
+                if sender_stats(pc)["dtls"] in ("connected", "closed", "failed"):
+                    break
+                await asyncio.sleep(0.01)
+        subscriptions = [{"mid": receiving[t["trackId"]].mid, "trackId": t["trackId"]} for t in tracks]
+        say({"type": "offer", "sdp": pc.localDescription.sdp, "subscriptions": subscriptions, "made": made,
+             "dtlsState": sender_stats(pc)["dtls"]})
+
     pc.addTrack(Tone())
     pc.addTrack(MovingPicture())
     loop = asyncio.get_running_loop()
@@ -83,20 +103,20 @@ async def main():
             break
         message = json.loads(line)
         if message["type"] == "offer":
-            for track in message["tracks"]:
-                if track["trackId"] not in receiving:
-                    receiving[track["trackId"]] = pc.addTransceiver(track["kind"], direction="recvonly")
-            await pc.setLocalDescription(await pc.createOffer())
-            subscriptions = [{"mid": receiving[t["trackId"]].mid, "trackId": t["trackId"]} for t in message["tracks"]]
-            say({"type": "offer", "sdp": pc.localDescription.sdp, "subscriptions": subscriptions})
+            await offer(message["tracks"])
         elif message["type"] == "answer":
             await pc.setRemoteDescription(RTCSessionDescription(sdp=message["sdp"], type="answer"))
             say({"type": "answered"})
+            if "thenOffer" in message:
+                # The next offer at once, before ICE and DTLS (started by this answer) can finish; said once DTLS is up.
+                await offer(message["thenOffer"], after_dtls=True)
         elif message["type"] == "stats":
             say({"type": "stats", **sender_stats(pc)})
         elif message["type"] == "stop":
             break
-    result = {"type": "result", "connectionState": pc.connectionState, "videoSizes": sorted(sizes), **decoded}
+    # aiortc's connection still says "connected" when its DTLS transport has closed (it has no state for that).
+    result = {"type": "result", "connectionState": pc.connectionState, "dtlsState": sender_stats(pc)["dtls"],
+              "videoSizes": sorted(sizes), **decoded}
     await pc.close()
     say(result)
 
