@@ -59,12 +59,13 @@ public sealed class SdpAnswerer
         // One extension table for the whole answer: RFC 8843 §9.1 requires it inside a BUNDLE group, and the server
         // receives every section on the same ICE-lite port, so unbundled sections get the same rule.
         var extensionTable = new SdpSectionWriter.ExtensionTable();
+        var ambiguousIds = AmbiguousExtensionIds(offer);
         var plans = new List<SectionPlan>();
         for (int i = 0; i < offer.Media.Count; i++)
         {
             // One SCTP association per transport (RFC 8841 §4.2): the first usable data channel section is accepted.
             bool dataTaken = plans.Exists(p => p.IsData && !p.Rejected);
-            plans.Add(PlanSection(offer.Media[i], offer.GetDirection(offer.Media[i]), i, extensionTable, dataTaken));
+            plans.Add(PlanSection(offer.Media[i], offer.GetDirection(offer.Media[i]), i, extensionTable, ambiguousIds, dataTaken));
         }
 
         // RFC 8843 §7.3.3: the answerer cannot reject the offerer-tagged m= section; of the allowed choices
@@ -189,8 +190,35 @@ public sealed class SdpAnswerer
         public SdpLocalStream? LocalStream;
     }
 
+    /// <summary>
+    /// The header extension ids the offer gives more than one meaning (URI) across its audio and video sections, which
+    /// RFC 8843 §9.1 forbids inside a BUNDLE group. Such an id is answered with none of its meanings: the offerer itself
+    /// cannot tell them apart. aiortc 1.4.0 offers id 2 as ssrc-audio-level for audio and abs-send-time for video, and
+    /// parses every packet of its bundle with one id table, which may hold both meanings: its createOffer resets each
+    /// transceiver's extensions to all it supports until the answer narrows them again, and a transport that connects
+    /// while a renegotiation's offer is out registers its senders and receivers with those. Then the server's audio level
+    /// (one byte) under id 2 is read as a three-byte abs-send-time, the struct error ends aiortc's DTLS receive loop and
+    /// with it all its media, while its connection still says "connected" (docs/transport.md). Answering neither
+    /// meaning, the server never sends the id, nor reads it.
+    /// </summary>
+    private static HashSet<int> AmbiguousExtensionIds(SessionDescription offer)
+    {
+        var meanings = new Dictionary<int, string>();
+        var ambiguous = new HashSet<int>();
+        foreach (var media in offer.Media)
+        {
+            if (media.IsRejected || media.Kind is not ("audio" or "video")) continue;
+            foreach (var e in media.Extmaps)
+            {
+                if (e.Direction == SdpDirection.Inactive) continue;
+                if (!meanings.TryAdd(e.Id, e.Uri) && meanings[e.Id] != e.Uri) ambiguous.Add(e.Id);
+            }
+        }
+        return ambiguous;
+    }
+
     private SectionPlan PlanSection(SdpMediaDescription om, SdpDirection offeredDirection, int index, SdpSectionWriter.ExtensionTable table,
-        bool dataTaken)
+        HashSet<int> ambiguousIds, bool dataTaken)
     {
         var plan = new SectionPlan { Index = index, Mid = om.Mid ?? SdpText.Inv(index) };
         if (om.IsRejected || om.Mid is null) { plan.Rejected = true; return plan; }
@@ -219,10 +247,11 @@ public sealed class SdpAnswerer
             else plan.Codecs.Insert(plan.Codecs.FindIndex(c => c.Name.Equals("opus", StringComparison.OrdinalIgnoreCase)) + 1, red);
         }
 
-        // RFC 8843 §9.1: an id keeps one meaning across the BUNDLE group; the first meaning wins, later conflicts are dropped.
+        // RFC 8843 §9.1: an id keeps one meaning across the BUNDLE group. An id the offer gives two meanings is answered
+        // with neither (AmbiguousExtensionIds); of a URI offered under two ids, the first id wins.
         foreach (var e in om.Extmaps)
         {
-            if (e.Direction == SdpDirection.Inactive) continue;
+            if (e.Direction == SdpDirection.Inactive || ambiguousIds.Contains(e.Id)) continue;
             if (!_local.HeaderExtensions.Any(h => h.Uri == e.Uri && h.AppliesTo(om.Kind))) continue;
             if (plan.Extmaps.Exists(x => x.Id == e.Id || x.Uri == e.Uri) || !table.TryClaim(e.Id, e.Uri)) continue;
             plan.Extmaps.Add(new SdpExtmap(e.Id, e.Direction?.Reverse(), e.Uri));

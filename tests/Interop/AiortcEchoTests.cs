@@ -10,7 +10,7 @@ namespace TeleRehab.Media.Tests.Interop;
 /// Issue 11 with a second WebRTC stack we did not write: aiortc 1.4.0 (Debian's python3-aiortc, a strict ICE agent)
 /// as an echo client against POST /api/echo, with its own offer unmodified, on a server bound to the wildcard address
 /// of a host with several addresses (loopback and a non-loopback one). It sends a tone and a moving picture and
-/// decodes both coming back. aiortc's offer gives extmap id 2 two meanings in one BUNDLE group; the answer keeps one.
+/// decodes both coming back. aiortc's offer gives extmap id 2 two meanings in one BUNDLE group; the answer has neither.
 /// No check aioice makes may fail with "source address mismatch", which the one from the non-loopback address to the
 /// server's 127.0.0.1 candidate did while replies left from the address the kernel picked. The script is tests/Support/aiortc/echo.py; scripts/install-test-deps.sh installs python3-aiortc.
 /// </summary>
@@ -39,13 +39,14 @@ public sealed class AiortcEchoTests(ITestOutputHelper output)
         Assert.True(result.GetProperty("videoFrames").GetInt32() >= 5, $"aiortc decoded {result.GetProperty("videoFrames")} video frames");
         Assert.Contains("320x240", result.GetProperty("videoSizes").EnumerateArray().Select(s => s.GetString()));
 
-        // The offer went out as aiortc made it: id 2 with two meanings. The answer gives each id one meaning.
+        // The offer went out as aiortc made it: id 2 with two meanings. The answer has neither (SdpAnswerer), and each
+        // id it has keeps one meaning.
         var offered = Extmaps(result.GetProperty("offerExtmaps"));
         Assert.Contains((2, SdpHeaderExtensionCapability.AudioLevel), offered);
         Assert.Contains((2, SdpHeaderExtensionCapability.AbsSendTime), offered);
         var answered = Extmaps(result.GetProperty("answerExtmaps"));
         Assert.All(answered.GroupBy(e => e.Id), g => Assert.Single(g.Select(e => e.Uri).Distinct()));
-        Assert.DoesNotContain((2, SdpHeaderExtensionCapability.AbsSendTime), answered);
+        Assert.DoesNotContain(answered, e => e.Id == 2);
 
         // ICE from a host with several addresses: the server announced both, and the strict agent's check from the
         // non-loopback address to the 127.0.0.1 candidate succeeded (its response came from 127.0.0.1).

@@ -62,17 +62,28 @@ public sealed class RoomPeerTests(ITestOutputHelper output) : IAsyncLifetime
         await _host.DisposeAsync();
     }
 
-    /// <summary>aiortc in the same session. Not steady yet: in about two runs of eight the therapist's page received
-    /// aiortc's video (182 packets in one) and decoded no frame of it, with one audio packet; the cause is not found
-    /// yet (docs/transport.md).</summary>
-    [NotYetSteadyFact("aiortc's video reached the therapist's page undecoded in about two runs of eight")]
+    /// <summary>aiortc in the same session. In about one run of ten its transport connected while the offer of a
+    /// renegotiation (the hub's <c>TracksChanged</c> as the room's tracks came) was out: aiortc then parsed id 2 of the
+    /// server's audio as abs-send-time and its media stopped; the answer now has neither meaning of that id
+    /// (docs/transport.md).</summary>
+    [Fact]
     public Task Aiortc_and_a_Chromium_page_decode_each_other_in_a_session() =>
-        A_stack_we_did_not_write_and_a_Chromium_page_decode_each_other_in_a_session("aiortc");
+        DecodeEachOtherAsync("aiortc", offerAgainWhileConnecting: false);
+
+    /// <summary>The same, made certain: aiortc makes its second offer as soon as it has applied the first answer, and the
+    /// test relays it only once aiortc's DTLS transport has connected, so that transport always connects with a
+    /// renegotiation's offer out (which made aiortc register both meanings of its extmap id 2).</summary>
+    [Fact]
+    public Task Aiortc_whose_transport_connects_during_a_renegotiation_and_a_Chromium_page_decode_each_other() =>
+        DecodeEachOtherAsync("aiortc", offerAgainWhileConnecting: true);
 
     [Theory]
     [InlineData("wrtc")]
     [InlineData("werift")]
-    public async Task A_stack_we_did_not_write_and_a_Chromium_page_decode_each_other_in_a_session(string stack)
+    public Task A_stack_we_did_not_write_and_a_Chromium_page_decode_each_other_in_a_session(string stack) =>
+        DecodeEachOtherAsync(stack, offerAgainWhileConnecting: false);
+
+    private async Task DecodeEachOtherAsync(string stack, bool offerAgainWhileConnecting)
     {
         var session = await _api.CreateAsync("one-to-one", waitingRoom: false, title: $"Interop {stack}");
         await using var therapist = await BrowserParticipant.OpenAsync(_browser, "therapist", BrowserParticipant.WithoutPose(session.TherapistLink), output,
@@ -84,8 +95,14 @@ public sealed class RoomPeerTests(ITestOutputHelper output) : IAsyncLifetime
             "werift" => ("node", "werift", "package.json", "participant.mjs"),
             _ => (ExternalPeer.Python, "aiortc", "echo.py", "participant.py"),
         };
-        await using var patient = await ExternalParticipant.JoinAsync(_host, stack, program, folder, marker, script, session.PatientLink!, output);
+        await using var patient = await ExternalParticipant.JoinAsync(_host, stack, program, folder, marker, script, session.PatientLink!, output,
+            offerAgainWhileConnecting);
         await patient.WaitConnectedAsync(Within);
+        if (offerAgainWhileConnecting)
+        {
+            // The second offer was made before DTLS connected, and relayed after.
+            Assert.True(patient.OfferedAgain is { Dtls: "new" or "connecting", DtlsWhenRelayed: "connected" }, $"{stack}'s second offer: {patient.OfferedAgain}");
+        }
 
         // The page decodes the stack's video and hears its tone.
         try
@@ -95,6 +112,8 @@ public sealed class RoomPeerTests(ITestOutputHelper output) : IAsyncLifetime
         catch (TimeoutException)
         {
             await LogLegsAsync();
+            output.WriteLine($"[{stack}] says: {(await patient.TryGetStatsAsync(TimeSpan.FromSeconds(5)))?.ToJsonString() ?? "nothing"}");
+            output.WriteLine($"[{stack}] stderr: {patient.Stderr()}");
             throw;
         }
         var heard = await WaitForEnergyAsync(therapist.Page, 0.01, Within);
@@ -107,6 +126,7 @@ public sealed class RoomPeerTests(ITestOutputHelper output) : IAsyncLifetime
         Assert.True(after.FramesDecoded >= 30, $"the page decoded {after.FramesDecoded} frames of the {stack} patient");
         var decoded = await patient.StopAsync(Within);
         Assert.Equal("connected", decoded["connectionState"]!.GetValue<string>());
+        if (decoded["dtlsState"] is { } dtlsState) Assert.Equal("connected", dtlsState.GetValue<string>());
         Assert.True(decoded["videoFrames"]!.GetValue<int>() >= 15, $"{stack} decoded {decoded["videoFrames"]} video frames of the page");
         Assert.NotEmpty(decoded["videoSizes"]!.AsArray());
         Assert.True(decoded["audioFrames"]!.GetValue<int>() >= 100, $"{stack} decoded {decoded["audioFrames"]} audio frames of the page");
@@ -114,7 +134,7 @@ public sealed class RoomPeerTests(ITestOutputHelper output) : IAsyncLifetime
         Assert.True(decoded["peakRms"]!.GetValue<int>() >= 1000, $"{stack}'s loudest decoded audio of the page had an RMS of {decoded["peakRms"]}");
     }
 
-    /// <summary>What the SFU holds and did for each leg, when the page decoded nothing (aiortc's case is not steady yet):
+    /// <summary>What the SFU holds and did for each leg, when the page decoded nothing:
     /// layers, rates, unforwardable packets, the uplink ladder, publications and subscriptions.</summary>
     private async Task LogLegsAsync()
     {

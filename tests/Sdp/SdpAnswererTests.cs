@@ -307,7 +307,7 @@ public class SdpAnswererTests
     }
 
     [Fact]
-    public void Aiortc_ExtmapIdKeepsOneMeaningAcrossBundle()
+    public void Aiortc_ExtmapIdWithTwoMeaningsIsAnsweredWithNeither()
     {
         var offer = SessionDescription.Parse(SdpSamples.Aiortc);
         Assert.NotEqual(offer.Media[0].Extmaps.First(e => e.Id == 2).Uri, offer.Media[1].Extmaps.First(e => e.Id == 2).Uri);
@@ -316,18 +316,31 @@ public class SdpAnswererTests
         var sdp = Reparse(answer);
         var meanings = sdp.Media.SelectMany(m => m.Extmaps).GroupBy(e => e.Id);
         Assert.All(meanings, g => Assert.Single(g.Select(e => e.Uri).Distinct()));
-        Assert.Equal(new Dictionary<int, string> { [1] = SdpHeaderExtensionCapability.Mid, [2] = SdpHeaderExtensionCapability.AudioLevel },
-            answer.Session.FindMedia("0")!.HeaderExtensions);
+        Assert.Equal(new Dictionary<int, string> { [1] = SdpHeaderExtensionCapability.Mid }, answer.Session.FindMedia("0")!.HeaderExtensions);
         Assert.Equal(new Dictionary<int, string> { [1] = SdpHeaderExtensionCapability.Mid }, answer.Session.FindMedia("1")!.HeaderExtensions);
         Assert.DoesNotContain("abs-send-time", answer.Sdp);
+        Assert.DoesNotContain("ssrc-audio-level", answer.Sdp);
     }
 
     [Fact]
-    public void Aiortc_captured_offer_unmodified_gets_one_meaning_per_extmap_id()
+    public void An_extmap_id_is_ambiguous_even_when_the_server_supports_only_one_of_its_meanings()
+    {
+        // toffset is not one of the server's extensions; the offerer still gives id 2 two meanings, so neither is answered.
+        var offer = SdpSamples.Aiortc.Replace("a=extmap:2 " + SdpHeaderExtensionCapability.AbsSendTime, "a=extmap:2 urn:ietf:params:rtp-hdrext:toffset");
+        Assert.Contains("toffset", offer);
+
+        var answer = Answer(offer);
+        Assert.All(answer.Session.Media, m => Assert.False(m.HeaderExtensions.ContainsKey(2)));
+        Assert.DoesNotContain("ssrc-audio-level", answer.Sdp);
+    }
+
+    [Fact]
+    public void Aiortc_captured_offer_unmodified_answers_neither_meaning_of_its_ambiguous_extmap_id()
     {
         // The real aiortc 1.4.0 offer, byte for byte: id 2 is ssrc-audio-level for mid 0 and abs-send-time for mid 1 of
-        // one BUNDLE group. The answer keeps the first meaning and drops the conflicting one (RFC 8843 §9.1); aiortc
-        // reads its bundle's extensions with one id map, so a second meaning would garble its own packets.
+        // one BUNDLE group (RFC 8843 §9.1 forbids it). aiortc reads its bundle's packets with one id table which, when
+        // its transport connects during a renegotiation, holds both meanings: the server's audio level under id 2 was
+        // read as abs-send-time and the parse error ended aiortc's media. So the answer has neither meaning.
         var offer = SessionDescription.Parse(SdpSamples.AiortcCaptured);
         Assert.Equal(["0", "1"], offer.BundleMids);
         Assert.Equal(SdpHeaderExtensionCapability.AudioLevel, offer.Media[0].Extmaps.Single(e => e.Id == 2).Uri);
@@ -336,11 +349,11 @@ public class SdpAnswererTests
         var answer = Answer(SdpSamples.AiortcCaptured);
         var sdp = Reparse(answer);
         Assert.Equal(["0", "1"], sdp.BundleMids);
-        Assert.All(sdp.Media.SelectMany(m => m.Extmaps).GroupBy(e => e.Id), g => Assert.Single(g.Select(e => e.Uri).Distinct()));
-        Assert.Equal(new Dictionary<int, string> { [1] = SdpHeaderExtensionCapability.Mid, [2] = SdpHeaderExtensionCapability.AudioLevel },
-            answer.Session.FindMedia("0")!.HeaderExtensions);
+        Assert.All(sdp.Media, m => Assert.Equal([1], m.Extmaps.Select(e => e.Id)));
+        Assert.Equal(new Dictionary<int, string> { [1] = SdpHeaderExtensionCapability.Mid }, answer.Session.FindMedia("0")!.HeaderExtensions);
         Assert.Equal(new Dictionary<int, string> { [1] = SdpHeaderExtensionCapability.Mid }, answer.Session.FindMedia("1")!.HeaderExtensions);
         Assert.DoesNotContain("abs-send-time", answer.Sdp);
+        Assert.DoesNotContain("ssrc-audio-level", answer.Sdp);
         // The rest of the offer is answered as usual: Opus and VP8/H.264 with RTX, the BUNDLE tag's transport.
         Assert.Equal(96, Assert.Single(answer.Session.FindMedia("0")!.Codecs).PayloadType);
         Assert.Equal([97, 99, 101], answer.Session.FindMedia("1")!.Codecs.Select(c => c.PayloadType));

@@ -44,10 +44,13 @@ public sealed class ExternalParticipant : IAsyncDisposable
         _hub = hub;
         _output = output;
         _reading = Task.Run(ReadScriptAsync);
+        // Line by line, so a failure dump during the run shows what the script said so far.
         _ = Task.Run(async () =>
         {
-            var err = await process.StandardError.ReadToEndAsync();
-            lock (_stderr) _stderr.Write(err);
+            while (await process.StandardError.ReadLineAsync() is { } line)
+            {
+                lock (_stderr) _stderr.WriteLine(line);
+            }
         });
     }
 
@@ -61,10 +64,18 @@ public sealed class ExternalParticipant : IAsyncDisposable
     /// <summary>Answers received for offers the script made, so far.</summary>
     public int Negotiations { get; private set; }
 
+    /// <summary>For the offer the script made while its transport connected (see <see cref="JoinAsync"/>'s
+    /// <c>offerAgainWhileConnecting</c>): its connection and DTLS states when it made the offer, and its DTLS state when
+    /// the offer was relayed; null otherwise.</summary>
+    public (string Connection, string Dtls, string DtlsWhenRelayed)? OfferedAgain { get; private set; }
+
     /// <summary>Starts <paramref name="program"/> <paramref name="script"/> in tests/Support/<paramref name="folder"/>, joins
-    /// the session with <paramref name="link"/> on the hub and negotiates the stack's first offer.</summary>
+    /// the session with <paramref name="link"/> on the hub and negotiates the stack's first offer. With
+    /// <paramref name="offerAgainWhileConnecting"/> (aiortc's script only) the stack makes its next offer as soon as it
+    /// has applied the first answer, and that offer is relayed only once the stack's DTLS transport has connected: its
+    /// transport connects while an offer of a renegotiation is out.</summary>
     public static async Task<ExternalParticipant> JoinAsync(AppHost host, string name, string program, string folder, string marker,
-        string script, string link, ITestOutputHelper output)
+        string script, string link, ITestOutputHelper output, bool offerAgainWhileConnecting = false)
     {
         var start = new ProcessStartInfo(program)
         {
@@ -86,29 +97,33 @@ public sealed class ExternalParticipant : IAsyncDisposable
         await hub.StartAsync();
         participant.JoinResult = await hub.InvokeAsync<JoinResultDto>(HubNames.Join, SessionClient.TokenFromLink(link));
         if (participant.JoinResult.State != "joined") throw new InvalidOperationException($"{name} is {participant.JoinResult.State}, not joined");
-        await participant.NegotiateAsync(participant.JoinResult.Tracks);
+        await participant.NegotiateAsync(participant.JoinResult.Tracks, offerAgainWhileConnecting);
         return participant;
     }
 
     /// <summary>Lets the script make an offer receiving the other participants' <paramref name="tracks"/>, and relays it
-    /// and the answer; one negotiation at a time, the latest track list wins.</summary>
-    private async Task NegotiateAsync(IReadOnlyList<TrackInfoDto> tracks)
+    /// and the answer; one negotiation at a time, the latest track list wins. With <paramref name="offerAgainWhileConnecting"/>
+    /// the script makes the next offer right after applying the answer, relayed once its DTLS transport has connected.</summary>
+    private async Task NegotiateAsync(IReadOnlyList<TrackInfoDto> tracks, bool offerAgainWhileConnecting = false)
     {
         _tracks = tracks;
         await _negotiating.WaitAsync();
         try
         {
-            var wanted = _tracks.Where(t => t.ParticipantId != JoinResult.ParticipantId).ToList();
-            await SendAsync(new JsonObject
-            {
-                ["type"] = "offer",
-                ["tracks"] = new JsonArray(wanted.Select(t => (JsonNode)new JsonObject { ["trackId"] = t.TrackId, ["kind"] = t.Kind }).ToArray()),
-            });
+            await SendAsync(new JsonObject { ["type"] = "offer", ["tracks"] = WantedTracks() });
             var offer = await _fromScript.ReadAsync("offer", TimeSpan.FromSeconds(30));
-            var subscriptions = offer["subscriptions"]!.AsArray()
-                .Select(s => new SubscriptionRequestDto(s!["mid"]!.GetValue<string>(), s["trackId"]!.GetValue<string>())).ToList();
-            var answer = await _hub.InvokeAsync<NegotiateResultDto>(HubNames.Negotiate, new NegotiateRequestDto(offer["sdp"]!.GetValue<string>(), subscriptions));
-            await SendAsync(new JsonObject { ["type"] = "answer", ["sdp"] = answer.Sdp });
+            var answer = new JsonObject { ["type"] = "answer", ["sdp"] = await RelayOfferAsync(offer) };
+            if (offerAgainWhileConnecting) answer["thenOffer"] = WantedTracks();
+            await SendAsync(answer);
+            await _fromScript.ReadAsync("answered", TimeSpan.FromSeconds(30));
+            Negotiations++;
+            if (!offerAgainWhileConnecting) return;
+
+            // The script says this offer once its DTLS transport has connected.
+            var again = await _fromScript.ReadAsync("offer", TimeSpan.FromSeconds(40));
+            OfferedAgain = (again["made"]!["connectionState"]!.GetValue<string>(), again["made"]!["dtlsState"]!.GetValue<string>(),
+                again["dtlsState"]!.GetValue<string>());
+            await SendAsync(new JsonObject { ["type"] = "answer", ["sdp"] = await RelayOfferAsync(again) });
             await _fromScript.ReadAsync("answered", TimeSpan.FromSeconds(30));
             Negotiations++;
         }
@@ -121,6 +136,19 @@ public sealed class ExternalParticipant : IAsyncDisposable
         {
             _negotiating.Release();
         }
+    }
+
+    private JsonArray WantedTracks() =>
+        new(_tracks.Where(t => t.ParticipantId != JoinResult.ParticipantId)
+            .Select(t => (JsonNode)new JsonObject { ["trackId"] = t.TrackId, ["kind"] = t.Kind }).ToArray());
+
+    /// <summary>Relays an offer of the script to <c>Negotiate</c> with its subscriptions; returns the answer's SDP.</summary>
+    private async Task<string> RelayOfferAsync(JsonObject offer)
+    {
+        var subscriptions = offer["subscriptions"]!.AsArray()
+            .Select(s => new SubscriptionRequestDto(s!["mid"]!.GetValue<string>(), s["trackId"]!.GetValue<string>())).ToList();
+        var answer = await _hub.InvokeAsync<NegotiateResultDto>(HubNames.Negotiate, new NegotiateRequestDto(offer["sdp"]!.GetValue<string>(), subscriptions));
+        return answer.Sdp;
     }
 
     /// <summary>Waits until the script says its peer connection is connected.</summary>
@@ -141,6 +169,22 @@ public sealed class ExternalParticipant : IAsyncDisposable
         var result = await _result.Task.WaitAsync(timeout);
         _output.WriteLine($"[{_name}] {result.ToJsonString()}");
         return result;
+    }
+
+    /// <summary>What the script says of its own media (aiortc's participant.py answers <c>{"type":"stats"}</c>: each
+    /// sender's packets and whether it still runs, the DTLS state, the ICE pair), for a failure dump; null when the
+    /// script does not answer within <paramref name="timeout"/>.</summary>
+    public async Task<JsonObject?> TryGetStatsAsync(TimeSpan timeout)
+    {
+        try
+        {
+            await SendAsync(new JsonObject { ["type"] = "stats" });
+            return await _fromScript.ReadAsync("stats", timeout);
+        }
+        catch (TimeoutException)
+        {
+            return null;
+        }
     }
 
     public string Stderr()
