@@ -79,6 +79,41 @@ internal static unsafe class LinuxUdp
 
     private static ReadOnlySpan<byte> LimitedBroadcast => [255, 255, 255, 255];
 
+    private const long UnixEpochTicks = 621_355_968_000_000_000; // DateTime.UnixEpoch.Ticks
+
+    /// <summary>The kernel's receive time of a message (SCM_TIMESTAMPNS in its control data) as UTC ticks; false when
+    /// the message carries none.</summary>
+    public static bool TryReadTimestamp(MessageHeader* header, out long ticks)
+    {
+        ticks = 0;
+        // cmsg(3): headers aligned to sizeof(size_t); SCM_TIMESTAMPNS carries a struct timespec.
+        var offset = 0;
+        var end = (int)header->ControlLength;
+        var control = (byte*)header->Control;
+        while (offset + sizeof(ControlHeader) <= end)
+        {
+            var cmsg = (ControlHeader*)(control + offset);
+            var length = (int)cmsg->Length;
+            if (length < sizeof(ControlHeader) || offset + length > end) return false;
+            if (cmsg->Level == SolSocket && cmsg->Type == SoTimestampNs && length >= sizeof(ControlHeader) + 16)
+            {
+                var spec = (long*)(control + offset + sizeof(ControlHeader));
+                ticks = UnixEpochTicks + spec[0] * TimeSpan.TicksPerSecond + spec[1] / 100;
+                return true;
+            }
+            offset += (length + 7) & ~7;
+        }
+        return false;
+    }
+
+    /// <summary>The socket error a receive's errno stands for.</summary>
+    public static SocketError SocketErrorFromErrno(int errno) => errno switch
+    {
+        111 => SocketError.ConnectionRefused, // ECONNREFUSED: ICMP port unreachable for an earlier send
+        9 => SocketError.OperationAborted,    // EBADF
+        _ => SocketError.SocketError,
+    };
+
     /// <summary>
     /// Sends <paramref name="datagram"/> to <paramref name="remote"/> (a native sockaddr, as <see cref="System.Net.SocketAddress"/>
     /// holds it) from <paramref name="source"/> (<see cref="WritePacketInfo"/>). Returns the errno, 0 on success.

@@ -33,7 +33,6 @@ internal sealed unsafe class UdpBatchReceiver : IDisposable
     private const int ControlSize = 128; // a timespec message (32) and a pktinfo message (up to 40), with room to spare
     private const int MsgTrunc = 0x20;   // MSG_TRUNC in msg_flags: the datagram was longer than its buffer
     private const int MsgCTrunc = 0x08;  // MSG_CTRUNC: control data cut short
-    private const long UnixEpochTicks = 621_355_968_000_000_000; // DateTime.UnixEpoch.Ticks
     private static readonly long MaxAgeTicks = TimeSpan.TicksPerSecond;
 
     private readonly SafeHandle _handle;
@@ -242,36 +241,6 @@ internal sealed unsafe class UdpBatchReceiver : IDisposable
     }
 
     private static void ThrowIndex() => throw new ArgumentOutOfRangeException("index", "No such datagram in the last batch.");
-
-    private static bool TryReadTimestamp(MessageHeader* header, out long ticks)
-    {
-        ticks = 0;
-        // cmsg(3): headers aligned to sizeof(size_t); SCM_TIMESTAMPNS carries a struct timespec.
-        var offset = 0;
-        var end = (int)header->ControlLength;
-        var control = header->Control;
-        while (offset + sizeof(ControlHeader) <= end)
-        {
-            var cmsg = (ControlHeader*)(control + offset);
-            var length = (int)cmsg->Length;
-            if (length < sizeof(ControlHeader) || offset + length > end) return false;
-            if (cmsg->Level == SolSocket && cmsg->Type == SoTimestampNs && length >= sizeof(ControlHeader) + 16)
-            {
-                var spec = (long*)(control + offset + sizeof(ControlHeader));
-                ticks = UnixEpochTicks + spec[0] * TimeSpan.TicksPerSecond + spec[1] / 100;
-                return true;
-            }
-            offset += (length + 7) & ~7;
-        }
-        return false;
-    }
-
-    private static SocketError SocketErrorFromErrno(int errno) => errno switch
-    {
-        111 => SocketError.ConnectionRefused, // ECONNREFUSED: ICMP port unreachable for an earlier send
-        9 => SocketError.OperationAborted,    // EBADF
-        _ => SocketError.SocketError,
-    };
 
     public void Dispose()
     {

@@ -28,7 +28,6 @@ namespace TeleRehab.Media.Hosting;
 internal sealed unsafe class UdpMessageReceiver : IDisposable
 {
     private const int ControlSize = 128; // a timespec message (32) and a pktinfo message (up to 40), with room to spare
-    private const long UnixEpochTicks = 621_355_968_000_000_000; // DateTime.UnixEpoch.Ticks
     private static readonly long MaxAgeTicks = TimeSpan.TicksPerSecond;
 
     private readonly SafeHandle _handle;
@@ -185,36 +184,6 @@ internal sealed unsafe class UdpMessageReceiver : IDisposable
             return (int)received;
         }
     }
-
-    private static bool TryReadTimestamp(MessageHeader* header, out long ticks)
-    {
-        ticks = 0;
-        // cmsg(3): headers aligned to sizeof(size_t); SCM_TIMESTAMPNS carries a struct timespec.
-        var offset = 0;
-        var end = (int)header->ControlLength;
-        var control = (byte*)header->Control;
-        while (offset + sizeof(ControlHeader) <= end)
-        {
-            var cmsg = (ControlHeader*)(control + offset);
-            var length = (int)cmsg->Length;
-            if (length < sizeof(ControlHeader) || offset + length > end) return false;
-            if (cmsg->Level == SolSocket && cmsg->Type == SoTimestampNs && length >= sizeof(ControlHeader) + 16)
-            {
-                var spec = (long*)(control + offset + sizeof(ControlHeader));
-                ticks = UnixEpochTicks + spec[0] * TimeSpan.TicksPerSecond + spec[1] / 100;
-                return true;
-            }
-            offset += (length + 7) & ~7;
-        }
-        return false;
-    }
-
-    private static SocketError SocketErrorFromErrno(int errno) => errno switch
-    {
-        111 => SocketError.ConnectionRefused, // ECONNREFUSED: ICMP port unreachable for an earlier send
-        9 => SocketError.OperationAborted,    // EBADF
-        _ => SocketError.SocketError,
-    };
 
     public void Dispose()
     {
