@@ -79,6 +79,22 @@ internal static unsafe class LinuxUdp
 
     private static ReadOnlySpan<byte> LimitedBroadcast => [255, 255, 255, 255];
 
+    /// <summary>Asks the kernel for each datagram's receive time (SO_TIMESTAMPNS); false where it cannot.</summary>
+    public static bool TryEnableTimestamps(Socket socket)
+    {
+        try
+        {
+            Span<byte> on = stackalloc byte[4];
+            BitConverter.TryWriteBytes(on, 1);
+            socket.SetRawSocketOption(SolSocket, SoTimestampNs, on);
+            return true;
+        }
+        catch (Exception ex) when (ex is SocketException or PlatformNotSupportedException or DllNotFoundException or EntryPointNotFoundException)
+        {
+            return false;
+        }
+    }
+
     private const long UnixEpochTicks = 621_355_968_000_000_000; // DateTime.UnixEpoch.Ticks
 
     /// <summary>The kernel's receive time of a message (SCM_TIMESTAMPNS in its control data) as UTC ticks; false when

@@ -76,21 +76,6 @@ internal sealed unsafe class UdpBatchReceiver : IDisposable
         return new UdpBatchReceiver(socket, capacity, stamped, packetInfo);
     }
 
-    private static bool TryEnableTimestamps(Socket socket)
-    {
-        try
-        {
-            Span<byte> on = stackalloc byte[4];
-            BitConverter.TryWriteBytes(on, 1);
-            socket.SetRawSocketOption(SolSocket, SoTimestampNs, on);
-            return true;
-        }
-        catch (Exception ex) when (ex is SocketException or PlatformNotSupportedException)
-        {
-            return false;
-        }
-    }
-
     /// <summary>Datagrams one call takes at most.</summary>
     public int Capacity { get; }
 

@@ -51,21 +51,6 @@ internal sealed unsafe class UdpMessageReceiver : IDisposable
         return stamped || packetInfo ? new UdpMessageReceiver(socket, stamped, packetInfo) : null;
     }
 
-    private static bool TryEnableTimestamps(Socket socket)
-    {
-        try
-        {
-            Span<byte> on = stackalloc byte[4];
-            BitConverter.TryWriteBytes(on, 1);
-            socket.SetRawSocketOption(SolSocket, SoTimestampNs, on);
-            return true;
-        }
-        catch (Exception ex) when (ex is SocketException or PlatformNotSupportedException or DllNotFoundException or EntryPointNotFoundException)
-        {
-            return false;
-        }
-    }
-
     /// <summary>True when datagrams carry the kernel's receive time.</summary>
     public bool KernelTimestamps { get; }
 
